@@ -1,0 +1,262 @@
+/*
+ * gfuse.h: the public interface of libgfuse, learning from incomplete multimodal cohorts.
+ *
+ * A cohort is a set of samples measured in several modalities (gene expression, methylation,
+ * imaging features, ...) where many samples lack some modalities. gfuse makes every
+ * (sample, modality) pair and every sample hub a node of one sparse graph, completes the
+ * missing-modality nodes with graph attention and fuses each sample's nodes into a prediction.
+ *
+ * Walkthrough:
+ *
+ *     gfuse_init();                                    // once per process
+ *
+ *     gfuse_cohort_options co;
+ *     gfuse_cohort_options_init(&co);
+ *     co.dir = "data/example";                         // <modality>.csv, labels.csv, split.csv
+ *     co.mask_file = NULL;                             // or "mask.csv" to hide modalities
+ *     gfuse_cohort *cohort = NULL;
+ *     if (gfuse_cohort_load(&cohort, &co) != GFUSE_OK)
+ *         fprintf(stderr, "%s\n", gfuse_last_error());  // "file:line:column: what is wrong"
+ *
+ *     printf("%lld samples, %d modalities\n",
+ *            (long long)gfuse_cohort_n_samples(cohort), gfuse_cohort_n_modalities(cohort));
+ *
+ *     gfuse_graph_options go;
+ *     gfuse_graph_options_init(&go);                   // k = 10, cosine
+ *     gfuse_graph *graph = NULL;
+ *     gfuse_graph_build(&graph, cohort, &go);          // exact kNN per modality + hubs
+ *
+ *     ... train, predict and impute: see the model section below ...
+ *
+ *     gfuse_graph_free(&graph);                        // frees and sets graph to NULL
+ *     gfuse_cohort_free(&cohort);
+ *     gfuse_finalize();
+ *
+ * Conventions:
+ *  - Every fallible function returns a gfuse_status: GFUSE_OK (0) or a negative code. After a
+ *    failure gfuse_last_error() (per thread) says what went wrong and where.
+ *  - Handles are opaque. X_new/X_load/X_build create one through an out-parameter, which stays
+ *    NULL on failure; X_free(&h) frees it, sets h to NULL and accepts NULL.
+ *  - Strings and arrays returned by accessors belong to the handle and live as long as it does.
+ *  - The library never prints and never exits. Indices are 0-based; sizes are int64_t.
+ */
+#ifndef GFUSE_H
+#define GFUSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(GFUSE_BUILDING) && defined(__GNUC__)
+#define GFUSE_API __attribute__((visibility("default")))
+#else
+#define GFUSE_API
+#endif
+
+/* ---- version ---------------------------------------------------------------------------- */
+
+#define GFUSE_VERSION_MAJOR 0
+#define GFUSE_VERSION_MINOR 1
+#define GFUSE_VERSION_PATCH 0
+#define GFUSE_VERSION_STRING "0.1.0"
+/* One number for comparisons: 0xMMmmpp. */
+#define GFUSE_VERSION_HEX \
+    ((GFUSE_VERSION_MAJOR << 16) | (GFUSE_VERSION_MINOR << 8) | GFUSE_VERSION_PATCH)
+
+/* The version of the library actually linked, e.g. "0.1.0". */
+GFUSE_API const char *gfuse_version(void);
+
+/* ---- status and errors ------------------------------------------------------------------ */
+
+typedef enum {
+    GFUSE_OK = 0,
+    GFUSE_ERR_NOMEM = -1,   /* an allocation failed */
+    GFUSE_ERR_ARG = -2,     /* an argument is out of range or inconsistent (a usage error) */
+    GFUSE_ERR_IO = -3,      /* a file could not be opened, read or written */
+    GFUSE_ERR_DATA = -4,    /* input data is malformed (the message names file, line, column) */
+    GFUSE_ERR_MODEL = -5,   /* a model file is truncated, corrupted or of a newer version */
+    GFUSE_ERR_RUNTIME = -6, /* a computation failed (a dependency reported an error) */
+    GFUSE_ERR_STATE = -7    /* the library was not initialised, or a handle is in the wrong state */
+} gfuse_status;
+
+/* A short constant name for a status, e.g. "bad input data". */
+GFUSE_API const char *gfuse_status_string(gfuse_status status);
+
+/* The message of the last failure in this thread; "" if none. Valid until the next call into
+ * gfuse from this thread. */
+GFUSE_API const char *gfuse_last_error(void);
+
+/* ---- library session -------------------------------------------------------------------- */
+
+/* Starts the library: initialises GraphBLAS (non-blocking mode) and installs igraph's
+ * non-aborting error handler. Call once before anything else; calls nest (counted). */
+GFUSE_API gfuse_status gfuse_init(void);
+
+/* Ends the session opened by the matching gfuse_init. */
+GFUSE_API void gfuse_finalize(void);
+
+/* Sets the number of threads gfuse's kernels use (0 = OpenMP's default, i.e. OMP_NUM_THREADS
+ * or the number of cores). BLAS and GraphBLAS are set to the same count, so nothing
+ * oversubscribes. Results do not depend on it. */
+GFUSE_API gfuse_status gfuse_set_threads(int n_threads);
+GFUSE_API int gfuse_get_threads(void);
+
+/* ---- cohorts ------------------------------------------------------------------------------ */
+
+typedef struct gfuse_cohort gfuse_cohort;
+
+typedef enum {
+    GFUSE_SPLIT_NONE = 0, /* not named in a split file */
+    GFUSE_SPLIT_TRAIN = 1,
+    GFUSE_SPLIT_VAL = 2,
+    GFUSE_SPLIT_TEST = 3
+} gfuse_split;
+
+typedef enum {
+    GFUSE_TASK_AUTO = 0,     /* classify, unless told otherwise */
+    GFUSE_TASK_CLASSIFY = 1, /* labels are class names (strings or integers) */
+    GFUSE_TASK_REGRESS = 2   /* labels are numbers */
+} gfuse_task;
+
+typedef struct {
+    /* A cohort folder: every *.csv / *.tsv file other than labels.*, split.* and mask*.* is a
+     * modality named after the file (modalities sorted by name); labels.csv and split.csv
+     * are used when present. May be NULL when every file is given explicitly. */
+    const char *dir;
+    /* Explicit modality files (NAME=FILE on the command line); added to / override the
+     * folder's. n_modality_files entries each. */
+    const char *const *modality_names;
+    const char *const *modality_files;
+    int n_modality_files;
+    const char *labels_file; /* NULL: <dir>/labels.csv if present */
+    const char *split_file;  /* NULL: <dir>/split.csv if present */
+    const char *mask_file;   /* NULL: no mask. id,<modality...> with 1 = keep, 0 = hide */
+    gfuse_task task;         /* how to read labels */
+} gfuse_cohort_options;
+
+/* Fills opts with the defaults (everything NULL / 0, task AUTO). */
+GFUSE_API void gfuse_cohort_options_init(gfuse_cohort_options *opts);
+
+/* Loads a cohort. Files are read with memory close to the size of their float32 values.
+ * Errors: GFUSE_ERR_IO (cannot open), GFUSE_ERR_DATA (malformed: non-numeric cell, ragged
+ * row, duplicate id or feature, infinite value, empty file, missing header, ...; the message
+ * is "FILE:LINE:COLUMN: ..."), GFUSE_ERR_ARG (bad options). Problems that do not stop the
+ * load (a label for an unknown sample, a sample with no modality, which is excluded) become
+ * warnings, see gfuse_cohort_n_warnings. *out stays NULL on failure. */
+GFUSE_API gfuse_status gfuse_cohort_load(gfuse_cohort **out, const gfuse_cohort_options *opts);
+
+/* Builds a cohort from memory, for programs that embed gfuse: n samples with the given ids
+ * (copied; unique); then add modalities and labels. */
+GFUSE_API gfuse_status gfuse_cohort_new(gfuse_cohort **out, int64_t n_samples,
+                                        const char *const *ids);
+/* Adds a modality with d features (names copied; NULL gives f1..fd) and values, an
+ * n_samples x d row-major float array (copied). A row that is all NaN means the sample lacks
+ * the modality; NaN cells elsewhere are missing values. */
+GFUSE_API gfuse_status gfuse_cohort_add_modality(gfuse_cohort *c, const char *name, int64_t d,
+                                                 const char *const *feature_names,
+                                                 const float *values);
+/* Sets class labels: label[i] in [0, n_classes) or -1 for unlabelled; class names copied. */
+GFUSE_API gfuse_status gfuse_cohort_set_classes(gfuse_cohort *c, int n_classes,
+                                                const char *const *class_names,
+                                                const int32_t *label);
+/* Sets regression targets: NaN for unlabelled. */
+GFUSE_API gfuse_status gfuse_cohort_set_targets(gfuse_cohort *c, const double *target);
+/* Sets the split of every sample (array of n_samples gfuse_split values). */
+GFUSE_API gfuse_status gfuse_cohort_set_split(gfuse_cohort *c, const gfuse_split *split);
+/* Hides modality m of sample i (as a mask file does). */
+GFUSE_API gfuse_status gfuse_cohort_hide(gfuse_cohort *c, int64_t i, int m);
+
+GFUSE_API void gfuse_cohort_free(gfuse_cohort **c);
+
+GFUSE_API int64_t gfuse_cohort_n_samples(const gfuse_cohort *c);
+GFUSE_API int gfuse_cohort_n_modalities(const gfuse_cohort *c);
+GFUSE_API const char *gfuse_cohort_sample_id(const gfuse_cohort *c, int64_t i);
+/* The index of a sample id, or -1. O(1) expected. */
+GFUSE_API int64_t gfuse_cohort_find_sample(const gfuse_cohort *c, const char *id);
+GFUSE_API const char *gfuse_cohort_modality_name(const gfuse_cohort *c, int m);
+/* The file modality m was read from ("" for modalities added from memory). */
+GFUSE_API const char *gfuse_cohort_modality_file(const gfuse_cohort *c, int m);
+GFUSE_API int64_t gfuse_cohort_n_features(const gfuse_cohort *c, int m);
+GFUSE_API const char *gfuse_cohort_feature_name(const gfuse_cohort *c, int m, int64_t j);
+/* 1 if sample i has modality m (present in the file, not all missing, not hidden by a mask). */
+GFUSE_API int gfuse_cohort_has_modality(const gfuse_cohort *c, int64_t i, int m);
+/* The n_features(m) values of sample i in modality m (NaN = missing cell), or NULL when the
+ * sample lacks the modality. */
+GFUSE_API const float *gfuse_cohort_values(const gfuse_cohort *c, int64_t i, int m);
+/* Like gfuse_cohort_values, but also returns the row of a modality hidden by a mask (the data
+ * is kept so that completion can be scored); NULL only when the file had no row. */
+GFUSE_API const float *gfuse_cohort_values_unmasked(const gfuse_cohort *c, int64_t i, int m);
+/* Number of NaN cells among the rows of modality m that are present. */
+GFUSE_API int64_t gfuse_cohort_n_missing_cells(const gfuse_cohort *c, int m);
+
+GFUSE_API gfuse_task gfuse_cohort_task(const gfuse_cohort *c); /* AUTO when there are no labels */
+GFUSE_API int gfuse_cohort_n_classes(const gfuse_cohort *c);
+GFUSE_API const char *gfuse_cohort_class_name(const gfuse_cohort *c, int k);
+/* The class of sample i, or -1 when it has no label (classification). */
+GFUSE_API int32_t gfuse_cohort_label(const gfuse_cohort *c, int64_t i);
+/* The target of sample i, or NaN when it has none (regression). */
+GFUSE_API double gfuse_cohort_target(const gfuse_cohort *c, int64_t i);
+GFUSE_API gfuse_split gfuse_cohort_split(const gfuse_cohort *c, int64_t i);
+GFUSE_API int gfuse_cohort_has_split(const gfuse_cohort *c);
+
+/* Problems found while loading that did not stop it, one message each. */
+GFUSE_API int64_t gfuse_cohort_n_warnings(const gfuse_cohort *c);
+GFUSE_API const char *gfuse_cohort_warning(const gfuse_cohort *c, int64_t k);
+
+/* ---- inspection ----------------------------------------------------------------------------- */
+
+/* Missing-modality patterns, like R mice's md.pattern: each distinct pattern of present
+ * modalities (bit m set = modality m present) with the number of samples showing it, sorted
+ * by count (descending), then by pattern. Modalities beyond 64 are not supported here. */
+typedef struct {
+    int64_t n_patterns;
+    uint64_t *pattern; /* n_patterns bitsets */
+    int64_t *count;    /* n_patterns counts */
+} gfuse_patterns;
+
+GFUSE_API gfuse_status gfuse_cohort_patterns(const gfuse_cohort *c, gfuse_patterns *out);
+GFUSE_API void gfuse_patterns_free(gfuse_patterns *p);
+
+/* ---- synthetic cohorts ---------------------------------------------------------------------- */
+
+typedef enum {
+    GFUSE_MISSING_MCAR = 0, /* modalities missing completely at random */
+    GFUSE_MISSING_MNAR = 1  /* missingness depends on the unseen values (not at random) */
+} gfuse_missingness;
+
+typedef struct {
+    int64_t n_samples;      /* default 300 */
+    int n_modalities;       /* default 3 */
+    const int64_t *n_features; /* per modality; NULL = 50 each */
+    int n_classes;          /* default 3 */
+    int latent_dim;         /* dimension of the shared latent space; default 8 */
+    double missing_rate;    /* share of samples lacking at least one modality; default 0.33 */
+    gfuse_missingness mechanism;
+    double noise;           /* noise standard deviation relative to signal; default 1.0 */
+    double class_separation;/* distance between class centres in latent units; default 2.0 */
+    double test_fraction;   /* share of samples in the test split; default 0.25 */
+    uint64_t seed;          /* default 1 */
+} gfuse_synth_options;
+
+GFUSE_API void gfuse_synth_options_init(gfuse_synth_options *opts);
+
+/* Writes a synthetic cohort into folder dir (created; must not exist or be empty):
+ * mod1.csv ... modM.csv with the missing modalities left out, labels.csv, split.csv, and
+ * truth/ holding the complete matrices (truth/modK.csv) and the latent class of every sample.
+ * The same options give byte-identical files. Files are written to temporary names and renamed. */
+GFUSE_API gfuse_status gfuse_synth_write(const char *dir, const gfuse_synth_options *opts);
+
+/* ---- graph (see DESIGN.md section 3) --------------------------------------------------------- */
+/* GRAPH-API */
+
+/* ---- model ------------------------------------------------------------------------------------ */
+/* MODEL-API */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GFUSE_H */

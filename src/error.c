@@ -1,0 +1,112 @@
+/* error.c: status strings, the per-thread last error message, and the library session. */
+#include "internal.h"
+
+#include <GraphBLAS.h>
+#include <igraph.h>
+#include <omp.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifdef HAVE_OPENBLAS
+void openblas_set_num_threads(int num_threads);
+#endif
+
+static _Thread_local char last_error[1024];
+
+const char *gfuse_version(void) { return PACKAGE_VERSION; }
+
+const char *gfuse_status_string(gfuse_status status)
+{
+    switch (status) {
+    case GFUSE_OK: return "success";
+    case GFUSE_ERR_NOMEM: return "out of memory";
+    case GFUSE_ERR_ARG: return "invalid argument";
+    case GFUSE_ERR_IO: return "input/output error";
+    case GFUSE_ERR_DATA: return "bad input data";
+    case GFUSE_ERR_MODEL: return "bad model file";
+    case GFUSE_ERR_RUNTIME: return "runtime failure";
+    case GFUSE_ERR_STATE: return "invalid state";
+    }
+    return "unknown status";
+}
+
+const char *gfuse_last_error(void) { return last_error; }
+
+void gfuse_i_clear_error(void) { last_error[0] = '\0'; }
+
+gfuse_status gfuse_i_error(gfuse_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error, sizeof last_error, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+gfuse_status gfuse_i_error_at(gfuse_status status, const char *file, int64_t line, int64_t col,
+                              const char *fmt, ...)
+{
+    int len;
+    if (line > 0 && col > 0)
+        len = snprintf(last_error, sizeof last_error, "%s:%lld:%lld: ", file, (long long)line,
+                       (long long)col);
+    else if (line > 0)
+        len = snprintf(last_error, sizeof last_error, "%s:%lld: ", file, (long long)line);
+    else
+        len = snprintf(last_error, sizeof last_error, "%s: ", file);
+    if (len < 0) len = 0;
+    if ((size_t)len >= sizeof last_error) return status;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(last_error + len, sizeof last_error - (size_t)len, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+gfuse_status gfuse_i_nomem(const char *what)
+{
+    return gfuse_i_error(GFUSE_ERR_NOMEM, "out of memory while allocating %s", what);
+}
+
+/* ---- session -------------------------------------------------------------------------- */
+
+static int init_count;
+static int n_threads_set;
+
+bool gfuse_i_initialised(void) { return init_count > 0; }
+
+gfuse_status gfuse_init(void)
+{
+    if (init_count++ > 0) return GFUSE_OK;
+    /* igraph aborts on errors by default; gfuse checks every igraph_error_t instead. */
+    igraph_set_error_handler(igraph_error_handler_ignore);
+    igraph_set_warning_handler(igraph_warning_handler_ignore);
+    GrB_Info info = GrB_init(GrB_NONBLOCKING);
+    if (info != GrB_SUCCESS && info != GrB_INVALID_VALUE /* already initialised by the host */) {
+        init_count = 0;
+        return gfuse_i_error(GFUSE_ERR_RUNTIME, "GraphBLAS failed to initialise (GrB_Info %d)",
+                             (int)info);
+    }
+    return gfuse_set_threads(0);
+}
+
+void gfuse_finalize(void)
+{
+    if (init_count == 0) return;
+    if (--init_count == 0) GrB_finalize();
+}
+
+gfuse_status gfuse_set_threads(int n_threads)
+{
+    GFUSE_CHECK_ARG(n_threads >= 0, "n_threads must be at least 0, got %d", n_threads);
+    int n = n_threads > 0 ? n_threads : omp_get_max_threads();
+    if (n_threads > 0) omp_set_num_threads(n);
+    n_threads_set = n;
+#ifdef HAVE_OPENBLAS
+    openblas_set_num_threads(n);
+#endif
+    if (init_count > 0) GxB_Global_Option_set(GxB_NTHREADS, n);
+    return GFUSE_OK;
+}
+
+int gfuse_get_threads(void) { return n_threads_set > 0 ? n_threads_set : omp_get_max_threads(); }

@@ -1,0 +1,192 @@
+/* util.c: string helpers, the id hash map and atomic output files. */
+#include "util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+char *gfuse_i_strdup(const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p) memcpy(p, s, n);
+    return p;
+}
+
+char *gfuse_i_asprintf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) return NULL;
+    char *p = malloc((size_t)n + 1);
+    if (!p) return NULL;
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+char *gfuse_i_path_join(const char *dir, const char *name)
+{
+    size_t n = strlen(dir);
+    if (n > 0 && dir[n - 1] == '/') return gfuse_i_asprintf("%s%s", dir, name);
+    return gfuse_i_asprintf("%s/%s", dir, name);
+}
+
+void gfuse_i_free_strings(char **s, int64_t n)
+{
+    if (!s) return;
+    for (int64_t i = 0; i < n; i++) free(s[i]);
+    free(s);
+}
+
+/* ---- id map --------------------------------------------------------------------------- */
+
+struct gfuse_i_idmap {
+    uint64_t cap; /* power of two */
+    uint64_t used;
+    const char **key;
+    int64_t *value;
+};
+
+static uint64_t hash_string(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a, then a final mix */
+    for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 33);
+}
+
+gfuse_i_idmap *gfuse_i_idmap_new(int64_t capacity_hint)
+{
+    gfuse_i_idmap *m = calloc(1, sizeof *m);
+    if (!m) return NULL;
+    uint64_t cap = 16;
+    while (cap < (uint64_t)(capacity_hint > 0 ? capacity_hint : 0) * 2) cap <<= 1;
+    m->cap = cap;
+    m->key = calloc(cap, sizeof *m->key);
+    m->value = malloc(cap * sizeof *m->value);
+    if (!m->key || !m->value) {
+        gfuse_i_idmap_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+void gfuse_i_idmap_free(gfuse_i_idmap *m)
+{
+    if (!m) return;
+    free(m->key);
+    free(m->value);
+    free(m);
+}
+
+static int idmap_grow(gfuse_i_idmap *m)
+{
+    uint64_t cap = m->cap * 2;
+    const char **key = calloc(cap, sizeof *key);
+    int64_t *value = malloc(cap * sizeof *value);
+    if (!key || !value) {
+        free(key);
+        free(value);
+        return -1;
+    }
+    for (uint64_t i = 0; i < m->cap; i++) {
+        if (!m->key[i]) continue;
+        uint64_t h = hash_string(m->key[i]) & (cap - 1);
+        while (key[h]) h = (h + 1) & (cap - 1);
+        key[h] = m->key[i];
+        value[h] = m->value[i];
+    }
+    free(m->key);
+    free(m->value);
+    m->key = key;
+    m->value = value;
+    m->cap = cap;
+    return 0;
+}
+
+int gfuse_i_idmap_insert(gfuse_i_idmap *m, const char *key, int64_t value, int64_t *existing)
+{
+    if ((m->used + 1) * 2 > m->cap && idmap_grow(m) != 0) return -1;
+    uint64_t h = hash_string(key) & (m->cap - 1);
+    while (m->key[h]) {
+        if (strcmp(m->key[h], key) == 0) {
+            if (existing) *existing = m->value[h];
+            return 0;
+        }
+        h = (h + 1) & (m->cap - 1);
+    }
+    m->key[h] = key;
+    m->value[h] = value;
+    m->used++;
+    return 1;
+}
+
+int64_t gfuse_i_idmap_find(const gfuse_i_idmap *m, const char *key)
+{
+    uint64_t h = hash_string(key) & (m->cap - 1);
+    while (m->key[h]) {
+        if (strcmp(m->key[h], key) == 0) return m->value[h];
+        h = (h + 1) & (m->cap - 1);
+    }
+    return -1;
+}
+
+/* ---- atomic output files ---------------------------------------------------------------- */
+
+gfuse_status gfuse_i_outfile_open(gfuse_i_outfile *o, const char *path, const char *mode)
+{
+    memset(o, 0, sizeof *o);
+    o->path = gfuse_i_strdup(path);
+    o->tmp_path = gfuse_i_asprintf("%s.tmp.%ld", path, (long)getpid());
+    if (!o->path || !o->tmp_path) {
+        gfuse_i_outfile_abort(o);
+        return gfuse_i_nomem("an output file name");
+    }
+    o->f = fopen(o->tmp_path, mode);
+    if (!o->f) {
+        int e = errno;
+        gfuse_i_outfile_abort(o);
+        return gfuse_i_error(GFUSE_ERR_IO, "%s: cannot create: %s", path, strerror(e));
+    }
+    return GFUSE_OK;
+}
+
+gfuse_status gfuse_i_outfile_commit(gfuse_i_outfile *o)
+{
+    int bad = ferror(o->f);
+    if (fflush(o->f) != 0) bad = 1;
+    int e = errno;
+    if (fclose(o->f) != 0) bad = 1;
+    o->f = NULL;
+    if (bad) {
+        gfuse_status st = gfuse_i_error(GFUSE_ERR_IO, "%s: write failed: %s", o->path, strerror(e));
+        gfuse_i_outfile_abort(o);
+        return st;
+    }
+    if (rename(o->tmp_path, o->path) != 0) {
+        e = errno;
+        gfuse_status st = gfuse_i_error(GFUSE_ERR_IO, "%s: cannot rename into place: %s", o->path,
+                                        strerror(e));
+        gfuse_i_outfile_abort(o);
+        return st;
+    }
+    free(o->path);
+    free(o->tmp_path);
+    memset(o, 0, sizeof *o);
+    return GFUSE_OK;
+}
+
+void gfuse_i_outfile_abort(gfuse_i_outfile *o)
+{
+    if (o->f) fclose(o->f);
+    if (o->tmp_path) remove(o->tmp_path);
+    free(o->path);
+    free(o->tmp_path);
+    memset(o, 0, sizeof *o);
+}

@@ -1,0 +1,40 @@
+/* util.h: small shared helpers: string copies, an id hash map, atomic output files. */
+#ifndef GFUSE_UTIL_H
+#define GFUSE_UTIL_H
+
+#include "internal.h"
+
+#include <stdio.h>
+
+/* strdup that returns NULL on allocation failure (C11 has none). */
+char *gfuse_i_strdup(const char *s);
+/* malloc-ed printf. NULL on failure. */
+char *gfuse_i_asprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* dir + "/" + name, malloc-ed. */
+char *gfuse_i_path_join(const char *dir, const char *name);
+/* Frees an array of n strings and the array. */
+void gfuse_i_free_strings(char **s, int64_t n);
+
+/* ---- id map: string -> int64 index, open addressing; keys are borrowed, not copied ---- */
+gfuse_i_idmap *gfuse_i_idmap_new(int64_t capacity_hint);
+void gfuse_i_idmap_free(gfuse_i_idmap *map);
+/* Inserts key -> value. Returns 1 if inserted, 0 if the key was already there (*existing set
+ * to its value when non-NULL), -1 on allocation failure. */
+int gfuse_i_idmap_insert(gfuse_i_idmap *map, const char *key, int64_t value, int64_t *existing);
+/* The value of key, or -1. */
+int64_t gfuse_i_idmap_find(const gfuse_i_idmap *map, const char *key);
+
+/* ---- atomic output files: write to "<path>.tmp.<pid>", then rename over path ---- */
+typedef struct {
+    FILE *f;
+    char *path;
+    char *tmp_path;
+} gfuse_i_outfile;
+
+gfuse_status gfuse_i_outfile_open(gfuse_i_outfile *o, const char *path, const char *mode);
+/* Flushes, checks for write errors, closes and renames into place. */
+gfuse_status gfuse_i_outfile_commit(gfuse_i_outfile *o);
+/* Closes and removes the temporary file (for failure paths; safe after commit). */
+void gfuse_i_outfile_abort(gfuse_i_outfile *o);
+
+#endif
