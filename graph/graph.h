@@ -1,0 +1,62 @@
+/*
+ * graph.h: the sample-modality graph (DESIGN.md section 3), internal layout shared by the graph
+ * construction code and the model's kernels.
+ *
+ * Node ids (stable, documented in the public header): N samples, M modalities.
+ *   modality node (sample i, modality m) = m * N + i        for 0 <= m < M
+ *   hub of sample i                       = M * N + i
+ * so the nodes of one modality are one contiguous block (dense encoders run as one GEMM) and
+ * there are N * (M + 1) nodes in all.
+ *
+ * Edges are directed (message from source to destination) and stored twice:
+ *   by destination (CSR):   in_ptr[v] .. in_ptr[v+1]-1 are v's in-edges; in_src, in_rel, in_w
+ *                           hold source, relation and weight; sources ascending within a row.
+ *   by source (transpose):  out_ptr[u] .. out_ptr[u+1]-1 are u's out-edges; out_dst holds the
+ *                           destination and out_eid the index of that edge in the in_* arrays.
+ * A backward pass runs over the destination rows, then over the source rows of the transpose,
+ * each thread writing only rows it owns: no atomics, identical results for any thread count.
+ */
+#ifndef GFUSE_GRAPH_H
+#define GFUSE_GRAPH_H
+
+#include "internal.h"
+
+/* Relation types (GFUSE_REL_* in gfuse.h use the same values). */
+enum { GFUSE_I_REL_KNN = 0, GFUSE_I_REL_MEMBER = 1, GFUSE_I_REL_SELF = 2, GFUSE_I_N_REL = 3 };
+
+struct gfuse_graph {
+    int64_t n_samples; /* N */
+    int n_mod;         /* M */
+    int64_t n_nodes;   /* N * (M + 1) */
+    int k;             /* neighbours per node in the knn relation */
+    uint8_t *observed; /* n_nodes: 1 for an observed modality node, 0 for a missing one, 1 for hubs */
+
+    int64_t n_edges;
+    int64_t *in_ptr;  /* n_nodes + 1 */
+    int64_t *in_src;  /* n_edges */
+    uint8_t *in_rel;  /* n_edges */
+    float *in_w;      /* n_edges: similarity for knn edges, 1 for member and self */
+
+    int64_t *out_ptr; /* n_nodes + 1 */
+    int64_t *out_dst; /* n_edges */
+    int64_t *out_eid; /* n_edges */
+
+    /* Optional row processing order that improves locality (NULL = natural order); a
+     * permutation of 0..n_nodes-1 used by kernels to visit rows, never to rename nodes. */
+    int64_t *row_order;
+
+    /* Missing nodes that got no knn in-edge because the sample shares no modality with any
+     * observed sample of that modality (reported, not linked at random). */
+    int64_t n_isolated_missing;
+};
+
+static inline int64_t gfuse_i_node_of(const struct gfuse_graph *g, int64_t i, int m)
+{
+    return (int64_t)m * g->n_samples + i;
+}
+static inline int64_t gfuse_i_hub_of(const struct gfuse_graph *g, int64_t i)
+{
+    return (int64_t)g->n_mod * g->n_samples + i;
+}
+
+#endif
