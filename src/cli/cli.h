@@ -1,0 +1,246 @@
+/*
+ * cli.h: what the gfuse command-line tool's files share. Only src/cli/ prints and exits.
+ *
+ * A command is a function `int cmd_NAME(int argc, char **argv)` (argv[0] is the command name)
+ * that returns the process exit code. It describes its options in a table of cli_option
+ * entries ending with CLI_END, hands the table to cli_parse, which also writes
+ * `gfuse NAME --help` from it, and reports library failures with cli_fail:
+ *
+ *     int cmd_example(int argc, char **argv)
+ *     {
+ *         cli_cohort_args ca;
+ *         cli_cohort_args_init(&ca);
+ *         int k = 10, json = 0;
+ *         cli_option opts[] = {
+ *             CLI_COHORT_OPTIONS(&ca),
+ *             {.name = "k", .kind = CLI_INT, .dest = &k, .metavar = "K", .bounds = CLI_MIN,
+ *              .min = 1, .help = "neighbours per node"},
+ *             {.name = "json", .kind = CLI_FLAG, .dest = &json, .help = "print JSON"},
+ *             CLI_END};
+ *         cli_spec spec = {.name = "example", .synopsis = "--cohort DIR [--k K]",
+ *                          .description = "What it does, in a sentence.", .options = opts};
+ *         int rc = cli_parse(&spec, argc, argv);
+ *         if (rc != CLI_PARSED) return cli_parse_exit(rc, &ca);
+ *         gfuse_cohort *cohort = NULL;
+ *         rc = cli_cohort_load("example", &ca, &cohort);   // prints errors and warnings
+ *         ...
+ *         cli_cohort_args_free(&ca);
+ *         return rc;
+ *     }
+ *
+ * Exit codes (DESIGN.md section 6): 0 success, 1 runtime failure, 2 usage error, 3 bad input.
+ */
+#ifndef GFUSE_CLI_H
+#define GFUSE_CLI_H
+
+/* clock_gettime, fileno, isatty, mkdtemp: include cli.h before any system header. */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "gfuse.h"
+
+#include <stdint.h>
+#include <stdio.h>
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_DATA = 3 };
+
+/* ---- commands: each engineer adds one declaration here and one line in main.c ---- */
+int cmd_inspect(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
+/* ---- end of commands ---- */
+
+/* ---- options --------------------------------------------------------------------------- */
+
+typedef enum {
+    CLI_FLAG,   /* int *: set to 1 when given; takes no value */
+    CLI_STRING, /* const char **: the argument itself (borrowed from argv) */
+    CLI_INT,    /* int * */
+    CLI_INT64,  /* int64_t * */
+    CLI_UINT64, /* uint64_t * (seeds) */
+    CLI_DOUBLE, /* double *: finite */
+    CLI_CHOICE, /* int *: index of the value in .choices, "a|b|c" */
+    CLI_LIST    /* cli_list *: repeatable; every value is appended */
+} cli_kind;
+
+/* Which of .min / .max bound a numeric option (inclusive). */
+enum { CLI_MIN = 1, CLI_MAX = 2 };
+
+typedef struct {
+    const char *name;    /* long name without the dashes: "k" is --k */
+    cli_kind kind;
+    void *dest;          /* where the value goes; its initial value is the default */
+    const char *metavar; /* the value in help text: "FILE", "K" */
+    const char *help;    /* one line */
+    const char *def;     /* default as shown in help; NULL = derived from *dest */
+    int bounds;          /* CLI_MIN | CLI_MAX for numbers */
+    double min, max;
+    const char *choices; /* CLI_CHOICE: "classify|regress" */
+} cli_option;
+
+#define CLI_END {.name = NULL}
+
+typedef struct {
+    const char **items;
+    int n;
+} cli_list;
+
+void cli_list_free(cli_list *l);
+
+typedef struct {
+    const char *name;        /* the command: "inspect" */
+    const char *synopsis;    /* the arguments after "gfuse NAME" on the usage line */
+    const char *description; /* what the command does; may hold several lines */
+    cli_option *options;     /* ends with CLI_END */
+} cli_spec;
+
+/* cli_parse's results. */
+enum { CLI_PARSED = 0, CLI_HELP_SHOWN = -1 };
+
+/* Parses argv[1..argc-1] ("--name value", "--name=value", flags; "-h"/"--help" anywhere prints
+ * the help on stdout). Returns CLI_PARSED, CLI_HELP_SHOWN, or CLI_EXIT_USAGE after printing
+ * what was wrong and a hint on stderr. Values of CLI_LIST options are allocated: free them
+ * with cli_list_free (also after a failed parse). */
+int cli_parse(const cli_spec *spec, int argc, char **argv);
+/* The exit code for a cli_parse result other than CLI_PARSED (0 after help, 2 otherwise). */
+int cli_parse_exit(int parse_result);
+/* Writes `gfuse NAME --help` for spec. */
+void cli_print_help(FILE *f, const cli_spec *spec);
+
+/* Prints "gfuse CMD: message" and "Try 'gfuse CMD --help'." on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "gfuse CMD: message" on stderr. */
+void cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "gfuse: warning: message" on stderr. */
+void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- library status -> exit code ------------------------------------------------------- */
+
+/* GFUSE_OK -> 0, GFUSE_ERR_DATA and GFUSE_ERR_MODEL -> 3, GFUSE_ERR_ARG -> 2, others -> 1. */
+int cli_exit_code(gfuse_status status);
+/* Prints "gfuse CMD: <gfuse_last_error()>" and returns cli_exit_code(status). */
+int cli_fail(const char *cmd, gfuse_status status);
+
+/* ---- cohort options shared by every command that reads a cohort ------------------------- */
+
+typedef struct {
+    const char *dir;     /* --cohort DIR */
+    cli_list modality;   /* --modality NAME=FILE, repeatable */
+    const char *labels;  /* --labels FILE */
+    const char *split;   /* --split FILE */
+    const char *mask;    /* --mask FILE */
+    int threads;         /* --threads T, 0 = OMP_NUM_THREADS or all cores */
+    int quiet;           /* --quiet: no warnings or progress on stderr */
+    gfuse_task task;     /* set by the command before cli_cohort_load (e.g. train --task) */
+    /* Filled by cli_cohort_load: the NAME/FILE halves of --modality (owned here). */
+    char **modality_names;
+    char **modality_files;
+} cli_cohort_args;
+
+void cli_cohort_args_init(cli_cohort_args *ca);
+void cli_cohort_args_free(cli_cohort_args *ca);
+
+#define CLI_COHORT_OPTIONS(ca)                                                                  \
+    {.name = "cohort", .kind = CLI_STRING, .dest = &(ca)->dir, .metavar = "DIR",                \
+     .help = "cohort folder: <modality>.csv, labels.csv, split.csv"},                           \
+    {.name = "modality", .kind = CLI_LIST, .dest = &(ca)->modality, .metavar = "NAME=FILE",     \
+     .help = "add or replace a modality file (repeatable)"},                                    \
+    {.name = "labels", .kind = CLI_STRING, .dest = &(ca)->labels, .metavar = "FILE",            \
+     .help = "labels file id,label", .def = "DIR/labels.csv if present"},                       \
+    {.name = "split", .kind = CLI_STRING, .dest = &(ca)->split, .metavar = "FILE",              \
+     .help = "split file id,split (train/val/test)", .def = "DIR/split.csv if present"},        \
+    {.name = "mask", .kind = CLI_STRING, .dest = &(ca)->mask, .metavar = "FILE",                \
+     .help = "hide modalities: id,<modality...> with 1 = keep, 0 = hide", .def = "none"},       \
+    {.name = "threads", .kind = CLI_INT, .dest = &(ca)->threads, .metavar = "T",                \
+     .bounds = CLI_MIN, .min = 0, .help = "threads to use",                                     \
+     .def = "0 = OMP_NUM_THREADS or all cores"},                                                \
+    {.name = "quiet", .kind = CLI_FLAG, .dest = &(ca)->quiet,                                   \
+     .help = "no progress or warnings on stderr"}
+
+/* Sets the thread count, loads the cohort the options name and prints its warnings (unless
+ * --quiet). Needs --cohort or at least one --modality. Returns 0, or the exit code after
+ * printing the error as "gfuse CMD: ...". */
+int cli_cohort_load(const char *cmd, cli_cohort_args *ca, gfuse_cohort **out);
+
+/* ---- progress on stderr ------------------------------------------------------------------ */
+
+/* A bar redrawn in place on a terminal; on a log, a plain line at most every `interval`
+ * seconds (and at the end). Nothing at all when quiet. */
+typedef struct {
+    const char *what;
+    int64_t total;    /* 0 when unknown: no percentage */
+    int64_t done;     /* the last count reported */
+    int quiet;
+    int tty;
+    double interval;  /* seconds between plain lines; default 5 */
+    double start;
+    double last;
+    int drawn;        /* a bar is on screen and needs a newline */
+} cli_progress;
+
+void cli_progress_start(cli_progress *p, const char *what, int64_t total, int quiet);
+/* Reports `done` units; extra (printf-style, may be NULL) is appended, e.g. "loss 0.412". */
+void cli_progress_update(cli_progress *p, int64_t done, const char *extra, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prints the final state with the elapsed time. */
+void cli_progress_finish(cli_progress *p, const char *extra, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Seconds on a monotonic clock. */
+double cli_now(void);
+
+/* ---- output files: written to "<path>.tmp.<pid>" and renamed into place ------------------ */
+
+typedef struct {
+    FILE *f;
+    char *path;
+    char *tmp_path; /* NULL when writing to stdout ("-") */
+} cli_outfile;
+
+/* Opens path for writing ("-" = stdout). Returns 0, or prints "gfuse CMD: ..." and returns 1. */
+int cli_outfile_open(cli_outfile *o, const char *cmd, const char *path);
+/* Checks for write errors, closes and renames into place. Returns 0 or prints and returns 1. */
+int cli_outfile_commit(cli_outfile *o, const char *cmd);
+/* Closes and removes the temporary file; safe after commit and on a zeroed struct. */
+void cli_outfile_abort(cli_outfile *o);
+
+/* ---- JSON writer: indented, strings escaped, non-finite numbers written as null --------- */
+
+#define CLI_JSON_MAX_DEPTH 32
+
+typedef struct {
+    FILE *f;
+    int depth;
+    int n_items[CLI_JSON_MAX_DEPTH]; /* values written so far at each level */
+    int after_key;
+} cli_json;
+
+void cli_json_init(cli_json *j, FILE *f);
+void cli_json_begin_object(cli_json *j);
+void cli_json_end_object(cli_json *j);
+void cli_json_begin_array(cli_json *j);
+void cli_json_end_array(cli_json *j);
+void cli_json_key(cli_json *j, const char *key);
+void cli_json_string(cli_json *j, const char *s);
+void cli_json_int(cli_json *j, int64_t v);
+void cli_json_double(cli_json *j, double v);
+void cli_json_bool(cli_json *j, int v);
+void cli_json_null(cli_json *j);
+/* Ends the document with a newline. */
+void cli_json_finish(cli_json *j);
+
+/* ---- CSV writer (RFC 4180: fields with the separator, quotes, CR or LF are quoted) ------- */
+
+typedef struct {
+    FILE *f;
+    char sep; /* ',' or '\t' */
+    int col;  /* fields written in the current row */
+} cli_csv;
+
+void cli_csv_init(cli_csv *c, FILE *f, char sep);
+void cli_csv_string(cli_csv *c, const char *s);
+void cli_csv_int(cli_csv *c, int64_t v);
+/* %.9g (exact for float32); NaN is written as NA. */
+void cli_csv_double(cli_csv *c, double v);
+void cli_csv_end_row(cli_csv *c);
+
+#endif
