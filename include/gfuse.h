@@ -260,3 +260,38 @@ GFUSE_API gfuse_status gfuse_synth_write(const char *dir, const gfuse_synth_opti
 #endif
 
 #endif /* GFUSE_H */
+/* ---- model files ---- */
+/* Inspection of a model file without building the model (what `gfuse info` shows): the
+ * container's format version, the gfuse version that wrote it, its size and CRC-32C checksum,
+ * and its named, typed sections. Opening validates the whole file: a truncated, corrupted,
+ * foreign-endian or newer-version file is GFUSE_ERR_MODEL with a message saying which;
+ * a file that cannot be read is GFUSE_ERR_IO. Conventional sections: "hparams" (strings
+ * "key=value"), "modality_names", "feature_names/<modality>", "class_names",
+ * "reference/ids" (stored reference samples), "param/..." (trainable parameters, float32). */
+typedef struct gfuse_modelfile gfuse_modelfile;
+
+GFUSE_API gfuse_status gfuse_modelfile_open(gfuse_modelfile **out, const char *path);
+GFUSE_API void gfuse_modelfile_free(gfuse_modelfile **mf);
+GFUSE_API uint32_t gfuse_modelfile_format_version(const gfuse_modelfile *mf);
+/* The version of gfuse that wrote the file, e.g. "0.1.0". */
+GFUSE_API const char *gfuse_modelfile_writer_version(const gfuse_modelfile *mf);
+GFUSE_API int64_t gfuse_modelfile_size(const gfuse_modelfile *mf);   /* bytes */
+GFUSE_API uint32_t gfuse_modelfile_checksum(const gfuse_modelfile *mf);
+GFUSE_API int64_t gfuse_modelfile_n_sections(const gfuse_modelfile *mf);
+/* The index of the section called name, or -1. */
+GFUSE_API int64_t gfuse_modelfile_find_section(const gfuse_modelfile *mf, const char *name);
+/* Section k in file order: its name, type ("i32", "i64", "f32", "f64", "strings", "bytes"),
+ * element count (strings for a string list) and payload size in bytes. NULL / -1 when k is
+ * out of range. */
+GFUSE_API const char *gfuse_modelfile_section_name(const gfuse_modelfile *mf, int64_t k);
+GFUSE_API const char *gfuse_modelfile_section_type(const gfuse_modelfile *mf, int64_t k);
+GFUSE_API int64_t gfuse_modelfile_section_count(const gfuse_modelfile *mf, int64_t k);
+GFUSE_API int64_t gfuse_modelfile_section_bytes(const gfuse_modelfile *mf, int64_t k);
+/* String j of string-list section k, or NULL. */
+GFUSE_API const char *gfuse_modelfile_section_string(const gfuse_modelfile *mf, int64_t k,
+                                                     int64_t j);
+/* The value of a hyperparameter from the "hparams" section, or NULL. */
+GFUSE_API const char *gfuse_modelfile_hparam(const gfuse_modelfile *mf, const char *key);
+/* The number of trainable parameters: the float32 elements of the "param/" sections. */
+GFUSE_API int64_t gfuse_modelfile_n_parameters(const gfuse_modelfile *mf);
+

@@ -31,7 +31,8 @@ double gfuse_i_f1(const int32_t *y, const int32_t *pred, const int64_t *idx, int
 
 /* Area under the ROC curve of scores s for the positives (pos[i] != 0) against the negatives,
  * by the Mann-Whitney rank statistic with tied scores given their average rank (the same
- * value as the trapezoidal ROC area). NAN when either group is empty. */
+ * value as the trapezoidal ROC area). Samples with a NaN score are left out. NAN when either
+ * group is empty. */
 double gfuse_i_auroc_binary(const float *score, const uint8_t *pos, const int64_t *idx, int64_t n);
 
 /* AUROC of a classifier: k == 2: binary AUROC of prob[:, 1] for class 1; k > 2: one-vs-rest
@@ -40,8 +41,8 @@ double gfuse_i_auroc_binary(const float *score, const uint8_t *pos, const int64_
  * one class. */
 double gfuse_i_auroc(const int32_t *y, const float *prob, const int64_t *idx, int64_t n, int k);
 
-/* Mean negative log-likelihood of the true class, probabilities clipped to [eps, 1 - eps] with
- * eps = 1e-15 and each row renormalised as scikit-learn's log_loss does. */
+/* Mean negative log-likelihood of the true class, -log(max(prob[i, y[i]], 1e-15)), over the
+ * labelled samples. */
 double gfuse_i_log_loss(const int32_t *y, const float *prob, const int64_t *idx, int64_t n, int k);
 
 /* Root mean squared error over the samples whose truth is not NaN. */

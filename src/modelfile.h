@@ -79,8 +79,11 @@ typedef enum {
 const char *gfuse_i_mfile_type_name(gfuse_i_mfile_type type);
 
 /* CRC-32C (Castagnoli, reflected, as in iSCSI/ext4): crc = gfuse_i_crc32c(0, buf, n) for one
- * buffer; pass the previous value to continue over several buffers. */
+ * buffer; pass the previous value to continue over several buffers. Uses the SSE4.2 crc32
+ * instruction where the CPU has it; gfuse_i_crc32c_reference is the table-driven twin (one
+ * byte at a time) that the tests compare it with. */
 uint32_t gfuse_i_crc32c(uint32_t crc, const void *buf, size_t n);
+uint32_t gfuse_i_crc32c_reference(uint32_t crc, const void *buf, size_t n);
 
 /* ---- writer ------------------------------------------------------------------------------
  *
@@ -111,6 +114,7 @@ typedef struct {
     char **names;
     int64_t n_names, cap_names;
     gfuse_i_idmap *name_index;
+    char message[512];     /* the message of the first failure */
 } gfuse_i_mfile_writer;
 
 /* Creates the temporary file and writes the header. On failure nothing is left behind and w
@@ -150,7 +154,7 @@ void gfuse_i_mfile_writer_abort(gfuse_i_mfile_writer *w);
 /* ---- reader ------------------------------------------------------------------------------ */
 
 typedef struct {
-    char *name;               /* points into the reader's buffer copy of names (NUL-terminated) */
+    const char *name;         /* NUL-terminated, owned by the reader */
     gfuse_i_mfile_type type;
     int64_t count;            /* elements (strings for STRINGS, bytes for BYTES) */
     int64_t bytes;            /* payload bytes */
@@ -158,7 +162,9 @@ typedef struct {
     const char **strings;     /* STRINGS only: count pointers into the payload */
 } gfuse_i_mfile_section;
 
-typedef struct gfuse_i_mfile {
+/* The reader is also the public gfuse_modelfile handle (gfuse.h). */
+typedef struct gfuse_modelfile gfuse_i_mfile;
+struct gfuse_modelfile {
     char *path;
     unsigned char *buf;       /* the whole file */
     int64_t size;
@@ -168,7 +174,9 @@ typedef struct gfuse_i_mfile {
     int64_t n_sections;
     gfuse_i_mfile_section *sections;
     gfuse_i_idmap *index;     /* name -> section */
-} gfuse_i_mfile;
+    char *names;              /* the section names, NUL-terminated, back to back */
+    const char **string_ptrs; /* the string pointers of all STRINGS sections */
+};
 
 /* Reads and validates the whole file (see the top of this header). *out stays NULL on failure. */
 gfuse_status gfuse_i_mfile_read(gfuse_i_mfile **out, const char *path);
