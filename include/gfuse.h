@@ -255,11 +255,6 @@ GFUSE_API gfuse_status gfuse_synth_write(const char *dir, const gfuse_synth_opti
 /* ---- model ------------------------------------------------------------------------------------ */
 /* MODEL-API */
 
-#ifdef __cplusplus
-}
-#endif
-
-#endif /* GFUSE_H */
 /* ---- model files ---- */
 /* Inspection of a model file without building the model (what `gfuse info` shows): the
  * container's format version, the gfuse version that wrote it, its size and CRC-32C checksum,
@@ -295,3 +290,8 @@ GFUSE_API const char *gfuse_modelfile_hparam(const gfuse_modelfile *mf, const ch
 /* The number of trainable parameters: the float32 elements of the "param/" sections. */
 GFUSE_API int64_t gfuse_modelfile_n_parameters(const gfuse_modelfile *mf);
 
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GFUSE_H */
