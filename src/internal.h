@@ -36,12 +36,13 @@ bool gfuse_i_initialised(void);
 /* ---- cohort ---------------------------------------------------------------------------- */
 
 typedef struct gfuse_i_idmap gfuse_i_idmap; /* string -> index hash map, util.h */
+typedef struct gfuse_i_strpool gfuse_i_strpool; /* many strings in few blocks, csv.h */
 
 typedef struct {
     char *name;
     char *file;          /* path it was read from, "" if built in memory */
     int64_t d;           /* number of features */
-    char **feature;      /* d feature names */
+    char **feature;      /* d feature names (the strings live in the cohort's pool) */
     int64_t n_rows;      /* rows stored in x */
     float *x;            /* n_rows x d, row-major; NaN = missing cell */
     int64_t *row;        /* per sample: its row in x, or -1 when the file had none */
@@ -51,8 +52,9 @@ typedef struct {
 
 struct gfuse_cohort {
     int64_t n;           /* samples */
-    char **id;           /* n ids */
+    char **id;           /* n ids (the strings live in the pool) */
     gfuse_i_idmap *index;/* id -> sample */
+    gfuse_i_strpool *strings; /* owns the ids and feature names */
     int m;               /* modalities */
     gfuse_i_modality *mod;
     gfuse_task task;     /* AUTO when unlabelled */

@@ -1,0 +1,966 @@
+/* csv.c: the streaming CSV/TSV tokenizer, number parsing and the two table readers (csv.h). */
+#include "csv.h"
+#include "util.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* ---- string pool ---------------------------------------------------------------------------- */
+
+enum { POOL_BLOCK = 64 * 1024 };
+
+typedef struct pool_block {
+    struct pool_block *next;
+    size_t used, cap;
+    char data[];
+} pool_block;
+
+struct gfuse_i_strpool {
+    pool_block *head; /* the block being filled; older blocks follow */
+    size_t bytes;
+};
+
+gfuse_i_strpool *gfuse_i_strpool_new(void) { return calloc(1, sizeof(gfuse_i_strpool)); }
+
+void gfuse_i_strpool_free(gfuse_i_strpool *pool)
+{
+    if (!pool) return;
+    pool_block *b = pool->head;
+    while (b) {
+        pool_block *next = b->next;
+        free(b);
+        b = next;
+    }
+    free(pool);
+}
+
+char *gfuse_i_strpool_add(gfuse_i_strpool *pool, const char *s, size_t n)
+{
+    pool_block *b = pool->head;
+    if (!b || b->cap - b->used < n + 1) {
+        size_t cap = n + 1 > POOL_BLOCK ? n + 1 : POOL_BLOCK;
+        pool_block *nb = malloc(sizeof *nb + cap);
+        if (!nb) return NULL;
+        nb->used = 0;
+        nb->cap = cap;
+        /* A string too big for a fresh block of the usual size gets a block of its own behind
+         * the head, so that the head's free space is not wasted. */
+        if (b && cap > POOL_BLOCK) {
+            nb->next = b->next;
+            b->next = nb;
+        } else {
+            nb->next = b;
+            pool->head = nb;
+        }
+        pool->bytes += cap;
+        b = nb;
+    }
+    char *p = b->data + b->used;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    b->used += n + 1;
+    return p;
+}
+
+void gfuse_i_strpool_absorb(gfuse_i_strpool *dst, gfuse_i_strpool *src)
+{
+    if (!src) return;
+    if (src->head) {
+        pool_block *tail = src->head;
+        while (tail->next) tail = tail->next;
+        /* dst's head keeps being filled; src's blocks go behind it. */
+        if (dst->head) {
+            tail->next = dst->head->next;
+            dst->head->next = src->head;
+        } else {
+            dst->head = src->head;
+        }
+        dst->bytes += src->bytes;
+    }
+    free(src);
+}
+
+size_t gfuse_i_strpool_bytes(const gfuse_i_strpool *pool) { return pool ? pool->bytes : 0; }
+
+/* ---- tokenizer ---------------------------------------------------------------------------------- */
+
+enum { CSV_BUF = 1 << 20 };
+
+/* Byte classes; the fast scans rely on PLAIN and BLANK being the two smallest. */
+enum { C_PLAIN = 0, C_BLANK = 1, C_DELIM = 2, C_NL = 3, C_QUOTE = 4 };
+
+enum { PEEK_EOF = -1, PEEK_ERR = -2 };
+
+struct gfuse_i_csv {
+    FILE *f;
+    char *path;
+    char delim;
+    unsigned char cls[256];
+    unsigned char *buf; /* CSV_BUF + 1 bytes: a field ending at the buffer's end can be terminated */
+    size_t len, pos;
+    int eof;
+    int64_t line;     /* physical line of buf[pos] */
+    int after_cr;     /* the last byte consumed was a CR ending a line (a following LF is no new line) */
+    int at_start;     /* the next field starts a record */
+    int64_t col;      /* field number of the last field returned */
+    char *scratch;    /* fields that span buffers or need unquoting */
+    size_t slen, scap;
+    gfuse_status err; /* the failure behind PEEK_ERR */
+};
+
+static int csv_fill(gfuse_i_csv *r)
+{
+    r->pos = 0;
+    r->len = 0;
+    if (r->eof) return 0;
+    r->len = fread(r->buf, 1, CSV_BUF, r->f);
+    if (r->len < CSV_BUF) {
+        if (ferror(r->f)) {
+            r->err = gfuse_i_error(GFUSE_ERR_IO, "%s: read failed: %s", r->path, strerror(errno));
+            return -1;
+        }
+        r->eof = 1;
+    }
+    return r->len > 0;
+}
+
+static int csv_peek(gfuse_i_csv *r)
+{
+    if (r->pos == r->len) {
+        int st = csv_fill(r);
+        if (st < 0) return PEEK_ERR;
+        if (st == 0) return PEEK_EOF;
+    }
+    return r->buf[r->pos];
+}
+
+/* Positions the reader at the start of the file, past a byte-order mark. */
+static gfuse_status csv_rewind(gfuse_i_csv *r)
+{
+    if (fseek(r->f, 0, SEEK_SET) != 0)
+        return gfuse_i_error(GFUSE_ERR_IO, "%s: cannot rewind: %s", r->path, strerror(errno));
+    clearerr(r->f);
+    r->eof = 0;
+    if (csv_fill(r) < 0) return r->err;
+    if (r->len >= 3 && r->buf[0] == 0xEF && r->buf[1] == 0xBB && r->buf[2] == 0xBF) r->pos = 3;
+    r->line = 1;
+    r->after_cr = 0;
+    r->at_start = 1;
+    r->col = 0;
+    return GFUSE_OK;
+}
+
+/* The delimiter of the header line: tab when it has more tabs than commas outside quotes. */
+static char sniff_delimiter(const gfuse_i_csv *r)
+{
+    int64_t commas = 0, tabs = 0;
+    int quoted = 0;
+    for (size_t i = r->pos; i < r->len; i++) {
+        unsigned char c = r->buf[i];
+        if (c == '"') quoted = !quoted;
+        else if (!quoted && (c == '\n' || c == '\r')) break;
+        else if (!quoted && c == ',') commas++;
+        else if (!quoted && c == '\t') tabs++;
+    }
+    return tabs > commas ? '\t' : ',';
+}
+
+static char delimiter_of_extension(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(slash ? slash : path, '.');
+    if (!dot) return 0;
+    if (strcasecmp(dot, ".csv") == 0) return ',';
+    if (strcasecmp(dot, ".tsv") == 0 || strcasecmp(dot, ".tab") == 0) return '\t';
+    return 0;
+}
+
+gfuse_status gfuse_i_csv_open(gfuse_i_csv **out, const char *path)
+{
+    *out = NULL;
+    gfuse_status st = GFUSE_OK;
+    gfuse_i_csv *r = calloc(1, sizeof *r);
+    if (!r) return gfuse_i_nomem("a file reader");
+    r->path = gfuse_i_strdup(path);
+    r->buf = malloc(CSV_BUF + 1);
+    r->scap = 256;
+    r->scratch = malloc(r->scap);
+    if (!r->path || !r->buf || !r->scratch) {
+        st = gfuse_i_nomem("a file reader");
+        goto fail;
+    }
+    r->f = fopen(path, "rb");
+    if (!r->f) {
+        st = gfuse_i_error(GFUSE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+        goto fail;
+    }
+    st = csv_rewind(r);
+    if (st != GFUSE_OK) goto fail;
+    r->delim = delimiter_of_extension(path);
+    if (!r->delim) r->delim = sniff_delimiter(r);
+    memset(r->cls, C_PLAIN, sizeof r->cls);
+    r->cls[' '] = C_BLANK;
+    r->cls['\t'] = C_BLANK;
+    r->cls[(unsigned char)r->delim] = C_DELIM;
+    r->cls['\n'] = C_NL;
+    r->cls['\r'] = C_NL;
+    r->cls['"'] = C_QUOTE;
+    *out = r;
+    return GFUSE_OK;
+fail:
+    gfuse_i_csv_close(r);
+    return st;
+}
+
+void gfuse_i_csv_close(gfuse_i_csv *r)
+{
+    if (!r) return;
+    if (r->f) fclose(r->f);
+    free(r->path);
+    free(r->buf);
+    free(r->scratch);
+    free(r);
+}
+
+char gfuse_i_csv_delimiter(const gfuse_i_csv *r) { return r->delim; }
+
+static int scratch_push(gfuse_i_csv *r, int c)
+{
+    if (r->slen + 1 >= r->scap) {
+        size_t cap = r->scap * 2;
+        char *s = realloc(r->scratch, cap);
+        if (!s) {
+            r->err = gfuse_i_nomem("a field of a text file");
+            return -1;
+        }
+        r->scratch = s;
+        r->scap = cap;
+    }
+    r->scratch[r->slen++] = (char)c;
+    return 0;
+}
+
+/* Bookkeeping after the byte t that ended a field was consumed (t < 0: end of input). */
+static void end_field(gfuse_i_csv *r, int t, gfuse_i_csv_field *f)
+{
+    r->after_cr = 0;
+    if (t == r->delim) {
+        f->last = 0;
+        return;
+    }
+    f->last = 1;
+    r->at_start = 1;
+    if (t == '\n' || t == '\r') {
+        r->line++;
+        r->after_cr = t == '\r';
+    }
+}
+
+static void trim_unquoted(const gfuse_i_csv *r, gfuse_i_csv_field *f, char *s)
+{
+    size_t n = f->n;
+    while (n > 0 && r->cls[(unsigned char)s[n - 1]] == C_BLANK) n--;
+    s[n] = '\0';
+    while (n > 0 && r->cls[(unsigned char)*s] == C_BLANK) {
+        s++;
+        n--;
+    }
+    f->s = s;
+    f->n = n;
+}
+
+/* A field that spans a buffer boundary, or is quoted, or holds a stray quote: byte by byte. */
+static int next_slow(gfuse_i_csv *r, gfuse_i_csv_field *f)
+{
+    int c;
+    r->slen = 0;
+    for (;;) { /* leading blanks: kept unless a quote follows */
+        c = csv_peek(r);
+        if (c == PEEK_ERR) return r->err;
+        if (c < 0 || r->cls[c] != C_BLANK) break;
+        if (scratch_push(r, c) != 0) return r->err;
+        r->pos++;
+    }
+    if (c == '"') {
+        int64_t open_line = r->line;
+        int prev_cr = 0;
+        f->quoted = 1;
+        r->slen = 0;
+        r->pos++;
+        for (;;) {
+            c = csv_peek(r);
+            if (c == PEEK_ERR) return r->err;
+            if (c == PEEK_EOF)
+                return gfuse_i_error_at(GFUSE_ERR_DATA, r->path, open_line, f->col,
+                                        "unterminated quoted field: the quote opened here is "
+                                        "never closed");
+            r->pos++;
+            if (c == '"') {
+                int c2 = csv_peek(r);
+                if (c2 == PEEK_ERR) return r->err;
+                if (c2 != '"') break;
+                r->pos++;
+            } else if (c == '\n') {
+                if (!prev_cr) r->line++;
+            } else if (c == '\r') {
+                r->line++;
+            }
+            prev_cr = c == '\r';
+            if (scratch_push(r, c) != 0) return r->err;
+        }
+        for (;;) { /* blanks after the closing quote, then the end of the field */
+            c = csv_peek(r);
+            if (c == PEEK_ERR) return r->err;
+            if (c < 0 || r->cls[c] != C_BLANK) break;
+            r->pos++;
+        }
+        if (c >= 0 && r->cls[c] != C_DELIM && r->cls[c] != C_NL)
+            return gfuse_i_error_at(GFUSE_ERR_DATA, r->path, r->line, f->col,
+                                    "unexpected text after the closing quote of a quoted field "
+                                    "(a quote inside a quoted field is written \"\")");
+        if (c >= 0) r->pos++;
+        end_field(r, c, f);
+        r->scratch[r->slen] = '\0';
+        f->s = r->scratch;
+        f->n = r->slen;
+        return 1;
+    }
+    for (;;) {
+        c = csv_peek(r);
+        if (c == PEEK_ERR) return r->err;
+        if (c == PEEK_EOF) break;
+        r->pos++;
+        if (r->cls[c] == C_DELIM || r->cls[c] == C_NL) break;
+        if (scratch_push(r, c) != 0) return r->err;
+    }
+    end_field(r, c, f);
+    f->n = r->slen;
+    trim_unquoted(r, f, r->scratch);
+    return 1;
+}
+
+int gfuse_i_csv_next(gfuse_i_csv *r, gfuse_i_csv_field *f)
+{
+    if (r->at_start) { /* skip empty lines */
+        for (;;) {
+            int c = csv_peek(r);
+            if (c == PEEK_ERR) return r->err;
+            if (c == PEEK_EOF) return 0;
+            if (c == '\n') {
+                if (!r->after_cr) r->line++;
+            } else if (c == '\r') {
+                r->line++;
+            } else {
+                break;
+            }
+            r->after_cr = c == '\r';
+            r->pos++;
+        }
+        r->at_start = 0;
+        r->after_cr = 0;
+        r->col = 0;
+    } else if (r->pos == r->len && csv_peek(r) == PEEK_ERR) {
+        return r->err;
+    }
+    r->col++;
+    f->line = r->line;
+    f->col = r->col;
+    f->quoted = 0;
+    /* Fast path: an unquoted field that ends inside the buffer is terminated in place. */
+    const unsigned char *cls = r->cls;
+    unsigned char *b = r->buf;
+    size_t p = r->pos;
+    while (p < r->len && cls[b[p]] <= C_BLANK) p++;
+    if (p < r->len && cls[b[p]] != C_QUOTE) {
+        int t = b[p];
+        b[p] = '\0';
+        f->n = p - r->pos;
+        char *s = (char *)b + r->pos;
+        r->pos = p + 1;
+        end_field(r, t, f);
+        trim_unquoted(r, f, s);
+        return 1;
+    }
+    return next_slow(r, f);
+}
+
+gfuse_status gfuse_i_csv_count_records(gfuse_i_csv *r, int64_t *n_records)
+{
+    enum { FIELD_START, UNQUOTED, QUOTED, QUOTE_SEEN };
+    *n_records = 0;
+    gfuse_status st = csv_rewind(r);
+    if (st != GFUSE_OK) return st;
+    const unsigned char *cls = r->cls;
+    int64_t records = 0;
+    int content = 0, state = FIELD_START;
+    for (;;) {
+        const unsigned char *b = r->buf;
+        size_t i = r->pos, len = r->len;
+        while (i < len) {
+            int k = cls[b[i]];
+            switch (state) {
+            case FIELD_START:
+                if (k == C_QUOTE) state = QUOTED;
+                else if (k == C_NL) {
+                    if (content) records++;
+                    content = 0;
+                    i++;
+                    continue;
+                } else if (k == C_PLAIN) state = UNQUOTED;
+                content = 1;
+                i++;
+                break;
+            case UNQUOTED:
+                while (i < len && cls[b[i]] != C_DELIM && cls[b[i]] != C_NL) i++;
+                if (i == len) break;
+                if (cls[b[i]] == C_NL) {
+                    records++;
+                    content = 0;
+                }
+                state = FIELD_START;
+                i++;
+                break;
+            case QUOTED: {
+                const unsigned char *q = memchr(b + i, '"', len - i);
+                if (!q) {
+                    i = len;
+                    break;
+                }
+                i = (size_t)(q - b) + 1;
+                state = QUOTE_SEEN;
+                break;
+            }
+            case QUOTE_SEEN:
+                if (k == C_QUOTE) state = QUOTED;
+                else if (k == C_DELIM) state = FIELD_START;
+                else if (k == C_NL) {
+                    records++;
+                    content = 0;
+                    state = FIELD_START;
+                } else state = UNQUOTED;
+                i++;
+                break;
+            }
+        }
+        r->pos = len;
+        int got = csv_fill(r);
+        if (got < 0) return r->err;
+        if (got == 0) break;
+    }
+    if (content) records++;
+    *n_records = records;
+    return csv_rewind(r);
+}
+
+/* ---- numbers ------------------------------------------------------------------------------------ */
+
+int gfuse_i_is_missing(const char *s, size_t n)
+{
+    switch (n) {
+    case 0: return 1;
+    case 2: return strncasecmp(s, "na", 2) == 0;
+    case 3: return strncasecmp(s, "nan", 3) == 0 || strncasecmp(s, "n/a", 3) == 0;
+    default: return 0;
+    }
+}
+
+static int is_infinity_word(const char *s, size_t n)
+{
+    if (n > 0 && (*s == '+' || *s == '-')) {
+        s++;
+        n--;
+    }
+    return (n == 3 && strncasecmp(s, "inf", 3) == 0) ||
+           (n == 8 && strncasecmp(s, "infinity", 8) == 0);
+}
+
+/* The decimal syntax, read into a mantissa of at most 19 significant digits and a power of ten.
+ * exact is 0 when nonzero digits were dropped. Returns 0 when s[0..n) is not a number. */
+typedef struct {
+    int negative;
+    uint64_t mantissa;
+    int64_t exp10;
+    int exact;
+} decimal;
+
+static int scan_decimal(const char *s, size_t n, decimal *d)
+{
+    const char *p = s, *end = s + n;
+    int digits = 0, any = 0;
+    d->negative = 0;
+    d->mantissa = 0;
+    d->exp10 = 0;
+    d->exact = 1;
+    if (p < end && (*p == '+' || *p == '-')) d->negative = *p++ == '-';
+    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+        unsigned v = (unsigned)(*p - '0');
+        any = 1;
+        if (digits < 19) {
+            if (d->mantissa == 0 && v == 0) continue;
+            d->mantissa = d->mantissa * 10 + v;
+            digits++;
+        } else {
+            d->exp10++;
+            if (v) d->exact = 0;
+        }
+    }
+    if (p < end && *p == '.') {
+        for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
+            unsigned v = (unsigned)(*p - '0');
+            any = 1;
+            if (digits < 19) {
+                d->exp10--;
+                if (d->mantissa == 0 && v == 0) continue;
+                d->mantissa = d->mantissa * 10 + v;
+                digits++;
+            } else if (v) {
+                d->exact = 0;
+            }
+        }
+    }
+    if (!any) return 0;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        int eneg = 0;
+        int64_t e = 0;
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) eneg = *p++ == '-';
+        if (p == end || *p < '0' || *p > '9') return 0;
+        for (; p < end && *p >= '0' && *p <= '9'; p++)
+            if (e < 100000) e = e * 10 + (*p - '0');
+        d->exp10 += eneg ? -e : e;
+    }
+    return p == end;
+}
+
+static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* Clinger's fast path: a mantissa below 2^53 times or over an exact power of ten is one
+ * correctly rounded double operation. Returns 0 when it does not apply. */
+static int decimal_to_double_fast(const decimal *d, double *out)
+{
+    if (!d->exact || d->mantissa > (UINT64_C(1) << 53) || d->exp10 < -22 || d->exp10 > 22)
+        return 0;
+    double v = (double)d->mantissa;
+    v = d->exp10 < 0 ? v / pow10_exact[-d->exp10] : v * pow10_exact[d->exp10];
+    *out = d->negative ? -v : v;
+    return 1;
+}
+
+/* strtof/strtod need a NUL-terminated copy only when s[n] is not already a terminator. */
+static gfuse_i_num parse_slow(const char *s, size_t n, int as_float, double *out)
+{
+    char small[64];
+    char *copy = n < sizeof small ? small : malloc(n + 1);
+    if (!copy) return GFUSE_I_NUM_BAD;
+    memcpy(copy, s, n);
+    copy[n] = '\0';
+    double v = as_float ? (double)strtof(copy, NULL) : strtod(copy, NULL);
+    if (copy != small) free(copy);
+    if (isinf(v)) return GFUSE_I_NUM_INF;
+    *out = v;
+    return GFUSE_I_NUM_OK;
+}
+
+gfuse_i_num gfuse_i_parse_float(const char *s, size_t n, float *out)
+{
+    decimal d;
+    if (gfuse_i_is_missing(s, n)) {
+        *out = NAN;
+        return GFUSE_I_NUM_MISSING;
+    }
+    if (!scan_decimal(s, n, &d)) return is_infinity_word(s, n) ? GFUSE_I_NUM_INF : GFUSE_I_NUM_BAD;
+    if (d.mantissa == 0) {
+        *out = d.negative ? -0.0f : 0.0f;
+        return GFUSE_I_NUM_OK;
+    }
+    double v;
+    if (decimal_to_double_fast(&d, &v)) {
+        /* Rounding the correctly rounded double to float is exact unless the double falls on a
+         * midpoint between two floats (the low 29 of its 52 fraction bits are 1000...0): no
+         * float midpoint can then lie between the decimal value and the double. Subnormal and
+         * overflowing results take the slow path. */
+        double a = fabs(v);
+        if (a >= FLT_MIN && a <= FLT_MAX) {
+            uint64_t bits;
+            memcpy(&bits, &v, sizeof bits);
+            if ((bits & UINT64_C(0x1FFFFFFF)) != UINT64_C(0x10000000)) {
+                *out = (float)v;
+                return GFUSE_I_NUM_OK;
+            }
+        }
+    }
+    gfuse_i_num st = parse_slow(s, n, 1, &v);
+    if (st == GFUSE_I_NUM_OK) *out = (float)v;
+    return st;
+}
+
+gfuse_i_num gfuse_i_parse_double(const char *s, size_t n, double *out)
+{
+    decimal d;
+    if (gfuse_i_is_missing(s, n)) {
+        *out = NAN;
+        return GFUSE_I_NUM_MISSING;
+    }
+    if (!scan_decimal(s, n, &d)) return is_infinity_word(s, n) ? GFUSE_I_NUM_INF : GFUSE_I_NUM_BAD;
+    if (decimal_to_double_fast(&d, out)) return GFUSE_I_NUM_OK;
+    return parse_slow(s, n, 0, out);
+}
+
+/* ---- tables ----------------------------------------------------------------------------------- */
+
+/* At most this many bytes of a cell are quoted back in a message. */
+#define SHOW "%.60s"
+
+/* Reads the header record into pool strings. */
+static gfuse_status read_header(gfuse_i_csv *r, const char *path, const char *what,
+                                gfuse_i_strpool *pool, char ***names_out, int64_t *n_out,
+                                int *all_numbers)
+{
+    gfuse_status st = GFUSE_OK;
+    char **names = NULL;
+    int64_t n = 0, cap = 0;
+    *all_numbers = 1;
+    gfuse_i_csv_field f;
+    for (;;) {
+        int got = gfuse_i_csv_next(r, &f);
+        if (got < 0) {
+            st = (gfuse_status)got;
+            goto fail;
+        }
+        if (got == 0) {
+            st = gfuse_i_error_at(GFUSE_ERR_DATA, path, 1, 1,
+                                  "empty file: expected a header row %s", what);
+            goto fail;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **grown = realloc(names, (size_t)cap * sizeof *grown);
+            if (!grown) {
+                st = gfuse_i_nomem("a header row");
+                goto fail;
+            }
+            names = grown;
+        }
+        names[n] = gfuse_i_strpool_add(pool, f.s, f.n);
+        if (!names[n]) {
+            st = gfuse_i_nomem("a header row");
+            goto fail;
+        }
+        if (n > 0) {
+            float v;
+            if (f.quoted || gfuse_i_parse_float(f.s, f.n, &v) != GFUSE_I_NUM_OK) *all_numbers = 0;
+        }
+        n++;
+        if (f.last) break;
+    }
+    *names_out = names;
+    *n_out = n;
+    return GFUSE_OK;
+fail:
+    free(names);
+    return st;
+}
+
+/* Checks the column names after the id column: present, unique, and not a row of data. */
+static gfuse_status check_header(const char *path, char **names, int64_t n, int all_numbers,
+                                 const char *what, const char *noun)
+{
+    gfuse_status st = GFUSE_OK;
+    if (n < 2)
+        return gfuse_i_error_at(GFUSE_ERR_DATA, path, 1, 1,
+                                "the header has 1 column; expected %s", what);
+    if (all_numbers)
+        return gfuse_i_error_at(GFUSE_ERR_DATA, path, 1, 2,
+                                "missing header: the first row holds numbers (\"" SHOW "\"); "
+                                "expected %s (quote numeric %ss)", names[1], what, noun);
+    gfuse_i_idmap *seen = gfuse_i_idmap_new(n);
+    if (!seen) return gfuse_i_nomem("a header row");
+    for (int64_t j = 1; j < n; j++) {
+        int64_t first = -1;
+        if (names[j][0] == '\0') {
+            st = gfuse_i_error_at(GFUSE_ERR_DATA, path, 1, j + 1, "empty %s in the header", noun);
+            break;
+        }
+        int ins = gfuse_i_idmap_insert(seen, names[j], j + 1, &first);
+        if (ins < 0) {
+            st = gfuse_i_nomem("a header row");
+            break;
+        }
+        if (ins == 0) {
+            st = gfuse_i_error_at(GFUSE_ERR_DATA, path, 1, j + 1,
+                                  "duplicate %s \"" SHOW "\" (also column %lld)", noun, names[j],
+                                  (long long)first);
+            break;
+        }
+    }
+    gfuse_i_idmap_free(seen);
+    return st;
+}
+
+/* Stores the id of a row; the map's values are the lines ids were first seen on. */
+static gfuse_status take_id(const char *path, const gfuse_i_csv_field *f, gfuse_i_strpool *pool,
+                            gfuse_i_idmap *seen, char **id_out)
+{
+    if (f->n == 0) return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, 1, "empty sample id");
+    char *id = gfuse_i_strpool_add(pool, f->s, f->n);
+    if (!id) return gfuse_i_nomem("sample ids");
+    int64_t first = -1;
+    int ins = gfuse_i_idmap_insert(seen, id, f->line, &first);
+    if (ins < 0) return gfuse_i_nomem("sample ids");
+    if (ins == 0)
+        return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, 1,
+                                "duplicate id \"" SHOW "\" (first on line %lld)", id,
+                                (long long)first);
+    *id_out = id;
+    return GFUSE_OK;
+}
+
+/* A row with more fields than the header: reads the rest to count them. */
+static gfuse_status too_many_fields(gfuse_i_csv *r, const char *path, gfuse_i_csv_field *f,
+                                    int64_t n_cols)
+{
+    int64_t line = f->line;
+    while (!f->last) {
+        int got = gfuse_i_csv_next(r, f);
+        if (got < 0) return (gfuse_status)got;
+        if (got == 0) break;
+    }
+    return gfuse_i_error_at(GFUSE_ERR_DATA, path, line, n_cols + 1,
+                            "row has %lld fields but the header has %lld", (long long)f->col,
+                            (long long)n_cols);
+}
+
+static gfuse_status too_few_fields(const char *path, const gfuse_i_csv_field *f, char **header,
+                                   int64_t n_cols)
+{
+    return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, f->col + 1,
+                            "row has %lld field%s but the header has %lld (column \"" SHOW
+                            "\" is missing)",
+                            (long long)f->col, f->col == 1 ? "" : "s", (long long)n_cols,
+                            header[f->col]);
+}
+
+static gfuse_status file_changed(const char *path)
+{
+    return gfuse_i_error(GFUSE_ERR_IO, "%s: the file changed while it was being read", path);
+}
+
+void gfuse_i_matrix_free(gfuse_i_matrix *m)
+{
+    if (!m) return;
+    free(m->feature);
+    free(m->row_id);
+    free(m->x);
+    gfuse_i_strpool_free(m->pool);
+    memset(m, 0, sizeof *m);
+}
+
+static gfuse_status parse_cell(const char *path, const gfuse_i_csv_field *f, const char *name,
+                               float *out)
+{
+    switch (gfuse_i_parse_float(f->s, f->n, out)) {
+    case GFUSE_I_NUM_OK:
+    case GFUSE_I_NUM_MISSING: return GFUSE_OK;
+    case GFUSE_I_NUM_INF:
+        return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, f->col,
+                                "column \"" SHOW "\": infinite value \"" SHOW "\"", name, f->s);
+    case GFUSE_I_NUM_BAD: break;
+    }
+    return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, f->col,
+                            "column \"" SHOW "\": \"" SHOW "\" is not a number", name, f->s);
+}
+
+static const char MATRIX_HEADER[] = "id,<feature names...>";
+
+gfuse_status gfuse_i_read_matrix(const char *path, gfuse_i_matrix *m)
+{
+    gfuse_status st;
+    gfuse_i_csv *r = NULL;
+    gfuse_i_idmap *seen = NULL;
+    char **header = NULL;
+    int64_t n_cols = 0, n_records = 0, row = 0;
+    int all_numbers;
+    memset(m, 0, sizeof *m);
+
+    st = gfuse_i_csv_open(&r, path);
+    if (st != GFUSE_OK) goto done;
+    st = gfuse_i_csv_count_records(r, &n_records);
+    if (st != GFUSE_OK) goto done;
+    m->pool = gfuse_i_strpool_new();
+    if (!m->pool) {
+        st = gfuse_i_nomem("feature names");
+        goto done;
+    }
+    st = read_header(r, path, MATRIX_HEADER, m->pool, &header, &n_cols, &all_numbers);
+    if (st != GFUSE_OK) goto done;
+    st = check_header(path, header, n_cols, all_numbers, MATRIX_HEADER, "feature name");
+    if (st != GFUSE_OK) goto done;
+
+    m->d = n_cols - 1;
+    m->n_rows = n_records - 1;
+    m->feature = malloc((size_t)m->d * sizeof *m->feature);
+    if (!m->feature) {
+        st = gfuse_i_nomem("feature names");
+        goto done;
+    }
+    memcpy(m->feature, header + 1, (size_t)m->d * sizeof *m->feature);
+    if (m->n_rows > 0) {
+        if ((uint64_t)m->n_rows > SIZE_MAX / sizeof(float) / (uint64_t)m->d) {
+            st = gfuse_i_error(GFUSE_ERR_NOMEM, "%s: %lld x %lld values do not fit in memory",
+                               path, (long long)m->n_rows, (long long)m->d);
+            goto done;
+        }
+        m->x = malloc((size_t)m->n_rows * (size_t)m->d * sizeof *m->x);
+        m->row_id = malloc((size_t)m->n_rows * sizeof *m->row_id);
+        seen = gfuse_i_idmap_new(m->n_rows);
+        if (!m->x || !m->row_id || !seen) {
+            st = gfuse_i_error(GFUSE_ERR_NOMEM, "%s: out of memory for %lld x %lld values", path,
+                               (long long)m->n_rows, (long long)m->d);
+            goto done;
+        }
+    }
+
+    gfuse_i_csv_field f;
+    for (;;) {
+        int got = gfuse_i_csv_next(r, &f);
+        if (got < 0) {
+            st = (gfuse_status)got;
+            goto done;
+        }
+        if (got == 0) break;
+        if (row == m->n_rows) {
+            st = file_changed(path);
+            goto done;
+        }
+        st = take_id(path, &f, m->pool, seen, &m->row_id[row]);
+        if (st != GFUSE_OK) goto done;
+        float *x = m->x + row * m->d;
+        while (!f.last) {
+            got = gfuse_i_csv_next(r, &f);
+            if (got < 0) {
+                st = (gfuse_status)got;
+                goto done;
+            }
+            if (f.col > n_cols) {
+                st = too_many_fields(r, path, &f, n_cols);
+                goto done;
+            }
+            st = parse_cell(path, &f, header[f.col - 1], &x[f.col - 2]);
+            if (st != GFUSE_OK) goto done;
+        }
+        if (f.col < n_cols) {
+            st = too_few_fields(path, &f, header, n_cols);
+            goto done;
+        }
+        row++;
+    }
+    if (row != m->n_rows) st = file_changed(path);
+done:
+    gfuse_i_csv_close(r);
+    gfuse_i_idmap_free(seen);
+    free(header);
+    if (st != GFUSE_OK) gfuse_i_matrix_free(m);
+    return st;
+}
+
+void gfuse_i_table_free(gfuse_i_table *t)
+{
+    if (!t) return;
+    free(t->header);
+    free(t->cell);
+    free(t->line);
+    gfuse_i_strpool_free(t->pool);
+    memset(t, 0, sizeof *t);
+}
+
+gfuse_status gfuse_i_read_table(const char *path, int64_t n_cols, const char *what,
+                                gfuse_i_table *t)
+{
+    gfuse_status st;
+    gfuse_i_csv *r = NULL;
+    gfuse_i_idmap *seen = NULL;
+    int64_t n_records = 0, row = 0;
+    int all_numbers;
+    memset(t, 0, sizeof *t);
+
+    st = gfuse_i_csv_open(&r, path);
+    if (st != GFUSE_OK) goto done;
+    st = gfuse_i_csv_count_records(r, &n_records);
+    if (st != GFUSE_OK) goto done;
+    t->pool = gfuse_i_strpool_new();
+    if (!t->pool) {
+        st = gfuse_i_nomem("a table");
+        goto done;
+    }
+    st = read_header(r, path, what, t->pool, &t->header, &t->n_cols, &all_numbers);
+    if (st != GFUSE_OK) goto done;
+    if (n_cols > 0 && t->n_cols != n_cols) {
+        st = gfuse_i_error_at(GFUSE_ERR_DATA, path, 1, t->n_cols < n_cols ? t->n_cols + 1 : n_cols + 1,
+                              "the header has %lld column%s; expected %s", (long long)t->n_cols,
+                              t->n_cols == 1 ? "" : "s", what);
+        goto done;
+    }
+    st = check_header(path, t->header, t->n_cols, all_numbers, what, "column name");
+    if (st != GFUSE_OK) goto done;
+
+    t->n_rows = n_records - 1;
+    if (t->n_rows > 0) {
+        t->cell = malloc((size_t)t->n_rows * (size_t)t->n_cols * sizeof *t->cell);
+        t->line = malloc((size_t)t->n_rows * sizeof *t->line);
+        seen = gfuse_i_idmap_new(t->n_rows);
+        if (!t->cell || !t->line || !seen) {
+            st = gfuse_i_nomem("a table");
+            goto done;
+        }
+    }
+    gfuse_i_csv_field f;
+    for (;;) {
+        int got = gfuse_i_csv_next(r, &f);
+        if (got < 0) {
+            st = (gfuse_status)got;
+            goto done;
+        }
+        if (got == 0) break;
+        if (row == t->n_rows) {
+            st = file_changed(path);
+            goto done;
+        }
+        char **cells = t->cell + row * t->n_cols;
+        t->line[row] = f.line;
+        st = take_id(path, &f, t->pool, seen, &cells[0]);
+        if (st != GFUSE_OK) goto done;
+        while (!f.last) {
+            got = gfuse_i_csv_next(r, &f);
+            if (got < 0) {
+                st = (gfuse_status)got;
+                goto done;
+            }
+            if (f.col > t->n_cols) {
+                st = too_many_fields(r, path, &f, t->n_cols);
+                goto done;
+            }
+            cells[f.col - 1] = gfuse_i_strpool_add(t->pool, f.s, f.n);
+            if (!cells[f.col - 1]) {
+                st = gfuse_i_nomem("a table");
+                goto done;
+            }
+        }
+        if (f.col < t->n_cols) {
+            st = too_few_fields(path, &f, t->header, t->n_cols);
+            goto done;
+        }
+        row++;
+    }
+    if (row != t->n_rows) st = file_changed(path);
+done:
+    gfuse_i_csv_close(r);
+    gfuse_i_idmap_free(seen);
+    if (st != GFUSE_OK) gfuse_i_table_free(t);
+    return st;
+}
