@@ -41,6 +41,8 @@
 #include "graph.h"
 
 #define GFUSE_I_GAT_SLOPE 0.2f
+/* Most heads the kernels take (H <= 64). */
+#define GFUSE_I_GAT_MAX_HEADS 64
 
 int64_t gfuse_i_gat_work_floats(const struct gfuse_graph *g, int H, int D);
 

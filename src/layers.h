@@ -125,8 +125,8 @@ static inline int gfuse_i_dropout_keep(uint64_t seed, uint64_t index, float p)
  *   fused (N x F), weights (N x J) outputs; proj (V x A), score (V) cache;
  *   h (V x F) node states; mask (V) or NULL (all take part), e.g. graph->observed to keep
  *   missing nodes out; U (A x F), c (A), w (A) parameters.
- * Backward: dh (V x F) += ..., dU (A x F), dc (A), dw (A) += ...; dh may be NULL.
- *   dfused (N x F); work (V x A) scratch, overwritten. */
+ * Backward: dh (V x F), dU (A x F), dc (A), dw (A) accumulated (+=); dh may be NULL.
+ *   dfused (N x F); work (V x (A + 1)) scratch, overwritten. */
 void gfuse_i_fusion_forward(float *fused, float *weights, float *proj, float *score,
                             const float *h, const uint8_t *mask, const float *U, const float *c,
                             const float *w, int64_t N, int M, int F, int A);
@@ -162,7 +162,8 @@ void gfuse_i_mse_backward(float *dpred, const float *pred, const float *target,
 /* Reconstruction MSE over the observed cells of listed (prediction row, target row) pairs:
  *   pred (any rows x C): decoder output, e.g. the N rows of one modality's node block;
  *   target (any rows x C): the standardised observed features, NaN = missing cell (ignored);
- *   pred_rows (S), target_rows (S): pair s compares pred[pred_rows[s]] with target[target_rows[s]].
+ *   pred_rows (S), target_rows (S): pair s compares pred[pred_rows[s]] with target[target_rows[s]];
+ *   pred_rows are distinct.
  *   L = sum of (pred - target)^2 over non-NaN cells / their count (*count, may be NULL);
  *   0 when there is no such cell.
  * Backward: dpred[pred_rows[s], c] += dloss * 2 (pred - target) / count for non-NaN cells. */

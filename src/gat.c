@@ -1,0 +1,345 @@
+/* gat.c: the multi-head graph attention kernels and their serial reference twins (gat.h). */
+#include "gat.h"
+#include "layers.h"
+
+#include <math.h>
+#include <string.h>
+
+#define R GFUSE_I_N_REL
+#define MAX_HEADS GFUSE_I_GAT_MAX_HEADS
+/* Nodes per block of the fixed-order reduction of the attention parameter gradients. */
+#define NODE_BLOCK 256
+/* Below this much work (edges x width) the kernels run serially. */
+#define PAR_MIN_WORK 65536
+
+int64_t gfuse_i_gat_work_floats(const struct gfuse_graph *g, int H, int D)
+{
+    int64_t nblocks = (g->n_nodes + NODE_BLOCK - 1) / NODE_BLOCK;
+    return g->n_edges * H + 2 * g->n_nodes * R * H + nblocks * 2 * R * H * (int64_t)D;
+}
+
+static inline float lrelu(float x) { return x > 0.0f ? x : GFUSE_I_GAT_SLOPE * x; }
+
+static inline float dot(const float *a, const float *b, int D)
+{
+    float s = 0.0f;
+    for (int d = 0; d < D; d++) s += a[d] * b[d];
+    return s;
+}
+
+/* Whether edge e = (u -> v) takes part under the sender mask. */
+static inline int edge_on(const uint8_t *src_mask, int64_t u, int64_t v)
+{
+    return !src_mask || src_mask[u] || u == v;
+}
+
+/* The attention dropout factor of (edge e, head h): 0 or 1 / (1 - p); 1 without dropout. */
+static inline float drop_factor(uint64_t seed, int64_t e, int H, int h, float p, float scale)
+{
+    if (p <= 0.0f) return 1.0f;
+    return gfuse_i_dropout_keep(seed, (uint64_t)(e * H + h), p) ? scale : 0.0f;
+}
+
+static inline int64_t row_at(const struct gfuse_graph *g, int64_t t)
+{
+    return g->row_order ? g->row_order[t] : t;
+}
+
+/* ---- optimised forward ----------------------------------------------------------------- */
+
+void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, const float *z,
+                         const float *a_src, const float *a_dst, const uint8_t *src_mask,
+                         const struct gfuse_graph *g, int H, int D, float attn_drop,
+                         uint64_t seed)
+{
+    const int64_t V = g->n_nodes;
+    const int F = H * D;
+    const float scale = attn_drop > 0.0f ? 1.0f / (1.0f - attn_drop) : 1.0f;
+    const int par = g->n_edges * (int64_t)F > PAR_MIN_WORK;
+
+    /* per-node halves of the scores: one dot product per (node, relation, head) */
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t u = 0; u < V; u++) {
+        for (int r = 0; r < R; r++)
+            for (int h = 0; h < H; h++) {
+                const float *zu = z + u * F + h * D;
+                s_src[(u * R + r) * H + h] = dot(a_src + (r * H + h) * D, zu, D);
+                s_dst[(u * R + r) * H + h] = dot(a_dst + (r * H + h) * D, zu, D);
+            }
+    }
+
+    /* per destination row: scores, softmax and aggregation over the row's in-edges */
+#pragma omp parallel for schedule(dynamic, 64) if (par)
+    for (int64_t t = 0; t < V; t++) {
+        const int64_t v = row_at(g, t);
+        const int64_t e0 = g->in_ptr[v], e1 = g->in_ptr[v + 1];
+        float mx[MAX_HEADS], sum[MAX_HEADS];
+        float *ov = out + v * F;
+        for (int h = 0; h < H; h++) {
+            mx[h] = -INFINITY;
+            sum[h] = 0.0f;
+        }
+        for (int f = 0; f < F; f++) ov[f] = 0.0f;
+        for (int64_t e = e0; e < e1; e++) {
+            const int64_t u = g->in_src[e];
+            const int r = g->in_rel[e];
+            if (!edge_on(src_mask, u, v)) continue;
+            for (int h = 0; h < H; h++) {
+                float sc = lrelu(s_src[(u * R + r) * H + h] + s_dst[(v * R + r) * H + h]);
+                alpha[e * H + h] = sc;
+                if (sc > mx[h]) mx[h] = sc;
+            }
+        }
+        for (int64_t e = e0; e < e1; e++) {
+            if (!edge_on(src_mask, g->in_src[e], v)) {
+                for (int h = 0; h < H; h++) alpha[e * H + h] = 0.0f;
+                continue;
+            }
+            for (int h = 0; h < H; h++) {
+                float ex = expf(alpha[e * H + h] - mx[h]);
+                alpha[e * H + h] = ex;
+                sum[h] += ex;
+            }
+        }
+        for (int64_t e = e0; e < e1; e++) {
+            const int64_t u = g->in_src[e];
+            if (!edge_on(src_mask, u, v)) continue;
+            const float *zu = z + u * F;
+            for (int h = 0; h < H; h++) {
+                float a = alpha[e * H + h] / sum[h];
+                alpha[e * H + h] = a;
+                float c = a * drop_factor(seed, e, H, h, attn_drop, scale);
+                for (int d = 0; d < D; d++) ov[h * D + d] += c * zu[h * D + d];
+            }
+        }
+    }
+}
+
+/* ---- optimised backward ---------------------------------------------------------------- */
+
+/* da[r, h, :] += sum over nodes u of ds[u, r, h] * z_u,h for both attention vectors: partial
+ * sums over fixed blocks of nodes (in parallel), then the blocks added in order. */
+static void attention_param_grads(float *da_src, float *da_dst, float *partial,
+                                  const float *ds_src, const float *ds_dst, const float *z,
+                                  int64_t V, int H, int D, int par)
+{
+    const int F = H * D;
+    const int64_t P = (int64_t)R * H * D; /* floats per attention vector set */
+    const int64_t nblocks = (V + NODE_BLOCK - 1) / NODE_BLOCK;
+#pragma omp parallel for schedule(static) if (par && nblocks > 1)
+    for (int64_t b = 0; b < nblocks; b++) {
+        float *ps = partial + b * 2 * P, *pd = ps + P;
+        memset(ps, 0, (size_t)(2 * P) * sizeof(float));
+        int64_t u1 = (b + 1) * NODE_BLOCK < V ? (b + 1) * NODE_BLOCK : V;
+        for (int64_t u = b * NODE_BLOCK; u < u1; u++)
+            for (int r = 0; r < R; r++)
+                for (int h = 0; h < H; h++) {
+                    const float gs = ds_src[(u * R + r) * H + h], gd = ds_dst[(u * R + r) * H + h];
+                    const float *zu = z + u * F + h * D;
+                    float *qs = ps + (r * H + h) * D, *qd = pd + (r * H + h) * D;
+                    for (int d = 0; d < D; d++) {
+                        qs[d] += gs * zu[d];
+                        qd[d] += gd * zu[d];
+                    }
+                }
+    }
+#pragma omp parallel for schedule(static) if (par && P > 64)
+    for (int64_t q = 0; q < P; q++) {
+        float s = da_src[q], d = da_dst[q];
+        for (int64_t b = 0; b < nblocks; b++) {
+            s += partial[b * 2 * P + q];
+            d += partial[b * 2 * P + P + q];
+        }
+        da_src[q] = s;
+        da_dst[q] = d;
+    }
+}
+
+void gfuse_i_gat_backward(float *dz, float *da_src, float *da_dst, float *work, const float *dout,
+                          const float *alpha, const float *s_src, const float *s_dst,
+                          const float *z, const float *a_src, const float *a_dst,
+                          const uint8_t *src_mask, const struct gfuse_graph *g, int H, int D,
+                          float attn_drop, uint64_t seed)
+{
+    const int64_t V = g->n_nodes, E = g->n_edges;
+    const int F = H * D;
+    const float scale = attn_drop > 0.0f ? 1.0f / (1.0f - attn_drop) : 1.0f;
+    const int par = E * (int64_t)F > PAR_MIN_WORK;
+    float *dscore = work;               /* E x H: d loss / d (pre-LeakyReLU score) */
+    float *ds_src = dscore + E * H;     /* V x R x H */
+    float *ds_dst = ds_src + V * R * H; /* V x R x H */
+    float *partial = ds_dst + V * R * H;
+
+    /* Destination pass. In the forward pass this was:
+     *   out_v,h = sum_e drop_e alpha_e z_u,h,  alpha = softmax_e(score), score = lrelu(pre),
+     *   pre = s_src[u, r] + s_dst[v, r],  s_dst[v, r] = a_dst[r] · z_v,h
+     * so now we have, per row v: dalpha_e = drop_e dout_v,h · z_u,h,
+     *   dpre_e = alpha_e (dalpha_e - sum_e' alpha_e' dalpha_e') lrelu'(pre_e),
+     *   ds_dst[v, r] = sum of dpre_e over v's edges of relation r, dz_v,h += ds_dst[v, r] a_dst[r] */
+#pragma omp parallel for schedule(dynamic, 64) if (par)
+    for (int64_t t = 0; t < V; t++) {
+        const int64_t v = row_at(g, t);
+        const int64_t e0 = g->in_ptr[v], e1 = g->in_ptr[v + 1];
+        const float *gv = dout + v * F;
+        float wsum[MAX_HEADS];
+        float *dsd = ds_dst + v * R * H;
+        for (int h = 0; h < H; h++) wsum[h] = 0.0f;
+        for (int q = 0; q < R * H; q++) dsd[q] = 0.0f;
+        for (int64_t e = e0; e < e1; e++) {
+            const int64_t u = g->in_src[e];
+            if (!edge_on(src_mask, u, v)) continue;
+            const float *zu = z + u * F;
+            for (int h = 0; h < H; h++) {
+                float da = drop_factor(seed, e, H, h, attn_drop, scale) *
+                           dot(gv + h * D, zu + h * D, D);
+                dscore[e * H + h] = da;
+                wsum[h] += alpha[e * H + h] * da;
+            }
+        }
+        for (int64_t e = e0; e < e1; e++) {
+            const int64_t u = g->in_src[e];
+            const int r = g->in_rel[e];
+            if (!edge_on(src_mask, u, v)) {
+                for (int h = 0; h < H; h++) dscore[e * H + h] = 0.0f;
+                continue;
+            }
+            for (int h = 0; h < H; h++) {
+                float pre = s_src[(u * R + r) * H + h] + s_dst[(v * R + r) * H + h];
+                float ds = alpha[e * H + h] * (dscore[e * H + h] - wsum[h]);
+                ds = pre > 0.0f ? ds : GFUSE_I_GAT_SLOPE * ds;
+                dscore[e * H + h] = ds;
+                dsd[r * H + h] += ds;
+            }
+        }
+        if (dz) {
+            float *dzv = dz + v * F;
+            for (int r = 0; r < R; r++)
+                for (int h = 0; h < H; h++) {
+                    const float gd = dsd[r * H + h];
+                    const float *ad = a_dst + (r * H + h) * D;
+                    for (int d = 0; d < D; d++) dzv[h * D + d] += gd * ad[d];
+                }
+        }
+    }
+
+    /* Source pass over the transpose: each thread owns rows u of dz.
+     *   dz_u,h += sum over out-edges e = (u -> v) of drop_e alpha_e dout_v,h
+     *   ds_src[u, r] = sum of dpre_e over u's out-edges of relation r, dz_u,h += ds_src[u, r] a_src[r] */
+#pragma omp parallel for schedule(dynamic, 64) if (par)
+    for (int64_t t = 0; t < V; t++) {
+        const int64_t u = row_at(g, t);
+        float *dss = ds_src + u * R * H;
+        float *dzu = dz ? dz + u * F : NULL;
+        for (int q = 0; q < R * H; q++) dss[q] = 0.0f;
+        for (int64_t o = g->out_ptr[u]; o < g->out_ptr[u + 1]; o++) {
+            const int64_t v = g->out_dst[o], e = g->out_eid[o];
+            if (!edge_on(src_mask, u, v)) continue;
+            const int r = g->in_rel[e];
+            const float *gv = dout + v * F;
+            for (int h = 0; h < H; h++) {
+                dss[r * H + h] += dscore[e * H + h];
+                if (!dzu) continue;
+                float c = alpha[e * H + h] * drop_factor(seed, e, H, h, attn_drop, scale);
+                for (int d = 0; d < D; d++) dzu[h * D + d] += c * gv[h * D + d];
+            }
+        }
+        if (dzu) {
+            for (int r = 0; r < R; r++)
+                for (int h = 0; h < H; h++) {
+                    const float gs = dss[r * H + h];
+                    const float *as = a_src + (r * H + h) * D;
+                    for (int d = 0; d < D; d++) dzu[h * D + d] += gs * as[d];
+                }
+        }
+    }
+
+    /* da_src[r, h] += sum_u ds_src[u, r, h] z_u,h;  da_dst[r, h] += sum_v ds_dst[v, r, h] z_v,h */
+    attention_param_grads(da_src, da_dst, partial, ds_src, ds_dst, z, V, H, D, par);
+}
+
+/* ---- serial reference twins ------------------------------------------------------------ */
+
+/* The score of edge e = (u -> v) for head h, computed from scratch. */
+static float ref_pre(const float *z, const float *a_src, const float *a_dst, int64_t u, int64_t v,
+                     int r, int h, int H, int D)
+{
+    const int F = H * D;
+    return dot(a_src + (r * H + h) * D, z + u * F + h * D, D) +
+           dot(a_dst + (r * H + h) * D, z + v * F + h * D, D);
+}
+
+void gfuse_i_gat_forward_ref(float *out, float *alpha, const float *z, const float *a_src,
+                             const float *a_dst, const uint8_t *src_mask,
+                             const struct gfuse_graph *g, int H, int D, float attn_drop,
+                             uint64_t seed)
+{
+    const int F = H * D;
+    const float scale = attn_drop > 0.0f ? 1.0f / (1.0f - attn_drop) : 1.0f;
+    for (int64_t v = 0; v < g->n_nodes; v++) {
+        for (int f = 0; f < F; f++) out[v * F + f] = 0.0f;
+        for (int h = 0; h < H; h++) {
+            float mx = -INFINITY, sum = 0.0f;
+            for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
+                if (!edge_on(src_mask, g->in_src[e], v)) continue;
+                float sc = lrelu(ref_pre(z, a_src, a_dst, g->in_src[e], v, g->in_rel[e], h, H, D));
+                if (sc > mx) mx = sc;
+            }
+            for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
+                alpha[e * H + h] = 0.0f;
+                if (!edge_on(src_mask, g->in_src[e], v)) continue;
+                float sc = lrelu(ref_pre(z, a_src, a_dst, g->in_src[e], v, g->in_rel[e], h, H, D));
+                alpha[e * H + h] = expf(sc - mx);
+                sum += alpha[e * H + h];
+            }
+            for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
+                if (!edge_on(src_mask, g->in_src[e], v)) continue;
+                alpha[e * H + h] /= sum;
+                float c = alpha[e * H + h] * drop_factor(seed, e, H, h, attn_drop, scale);
+                for (int d = 0; d < D; d++)
+                    out[v * F + h * D + d] += c * z[g->in_src[e] * F + h * D + d];
+            }
+        }
+    }
+}
+
+void gfuse_i_gat_backward_ref(float *dz, float *da_src, float *da_dst, const float *dout,
+                              const float *alpha, const float *z, const float *a_src,
+                              const float *a_dst, const uint8_t *src_mask,
+                              const struct gfuse_graph *g, int H, int D, float attn_drop,
+                              uint64_t seed)
+{
+    const int F = H * D;
+    const float scale = attn_drop > 0.0f ? 1.0f / (1.0f - attn_drop) : 1.0f;
+    for (int64_t v = 0; v < g->n_nodes; v++) {
+        for (int h = 0; h < H; h++) {
+            /* sum_e alpha_e dalpha_e over v's in-edges */
+            float wsum = 0.0f;
+            for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
+                const int64_t u = g->in_src[e];
+                if (!edge_on(src_mask, u, v)) continue;
+                float da = drop_factor(seed, e, H, h, attn_drop, scale) *
+                           dot(dout + v * F + h * D, z + u * F + h * D, D);
+                wsum += alpha[e * H + h] * da;
+            }
+            for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
+                const int64_t u = g->in_src[e];
+                const int r = g->in_rel[e];
+                if (!edge_on(src_mask, u, v)) continue;
+                float m = drop_factor(seed, e, H, h, attn_drop, scale);
+                float da = m * dot(dout + v * F + h * D, z + u * F + h * D, D);
+                float ds = alpha[e * H + h] * (da - wsum);
+                if (!(ref_pre(z, a_src, a_dst, u, v, r, h, H, D) > 0.0f)) ds *= GFUSE_I_GAT_SLOPE;
+                for (int d = 0; d < D; d++) {
+                    const float zu = z[u * F + h * D + d], zv = z[v * F + h * D + d];
+                    if (dz) {
+                        dz[u * F + h * D + d] += alpha[e * H + h] * m * dout[v * F + h * D + d];
+                        dz[u * F + h * D + d] += ds * a_src[(r * H + h) * D + d];
+                        dz[v * F + h * D + d] += ds * a_dst[(r * H + h) * D + d];
+                    }
+                    da_src[(r * H + h) * D + d] += ds * zu;
+                    da_dst[(r * H + h) * D + d] += ds * zv;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,459 @@
+/* layers.c: dense and element-wise layers, the fusion head and the losses (layers.h). */
+#include "layers.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+/* Below this many elements a loop runs serially: thread start-up would cost more than it saves. */
+#define PAR_MIN 32768
+/* Column block of the fixed-order column reductions (a thread owns whole columns). */
+#define COL_BLOCK 16
+/* Rows whose partial sums a loss computes in parallel before adding them up in order. */
+#define LOSS_CHUNK 1024
+
+/* sum[c] += sum over s of x[row(s), c] for c < C, s in order: parallel over column blocks, so
+ * each column's sum runs in the same order whatever the thread count. rows NULL means row s. */
+static void column_sums(float *sum, const float *x, const int64_t *rows, int64_t S, int C)
+{
+    int nblk = (C + COL_BLOCK - 1) / COL_BLOCK;
+#pragma omp parallel for schedule(static) if (S * (int64_t)C > PAR_MIN && nblk > 1)
+    for (int b = 0; b < nblk; b++) {
+        int c0 = b * COL_BLOCK, c1 = c0 + COL_BLOCK < C ? c0 + COL_BLOCK : C;
+        float acc[COL_BLOCK];
+        for (int c = c0; c < c1; c++) acc[c - c0] = sum[c];
+        for (int64_t s = 0; s < S; s++) {
+            const float *row = x + (rows ? rows[s] : s) * (int64_t)C;
+            for (int c = c0; c < c1; c++) acc[c - c0] += row[c];
+        }
+        for (int c = c0; c < c1; c++) sum[c] = acc[c - c0];
+    }
+}
+
+/* ---- linear ---------------------------------------------------------------------------- */
+
+void gfuse_i_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
+                            int64_t B, int C, int OC)
+{
+    if (B <= 0 || OC <= 0) return;
+    float beta = 0.0f;
+    if (bias) {
+#pragma omp parallel for schedule(static) if (B * (int64_t)OC > PAR_MIN)
+        for (int64_t b = 0; b < B; b++) memcpy(out + b * OC, bias, (size_t)OC * sizeof(float));
+        beta = 1.0f;
+    }
+    if (C <= 0) {
+        if (!bias) memset(out, 0, (size_t)(B * OC) * sizeof(float));
+        return;
+    }
+    /* out (B x OC) = inp (B x C) · weight^T (C x OC) + beta * out */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, OC, C, 1.0f, inp, C, weight, C,
+                beta, out, OC);
+}
+
+void gfuse_i_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
+                             const float *inp, const float *weight, int64_t B, int C, int OC)
+{
+    if (B <= 0 || OC <= 0) return;
+    /* in the forward pass this was: out = inp · weight^T + bias, so now we have: */
+    if (dinp && C > 0) /* dinp (B x C) += dout (B x OC) · weight (OC x C) */
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, C, OC, 1.0f, dout, OC,
+                    weight, C, 1.0f, dinp, C);
+    if (C > 0) /* dweight (OC x C) += dout^T (OC x B) · inp (B x C) */
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, (int)B, 1.0f, dout, OC, inp,
+                    C, 1.0f, dweight, C);
+    if (dbias) column_sums(dbias, dout, NULL, B, OC);
+}
+
+/* ---- row placement and gather ---------------------------------------------------------- */
+
+void gfuse_i_place_rows_forward(float *out, const float *inp, const float *vec,
+                                const int64_t *rows, int64_t S, int C)
+{
+#pragma omp parallel for schedule(static) if (S * (int64_t)C > PAR_MIN)
+    for (int64_t s = 0; s < S; s++) {
+        float *o = out + rows[s] * C;
+        const float *x = inp ? inp + s * C : NULL;
+        for (int c = 0; c < C; c++) o[c] = (x ? x[c] : 0.0f) + (vec ? vec[c] : 0.0f);
+    }
+}
+
+void gfuse_i_place_rows_backward(float *dinp, float *dvec, const float *dout, const int64_t *rows,
+                                 int64_t S, int C)
+{
+    /* in the forward pass this was: out[rows[s]] = inp[s] + vec, so now we have: */
+    if (dinp) {
+#pragma omp parallel for schedule(static) if (S * (int64_t)C > PAR_MIN)
+        for (int64_t s = 0; s < S; s++) {
+            const float *g = dout + rows[s] * C;
+            float *d = dinp + s * C;
+            for (int c = 0; c < C; c++) d[c] += g[c];
+        }
+    }
+    if (dvec) column_sums(dvec, dout, rows, S, C);
+}
+
+void gfuse_i_gather_rows_forward(float *out, const float *inp, const int64_t *rows, int64_t S,
+                                 int C)
+{
+#pragma omp parallel for schedule(static) if (S * (int64_t)C > PAR_MIN)
+    for (int64_t s = 0; s < S; s++)
+        memcpy(out + s * C, inp + rows[s] * C, (size_t)C * sizeof(float));
+}
+
+void gfuse_i_gather_rows_backward(float *dinp, const float *dout, const int64_t *rows, int64_t S,
+                                  int C)
+{
+    /* in the forward pass this was: out[s] = inp[rows[s]]; rows may repeat, so the scatter is
+     * split by columns: each thread adds whole columns in order of s. */
+    int nblk = (C + COL_BLOCK - 1) / COL_BLOCK;
+#pragma omp parallel for schedule(static) if (S * (int64_t)C > PAR_MIN && nblk > 1)
+    for (int b = 0; b < nblk; b++) {
+        int c0 = b * COL_BLOCK, c1 = c0 + COL_BLOCK < C ? c0 + COL_BLOCK : C;
+        for (int64_t s = 0; s < S; s++) {
+            float *d = dinp + rows[s] * C;
+            const float *g = dout + s * C;
+            for (int c = c0; c < c1; c++) d[c] += g[c];
+        }
+    }
+}
+
+/* ---- activations ----------------------------------------------------------------------- */
+
+void gfuse_i_elu_forward(float *out, const float *inp, int64_t n)
+{
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++) out[t] = inp[t] > 0.0f ? inp[t] : expm1f(inp[t]);
+}
+
+void gfuse_i_elu_backward(float *dinp, const float *dout, const float *inp, int64_t n)
+{
+    /* in the forward pass this was: out = x > 0 ? x : exp(x) - 1, so now we have: */
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++) dinp[t] += inp[t] > 0.0f ? dout[t] : dout[t] * expf(inp[t]);
+}
+
+void gfuse_i_leaky_relu_forward(float *out, const float *inp, float slope, int64_t n)
+{
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++) out[t] = inp[t] > 0.0f ? inp[t] : slope * inp[t];
+}
+
+void gfuse_i_leaky_relu_backward(float *dinp, const float *dout, const float *inp, float slope,
+                                 int64_t n)
+{
+    /* in the forward pass this was: out = x > 0 ? x : slope * x, so now we have: */
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++) dinp[t] += inp[t] > 0.0f ? dout[t] : slope * dout[t];
+}
+
+void gfuse_i_relu_forward(float *out, const float *inp, int64_t n)
+{
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++) out[t] = inp[t] > 0.0f ? inp[t] : 0.0f;
+}
+
+void gfuse_i_relu_backward(float *dinp, const float *dout, const float *inp, int64_t n)
+{
+    /* in the forward pass this was: out = x > 0 ? x : 0, so now we have: */
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++)
+        if (inp[t] > 0.0f) dinp[t] += dout[t];
+}
+
+void gfuse_i_tanh_forward(float *out, const float *inp, int64_t n)
+{
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++) out[t] = tanhf(inp[t]);
+}
+
+void gfuse_i_tanh_backward(float *dinp, const float *dout, const float *out, int64_t n)
+{
+    /* in the forward pass this was: out = tanh(x), so now we have: */
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++) dinp[t] += dout[t] * (1.0f - out[t] * out[t]);
+}
+
+/* ---- residual add ---------------------------------------------------------------------- */
+
+void gfuse_i_add_forward(float *out, const float *a, const float *b, int64_t n)
+{
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++) out[t] = a[t] + b[t];
+}
+
+void gfuse_i_add_backward(float *da, float *db, const float *dout, int64_t n)
+{
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++) {
+        if (da) da[t] += dout[t];
+        if (db) db[t] += dout[t];
+    }
+}
+
+/* ---- dropout --------------------------------------------------------------------------- */
+
+void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float p, uint64_t seed,
+                             int64_t n)
+{
+    if (p <= 0.0f) {
+        if (out != inp) memcpy(out, inp, (size_t)n * sizeof(float));
+        if (mask) memset(mask, 1, (size_t)n);
+        return;
+    }
+    float scale = 1.0f / (1.0f - p);
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++) {
+        int keep = gfuse_i_dropout_keep(seed, (uint64_t)t, p);
+        mask[t] = (uint8_t)keep;
+        out[t] = keep ? inp[t] * scale : 0.0f;
+    }
+}
+
+void gfuse_i_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, float p,
+                              int64_t n)
+{
+    /* in the forward pass this was: out = mask ? inp / (1 - p) : 0, so now we have: */
+    if (p <= 0.0f) {
+        gfuse_i_add_backward(dinp, NULL, dout, n);
+        return;
+    }
+    float scale = 1.0f / (1.0f - p);
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t t = 0; t < n; t++)
+        if (mask[t]) dinp[t] += dout[t] * scale;
+}
+
+/* ---- fusion head ----------------------------------------------------------------------- */
+
+void gfuse_i_fusion_forward(float *fused, float *weights, float *proj, float *score,
+                            const float *h, const uint8_t *mask, const float *U, const float *c,
+                            const float *w, int64_t N, int M, int F, int A)
+{
+    int J = M + 1;
+    int64_t V = N * J;
+    gfuse_i_linear_forward(proj, h, U, c, V, F, A);
+    gfuse_i_tanh_forward(proj, proj, V * A);
+#pragma omp parallel for schedule(static) if (V * (int64_t)A > PAR_MIN)
+    for (int64_t v = 0; v < V; v++) {
+        float s = 0.0f;
+        for (int a = 0; a < A; a++) s += w[a] * proj[v * A + a];
+        score[v] = s;
+    }
+#pragma omp parallel for schedule(static) if (V * (int64_t)F > PAR_MIN)
+    for (int64_t i = 0; i < N; i++) {
+        float *wi = weights + i * J, *fi = fused + i * F;
+        float mx = -INFINITY, sum = 0.0f;
+        for (int j = 0; j < J; j++) {
+            int64_t v = (int64_t)j * N + i;
+            if ((!mask || mask[v]) && score[v] > mx) mx = score[v];
+        }
+        for (int j = 0; j < J; j++) {
+            int64_t v = (int64_t)j * N + i;
+            wi[j] = (!mask || mask[v]) ? expf(score[v] - mx) : 0.0f;
+            sum += wi[j];
+        }
+        for (int f = 0; f < F; f++) fi[f] = 0.0f;
+        if (sum <= 0.0f) continue; /* every slot masked: weights and fused stay 0 */
+        for (int j = 0; j < J; j++) {
+            wi[j] /= sum;
+            const float *hv = h + ((int64_t)j * N + i) * F;
+            for (int f = 0; f < F; f++) fi[f] += wi[j] * hv[f];
+        }
+    }
+}
+
+void gfuse_i_fusion_backward(float *dh, float *dU, float *dc, float *dw, float *work,
+                             const float *dfused, const float *weights, const float *proj,
+                             const float *h, const uint8_t *mask, const float *U, const float *w,
+                             int64_t N, int M, int F, int A)
+{
+    int J = M + 1;
+    int64_t V = N * J;
+    float *dscore = work, *dproj = work + V;
+    /* in the forward pass this was: fused_i = sum_j weights_ij h_v, weights_i = softmax(score),
+     * so now we have: dweights_ij = dfused_i · h_v, dscore_v = w_ij (dweights_ij - sum w dw) */
+#pragma omp parallel for schedule(static) if (V * (int64_t)F > PAR_MIN)
+    for (int64_t i = 0; i < N; i++) {
+        const float *wi = weights + i * J, *gi = dfused + i * F;
+        float wsum = 0.0f;
+        for (int j = 0; j < J; j++) {
+            int64_t v = (int64_t)j * N + i;
+            const float *hv = h + v * F;
+            float d = 0.0f;
+            for (int f = 0; f < F; f++) d += gi[f] * hv[f];
+            dscore[v] = d; /* dweights for now */
+            wsum += wi[j] * d;
+            if (dh && wi[j] != 0.0f) {
+                float *dhv = dh + v * F;
+                for (int f = 0; f < F; f++) dhv[f] += wi[j] * gi[f];
+            }
+        }
+        for (int j = 0; j < J; j++) {
+            int64_t v = (int64_t)j * N + i;
+            dscore[v] = wi[j] * (dscore[v] - wsum); /* 0 for masked slots (weight 0) */
+        }
+    }
+    /* in the forward pass this was: score_v = w · proj_v, proj_v = tanh(U h_v + c), so: */
+#pragma omp parallel for schedule(static) if (V * (int64_t)A > PAR_MIN)
+    for (int64_t v = 0; v < V; v++) {
+        const float *pv = proj + v * A;
+        float *dp = dproj + v * A;
+        for (int a = 0; a < A; a++) dp[a] = dscore[v] * w[a] * (1.0f - pv[a] * pv[a]);
+    }
+    /* dw += sum_v dscore_v proj_v, in order of v, columns owned by threads */
+    int nblk = (A + COL_BLOCK - 1) / COL_BLOCK;
+#pragma omp parallel for schedule(static) if (V * (int64_t)A > PAR_MIN && nblk > 1)
+    for (int b = 0; b < nblk; b++) {
+        int a0 = b * COL_BLOCK, a1 = a0 + COL_BLOCK < A ? a0 + COL_BLOCK : A;
+        float acc[COL_BLOCK];
+        for (int a = a0; a < a1; a++) acc[a - a0] = dw[a];
+        for (int64_t v = 0; v < V; v++)
+            for (int a = a0; a < a1; a++) acc[a - a0] += dscore[v] * proj[v * A + a];
+        for (int a = a0; a < a1; a++) dw[a] = acc[a - a0];
+    }
+    gfuse_i_linear_backward(dh, dU, dc, dproj, h, U, V, F, A);
+}
+
+/* ---- losses ---------------------------------------------------------------------------- */
+
+void gfuse_i_softmax_forward(float *probs, const float *logits, int64_t B, int K)
+{
+#pragma omp parallel for schedule(static) if (B * (int64_t)K > PAR_MIN)
+    for (int64_t b = 0; b < B; b++) {
+        const float *l = logits + b * K;
+        float *p = probs + b * K;
+        float mx = -INFINITY, sum = 0.0f;
+        for (int k = 0; k < K; k++)
+            if (l[k] > mx) mx = l[k];
+        for (int k = 0; k < K; k++) {
+            p[k] = expf(l[k] - mx);
+            sum += p[k];
+        }
+        for (int k = 0; k < K; k++) p[k] /= sum;
+    }
+}
+
+static double class_weight_sum(const int32_t *labels, const int64_t *rows, int64_t S,
+                               const float *cw)
+{
+    double wsum = 0.0;
+    for (int64_t s = 0; s < S; s++) wsum += cw ? cw[labels[rows[s]]] : 1.0;
+    return wsum;
+}
+
+double gfuse_i_xent_forward(const float *probs, const int32_t *labels, const int64_t *rows,
+                            int64_t S, const float *cw, int K)
+{
+    double wsum = class_weight_sum(labels, rows, S, cw), loss = 0.0;
+    if (wsum <= 0.0) return 0.0;
+    for (int64_t s = 0; s < S; s++) {
+        int32_t y = labels[rows[s]];
+        double p = probs[rows[s] * K + y];
+        loss -= (cw ? cw[y] : 1.0) * log(p > 1e-30 ? p : 1e-30);
+    }
+    return loss / wsum;
+}
+
+void gfuse_i_xent_backward(float *dlogits, const float *probs, const int32_t *labels,
+                           const int64_t *rows, int64_t S, const float *cw, int K, float dloss)
+{
+    double wsum = class_weight_sum(labels, rows, S, cw);
+    if (wsum <= 0.0) return;
+    /* in the forward pass this was: L = sum_s cw_y -log softmax(logits)_y / wsum, so: */
+    for (int64_t s = 0; s < S; s++) {
+        int32_t y = labels[rows[s]];
+        float g = (float)(dloss * (cw ? cw[y] : 1.0) / wsum);
+        const float *p = probs + rows[s] * K;
+        float *d = dlogits + rows[s] * K;
+        for (int k = 0; k < K; k++) d[k] += g * (p[k] - (k == y ? 1.0f : 0.0f));
+    }
+}
+
+double gfuse_i_mse_forward(const float *pred, const float *target, const int64_t *rows, int64_t S)
+{
+    if (S <= 0) return 0.0;
+    double sum = 0.0;
+    for (int64_t s = 0; s < S; s++) {
+        double e = (double)pred[rows[s]] - target[rows[s]];
+        sum += e * e;
+    }
+    return sum / S;
+}
+
+void gfuse_i_mse_backward(float *dpred, const float *pred, const float *target,
+                          const int64_t *rows, int64_t S, float dloss)
+{
+    if (S <= 0) return;
+    /* in the forward pass this was: L = sum_s (p - t)^2 / S, so now we have: */
+    float g = (float)(2.0 * dloss / S);
+    for (int64_t s = 0; s < S; s++) dpred[rows[s]] += g * (pred[rows[s]] - target[rows[s]]);
+}
+
+/* Squared error and observed-cell count of pair s. */
+static double recon_row(const float *pred, const float *target, const int64_t *pred_rows,
+                        const int64_t *target_rows, int64_t s, int C, int64_t *count)
+{
+    const float *p = pred + pred_rows[s] * C, *t = target + target_rows[s] * C;
+    double sum = 0.0;
+    int64_t cnt = 0;
+    for (int c = 0; c < C; c++) {
+        if (isnan(t[c])) continue;
+        double e = (double)p[c] - t[c];
+        sum += e * e;
+        cnt++;
+    }
+    *count = cnt;
+    return sum;
+}
+
+/* Total squared error and observed-cell count over all pairs: per-pair sums in parallel over
+ * fixed chunks, added in order of s. */
+static double recon_total(const float *pred, const float *target, const int64_t *pred_rows,
+                          const int64_t *target_rows, int64_t S, int C, int64_t *count)
+{
+    double total = 0.0, part[LOSS_CHUNK];
+    int64_t cnt = 0, pcnt[LOSS_CHUNK];
+    for (int64_t s0 = 0; s0 < S; s0 += LOSS_CHUNK) {
+        int64_t len = S - s0 < LOSS_CHUNK ? S - s0 : LOSS_CHUNK;
+#pragma omp parallel for schedule(static) if (len * (int64_t)C > PAR_MIN)
+        for (int64_t s = 0; s < len; s++)
+            part[s] = recon_row(pred, target, pred_rows, target_rows, s0 + s, C, &pcnt[s]);
+        for (int64_t s = 0; s < len; s++) {
+            total += part[s];
+            cnt += pcnt[s];
+        }
+    }
+    *count = cnt;
+    return total;
+}
+
+double gfuse_i_recon_forward(const float *pred, const float *target, const int64_t *pred_rows,
+                             const int64_t *target_rows, int64_t S, int C, int64_t *count)
+{
+    int64_t cnt = 0;
+    double total = recon_total(pred, target, pred_rows, target_rows, S, C, &cnt);
+    if (count) *count = cnt;
+    return cnt > 0 ? total / cnt : 0.0;
+}
+
+void gfuse_i_recon_backward(float *dpred, const float *pred, const float *target,
+                            const int64_t *pred_rows, const int64_t *target_rows, int64_t S,
+                            int C, float dloss)
+{
+    int64_t cnt = 0;
+    for (int64_t s = 0; s < S; s++) {
+        const float *t = target + target_rows[s] * C;
+        for (int c = 0; c < C; c++) cnt += !isnan(t[c]);
+    }
+    if (cnt == 0) return;
+    /* in the forward pass this was: L = sum over observed cells (p - t)^2 / count, so: */
+    float g = (float)(2.0 * dloss / cnt);
+#pragma omp parallel for schedule(static) if (S * (int64_t)C > PAR_MIN)
+    for (int64_t s = 0; s < S; s++) {
+        const float *p = pred + pred_rows[s] * C, *t = target + target_rows[s] * C;
+        float *d = dpred + pred_rows[s] * C;
+        for (int c = 0; c < C; c++)
+            if (!isnan(t[c])) d[c] += g * (p[c] - t[c]);
+    }
+}
