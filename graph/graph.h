@@ -50,6 +50,58 @@ struct gfuse_graph {
     int64_t n_isolated_missing;
 };
 
+/* ---- construction (graph_build.c) ---------------------------------------------------------- */
+
+/* Builds the graph of cohort c with options o (NULL = defaults). sender (NULL = every sample)
+ * holds one flag per sample: only samples with sender[i] = 1 send knn edges, so new samples
+ * (predict) attach to stored reference samples by the same kNN rules without linking to each
+ * other; feature statistics for standardisation are taken over sender samples only, so the
+ * edges among senders do not depend on the other samples. *g stays NULL on failure. */
+gfuse_status gfuse_i_graph_build(struct gfuse_graph **g, const gfuse_cohort *c,
+                                 const gfuse_graph_options *o, const uint8_t *sender);
+
+/* ---- exact kNN per modality (knn.c, knn_ref.c) ---------------------------------------------- */
+
+/* Neighbour lists of every modality node v = m * N + i: count[v] <= k sample indices j (the
+ * source node is m * N + j) with their similarity, best first, ties by smaller j. */
+typedef struct {
+    int64_t n_samples;
+    int n_mod;
+    int k;
+    int32_t *count; /* N * M */
+    int64_t *nbr;   /* N * M * k */
+    float *sim;     /* N * M * k */
+} gfuse_i_knn;
+
+/* The blocked kernel: BLAS sgemm tiles, OpenMP over query blocks, top-k heaps, then the kept
+ * candidates rescored in double precision. Memory O(threads * tile + N * (d + M * k)). */
+gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_cohort *c,
+                               const gfuse_graph_options *o, const uint8_t *sender);
+/* Its plain serial twin: every pair scored in double precision, O(N^2 * d) time. */
+gfuse_status gfuse_i_knn_reference(gfuse_i_knn *out, const gfuse_cohort *c,
+                                   const gfuse_graph_options *o, const uint8_t *sender);
+void gfuse_i_knn_free(gfuse_i_knn *knn);
+
+/* ---- storage (csr.c) -------------------------------------------------------------------------- */
+
+/* counts[0..n-1] -> exclusive prefix sums in counts[0..n] (counts[n] = total). The parallel
+ * version splits the array over threads (serial below a size threshold); both give the same
+ * result. */
+void gfuse_i_prefix_sum(int64_t *counts, int64_t n);
+void gfuse_i_prefix_sum_serial(int64_t *counts, int64_t n);
+/* Fills out_ptr/out_dst/out_eid from the in_* arrays (a stable counting sort by source, so
+ * out-edges of a node are in ascending edge id, i.e. ascending destination). */
+gfuse_status gfuse_i_graph_transpose(struct gfuse_graph *g);
+gfuse_status gfuse_i_graph_transpose_serial(struct gfuse_graph *g);
+/* Checks the invariants of the two CSR forms; GFUSE_ERR_RUNTIME naming the first violation. */
+gfuse_status gfuse_i_graph_validate(const struct gfuse_graph *g);
+
+/* ---- row ordering (order.c) ------------------------------------------------------------------ */
+
+/* Sets g->row_order to a locality-improving visiting order of the rows: reverse Cuthill-McKee
+ * or SuiteSparse AMD, both on the symmetrised pattern (in- plus out-edges). */
+gfuse_status gfuse_i_graph_order(struct gfuse_graph *g, gfuse_row_order kind);
+
 static inline int64_t gfuse_i_node_of(const struct gfuse_graph *g, int64_t i, int m)
 {
     return (int64_t)m * g->n_samples + i;

@@ -250,7 +250,129 @@ GFUSE_API void gfuse_synth_options_init(gfuse_synth_options *opts);
 GFUSE_API gfuse_status gfuse_synth_write(const char *dir, const gfuse_synth_options *opts);
 
 /* ---- graph (see DESIGN.md section 3) --------------------------------------------------------- */
-/* GRAPH-API */
+/*
+ * The graph has one node per (sample, modality) pair, present or missing, and one hub per
+ * sample: N * (M + 1) nodes with stable ids
+ *     modality node (sample i, modality m) = m * N + i      (0 <= m < M)
+ *     hub of sample i                       = M * N + i
+ * Edges are directed (a message goes from source to destination) and typed:
+ *   knn     (j,m) -> (i,m): the k most similar observed nodes of modality m, j != i. For an
+ *           observed (i,m) similarity is measured on modality m; for a missing one it is the
+ *           mean similarity over the modalities i and j both have. Missing nodes never send
+ *           knn edges; a missing node whose sample shares no modality with any observed node
+ *           of m gets none (counted in gfuse_graph_n_isolated_missing, never linked at random).
+ *   member  (i,m) -> hub i for every observed m, and hub i -> (i,m) for every m.
+ *   self    a loop on every node.
+ * Similarity: features are standardised (z-scores with the cohort's per-feature mean and
+ * standard deviation over present rows; missing cells count as the mean, i.e. 0), then
+ * cosine (a zero vector has similarity 0 with everything) or, for the euclidean metric,
+ * 1 / (1 + RMS distance) = 1 / (1 + ||z_i - z_j|| / sqrt(d)). Neighbours are exact; ties go to
+ * the smaller sample index, so the graph is identical for any thread count.
+ * Storage: CSR by destination (sources ascending in each row) plus its transpose by source.
+ */
+typedef struct gfuse_graph gfuse_graph;
+
+typedef enum {
+    GFUSE_REL_KNN = 0,    /* similarity edge within a modality */
+    GFUSE_REL_MEMBER = 1, /* modality node <-> its sample's hub */
+    GFUSE_REL_SELF = 2    /* self loop */
+} gfuse_relation;
+#define GFUSE_N_RELATIONS 3
+
+typedef enum {
+    GFUSE_METRIC_COSINE = 0,   /* cosine of the standardised vectors (default) */
+    GFUSE_METRIC_EUCLIDEAN = 1 /* 1 / (1 + root-mean-square distance) */
+} gfuse_metric;
+
+typedef enum {
+    GFUSE_ORDER_NATURAL = 0, /* rows visited in node-id order (default) */
+    GFUSE_ORDER_RCM = 1,     /* reverse Cuthill-McKee on the symmetrised pattern */
+    GFUSE_ORDER_AMD = 2      /* SuiteSparse AMD on the symmetrised pattern */
+} gfuse_row_order;
+
+typedef struct {
+    int k;                   /* neighbours per node, default 10 */
+    gfuse_metric metric;     /* default GFUSE_METRIC_COSINE */
+    int standardize;         /* 1 (default): z-score features first; 0: raw values (NaN = 0) */
+    int weighted;            /* 1 (default): knn weight = similarity; 0: every weight is 1 */
+    gfuse_row_order reorder; /* a row visiting order for the kernels; default natural */
+} gfuse_graph_options;
+
+/* Fills opts with the defaults above. */
+GFUSE_API void gfuse_graph_options_init(gfuse_graph_options *opts);
+
+/* Builds the graph of a cohort (opts NULL = defaults). Exact kNN through blocked BLAS tiles,
+ * O(M * N^2 * d) time spread over the threads, memory O(N * (d + M * k)) plus a tile per
+ * thread, never N x N. Errors: GFUSE_ERR_ARG (k < 1, unknown metric or order, no sample),
+ * GFUSE_ERR_NOMEM. *out stays NULL on failure. */
+GFUSE_API gfuse_status gfuse_graph_build(gfuse_graph **out, const gfuse_cohort *c,
+                                         const gfuse_graph_options *opts);
+/* Frees a graph, sets *g to NULL; accepts NULL. */
+GFUSE_API void gfuse_graph_free(gfuse_graph **g);
+
+GFUSE_API int64_t gfuse_graph_n_nodes(const gfuse_graph *g);
+GFUSE_API int64_t gfuse_graph_n_edges(const gfuse_graph *g);
+GFUSE_API int64_t gfuse_graph_n_samples(const gfuse_graph *g);
+GFUSE_API int gfuse_graph_n_modalities(const gfuse_graph *g);
+GFUSE_API int gfuse_graph_k(const gfuse_graph *g);
+/* The id of modality node (sample, modality), or of the hub when modality == -1; -1 when out
+ * of range. */
+GFUSE_API int64_t gfuse_graph_node(const gfuse_graph *g, int64_t sample, int modality);
+/* What node is: its sample, and its modality (-1 for a hub). Returns 1 when the node is an
+ * observed modality node or a hub, 0 for a missing modality node, -1 when node is out of
+ * range. sample and modality may be NULL. */
+GFUSE_API int gfuse_graph_node_info(const gfuse_graph *g, int64_t node, int64_t *sample,
+                                    int *modality);
+/* Missing modality nodes that received no knn edge (see above). */
+GFUSE_API int64_t gfuse_graph_n_isolated_missing(const gfuse_graph *g);
+/* The CSR by destination: in-edges of node v are ptr[v] .. ptr[v+1]-1 with source src[e],
+ * relation rel[e] (a gfuse_relation) and weight w[e]; ptr has n_nodes + 1 entries. Any of the
+ * out-pointers may be NULL. The arrays belong to the graph. */
+GFUSE_API void gfuse_graph_csr(const gfuse_graph *g, const int64_t **ptr, const int64_t **src,
+                               const uint8_t **rel, const float **w);
+/* The transpose by source: out-edges of node u are ptr[u] .. ptr[u+1]-1 with destination
+ * dst[t]; eid[t] is the index of the same edge in the CSR arrays. */
+GFUSE_API void gfuse_graph_csr_by_source(const gfuse_graph *g, const int64_t **ptr,
+                                         const int64_t **dst, const int64_t **eid);
+/* The row visiting order (a permutation of the node ids), or NULL for the natural order. */
+GFUSE_API const int64_t *gfuse_graph_row_order(const gfuse_graph *g);
+
+/* Diagnostics, computed with igraph. Node kinds: 0 observed modality nodes, 1 missing
+ * modality nodes, 2 hubs. */
+typedef struct {
+    int64_t n_nodes;
+    int64_t n_edges;
+    int64_t edges_by_relation[GFUSE_N_RELATIONS];
+    int64_t nodes_by_kind[3];
+    int64_t in_degree_min[3]; /* per node kind (0 when the kind has no node) */
+    int64_t in_degree_max[3];
+    double in_degree_mean[3];
+    int64_t n_components;      /* weakly connected components */
+    int64_t largest_component; /* nodes in the largest one */
+    int64_t n_isolated_missing;
+    /* Missing nodes reachable from an observed modality node along directed edges within
+     * h hops: reachable_within[h - 1] for h = 1 .. max_hops (cumulative). */
+    int max_hops;
+    int64_t *reachable_within;
+    /* Missing nodes that no observed modality node reaches at all (a warning: nothing can
+     * be learned for them). */
+    int64_t missing_unreachable;
+} gfuse_graph_stats;
+
+/* Computes the diagnostics; max_hops >= 1. Free with gfuse_graph_stats_free. */
+GFUSE_API gfuse_status gfuse_graph_stats_compute(const gfuse_graph *g, int max_hops,
+                                                 gfuse_graph_stats *out);
+GFUSE_API void gfuse_graph_stats_free(gfuse_graph_stats *s);
+
+/* Writes the graph as GraphML: node attributes sample (id), modality (name, "" for hubs),
+ * kind (observed, missing, hub), observed (boolean); edge attributes relation and weight.
+ * c must be the cohort the graph was built from. Written to a temporary file and renamed. */
+GFUSE_API gfuse_status gfuse_graph_write_graphml(const gfuse_graph *g, const gfuse_cohort *c,
+                                                 const char *path);
+/* Writes the edges as TSV with the header "src\tdst\trelation\tweight", naming a modality
+ * node ID/MODALITY and a hub ID. Written to a temporary file and renamed. */
+GFUSE_API gfuse_status gfuse_graph_write_edges(const gfuse_graph *g, const gfuse_cohort *c,
+                                               const char *path);
 
 /* ---- model ------------------------------------------------------------------------------------ */
 /* MODEL-API */

@@ -1,0 +1,496 @@
+/*
+ * knn.c: exact k nearest neighbours per modality, the cost of graph construction that grows
+ * fastest with the cohort (O(M N^2 d)).
+ *
+ * Per modality the standardised rows are packed into float matrices: Z (every present row)
+ * and C (the rows allowed to send, i.e. candidates). Similarities are computed tile by tile,
+ * S = Z[query block] . C[candidate block]^T with BLAS sgemm, so memory is bounded by the tile
+ * (QUERY_BLOCK x CAND_BLOCK floats per thread), never N x N. Each query row keeps a small
+ * min-heap of its best k + KEEP_EXTRA candidates; candidates arrive in ascending sample order,
+ * so a tie never displaces an earlier (smaller) index. The kept candidates are then rescored in
+ * double precision (the same formula as the serial reference, knn_ref.c) and the best k taken,
+ * so float rounding cannot reorder near-ties and the result equals the reference.
+ *
+ * Missing nodes (i,m) rank candidates j by the mean similarity over the modalities both have:
+ * for a block of such samples, per-modality tiles are accumulated into a (block x N) sum and
+ * count, then each missing modality selects its top k among m's candidates with count > 0.
+ *
+ * Threads split the query blocks (each writes only its own nodes' lists); tile shapes do not
+ * depend on the thread count and BLAS runs single-threaded inside, so results are identical
+ * for any number of threads.
+ */
+#include "knn_prep.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QUERY_BLOCK 128   /* query rows per tile */
+#define CAND_BLOCK 1024   /* candidate rows per tile */
+#define MISSING_BLOCK 32  /* samples per block when linking missing nodes */
+#define KEEP_EXTRA 8      /* candidates kept beyond k for the double-precision rescoring */
+
+typedef struct {
+    float key;
+    int64_t j;
+} heap_entry;
+
+/* The root holds the worst entry: lowest key, then highest index. */
+static inline int heap_worse(const heap_entry *a, const heap_entry *b)
+{
+    return a->key < b->key || (a->key == b->key && a->j > b->j);
+}
+
+static void heap_sift_down(heap_entry *h, int len, int at)
+{
+    for (;;) {
+        int l = 2 * at + 1, r = l + 1, w = at;
+        if (l < len && heap_worse(&h[l], &h[w])) w = l;
+        if (r < len && heap_worse(&h[r], &h[w])) w = r;
+        if (w == at) return;
+        heap_entry t = h[at];
+        h[at] = h[w];
+        h[w] = t;
+        at = w;
+    }
+}
+
+/* Offers (key, j); j is larger than every index already in the heap. */
+static inline void heap_offer(heap_entry *h, int *len, int cap, float key, int64_t j)
+{
+    if (*len == cap) {
+        if (!(key > h[0].key)) return;
+        h[0].key = key;
+        h[0].j = j;
+        heap_sift_down(h, cap, 0);
+        return;
+    }
+    int at = (*len)++;
+    h[at].key = key;
+    h[at].j = j;
+    while (at > 0) {
+        int up = (at - 1) / 2;
+        if (!heap_worse(&h[at], &h[up])) break;
+        heap_entry t = h[at];
+        h[at] = h[up];
+        h[up] = t;
+        at = up;
+    }
+}
+
+/* The float copy of one modality: Z (present rows), C (candidate rows; aliases Z when every
+ * present row is a candidate), their norms, and sample -> row of Z. */
+typedef struct {
+    int64_t d;
+    float *z;
+    float *cmat;
+    int cmat_owned;
+    float *z_inv;   /* 1/|z| per row of Z (0 for a zero row) */
+    float *z_sq;    /* |z|^2 per row of Z */
+    float *c_inv;
+    float *c_sq;
+    double c_max;   /* largest candidate norm */
+    int64_t *zrow;  /* N: row of Z, or -1 */
+} float_mod;
+
+/* Per-thread scratch. */
+typedef struct {
+    float *tile;       /* QUERY_BLOCK x CAND_BLOCK */
+    heap_entry *heap;  /* QUERY_BLOCK x cap */
+    int *len;          /* QUERY_BLOCK */
+    double *rs_sim;    /* cap */
+    int64_t *rs_idx;   /* cap */
+    float *keys;       /* cap */
+    float *qz;         /* MISSING_BLOCK x max d */
+    int64_t *qrow;     /* MISSING_BLOCK */
+    float *acc;        /* MISSING_BLOCK x N */
+    uint16_t *acc_n;   /* MISSING_BLOCK x N */
+} scratch;
+
+static void float_mod_free(float_mod *f)
+{
+    free(f->z);
+    if (f->cmat_owned) free(f->cmat);
+    free(f->z_inv);
+    free(f->z_sq);
+    free(f->c_inv);
+    free(f->c_sq);
+    free(f->zrow);
+    memset(f, 0, sizeof *f);
+}
+
+static int float_mod_init(float_mod *f, const gfuse_i_knn_mod *md, int64_t n)
+{
+    memset(f, 0, sizeof *f);
+    int64_t d = md->d, np = md->n_present, nc = md->n_cand;
+    f->d = d;
+    f->z = malloc((size_t)(np * d > 0 ? np * d : 1) * sizeof *f->z);
+    f->z_inv = malloc((size_t)(np > 0 ? np : 1) * sizeof *f->z_inv);
+    f->z_sq = malloc((size_t)(np > 0 ? np : 1) * sizeof *f->z_sq);
+    f->c_inv = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *f->c_inv);
+    f->c_sq = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *f->c_sq);
+    f->zrow = malloc((size_t)(n > 0 ? n : 1) * sizeof *f->zrow);
+    if (!f->z || !f->z_inv || !f->z_sq || !f->c_inv || !f->c_sq || !f->zrow) return -1;
+    for (int64_t i = 0; i < n; i++) f->zrow[i] = -1;
+#pragma omp parallel for schedule(static) if (np * d > 65536)
+    for (int64_t t = 0; t < np; t++) {
+        int64_t i = md->present[t];
+        float *zr = f->z + t * d;
+        for (int64_t q = 0; q < d; q++) zr[q] = (float)gfuse_i_knn_z(md, i, q);
+        double nrm = md->norm[i];
+        f->z_inv[t] = nrm > 0.0 ? (float)(1.0 / nrm) : 0.0f;
+        f->z_sq[t] = (float)(nrm * nrm);
+    }
+    for (int64_t t = 0; t < np; t++) f->zrow[md->present[t]] = t;
+    if (nc == np) {
+        f->cmat = f->z;
+    } else {
+        f->cmat = malloc((size_t)(nc * d > 0 ? nc * d : 1) * sizeof *f->cmat);
+        if (!f->cmat) return -1;
+        f->cmat_owned = 1;
+        for (int64_t t = 0; t < nc; t++)
+            memcpy(f->cmat + t * d, f->z + f->zrow[md->cand[t]] * d, (size_t)d * sizeof *f->z);
+    }
+    for (int64_t t = 0; t < nc; t++) {
+        int64_t r = f->zrow[md->cand[t]];
+        f->c_inv[t] = f->z_inv[r];
+        f->c_sq[t] = f->z_sq[r];
+        if (md->norm[md->cand[t]] > f->c_max) f->c_max = md->norm[md->cand[t]];
+    }
+    return 0;
+}
+
+/* S (nq x nc, row-major) = A (nq x d) . B (nc x d)^T */
+static void tile_product(float *s, const float *a, int64_t nq, const float *b, int64_t nc,
+                         int64_t d)
+{
+    if (d == 0) {
+        memset(s, 0, (size_t)(nq * nc) * sizeof *s);
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)nc, (int)d, 1.0f, a,
+                (int)d, b, (int)d, 0.0f, s, (int)nc);
+}
+
+/* The exact scan of one node: every candidate scored in double (as the serial reference). */
+static void exact_node(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, int64_t i,
+                       scratch *w)
+{
+    const gfuse_i_knn_mod *md = &p->mod[m];
+    int k = p->k, len = 0;
+    for (int64_t t = 0; t < md->n_cand; t++) {
+        int64_t j = md->cand[t];
+        if (j == i) continue;
+        int shared;
+        double s = gfuse_i_knn_node_sim(p, m, i, j, &shared);
+        if (shared == 0 || (len == k && !(s > w->rs_sim[k - 1]))) continue;
+        int b = len < k ? len : k - 1;
+        while (b > 0 && w->rs_sim[b - 1] < s) {
+            w->rs_sim[b] = w->rs_sim[b - 1];
+            w->rs_idx[b] = w->rs_idx[b - 1];
+            b--;
+        }
+        w->rs_sim[b] = s;
+        w->rs_idx[b] = j;
+        if (len < k) len++;
+    }
+    int64_t v = (int64_t)m * p->n + i;
+    out->count[v] = len;
+    for (int t = 0; t < len; t++) {
+        out->nbr[v * k + t] = w->rs_idx[t];
+        out->sim[v * k + t] = (float)w->rs_sim[t];
+    }
+}
+
+/* Finishes node (i, m) from its heap of float keys (len entries of cap). eps bounds the error
+ * of a float key against its double value. When the heap is full and its worst key lies within
+ * 2 eps of the k-th best, a candidate left out could tie with or beat the k-th: the node is
+ * then scanned exactly. Otherwise every left-out candidate is strictly worse than the k best
+ * kept, which are rescored in double and sorted. */
+static void finish_node(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, int64_t i,
+                        const heap_entry *h, int len, int cap, float eps, scratch *w)
+{
+    int k = p->k;
+    if (len == cap) {
+        /* k-th largest key: the heap holds the best cap; sort a copy of the keys. */
+        float *keys = w->keys;
+        for (int t = 0; t < len; t++) {
+            float key = h[t].key;
+            int b = t;
+            while (b > 0 && keys[b - 1] < key) {
+                keys[b] = keys[b - 1];
+                b--;
+            }
+            keys[b] = key;
+        }
+        if (!((double)h[0].key < (double)keys[k - 1] - 2.0 * (double)eps)) {
+            exact_node(out, p, m, i, w);
+            return;
+        }
+    }
+    for (int t = 0; t < len; t++) {
+        int shared;
+        w->rs_idx[t] = h[t].j;
+        w->rs_sim[t] = gfuse_i_knn_node_sim(p, m, i, h[t].j, &shared);
+    }
+    gfuse_i_knn_sort(w->rs_sim, w->rs_idx, len);
+    int keep = len < k ? len : k;
+    int64_t v = (int64_t)m * p->n + i;
+    out->count[v] = keep;
+    for (int t = 0; t < keep; t++) {
+        out->nbr[v * k + t] = w->rs_idx[t];
+        out->sim[v * k + t] = (float)w->rs_sim[t];
+    }
+}
+
+/* A bound on the error of a float dot product of length d against the double one, relative
+ * to |a| |b|: (d + 8) units of 2^-23 covers the summation and the rounding of z to float. */
+static inline double dot_error(int64_t d) { return (double)(d + 8) * 0x1p-23; }
+
+/* Observed nodes of modality m: neighbours among m's candidates, on m itself. */
+static void knn_observed(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, const float_mod *f,
+                         scratch *ws, int cap)
+{
+    const gfuse_i_knn_mod *md = &p->mod[m];
+    int64_t np = md->n_present, nc = md->n_cand, d = f->d;
+    int64_t n_blocks = (np + QUERY_BLOCK - 1) / QUERY_BLOCK;
+    int cosine = p->metric == GFUSE_METRIC_COSINE;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t b = 0; b < n_blocks; b++) {
+        scratch *w = &ws[omp_get_thread_num()];
+        int64_t q0 = b * QUERY_BLOCK;
+        int64_t nq = np - q0 < QUERY_BLOCK ? np - q0 : QUERY_BLOCK;
+        for (int64_t r = 0; r < nq; r++) w->len[r] = 0;
+        for (int64_t c0 = 0; c0 < nc; c0 += CAND_BLOCK) {
+            int64_t ncb = nc - c0 < CAND_BLOCK ? nc - c0 : CAND_BLOCK;
+            tile_product(w->tile, f->z + q0 * d, nq, f->cmat + c0 * d, ncb, d);
+            for (int64_t r = 0; r < nq; r++) {
+                int64_t i = md->present[q0 + r];
+                const float *srow = w->tile + r * ncb;
+                heap_entry *h = w->heap + r * cap;
+                int len = w->len[r];
+                const int64_t *cj = md->cand + c0;
+                if (cosine) {
+                    const float *ci = f->c_inv + c0;
+                    for (int64_t c = 0; c < ncb; c++) {
+                        float key = srow[c] * ci[c];
+                        if (len == cap && !(key > h[0].key)) continue;
+                        if (cj[c] == i) continue;
+                        heap_offer(h, &len, cap, key, cj[c]);
+                    }
+                } else {
+                    /* ranking by 2 z_i.z_j - |z_j|^2 = |z_i|^2 - |z_i - z_j|^2 */
+                    const float *cs = f->c_sq + c0;
+                    for (int64_t c = 0; c < ncb; c++) {
+                        float key = 2.0f * srow[c] - cs[c];
+                        if (len == cap && !(key > h[0].key)) continue;
+                        if (cj[c] == i) continue;
+                        heap_offer(h, &len, cap, key, cj[c]);
+                    }
+                }
+                w->len[r] = len;
+            }
+        }
+        for (int64_t r = 0; r < nq; r++) {
+            /* |key| <= |z_i| (cosine), <= 2 |z_i| cmax + cmax^2 (euclidean) */
+            double zi = sqrt((double)f->z_sq[q0 + r]);
+            double scale = cosine ? zi : 2.0 * zi * f->c_max + f->c_max * f->c_max;
+            float eps = (float)(dot_error(d) * scale * 2.0) + 1e-30f;
+            finish_node(out, p, m, md->present[q0 + r], w->heap + r * cap, w->len[r], cap, eps,
+                        w);
+        }
+    }
+}
+
+/* Whether sample i lacks a modality that has candidates (so it has missing nodes to link). */
+static int needs_missing_links(const gfuse_i_knn_prep *p, int64_t i)
+{
+    for (int m = 0; m < p->n_mod; m++)
+        if (!p->has[i * p->n_mod + m] && p->mod[m].n_cand > 0) return 1;
+    return 0;
+}
+
+/* The error bound of a missing node's float key (a mean of per-modality similarities): the
+ * largest bound over the modalities sample i has. A cosine is off by at most dot_error; for the
+ * euclidean similarity 1 / (1 + sqrt(dist2 / d)), an error e in dist2 moves sqrt by at most
+ * sqrt(e), and the similarity is 1-Lipschitz in it. */
+static float eps_missing(const gfuse_i_knn_prep *p, const float_mod *fm, int64_t i)
+{
+    double eps = 0.0;
+    for (int s = 0; s < p->n_mod; s++) {
+        const float_mod *f = &fm[s];
+        if (f->zrow[i] < 0) continue;
+        double e = dot_error(f->d);
+        if (p->metric == GFUSE_METRIC_EUCLIDEAN) {
+            double zi = sqrt((double)f->z_sq[f->zrow[i]]);
+            double dist2_err = e * (zi + f->c_max) * (zi + f->c_max) * 2.0;
+            e = sqrt(dist2_err / (double)(f->d > 0 ? f->d : 1));
+        }
+        if (e > eps) eps = e;
+    }
+    return (float)(2.0 * eps + (double)p->n_mod * 0x1p-22) + 1e-30f;
+}
+
+/* Missing nodes: mean similarity over shared modalities, accumulated per block of samples. */
+static void knn_missing(gfuse_i_knn *out, const gfuse_i_knn_prep *p, const float_mod *fm,
+                        const int64_t *qlist, int64_t n_q, scratch *ws, int cap)
+{
+    int64_t n = p->n;
+    int nm = p->n_mod;
+    int cosine = p->metric == GFUSE_METRIC_COSINE;
+    int64_t n_blocks = (n_q + MISSING_BLOCK - 1) / MISSING_BLOCK;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t b = 0; b < n_blocks; b++) {
+        scratch *w = &ws[omp_get_thread_num()];
+        int64_t b0 = b * MISSING_BLOCK;
+        int64_t nb = n_q - b0 < MISSING_BLOCK ? n_q - b0 : MISSING_BLOCK;
+        memset(w->acc, 0, (size_t)(nb * n) * sizeof *w->acc);
+        memset(w->acc_n, 0, (size_t)(nb * n) * sizeof *w->acc_n);
+        for (int s = 0; s < nm; s++) {
+            const gfuse_i_knn_mod *md = &p->mod[s];
+            const float_mod *f = &fm[s];
+            int64_t d = f->d, nq = 0;
+            for (int64_t t = 0; t < nb; t++) {
+                int64_t zr = f->zrow[qlist[b0 + t]];
+                if (zr < 0) continue;
+                memcpy(w->qz + nq * d, f->z + zr * d, (size_t)d * sizeof *f->z);
+                w->qrow[nq++] = t;
+            }
+            if (nq == 0) continue;
+            for (int64_t c0 = 0; c0 < md->n_cand; c0 += CAND_BLOCK) {
+                int64_t ncb = md->n_cand - c0 < CAND_BLOCK ? md->n_cand - c0 : CAND_BLOCK;
+                tile_product(w->tile, w->qz, nq, f->cmat + c0 * d, ncb, d);
+                for (int64_t r = 0; r < nq; r++) {
+                    int64_t t = w->qrow[r];
+                    int64_t zr = f->zrow[qlist[b0 + t]];
+                    float *acc = w->acc + t * n;
+                    uint16_t *accn = w->acc_n + t * n;
+                    const float *srow = w->tile + r * ncb;
+                    const int64_t *cj = md->cand + c0;
+                    if (cosine) {
+                        float qi = f->z_inv[zr];
+                        for (int64_t c = 0; c < ncb; c++) {
+                            acc[cj[c]] += srow[c] * qi * f->c_inv[c0 + c];
+                            accn[cj[c]]++;
+                        }
+                    } else {
+                        float qs = f->z_sq[zr], inv_d = d > 0 ? 1.0f / (float)d : 0.0f;
+                        for (int64_t c = 0; c < ncb; c++) {
+                            float dist2 = qs + f->c_sq[c0 + c] - 2.0f * srow[c];
+                            if (dist2 < 0.0f) dist2 = 0.0f;
+                            acc[cj[c]] += 1.0f / (1.0f + sqrtf(dist2 * inv_d));
+                            accn[cj[c]]++;
+                        }
+                    }
+                }
+            }
+        }
+        for (int64_t t = 0; t < nb; t++) {
+            int64_t i = qlist[b0 + t];
+            const float *acc = w->acc + t * n;
+            const uint16_t *accn = w->acc_n + t * n;
+            for (int m = 0; m < nm; m++) {
+                if (p->has[i * nm + m]) continue;
+                const gfuse_i_knn_mod *md = &p->mod[m];
+                heap_entry *h = w->heap;
+                int len = 0;
+                for (int64_t c = 0; c < md->n_cand; c++) {
+                    int64_t j = md->cand[c];
+                    if (accn[j] == 0) continue;
+                    heap_offer(h, &len, cap, acc[j] / (float)accn[j], j);
+                }
+                finish_node(out, p, m, i, h, len, cap, eps_missing(p, fm, i), w);
+            }
+        }
+    }
+}
+
+static void scratch_free(scratch *ws, int nt)
+{
+    if (!ws) return;
+    for (int t = 0; t < nt; t++) {
+        free(ws[t].tile);
+        free(ws[t].heap);
+        free(ws[t].len);
+        free(ws[t].rs_sim);
+        free(ws[t].rs_idx);
+        free(ws[t].keys);
+        free(ws[t].qz);
+        free(ws[t].qrow);
+        free(ws[t].acc);
+        free(ws[t].acc_n);
+    }
+    free(ws);
+}
+
+gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_cohort *c,
+                               const gfuse_graph_options *o, const uint8_t *sender)
+{
+    gfuse_i_knn_prep p;
+    gfuse_status st = gfuse_i_knn_prep_init(&p, c, o, sender);
+    if (st != GFUSE_OK) return st;
+    int nt = omp_get_max_threads();
+    int nm = p.n_mod;
+    int64_t n = p.n;
+    int cap = o->k + KEEP_EXTRA;
+    float_mod *fm = calloc((size_t)(nm > 0 ? nm : 1), sizeof *fm);
+    scratch *ws = calloc((size_t)nt, sizeof *ws);
+    int64_t *qlist = malloc((size_t)(n > 0 ? n : 1) * sizeof *qlist);
+#ifdef HAVE_OPENBLAS
+    int blas_threads = openblas_get_num_threads();
+#endif
+    if (!fm || !ws || !qlist) goto nomem;
+    st = gfuse_i_knn_alloc(out, &p);
+    if (st != GFUSE_OK) goto done;
+
+    int64_t dmax = 1;
+    for (int s = 0; s < nm; s++) {
+        if (float_mod_init(&fm[s], &p.mod[s], n) != 0) goto nomem;
+        if (p.mod[s].d > dmax) dmax = p.mod[s].d;
+    }
+    int64_t n_q = 0;
+    for (int64_t i = 0; i < n; i++)
+        if (needs_missing_links(&p, i)) qlist[n_q++] = i;
+    for (int t = 0; t < nt; t++) {
+        scratch *w = &ws[t];
+        w->tile = malloc((size_t)QUERY_BLOCK * CAND_BLOCK * sizeof *w->tile);
+        w->heap = malloc((size_t)QUERY_BLOCK * (size_t)cap * sizeof *w->heap);
+        w->len = malloc(QUERY_BLOCK * sizeof *w->len);
+        w->rs_sim = malloc((size_t)cap * sizeof *w->rs_sim);
+        w->rs_idx = malloc((size_t)cap * sizeof *w->rs_idx);
+        w->keys = malloc((size_t)cap * sizeof *w->keys);
+        if (!w->tile || !w->heap || !w->len || !w->rs_sim || !w->rs_idx || !w->keys) goto nomem;
+        if (n_q > 0) {
+            w->qz = malloc((size_t)(MISSING_BLOCK * dmax) * sizeof *w->qz);
+            w->qrow = malloc(MISSING_BLOCK * sizeof *w->qrow);
+            w->acc = malloc((size_t)(MISSING_BLOCK * n) * sizeof *w->acc);
+            w->acc_n = malloc((size_t)(MISSING_BLOCK * n) * sizeof *w->acc_n);
+            if (!w->qz || !w->qrow || !w->acc || !w->acc_n) goto nomem;
+        }
+    }
+
+    /* Each thread runs its own sgemm calls; BLAS must not start threads of its own. */
+#ifdef HAVE_OPENBLAS
+    openblas_set_num_threads(1);
+#endif
+    for (int m = 0; m < nm; m++) knn_observed(out, &p, m, &fm[m], ws, cap);
+    if (n_q > 0) knn_missing(out, &p, fm, qlist, n_q, ws, cap);
+#ifdef HAVE_OPENBLAS
+    openblas_set_num_threads(blas_threads);
+#endif
+    st = GFUSE_OK;
+    goto done;
+nomem:
+    st = gfuse_i_nomem("the kNN tiles");
+    gfuse_i_knn_free(out);
+done:
+    if (fm)
+        for (int s = 0; s < nm; s++) float_mod_free(&fm[s]);
+    free(fm);
+    scratch_free(ws, nt);
+    free(qlist);
+    gfuse_i_knn_prep_free(&p);
+    return st;
+}

@@ -1,0 +1,185 @@
+/* knn_prep.c: standardisation statistics, row lists and double-precision pair similarities
+ * shared by the kNN kernel (knn.c) and its serial reference (knn_ref.c). */
+#include "knn_prep.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Mean and 1/sd of every feature over the candidate rows (NaN cells skipped). A feature with
+ * no value or zero spread gets inv_sd = 0, so it contributes nothing. */
+static void feature_statistics(gfuse_i_knn_mod *md, int standardize)
+{
+    for (int64_t f = 0; f < md->d; f++) {
+        md->mean[f] = 0.0;
+        md->inv_sd[f] = 1.0;
+    }
+    if (!standardize) return;
+    int64_t d = md->d;
+    for (int64_t f = 0; f < d; f++) {
+        double sum = 0.0;
+        int64_t cnt = 0;
+        for (int64_t t = 0; t < md->n_cand; t++) {
+            double v = md->x[md->row[md->cand[t]] * d + f];
+            if (v == v) {
+                sum += v;
+                cnt++;
+            }
+        }
+        double mean = cnt > 0 ? sum / (double)cnt : 0.0;
+        double ss = 0.0;
+        for (int64_t t = 0; t < md->n_cand; t++) {
+            double v = md->x[md->row[md->cand[t]] * d + f];
+            if (v == v) ss += (v - mean) * (v - mean);
+        }
+        double sd = cnt > 0 ? sqrt(ss / (double)cnt) : 0.0;
+        md->mean[f] = mean;
+        md->inv_sd[f] = sd > 0.0 ? 1.0 / sd : 0.0;
+    }
+}
+
+gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
+                                   const gfuse_graph_options *o, const uint8_t *sender)
+{
+    memset(p, 0, sizeof *p);
+    int64_t n = c->n;
+    int nm = c->m;
+    p->n = n;
+    p->n_mod = nm;
+    p->k = o->k;
+    p->metric = o->metric;
+    p->mod = calloc((size_t)(nm > 0 ? nm : 1), sizeof *p->mod);
+    p->has = calloc((size_t)(n * nm > 0 ? n * nm : 1), 1);
+    if (!p->mod || !p->has) goto nomem;
+    for (int s = 0; s < nm; s++) {
+        const gfuse_i_modality *cm = &c->mod[s];
+        gfuse_i_knn_mod *md = &p->mod[s];
+        md->d = cm->d;
+        md->x = cm->x;
+        md->row = cm->row;
+        int64_t d1 = cm->d > 0 ? cm->d : 1;
+        md->mean = malloc((size_t)d1 * sizeof *md->mean);
+        md->inv_sd = malloc((size_t)d1 * sizeof *md->inv_sd);
+        md->present = malloc((size_t)(n > 0 ? n : 1) * sizeof *md->present);
+        md->cand = malloc((size_t)(n > 0 ? n : 1) * sizeof *md->cand);
+        md->norm = calloc((size_t)(n > 0 ? n : 1), sizeof *md->norm);
+        if (!md->mean || !md->inv_sd || !md->present || !md->cand || !md->norm) goto nomem;
+        for (int64_t i = 0; i < n; i++) {
+            if (!cm->present[i] || cm->row[i] < 0) continue;
+            p->has[i * nm + s] = 1;
+            md->present[md->n_present++] = i;
+            if (!sender || sender[i]) md->cand[md->n_cand++] = i;
+        }
+        feature_statistics(md, o->standardize);
+        for (int64_t t = 0; t < md->n_present; t++) {
+            int64_t i = md->present[t];
+            double ss = 0.0;
+            for (int64_t f = 0; f < md->d; f++) {
+                double z = gfuse_i_knn_z(md, i, f);
+                ss += z * z;
+            }
+            md->norm[i] = sqrt(ss);
+        }
+    }
+    return GFUSE_OK;
+nomem:
+    gfuse_i_knn_prep_free(p);
+    return gfuse_i_nomem("the kNN statistics");
+}
+
+void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p)
+{
+    if (p->mod) {
+        for (int s = 0; s < p->n_mod; s++) {
+            free(p->mod[s].mean);
+            free(p->mod[s].inv_sd);
+            free(p->mod[s].present);
+            free(p->mod[s].cand);
+            free(p->mod[s].norm);
+        }
+    }
+    free(p->mod);
+    free(p->has);
+    memset(p, 0, sizeof *p);
+}
+
+double gfuse_i_knn_pair_sim(const gfuse_i_knn_prep *p, int s, int64_t i, int64_t j)
+{
+    const gfuse_i_knn_mod *md = &p->mod[s];
+    if (md->d == 0) return 0.0;
+    if (p->metric == GFUSE_METRIC_COSINE) {
+        double ni = md->norm[i], nj = md->norm[j];
+        if (ni == 0.0 || nj == 0.0) return 0.0;
+        double dot = 0.0;
+        for (int64_t f = 0; f < md->d; f++) dot += gfuse_i_knn_z(md, i, f) * gfuse_i_knn_z(md, j, f);
+        return dot / (ni * nj);
+    }
+    double ss = 0.0;
+    for (int64_t f = 0; f < md->d; f++) {
+        double diff = gfuse_i_knn_z(md, i, f) - gfuse_i_knn_z(md, j, f);
+        ss += diff * diff;
+    }
+    return 1.0 / (1.0 + sqrt(ss / (double)md->d));
+}
+
+double gfuse_i_knn_node_sim(const gfuse_i_knn_prep *p, int m, int64_t i, int64_t j, int *shared)
+{
+    int nm = p->n_mod;
+    if (p->has[i * nm + m]) {
+        *shared = 1;
+        return gfuse_i_knn_pair_sim(p, m, i, j);
+    }
+    double sum = 0.0;
+    int cnt = 0;
+    for (int s = 0; s < nm; s++) {
+        if (!p->has[i * nm + s] || !p->has[j * nm + s]) continue;
+        sum += gfuse_i_knn_pair_sim(p, s, i, j);
+        cnt++;
+    }
+    *shared = cnt;
+    return cnt > 0 ? sum / cnt : 0.0;
+}
+
+void gfuse_i_knn_sort(double *sim, int64_t *idx, int64_t n)
+{
+    /* Insertion sort: n is a few dozen at most. */
+    for (int64_t a = 1; a < n; a++) {
+        double s = sim[a];
+        int64_t j = idx[a];
+        int64_t b = a;
+        while (b > 0 && (sim[b - 1] < s || (sim[b - 1] == s && idx[b - 1] > j))) {
+            sim[b] = sim[b - 1];
+            idx[b] = idx[b - 1];
+            b--;
+        }
+        sim[b] = s;
+        idx[b] = j;
+    }
+}
+
+gfuse_status gfuse_i_knn_alloc(gfuse_i_knn *out, const gfuse_i_knn_prep *p)
+{
+    memset(out, 0, sizeof *out);
+    int64_t nodes = p->n * p->n_mod;
+    size_t slots = (size_t)(nodes > 0 ? nodes : 1) * (size_t)p->k;
+    out->n_samples = p->n;
+    out->n_mod = p->n_mod;
+    out->k = p->k;
+    out->count = calloc((size_t)(nodes > 0 ? nodes : 1), sizeof *out->count);
+    out->nbr = malloc(slots * sizeof *out->nbr);
+    out->sim = malloc(slots * sizeof *out->sim);
+    if (!out->count || !out->nbr || !out->sim) {
+        gfuse_i_knn_free(out);
+        return gfuse_i_nomem("the kNN lists");
+    }
+    return GFUSE_OK;
+}
+
+void gfuse_i_knn_free(gfuse_i_knn *knn)
+{
+    if (!knn) return;
+    free(knn->count);
+    free(knn->nbr);
+    free(knn->sim);
+    memset(knn, 0, sizeof *knn);
+}

@@ -1,0 +1,63 @@
+/*
+ * knn_prep.h: the per-modality data the kNN kernel and its reference share: standardisation
+ * statistics, the rows each modality has, and the similarity of one pair in double precision.
+ *
+ * Similarity of samples i and j on modality s (both present), with z = (x - mean) / sd per
+ * feature (mean 0, sd 1 when standardisation is off; a missing cell gives z = 0; a constant
+ * feature gives z = 0):
+ *   cosine:    z_i . z_j / (|z_i| |z_j|), and 0 when either vector is zero;
+ *   euclidean: 1 / (1 + |z_i - z_j| / sqrt(d)).
+ * The similarity for a missing node (i,m) to an observed (j,m) is the mean of the pair
+ * similarities over the modalities both i and j have.
+ */
+#ifndef GFUSE_KNN_PREP_H
+#define GFUSE_KNN_PREP_H
+
+#include "graph.h"
+
+typedef struct {
+    int64_t d;
+    const float *x;       /* the cohort's rows (n_rows x d), borrowed */
+    const int64_t *row;   /* sample -> row of x, borrowed */
+    double *mean;         /* d */
+    double *inv_sd;       /* d */
+    int64_t n_present;    /* samples that have the modality */
+    int64_t *present;     /* n_present sample indices, ascending */
+    int64_t n_cand;       /* present samples allowed to send */
+    int64_t *cand;        /* n_cand sample indices, ascending */
+    double *norm;         /* per sample (N): |z| in double, 0 when absent */
+} gfuse_i_knn_mod;
+
+typedef struct {
+    int64_t n;
+    int n_mod;
+    int k;
+    gfuse_metric metric;
+    gfuse_i_knn_mod *mod;
+    uint8_t *has;         /* N * M: has[i * M + s] = sample i has modality s */
+} gfuse_i_knn_prep;
+
+gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
+                                   const gfuse_graph_options *o, const uint8_t *sender);
+void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p);
+
+/* The standardised value of feature f of sample i on modality s, in double. */
+static inline double gfuse_i_knn_z(const gfuse_i_knn_mod *md, int64_t i, int64_t f)
+{
+    double v = md->x[md->row[i] * md->d + f];
+    if (v != v) return 0.0;
+    return (v - md->mean[f]) * md->inv_sd[f];
+}
+
+/* The similarity of samples i and j (both present) on modality s, in double. */
+double gfuse_i_knn_pair_sim(const gfuse_i_knn_prep *p, int s, int64_t i, int64_t j);
+/* The similarity that ranks candidate j for node (i, m): the pair similarity on m when i has
+ * m, else the mean over shared modalities. *shared receives the number of modalities the
+ * similarity was measured on (0: j is no candidate). */
+double gfuse_i_knn_node_sim(const gfuse_i_knn_prep *p, int m, int64_t i, int64_t j, int *shared);
+/* Sorts n (similarity, sample) pairs best first: similarity descending, then sample ascending. */
+void gfuse_i_knn_sort(double *sim, int64_t *idx, int64_t n);
+/* Allocates the result arrays for p's shape, counts zeroed. */
+gfuse_status gfuse_i_knn_alloc(gfuse_i_knn *out, const gfuse_i_knn_prep *p);
+
+#endif

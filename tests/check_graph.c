@@ -1,0 +1,652 @@
+/*
+ * check_graph.c: the sample-modality graph. The kNN edges are compared with an independent
+ * brute-force reference written here in double precision (and with the library's serial twin),
+ * on random cohorts with ties, duplicate rows, zero vectors, missing cells and missing
+ * modalities; the graph must not depend on the thread count; the CSR, its transpose and the
+ * GraphBLAS hand-over must round-trip; diagnostics are checked on small hand-made cohorts and,
+ * when ../shared is present, on the ROSMAP cohort.
+ */
+#include "graph.h"
+#include "rng.h"
+#include "util.h"
+
+#include <check.h>
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- random cohorts --------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t n;
+    int m;
+    int64_t d[4];
+    float *x[4]; /* n x d[s], NaN rows = absent */
+} raw_cohort;
+
+/* Values from a small integer set (so exact ties are common), some duplicated rows, some zero
+ * rows, some missing cells, some absent modalities (every sample keeps at least one). */
+static void raw_random(raw_cohort *r, uint64_t seed, int64_t n, int m)
+{
+    gfuse_i_rng g;
+    gfuse_i_rng_seed(&g, seed);
+    r->n = n;
+    r->m = m;
+    for (int s = 0; s < m; s++) {
+        r->d[s] = 1 + (int64_t)gfuse_i_rng_below(&g, 9);
+        r->x[s] = malloc((size_t)(n * r->d[s]) * sizeof(float));
+        ck_assert_ptr_nonnull(r->x[s]);
+        for (int64_t i = 0; i < n; i++) {
+            float *row = r->x[s] + i * r->d[s];
+            double u = gfuse_i_rng_uniform(&g);
+            for (int64_t f = 0; f < r->d[s]; f++) {
+                if (u < 0.1 && i > 0) row[f] = r->x[s][(i - 1 - (int64_t)gfuse_i_rng_below(&g, (uint64_t)i)) * r->d[s] + f];
+                else if (u < 0.15) row[f] = 0.0f;
+                else row[f] = (float)((int64_t)gfuse_i_rng_below(&g, 5) - 2);
+            }
+            if (u >= 0.15 && gfuse_i_rng_uniform(&g) < 0.05) row[gfuse_i_rng_below(&g, (uint64_t)r->d[s])] = NAN;
+        }
+    }
+    /* Duplicate whole rows (all modalities) of a few samples. */
+    for (int64_t i = 1; i < n; i++) {
+        if (gfuse_i_rng_uniform(&g) < 0.08) {
+            int64_t j = (int64_t)gfuse_i_rng_below(&g, (uint64_t)i);
+            for (int s = 0; s < m; s++)
+                memcpy(r->x[s] + i * r->d[s], r->x[s] + j * r->d[s], (size_t)r->d[s] * sizeof(float));
+        }
+    }
+    /* Absent modalities: about 30% of (sample, modality) pairs, keeping one per sample. */
+    for (int64_t i = 0; i < n; i++) {
+        int keep = (int)gfuse_i_rng_below(&g, (uint64_t)m);
+        for (int s = 0; s < m; s++) {
+            if (s == keep || gfuse_i_rng_uniform(&g) >= 0.3) continue;
+            for (int64_t f = 0; f < r->d[s]; f++) r->x[s][i * r->d[s] + f] = NAN;
+        }
+    }
+}
+
+static void raw_free(raw_cohort *r)
+{
+    for (int s = 0; s < r->m; s++) free(r->x[s]);
+}
+
+static gfuse_cohort *raw_to_cohort(const raw_cohort *r)
+{
+    char **ids = malloc((size_t)r->n * sizeof *ids);
+    ck_assert_ptr_nonnull(ids);
+    for (int64_t i = 0; i < r->n; i++) ids[i] = gfuse_i_asprintf("s%lld", (long long)i);
+    gfuse_cohort *c = NULL;
+    ck_assert_int_eq(gfuse_cohort_new(&c, r->n, (const char *const *)ids), GFUSE_OK);
+    for (int s = 0; s < r->m; s++) {
+        char name[16];
+        snprintf(name, sizeof name, "mod%d", s);
+        ck_assert_int_eq(gfuse_cohort_add_modality(c, name, r->d[s], NULL, r->x[s]), GFUSE_OK);
+    }
+    gfuse_i_free_strings(ids, r->n);
+    return c;
+}
+
+/* ---- the independent brute-force reference ------------------------------------------------ */
+
+static int row_present(const raw_cohort *r, int s, int64_t i)
+{
+    for (int64_t f = 0; f < r->d[s]; f++)
+        if (!isnan(r->x[s][i * r->d[s] + f])) return 1;
+    return 0;
+}
+
+typedef struct {
+    double *mean, *inv_sd, *norm;
+} ref_mod;
+
+static double ref_z(const raw_cohort *r, const ref_mod *rm, int s, int64_t i, int64_t f)
+{
+    double v = r->x[s][i * r->d[s] + f];
+    return isnan(v) ? 0.0 : (v - rm[s].mean[f]) * rm[s].inv_sd[f];
+}
+
+static double ref_pair(const raw_cohort *r, const ref_mod *rm, gfuse_metric metric, int s,
+                       int64_t i, int64_t j)
+{
+    if (metric == GFUSE_METRIC_COSINE) {
+        if (rm[s].norm[i] == 0.0 || rm[s].norm[j] == 0.0) return 0.0;
+        double dot = 0.0;
+        for (int64_t f = 0; f < r->d[s]; f++) dot += ref_z(r, rm, s, i, f) * ref_z(r, rm, s, j, f);
+        return dot / (rm[s].norm[i] * rm[s].norm[j]);
+    }
+    double ss = 0.0;
+    for (int64_t f = 0; f < r->d[s]; f++) {
+        double dz = ref_z(r, rm, s, i, f) - ref_z(r, rm, s, j, f);
+        ss += dz * dz;
+    }
+    return 1.0 / (1.0 + sqrt(ss / (double)r->d[s]));
+}
+
+/* Expected knn in-neighbours of node (i, m): up to k sample indices, best first, in nbr;
+ * returns how many. */
+static int ref_neighbours(const raw_cohort *r, const ref_mod *rm, const gfuse_graph_options *o,
+                          const uint8_t *sender, int m, int64_t i, int64_t *nbr, double *sim)
+{
+    int len = 0;
+    int has_m = row_present(r, m, i);
+    for (int64_t j = 0; j < r->n; j++) {
+        if (j == i || !row_present(r, m, j) || (sender && !sender[j])) continue;
+        double s;
+        if (has_m) {
+            s = ref_pair(r, rm, o->metric, m, i, j);
+        } else {
+            double sum = 0.0;
+            int cnt = 0;
+            for (int t = 0; t < r->m; t++) {
+                if (!row_present(r, t, i) || !row_present(r, t, j)) continue;
+                sum += ref_pair(r, rm, o->metric, t, i, j);
+                cnt++;
+            }
+            if (cnt == 0) continue;
+            s = sum / cnt;
+        }
+        /* insert keeping (sim desc, j asc); j arrives ascending */
+        if (len == o->k && !(s > sim[len - 1])) continue;
+        int b = len < o->k ? len : o->k - 1;
+        while (b > 0 && sim[b - 1] < s) {
+            sim[b] = sim[b - 1];
+            nbr[b] = nbr[b - 1];
+            b--;
+        }
+        sim[b] = s;
+        nbr[b] = j;
+        if (len < o->k) len++;
+    }
+    return len;
+}
+
+static void ref_prepare(const raw_cohort *r, const gfuse_graph_options *o, const uint8_t *sender,
+                        ref_mod *rm)
+{
+    for (int s = 0; s < r->m; s++) {
+        int64_t d = r->d[s];
+        rm[s].mean = calloc((size_t)d, sizeof(double));
+        rm[s].inv_sd = malloc((size_t)d * sizeof(double));
+        rm[s].norm = calloc((size_t)r->n, sizeof(double));
+        for (int64_t f = 0; f < d; f++) {
+            rm[s].inv_sd[f] = 1.0;
+            if (!o->standardize) continue;
+            double sum = 0.0, ss = 0.0;
+            int64_t cnt = 0;
+            for (int64_t i = 0; i < r->n; i++) {
+                double v = r->x[s][i * d + f];
+                if (!row_present(r, s, i) || (sender && !sender[i]) || isnan(v)) continue;
+                sum += v;
+                cnt++;
+            }
+            double mean = cnt ? sum / (double)cnt : 0.0;
+            for (int64_t i = 0; i < r->n; i++) {
+                double v = r->x[s][i * d + f];
+                if (!row_present(r, s, i) || (sender && !sender[i]) || isnan(v)) continue;
+                ss += (v - mean) * (v - mean);
+            }
+            double sd = cnt ? sqrt(ss / (double)cnt) : 0.0;
+            rm[s].mean[f] = mean;
+            rm[s].inv_sd[f] = sd > 0.0 ? 1.0 / sd : 0.0;
+        }
+        for (int64_t i = 0; i < r->n; i++) {
+            if (!row_present(r, s, i)) continue;
+            double ss = 0.0;
+            for (int64_t f = 0; f < d; f++) ss += ref_z(r, rm, s, i, f) * ref_z(r, rm, s, i, f);
+            rm[s].norm[i] = sqrt(ss);
+        }
+    }
+}
+
+static void ref_release(const raw_cohort *r, ref_mod *rm)
+{
+    for (int s = 0; s < r->m; s++) {
+        free(rm[s].mean);
+        free(rm[s].inv_sd);
+        free(rm[s].norm);
+    }
+}
+
+/* Checks every modality node's knn in-edges against the reference: the same source set, the
+ * same weights (to float rounding), and member/self edges as the layout says. */
+static void check_against_reference(const raw_cohort *r, const struct gfuse_graph *g,
+                                    const gfuse_graph_options *o, const uint8_t *sender)
+{
+    ref_mod rm[4];
+    ref_prepare(r, o, sender, rm);
+    int64_t *nbr = malloc((size_t)o->k * sizeof *nbr);
+    double *sim = malloc((size_t)o->k * sizeof *sim);
+    int64_t n = r->n, isolated = 0;
+    for (int m = 0; m < r->m; m++) {
+        for (int64_t i = 0; i < n; i++) {
+            int len = ref_neighbours(r, rm, o, sender, m, i, nbr, sim);
+            int64_t v = (int64_t)m * n + i;
+            ck_assert_int_eq(g->observed[v], row_present(r, m, i));
+            if (!row_present(r, m, i) && len == 0) isolated++;
+            int n_knn = 0, n_self = 0, n_member = 0;
+            for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
+                if (g->in_rel[e] == GFUSE_I_REL_SELF) {
+                    ck_assert_int_eq(g->in_src[e], v);
+                    n_self++;
+                } else if (g->in_rel[e] == GFUSE_I_REL_MEMBER) {
+                    ck_assert_int_eq(g->in_src[e], (int64_t)r->m * n + i);
+                    n_member++;
+                } else {
+                    int64_t j = g->in_src[e] - (int64_t)m * n;
+                    int found = -1;
+                    for (int t = 0; t < len; t++)
+                        if (nbr[t] == j) found = t;
+                    if (found < 0)
+                        ck_abort_msg("node (%lld, %d), k %d, metric %d, standardize %d: knn "
+                                     "source %lld is not among the reference neighbours",
+                                     (long long)i, m, o->k, (int)o->metric, o->standardize,
+                                     (long long)j);
+                    double want = o->weighted ? sim[found] : 1.0;
+                    ck_assert_double_eq_tol(g->in_w[e], want, 1e-6);
+                    n_knn++;
+                }
+            }
+            ck_assert_int_eq(n_knn, len);
+            ck_assert_int_eq(n_self, 1);
+            ck_assert_int_eq(n_member, 1);
+        }
+    }
+    ck_assert_int_eq(g->n_isolated_missing, isolated);
+    free(nbr);
+    free(sim);
+    ref_release(r, rm);
+}
+
+static void knn_equal(const gfuse_i_knn *a, const gfuse_i_knn *b)
+{
+    int64_t nodes = a->n_samples * a->n_mod;
+    ck_assert_int_eq(a->n_samples, b->n_samples);
+    ck_assert_int_eq(a->n_mod, b->n_mod);
+    for (int64_t v = 0; v < nodes; v++) {
+        ck_assert_int_eq(a->count[v], b->count[v]);
+        for (int t = 0; t < a->count[v]; t++) {
+            ck_assert_int_eq(a->nbr[v * a->k + t], b->nbr[v * b->k + t]);
+            ck_assert_float_eq(a->sim[v * a->k + t], b->sim[v * b->k + t]);
+        }
+    }
+}
+
+static void graphs_identical(const struct gfuse_graph *a, const struct gfuse_graph *b)
+{
+    ck_assert_int_eq(a->n_nodes, b->n_nodes);
+    ck_assert_int_eq(a->n_edges, b->n_edges);
+    ck_assert_int_eq(a->n_isolated_missing, b->n_isolated_missing);
+    size_t nn = (size_t)a->n_nodes + 1, ne = (size_t)a->n_edges;
+    ck_assert(memcmp(a->in_ptr, b->in_ptr, nn * sizeof(int64_t)) == 0);
+    ck_assert(memcmp(a->out_ptr, b->out_ptr, nn * sizeof(int64_t)) == 0);
+    ck_assert(memcmp(a->in_src, b->in_src, ne * sizeof(int64_t)) == 0);
+    ck_assert(memcmp(a->in_rel, b->in_rel, ne) == 0);
+    ck_assert(memcmp(a->in_w, b->in_w, ne * sizeof(float)) == 0);
+    ck_assert(memcmp(a->out_dst, b->out_dst, ne * sizeof(int64_t)) == 0);
+    ck_assert(memcmp(a->out_eid, b->out_eid, ne * sizeof(int64_t)) == 0);
+    ck_assert(memcmp(a->observed, b->observed, nn - 1) == 0);
+}
+
+/* ---- core: kNN against the reference ---------------------------------------------------- */
+
+START_TEST(test_knn_matches_reference)
+{
+    static const int64_t sizes[] = {2, 7, 40, 150, 333};
+    for (int rep = 0; rep < 5; rep++) {
+        for (int variant = 0; variant < 4; variant++) {
+            raw_cohort r;
+            raw_random(&r, 100 + (uint64_t)rep * 7 + (uint64_t)variant, sizes[rep], 1 + (rep + variant) % 3);
+            gfuse_cohort *c = raw_to_cohort(&r);
+            gfuse_graph_options o;
+            gfuse_graph_options_init(&o);
+            o.metric = variant & 1 ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
+            o.standardize = variant & 2 ? 0 : 1;
+            o.k = 1 + (rep * 3 + variant) % 6;
+            gfuse_graph *g = NULL;
+            ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
+            ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+            check_against_reference(&r, g, &o, NULL);
+
+            gfuse_i_knn fast, twin;
+            ck_assert_int_eq(gfuse_i_knn_build(&fast, c, &o, NULL), GFUSE_OK);
+            ck_assert_int_eq(gfuse_i_knn_reference(&twin, c, &o, NULL), GFUSE_OK);
+            knn_equal(&fast, &twin);
+            gfuse_i_knn_free(&fast);
+            gfuse_i_knn_free(&twin);
+            gfuse_graph_free(&g);
+            gfuse_cohort_free(&c);
+            raw_free(&r);
+        }
+    }
+}
+END_TEST
+
+/* Bigger cohorts than a tile, so blocks and tile edges are crossed. */
+START_TEST(test_knn_across_tiles)
+{
+    raw_cohort r;
+    raw_random(&r, 77, 2600, 2);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = 7;
+    for (int metric = 0; metric < 2; metric++) {
+        o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
+        gfuse_i_knn fast, twin;
+        ck_assert_int_eq(gfuse_i_knn_build(&fast, c, &o, NULL), GFUSE_OK);
+        ck_assert_int_eq(gfuse_i_knn_reference(&twin, c, &o, NULL), GFUSE_OK);
+        knn_equal(&fast, &twin);
+        gfuse_i_knn_free(&fast);
+        gfuse_i_knn_free(&twin);
+    }
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+/* Only flagged samples send knn edges; statistics come from them only. */
+START_TEST(test_knn_senders)
+{
+    raw_cohort r;
+    raw_random(&r, 5, 120, 3);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    uint8_t *sender = malloc((size_t)r.n);
+    for (int64_t i = 0; i < r.n; i++) sender[i] = i % 4 != 1;
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = 5;
+    struct gfuse_graph *g = NULL;
+    ck_assert_int_eq(gfuse_i_graph_build(&g, c, &o, sender), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+    check_against_reference(&r, g, &o, sender);
+    for (int64_t e = 0; e < g->n_edges; e++)
+        if (g->in_rel[e] == GFUSE_I_REL_KNN) ck_assert(sender[g->in_src[e] % r.n]);
+    gfuse_graph_free(&g);
+    free(sender);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+START_TEST(test_same_graph_any_threads)
+{
+    raw_cohort r;
+    raw_random(&r, 31, 2000, 3);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    int saved = omp_get_max_threads();
+    for (int metric = 0; metric < 2; metric++) {
+        o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
+        gfuse_graph *g1 = NULL, *g2 = NULL;
+        omp_set_num_threads(1);
+        ck_assert_int_eq(gfuse_graph_build(&g1, c, &o), GFUSE_OK);
+        omp_set_num_threads(2);
+        ck_assert_int_eq(gfuse_graph_build(&g2, c, &o), GFUSE_OK);
+        ck_assert_int_gt(g1->n_edges, 65536); /* large enough for the parallel paths */
+        graphs_identical(g1, g2);
+        gfuse_graph_free(&g1);
+        gfuse_graph_free(&g2);
+    }
+    omp_set_num_threads(saved);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+/* Cosine with a zero vector is 0: rows x, -x and 0 have mean 0, so 0 stays 0 after
+ * standardisation. */
+START_TEST(test_zero_vector_cosine)
+{
+    const char *ids[] = {"a", "b", "c", "d", "e"};
+    const float x[] = {1, 2, -1, -2, 3, 1, -3, -1, 0, 0};
+    gfuse_cohort *c = NULL;
+    ck_assert_int_eq(gfuse_cohort_new(&c, 5, ids), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(c, "m", 2, NULL, x), GFUSE_OK);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = 2;
+    for (int st = 0; st < 2; st++) {
+        o.standardize = st;
+        struct gfuse_graph *g = NULL;
+        ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
+        /* node e (index 4): all 4 others at similarity 0; the tie goes to a and b */
+        int64_t e = g->in_ptr[4], t = 0;
+        for (; e < g->in_ptr[5]; e++) {
+            if (g->in_rel[e] != GFUSE_I_REL_KNN) continue;
+            ck_assert_int_eq(g->in_src[e], t++);
+            ck_assert_float_eq(g->in_w[e], 0.0f);
+        }
+        ck_assert_int_eq(t, 2);
+        /* node a: b is opposite (-1), c similar, e zero */
+        for (e = g->in_ptr[0]; e < g->in_ptr[1]; e++)
+            if (g->in_src[e] == 4) ck_assert_float_eq(g->in_w[e], 0.0f);
+        gfuse_graph_free(&g);
+    }
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
+/* A sample sharing no modality with any observed node of m: its (i, m) gets no knn edge. */
+START_TEST(test_isolated_missing)
+{
+    const char *ids[] = {"a0", "a1", "a2", "b0", "b1", "b2", "ab"};
+    float xa[7 * 2], xb[7 * 2];
+    for (int i = 0; i < 7; i++) {
+        xa[2 * i] = (float)i;
+        xa[2 * i + 1] = (float)(i * i % 5);
+        xb[2 * i] = (float)(7 - i);
+        xb[2 * i + 1] = (float)(i % 3);
+        if (i >= 3 && i < 6) xa[2 * i] = xa[2 * i + 1] = NAN; /* b* lack A */
+        if (i < 3) xb[2 * i] = xb[2 * i + 1] = NAN;           /* a* lack B */
+    }
+    gfuse_cohort *c = NULL;
+    ck_assert_int_eq(gfuse_cohort_new(&c, 7, ids), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(c, "A", 2, NULL, xa), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(c, "B", 2, NULL, xb), GFUSE_OK);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = 2;
+    struct gfuse_graph *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
+    /* a* missing B: candidates b0 b1 b2 share nothing, "ab" shares A -> one knn edge each.
+     * Without "ab" they would be isolated; remove it from the candidates by hiding its B. */
+    for (int i = 0; i < 3; i++) {
+        int64_t v = gfuse_i_node_of(g, i, 1), n_knn = 0;
+        for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++)
+            if (g->in_rel[e] == GFUSE_I_REL_KNN) {
+                ck_assert_int_eq(g->in_src[e], gfuse_i_node_of(g, 6, 1));
+                n_knn++;
+            }
+        ck_assert_int_eq(n_knn, 1);
+    }
+    ck_assert_int_eq(g->n_isolated_missing, 0);
+    gfuse_graph_free(&g);
+    ck_assert_int_eq(gfuse_cohort_hide(c, 6, 1), GFUSE_OK);
+    ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
+    /* a0..a2 missing B: no candidate shares A now; ab missing B too. b* missing A: "ab" has A
+     * but shares B no longer, so they are isolated as well. */
+    ck_assert_int_eq(g->n_isolated_missing, 7);
+    ck_assert_int_eq(gfuse_graph_n_isolated_missing(g), 7);
+    gfuse_graph_free(&g);
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
+/* ---- storage ---------------------------------------------------------------------------- */
+
+START_TEST(test_prefix_sum)
+{
+    gfuse_i_rng rng;
+    gfuse_i_rng_seed(&rng, 9);
+    static const int64_t sizes[] = {0, 1, 5, 65535, 65536, 300001};
+    for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++) {
+        int64_t n = sizes[t];
+        int64_t *a = malloc((size_t)(n + 1) * sizeof *a), *b = malloc((size_t)(n + 1) * sizeof *b);
+        for (int64_t v = 0; v < n; v++) a[v] = b[v] = (int64_t)gfuse_i_rng_below(&rng, 20);
+        gfuse_i_prefix_sum(a, n);
+        gfuse_i_prefix_sum_serial(b, n);
+        ck_assert(memcmp(a, b, (size_t)(n + 1) * sizeof *a) == 0);
+        ck_assert_int_eq(a[0], 0);
+        free(a);
+        free(b);
+    }
+}
+END_TEST
+
+START_TEST(test_transpose_round_trip)
+{
+    raw_cohort r;
+    raw_random(&r, 12, 2200, 3);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    struct gfuse_graph *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, NULL), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+    ck_assert_int_gt(g->n_edges, 65536);
+    /* the parallel transpose equals the serial one */
+    size_t ne = (size_t)g->n_edges, nn = (size_t)g->n_nodes + 1;
+    int64_t *ptr = malloc(nn * sizeof *ptr), *dst = malloc(ne * sizeof *dst),
+            *eid = malloc(ne * sizeof *eid);
+    memcpy(ptr, g->out_ptr, nn * sizeof *ptr);
+    memcpy(dst, g->out_dst, ne * sizeof *dst);
+    memcpy(eid, g->out_eid, ne * sizeof *eid);
+    ck_assert_int_eq(gfuse_i_graph_transpose_serial(g), GFUSE_OK);
+    ck_assert(memcmp(ptr, g->out_ptr, nn * sizeof *ptr) == 0);
+    ck_assert(memcmp(dst, g->out_dst, ne * sizeof *dst) == 0);
+    ck_assert(memcmp(eid, g->out_eid, ne * sizeof *eid) == 0);
+    /* every edge appears exactly once in the transpose, at its source */
+    uint8_t *seen = calloc(ne, 1);
+    for (int64_t u = 0; u < g->n_nodes; u++)
+        for (int64_t t = g->out_ptr[u]; t < g->out_ptr[u + 1]; t++) {
+            int64_t e = g->out_eid[t];
+            ck_assert_int_eq(g->in_src[e], u);
+            ck_assert_int_eq(seen[e], 0);
+            seen[e] = 1;
+        }
+    for (size_t e = 0; e < ne; e++) ck_assert_int_eq(seen[e], 1);
+    /* a corrupted transpose is caught */
+    g->out_eid[0] ^= 1;
+    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_ERR_RUNTIME);
+    g->out_eid[0] ^= 1;
+    free(seen);
+    free(ptr);
+    free(dst);
+    free(eid);
+    gfuse_graph_free(&g);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+/* ---- API ---------------------------------------------------------------------------------- */
+
+START_TEST(test_layout_and_accessors)
+{
+    raw_cohort r;
+    raw_random(&r, 3, 20, 3);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_graph *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, NULL), GFUSE_OK);
+    ck_assert_int_eq(gfuse_graph_n_nodes(g), 20 * 4);
+    ck_assert_int_eq(gfuse_graph_n_samples(g), 20);
+    ck_assert_int_eq(gfuse_graph_n_modalities(g), 3);
+    ck_assert_int_eq(gfuse_graph_k(g), 10);
+    ck_assert_int_eq(gfuse_graph_node(g, 4, 2), 2 * 20 + 4);
+    ck_assert_int_eq(gfuse_graph_node(g, 4, -1), 3 * 20 + 4);
+    ck_assert_int_eq(gfuse_graph_node(g, 20, 0), -1);
+    ck_assert_int_eq(gfuse_graph_node(g, 0, 3), -1);
+    int64_t sample;
+    int mod;
+    ck_assert_int_eq(gfuse_graph_node_info(g, 3 * 20 + 7, &sample, &mod), 1);
+    ck_assert_int_eq(sample, 7);
+    ck_assert_int_eq(mod, -1);
+    ck_assert_int_eq(gfuse_graph_node_info(g, 20 + 5, &sample, &mod), row_present(&r, 1, 5));
+    ck_assert_int_eq(sample, 5);
+    ck_assert_int_eq(mod, 1);
+    ck_assert_int_eq(gfuse_graph_node_info(g, 80, NULL, NULL), -1);
+    const int64_t *ptr, *src;
+    const uint8_t *rel;
+    const float *w;
+    gfuse_graph_csr(g, &ptr, &src, &rel, &w);
+    ck_assert_int_eq(ptr[80], gfuse_graph_n_edges(g));
+    /* hub i: member edges from its observed modality nodes, then itself */
+    for (int64_t i = 0; i < 20; i++) {
+        int64_t h = 60 + i, e = ptr[h];
+        for (int m = 0; m < 3; m++)
+            if (row_present(&r, m, i)) {
+                ck_assert_int_eq(src[e], m * 20 + i);
+                ck_assert_int_eq(rel[e], GFUSE_REL_MEMBER);
+                e++;
+            }
+        ck_assert_int_eq(src[e], h);
+        ck_assert_int_eq(rel[e], GFUSE_REL_SELF);
+        ck_assert_int_eq(e + 1, ptr[h + 1]);
+    }
+    gfuse_graph_free(&g);
+    ck_assert_ptr_null(g);
+    gfuse_graph_free(&g);
+    gfuse_graph_free(NULL);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+START_TEST(test_bad_options)
+{
+    raw_cohort r;
+    raw_random(&r, 3, 10, 2);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    gfuse_graph *g = (gfuse_graph *)&o;
+    o.k = 0;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_ERR_ARG);
+    ck_assert_ptr_null(g);
+    ck_assert_str_eq(gfuse_last_error(), "k must be between 1 and 100000, got 0");
+    gfuse_graph_options_init(&o);
+    o.metric = (gfuse_metric)7;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_ERR_ARG);
+    ck_assert_ptr_nonnull(strstr(gfuse_last_error(), "metric"));
+    ck_assert_int_eq(gfuse_graph_build(&g, NULL, NULL), GFUSE_ERR_ARG);
+    ck_assert_int_eq(gfuse_graph_build(NULL, c, NULL), GFUSE_ERR_ARG);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+static Suite *graph_suite(void)
+{
+    Suite *s = suite_create("graph");
+    TCase *core = tcase_create("knn");
+    tcase_set_timeout(core, 120);
+    tcase_add_test(core, test_knn_matches_reference);
+    tcase_add_test(core, test_knn_across_tiles);
+    tcase_add_test(core, test_knn_senders);
+    tcase_add_test(core, test_same_graph_any_threads);
+    tcase_add_test(core, test_zero_vector_cosine);
+    tcase_add_test(core, test_isolated_missing);
+    suite_add_tcase(s, core);
+    TCase *storage = tcase_create("storage");
+    tcase_set_timeout(storage, 60);
+    tcase_add_test(storage, test_prefix_sum);
+    tcase_add_test(storage, test_transpose_round_trip);
+    suite_add_tcase(s, storage);
+    TCase *api = tcase_create("api");
+    tcase_add_test(api, test_layout_and_accessors);
+    tcase_add_test(api, test_bad_options);
+    suite_add_tcase(s, api);
+    return s;
+}
+
+int main(void)
+{
+    if (gfuse_init() != GFUSE_OK) return EXIT_FAILURE;
+    SRunner *sr = srunner_create(graph_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    gfuse_finalize();
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
