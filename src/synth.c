@@ -5,11 +5,14 @@
  *  - Classes: labels are dealt out as evenly as possible (class k gets n/K or n/K + 1 samples)
  *    and shuffled. Class centres c_k lie in an L-dimensional latent space at distance about
  *    class_separation from each other; each sample z_i = c_{class(i)} + N(0, I_L).
- *  - Modality m, feature j: a signal s_ij = w_mj . z_i / sqrt(L) with w_mj ~ N(0, I_L), passed
- *    through tanh on odd features (so part of every modality is nonlinear in z), plus noise of
- *    standard deviation noise * sd_j(signal), then scaled and shifted per feature
- *    (x = a_j (f(s) + e) + b_j) so that standardisation matters. All modalities see the same z,
- *    so they are correlated and a missing modality can be completed from the others.
+ *  - Modality m, feature j: a signal s_ij = w_mj . z_i / sqrt(L), where w_mjl ~ N(0, 1) on the
+ *    latent dimensions the modality favours (l mod M == m) and N(0, 0.5^2) on the others, so
+ *    every modality sees all of z but each sees its own part best and fusing them helps.
+ *    Odd features pass the signal through tanh (part of every modality is nonlinear in z);
+ *    noise of standard deviation noise * sd_j(signal) is added, then each feature is scaled
+ *    and shifted (x = a_j (f(s) + e) + b_j) so that standardisation matters. All modalities
+ *    see the same z, so they are correlated and a missing modality can be completed from the
+ *    others.
  *  - Missingness: exactly round(missing_rate * n) samples are incomplete; each loses r of its
  *    M modalities, r uniform in 1..M-1, so every sample keeps at least one.
  *      MCAR: the incomplete samples and the modalities they lose are drawn uniformly.
@@ -38,6 +41,8 @@
 #include <unistd.h>
 
 #define MNAR_BETA 1.5
+/* How strongly a modality sees the latent dimensions it does not favour (1 = as its own). */
+#define OTHER_DIMENSIONS_LOADING 0.5
 
 /* Random streams: one per purpose, so that e.g. the missing rate does not change the values. */
 enum {
@@ -170,7 +175,8 @@ static void make_feature(const synth *s, int m, int64_t j, float *col, double *s
     int L = s->L;
     double *w = scratch;          /* L */
     double *signal = scratch + L; /* n */
-    for (int l = 0; l < L; l++) w[l] = gfuse_i_rng_normal(&r);
+    for (int l = 0; l < L; l++)
+        w[l] = gfuse_i_rng_normal(&r) * (l % s->M == m ? 1.0 : OTHER_DIMENSIONS_LOADING);
     double a = exp(0.5 * gfuse_i_rng_normal(&r));
     double b = 2.0 * gfuse_i_rng_normal(&r);
     double inv_sqrt_l = 1.0 / sqrt((double)L);

@@ -175,9 +175,10 @@ int cmd_synth(int argc, char **argv)
         .description =
             "Writes a synthetic cohort with a known truth: latent classes seen through every\n"
             "modality (partly nonlinearly) with noise, so modalities are correlated and missing\n"
-            "ones can be completed. DIR gets mod1.csv..modM.csv (present rows only), labels.csv,\n"
-            "split.csv (stratified train/test) and truth/: the complete matrices truth/modK.csv,\n"
-            "truth/latent.csv (id, class, latent coordinates) and truth/missing.csv (1 = present).\n"
+            "ones can be completed. DIR gets mod1.csv..modM.csv (present rows only),\n"
+            "labels.csv, split.csv (stratified train/test) and truth/: the complete matrices\n"
+            "truth/modK.csv, truth/latent.csv (id, class, latent coordinates) and\n"
+            "truth/missing.csv (1 = present).\n"
             "MCAR: incomplete samples and their lost modalities are drawn uniformly. MNAR: the\n"
             "higher a sample's (unseen) first feature of a modality, the likelier it is missing.\n"
             "Every incomplete sample keeps at least one modality.",

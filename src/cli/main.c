@@ -33,8 +33,8 @@ static void print_usage(FILE *f)
     for (int k = 0; k < n_commands; k++)
         fprintf(f, "  %-10s  %s\n", commands[k].name, commands[k].summary);
     fprintf(f,
-            "\nCommands that read a cohort take --cohort DIR, --modality NAME=FILE, --labels FILE,\n"
-            "--split FILE, --mask FILE and --threads T.\n"
+            "\nCommands that read a cohort take --cohort DIR, --modality NAME=FILE,\n"
+            "--labels FILE, --split FILE, --mask FILE and --threads T.\n"
             "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 bad input data.\n");
 }
 
