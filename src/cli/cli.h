@@ -48,6 +48,7 @@ enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_DATA 
 /* ---- commands: each engineer adds one declaration here and one line in main.c ---- */
 int cmd_inspect(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 /* ---- end of commands ---- */
 
 /* ---- options --------------------------------------------------------------------------- */

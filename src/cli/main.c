@@ -15,6 +15,7 @@ static const command commands[] = {
     {"inspect", "samples, modalities, labels and missing-modality patterns of a cohort",
      cmd_inspect},
     {"synth", "write a synthetic incomplete cohort with its complete truth", cmd_synth},
+    {"info", "what a model file holds: format, task, modalities, hyperparameters", cmd_info},
 };
 /* ---- end of the commands ---- */
 
