@@ -1,0 +1,125 @@
+/*
+ * testutil.h: helpers the Check suites share: a temporary folder per test, small files written
+ * into it, the shared data folder, and a main() body that runs a suite.
+ */
+#ifndef GFUSE_TESTUTIL_H
+#define GFUSE_TESTUTIL_H
+
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include "gfuse.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The temporary folder of the running test (made by tu_tmp_setup, removed by tu_tmp_teardown). */
+static char tu_tmp_root[512];
+
+static inline void tu_remove_tree(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d) {
+        remove(path);
+        return;
+    }
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        size_t n = strlen(path) + strlen(e->d_name) + 2;
+        char *sub = malloc(n);
+        if (!sub) break;
+        snprintf(sub, n, "%s/%s", path, e->d_name);
+        tu_remove_tree(sub);
+        free(sub);
+    }
+    closedir(d);
+    rmdir(path);
+}
+
+/* Check fixtures: a fresh folder under $TMPDIR (or /tmp) and a library session around a test. */
+static inline void tu_tmp_setup(void)
+{
+    ck_assert_int_eq(gfuse_init(), GFUSE_OK);
+    const char *base = getenv("TMPDIR");
+    snprintf(tu_tmp_root, sizeof tu_tmp_root, "%s/gfuse_test_XXXXXX",
+             base && *base ? base : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(tu_tmp_root));
+}
+
+static inline void tu_tmp_teardown(void)
+{
+    tu_remove_tree(tu_tmp_root);
+    tu_tmp_root[0] = '\0';
+    gfuse_finalize();
+}
+
+/* tu_tmp_root/name in one of 8 rotating static buffers. */
+static inline const char *tu_path(const char *name)
+{
+    static char buf[8][1024];
+    static int slot;
+    slot = (slot + 1) % 8;
+    snprintf(buf[slot], sizeof buf[slot], "%s/%s", tu_tmp_root, name);
+    return buf[slot];
+}
+
+/* Writes len bytes of text to tu_tmp_root/name (creating a sub-folder "dir/" if named) and
+ * returns the path. */
+static inline const char *tu_write_bytes(const char *name, const char *text, size_t len)
+{
+    const char *path = tu_path(name);
+    const char *slash = strrchr(name, '/');
+    if (slash) {
+        char dir[1024];
+        snprintf(dir, sizeof dir, "%s/%.*s", tu_tmp_root, (int)(slash - name), name);
+        mkdir(dir, 0700);
+    }
+    FILE *f = fopen(path, "wb");
+    ck_assert_msg(f != NULL, "cannot create %s", path);
+    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+    return path;
+}
+
+static inline const char *tu_write(const char *name, const char *text)
+{
+    return tu_write_bytes(name, text, strlen(text));
+}
+
+/* The folder ../shared/data/<name> when GFUSE_SHARED is set and it exists, else NULL after
+ * saying on stderr why the test is skipped. */
+static inline const char *tu_shared_data(const char *name)
+{
+    static char buf[1024];
+    const char *shared = getenv("GFUSE_SHARED");
+    struct stat sb;
+    if (!shared || !*shared) {
+        fprintf(stderr, "skipped: GFUSE_SHARED is not set (no shared data for %s)\n", name);
+        return NULL;
+    }
+    snprintf(buf, sizeof buf, "%s/data/%s", shared, name);
+    if (stat(buf, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        fprintf(stderr, "skipped: %s does not exist\n", buf);
+        return NULL;
+    }
+    return buf;
+}
+
+/* Runs a suite and returns the process exit status (0 when every test passed). */
+static inline int tu_run_suite(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+#endif
