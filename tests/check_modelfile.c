@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* ---- fixture: a fresh temporary folder per test ---------------------------------------------- */
@@ -607,6 +608,83 @@ START_TEST(test_get_errors)
 }
 END_TEST
 
+/* ---- gfuse info ------------------------------------------------------------------------------- */
+
+/* Runs `$GFUSE info ARGS` (stderr joined to stdout) into out; returns the exit code. */
+static int run_info(const char *args, char *out, size_t size)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "\"%s\" info %s 2>&1", getenv("GFUSE"), args);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, size - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    ck_assert(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+START_TEST(test_info_command)
+{
+    if (!getenv("GFUSE") || !*getenv("GFUSE")) {
+        printf("test_info_command skipped: GFUSE (the gfuse program) is not set; make check sets it\n");
+        return;
+    }
+    const char *hp[] = {"task=classify", "layers=2", "heads=4", "lr=0.001"};
+    const char *mods[] = {"mRNA", "meth"};
+    const char *genes[] = {"g1", "g2", "g3"};
+    const char *classes[] = {"AD", "NC"};
+    const char *ids[] = {"s1", "s2", "s3", "s4"};
+    float zeros5[5] = {0}, weights[100] = {0};
+    gfuse_i_mfile_writer w;
+    ck_assert_int_eq(gfuse_i_mfile_writer_open(&w, model_path), GFUSE_OK);
+    gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_HPARAMS, hp, 4);
+    gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_MODALITIES, mods, 2);
+    gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_FEATURES_PREFIX "mRNA", genes, 3);
+    gfuse_i_mfile_put_f32(&w, GFUSE_I_MFILE_MEAN_PREFIX "meth", zeros5, 5);
+    gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_CLASSES, classes, 2);
+    gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_REFERENCE_IDS, ids, 4);
+    gfuse_i_mfile_put_f32(&w, GFUSE_I_MFILE_PARAM_PREFIX "enc/W", weights, 100);
+    gfuse_i_mfile_put_f32(&w, GFUSE_I_MFILE_PARAM_PREFIX "enc/b", weights, 10);
+    gfuse_i_mfile_put_f64(&w, "not/a/param", f64_data, 3);
+    ck_assert_int_eq(gfuse_i_mfile_writer_commit(&w), GFUSE_OK);
+
+    static char out[65536];
+    char args[700];
+    snprintf(args, sizeof args, "--model '%s' --json", model_path);
+    ck_assert_int_eq(run_info(args, out, sizeof out), 0);
+    const char *expected_json[] = {"\"format_version\": 1", "\"checksum_ok\": true",
+                                   "\"task\": \"classify\"", "\"name\": \"mRNA\",\n      \"features\": 3",
+                                   "\"name\": \"meth\",\n      \"features\": 5", "\"NC\"",
+                                   "\"lr\": \"0.001\"", "\"reference_samples\": 4",
+                                   "\"parameters\": 110", "\"name\": \"not/a/param\""};
+    for (size_t i = 0; i < sizeof expected_json / sizeof *expected_json; i++)
+        ck_assert_msg(strstr(out, expected_json[i]) != NULL, "no %s in:\n%s", expected_json[i], out);
+
+    snprintf(args, sizeof args, "--model '%s' --sections", model_path);
+    ck_assert_int_eq(run_info(args, out, sizeof out), 0);
+    const char *expected_text[] = {"format version: 1 (written by gfuse " PACKAGE_VERSION ")",
+                                   "task: classify", "classes: 2: AD, NC", "reference samples: 4",
+                                   "parameters: 110", "sections: 9", "not/a/param"};
+    for (size_t i = 0; i < sizeof expected_text / sizeof *expected_text; i++)
+        ck_assert_msg(strstr(out, expected_text[i]) != NULL, "no %s in:\n%s", expected_text[i], out);
+
+    /* damaged: exit code 3 and the reason; missing: 1; no --model: 2 */
+    size_t size;
+    unsigned char *buf = slurp(model_path, &size);
+    buf[size / 2] ^= 0x20;
+    spit(model_path, buf, size);
+    free(buf);
+    snprintf(args, sizeof args, "--model '%s'", model_path);
+    ck_assert_int_eq(run_info(args, out, sizeof out), 3);
+    ck_assert_ptr_nonnull(strstr(out, "corrupted (checksum mismatch"));
+    snprintf(args, sizeof args, "--model '%s/absent.gfm'", tmpdir);
+    ck_assert_int_eq(run_info(args, out, sizeof out), 1);
+    ck_assert_int_eq(run_info("", out, sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "--model FILE is required"));
+}
+END_TEST
+
 static Suite *modelfile_suite(void)
 {
     Suite *s = suite_create("modelfile");
@@ -638,6 +716,11 @@ static Suite *modelfile_suite(void)
     tcase_add_test(reader, test_duplicate_names_in_file);
     tcase_add_test(reader, test_get_errors);
     suite_add_tcase(s, reader);
+
+    TCase *info = tcase_create("gfuse info");
+    tcase_add_checked_fixture(info, setup, teardown);
+    tcase_add_test(info, test_info_command);
+    suite_add_tcase(s, info);
     return s;
 }
 
