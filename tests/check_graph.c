@@ -7,6 +7,7 @@
  * when ../shared is present, on the ROSMAP cohort.
  */
 #include "graph.h"
+#include "graphblas.h"
 #include "rng.h"
 #include "util.h"
 
@@ -540,6 +541,100 @@ START_TEST(test_transpose_round_trip)
 }
 END_TEST
 
+/* ---- GraphBLAS hand-over and the aggregation kernel ---------------------------------------- */
+
+static float *random_features(int64_t rows, int64_t f, uint64_t seed)
+{
+    gfuse_i_rng rng;
+    gfuse_i_rng_seed(&rng, seed);
+    float *h = malloc((size_t)(rows * f) * sizeof *h);
+    ck_assert_ptr_nonnull(h);
+    for (int64_t t = 0; t < rows * f; t++) h[t] = (float)gfuse_i_rng_normal(&rng);
+    return h;
+}
+
+START_TEST(test_graphblas_pack_round_trip)
+{
+    raw_cohort r;
+    raw_random(&r, 21, 300, 3);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    struct gfuse_graph *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, NULL), GFUSE_OK);
+    int64_t *ptr = g->in_ptr, *src = g->in_src;
+    float *w = g->in_w;
+    int64_t v = 2 * 300 + 17, e = g->in_ptr[v + 1] - 2;
+    int64_t u = g->in_src[e];
+    float want = g->in_w[e];
+    GrB_Matrix a = NULL;
+    ck_assert_int_eq(gfuse_i_graph_pack(g, &a), GFUSE_OK);
+    ck_assert_ptr_null(g->in_ptr);
+    GrB_Index nvals = 0;
+    ck_assert_int_eq(GrB_Matrix_nvals(&nvals, a), GrB_SUCCESS);
+    ck_assert_int_eq((int64_t)nvals, g->n_edges);
+    float got = 0.0f;
+    ck_assert_int_eq(GrB_Matrix_extractElement_FP32(&got, a, (GrB_Index)v, (GrB_Index)u),
+                     GrB_SUCCESS);
+    ck_assert_float_eq(got, want);
+    ck_assert_int_eq(gfuse_i_graph_unpack(g, &a), GFUSE_OK);
+    ck_assert_ptr_null(a);
+    /* zero-copy: the very same arrays come back */
+    ck_assert_ptr_eq(g->in_ptr, ptr);
+    ck_assert_ptr_eq(g->in_src, src);
+    ck_assert_ptr_eq(g->in_w, w);
+    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+    gfuse_graph_free(&g);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+START_TEST(test_spmm_graphblas_and_kernel)
+{
+    raw_cohort r;
+    raw_random(&r, 22, 700, 3);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    static const gfuse_row_order orders[] = {GFUSE_ORDER_NATURAL, GFUSE_ORDER_RCM,
+                                             GFUSE_ORDER_AMD};
+    for (int t = 0; t < 3; t++) {
+        gfuse_graph_options o;
+        gfuse_graph_options_init(&o);
+        o.reorder = orders[t];
+        struct gfuse_graph *g = NULL;
+        ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
+        if (orders[t] == GFUSE_ORDER_NATURAL) {
+            ck_assert_ptr_null(g->row_order);
+        } else {
+            /* a permutation */
+            uint8_t *seen = calloc((size_t)g->n_nodes, 1);
+            for (int64_t q = 0; q < g->n_nodes; q++) {
+                ck_assert(g->row_order[q] >= 0 && g->row_order[q] < g->n_nodes);
+                ck_assert_int_eq(seen[g->row_order[q]]++, 0);
+            }
+            free(seen);
+        }
+        int64_t f = 16;
+        float *h = random_features(g->n_nodes, f, 5 + (uint64_t)t);
+        float *ref = malloc((size_t)(g->n_nodes * f) * sizeof *ref);
+        float *fast = malloc((size_t)(g->n_nodes * f) * sizeof *fast);
+        float *grb = malloc((size_t)(g->n_nodes * f) * sizeof *grb);
+        gfuse_i_graph_spmm_serial(g, h, f, ref);
+        gfuse_i_graph_spmm(g, h, f, fast);
+        ck_assert(memcmp(ref, fast, (size_t)(g->n_nodes * f) * sizeof *ref) == 0);
+        ck_assert_int_eq(gfuse_i_graph_spmm_graphblas(g, h, f, grb), GFUSE_OK);
+        for (int64_t q = 0; q < g->n_nodes * f; q++)
+            ck_assert_double_eq_tol(grb[q], ref[q], 1e-5 * (1.0 + fabs(ref[q])));
+        ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+        free(h);
+        free(ref);
+        free(fast);
+        free(grb);
+        gfuse_graph_free(&g);
+    }
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
 /* ---- API ---------------------------------------------------------------------------------- */
 
 START_TEST(test_layout_and_accessors)
@@ -632,6 +727,8 @@ static Suite *graph_suite(void)
     tcase_set_timeout(storage, 60);
     tcase_add_test(storage, test_prefix_sum);
     tcase_add_test(storage, test_transpose_round_trip);
+    tcase_add_test(storage, test_graphblas_pack_round_trip);
+    tcase_add_test(storage, test_spmm_graphblas_and_kernel);
     suite_add_tcase(s, storage);
     TCase *api = tcase_create("api");
     tcase_add_test(api, test_layout_and_accessors);
