@@ -177,7 +177,10 @@ static void print_text(FILE *f, const summary *s, const char *source)
     if (s->M <= 64) print_patterns(f, s);
 
     int64_t nw = gfuse_cohort_n_warnings(c);
-    fprintf(f, "\nproblems: %s\n", nw == 0 ? "none" : "");
+    if (nw == 0)
+        fprintf(f, "\nproblems: none\n");
+    else
+        fprintf(f, "\nproblems: %lld\n", (long long)nw);
     for (int64_t k = 0; k < nw; k++) fprintf(f, "  %s\n", gfuse_cohort_warning(c, k));
 }
 
