@@ -364,8 +364,9 @@ GFUSE_API gfuse_status gfuse_graph_stats_compute(const gfuse_graph *g, int max_h
                                                  gfuse_graph_stats *out);
 GFUSE_API void gfuse_graph_stats_free(gfuse_graph_stats *s);
 
-/* Writes the graph as GraphML: node attributes sample (id), modality (name, "" for hubs),
- * kind (observed, missing, hub), observed (boolean); edge attributes relation and weight.
+/* Writes the graph as GraphML: node ids "n<node id>" with attributes sample (id), modality
+ * (name, "" for hubs), kind (observed, missing, hub) and observed (true for an observed
+ * modality node); edge ids "e<edge index>" with attributes relation and weight.
  * c must be the cohort the graph was built from. Written to a temporary file and renamed. */
 GFUSE_API gfuse_status gfuse_graph_write_graphml(const gfuse_graph *g, const gfuse_cohort *c,
                                                  const char *path);

@@ -6,6 +6,8 @@
  * GraphBLAS hand-over must round-trip; diagnostics are checked on small hand-made cohorts and,
  * when ../shared is present, on the ROSMAP cohort.
  */
+#define _POSIX_C_SOURCE 200809L /* mkdtemp */
+
 #include "graph.h"
 #include "graphblas.h"
 #include "rng.h"
@@ -17,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- random cohorts --------------------------------------------------------------------- */
 
@@ -635,6 +638,171 @@ START_TEST(test_spmm_graphblas_and_kernel)
 }
 END_TEST
 
+/* ---- diagnostics and outputs ------------------------------------------------------------ */
+
+/* 4 samples, 2 modalities: A on samples 0 1 2, B on 0 1 3; k = 1. */
+static gfuse_cohort *tiny_cohort(const char *const *ids)
+{
+    const float a[] = {1, 0, 0.9f, 0.2f, 0, 1, NAN, NAN};
+    const float b[] = {1, 1, 1, 0.5f, NAN, NAN, -1, 1};
+    gfuse_cohort *c = NULL;
+    ck_assert_int_eq(gfuse_cohort_new(&c, 4, ids), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(c, "A", 2, NULL, a), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(c, "B", 2, NULL, b), GFUSE_OK);
+    return c;
+}
+
+START_TEST(test_stats_tiny)
+{
+    const char *ids[] = {"s0", "s1", "s2", "s3"};
+    gfuse_cohort *c = tiny_cohort(ids);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = 1;
+    gfuse_graph *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
+    gfuse_graph_stats s;
+    ck_assert_int_eq(gfuse_graph_stats_compute(g, 3, &s), GFUSE_OK);
+    ck_assert_int_eq(s.n_nodes, 12);
+    /* knn: one per modality node (8); self: 12; member: 6 observed -> hub, 8 hub -> node */
+    ck_assert_int_eq(s.edges_by_relation[GFUSE_REL_KNN], 8);
+    ck_assert_int_eq(s.edges_by_relation[GFUSE_REL_SELF], 12);
+    ck_assert_int_eq(s.edges_by_relation[GFUSE_REL_MEMBER], 14);
+    ck_assert_int_eq(s.n_edges, 34);
+    ck_assert_int_eq(s.nodes_by_kind[0], 6);
+    ck_assert_int_eq(s.nodes_by_kind[1], 2);
+    ck_assert_int_eq(s.nodes_by_kind[2], 4);
+    ck_assert_int_eq(s.in_degree_min[0], 3);
+    ck_assert_int_eq(s.in_degree_max[1], 3);
+    ck_assert_int_eq(s.in_degree_min[2], 2);
+    ck_assert_int_eq(s.in_degree_max[2], 3);
+    ck_assert_double_eq_tol(s.in_degree_mean[2], 2.5, 1e-12);
+    ck_assert_int_eq(s.n_components, 1);
+    ck_assert_int_eq(s.largest_component, 12);
+    /* both missing nodes get a knn edge from an observed node: 1 hop */
+    ck_assert_int_eq(s.reachable_within[0], 2);
+    ck_assert_int_eq(s.reachable_within[2], 2);
+    ck_assert_int_eq(s.missing_unreachable, 0);
+    gfuse_graph_stats_free(&s);
+    ck_assert_ptr_null(s.reachable_within);
+    ck_assert_int_eq(gfuse_graph_stats_compute(g, 0, &s), GFUSE_ERR_ARG);
+    gfuse_graph_free(&g);
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
+/* A sample with no modality at all: its missing nodes get no knn edge and nothing observed
+ * reaches them; the other samples' missing nodes are 2 hops from their own hub's sources. */
+START_TEST(test_stats_unreachable)
+{
+    const char *ids[] = {"a", "b", "c", "d", "none"};
+    const float x[] = {1, 0, 0, 1, 1, 1, NAN, NAN, NAN, NAN};
+    const float y[] = {NAN, NAN, 1, 2, 2, 1, 3, 3, NAN, NAN};
+    gfuse_cohort *c = NULL;
+    ck_assert_int_eq(gfuse_cohort_new(&c, 5, ids), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(c, "X", 2, NULL, x), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(c, "Y", 2, NULL, y), GFUSE_OK);
+    gfuse_graph *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, NULL), GFUSE_OK);
+    gfuse_graph_stats s;
+    ck_assert_int_eq(gfuse_graph_stats_compute(g, 2, &s), GFUSE_OK);
+    /* missing: (a,Y) (d,X) (none,X) (none,Y) */
+    ck_assert_int_eq(s.nodes_by_kind[1], 4);
+    ck_assert_int_eq(s.missing_unreachable, 2);
+    ck_assert_int_eq(s.n_isolated_missing, 2);
+    /* (a,Y) and (d,X) share a modality with observed samples: 1 hop */
+    ck_assert_int_eq(s.reachable_within[0], 2);
+    ck_assert_int_eq(s.reachable_within[1], 2);
+    /* "none" with its hub and two nodes is a component of its own */
+    ck_assert_int_eq(s.n_components, 2);
+    gfuse_graph_stats_free(&s);
+    gfuse_graph_free(&g);
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    ck_assert_int_eq((long)fread(s, 1, (size_t)n, f), n);
+    s[n] = '\0';
+    fclose(f);
+    return s;
+}
+
+static int64_t count_of(const char *s, const char *what)
+{
+    int64_t n = 0;
+    for (const char *p = strstr(s, what); p; p = strstr(p + 1, what)) n++;
+    return n;
+}
+
+START_TEST(test_write_edges_and_graphml)
+{
+    const char *ids[] = {"s0", "a&b<c>", "s2", "s\"q"};
+    gfuse_cohort *c = tiny_cohort(ids);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = 1;
+    gfuse_graph *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
+    char dir[] = "/tmp/check_graph_XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char *tsv = gfuse_i_path_join(dir, "edges.tsv"), *xml = gfuse_i_path_join(dir, "g.graphml");
+
+    ck_assert_int_eq(gfuse_graph_write_edges(g, c, tsv), GFUSE_OK);
+    char *t = read_text(tsv);
+    ck_assert_int_eq(strncmp(t, "src\tdst\trelation\tweight\n", 24), 0);
+    ck_assert_int_eq(count_of(t, "\n"), gfuse_graph_n_edges(g) + 1);
+    ck_assert_ptr_nonnull(strstr(t, "\ns0/A\ts0\tmember\t1\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\ns0\ts0/B\tmember\t1\n"));
+    ck_assert_ptr_nonnull(strstr(t, "\ns2\ts2\tself\t1\n"));
+    ck_assert_int_eq(count_of(t, "\tknn\t"), 8);
+    free(t);
+
+    ck_assert_int_eq(gfuse_graph_write_graphml(g, c, xml), GFUSE_OK);
+    t = read_text(xml);
+    ck_assert_int_eq(count_of(t, "<node "), 12);
+    ck_assert_int_eq(count_of(t, "<edge "), 34);
+    ck_assert_ptr_nonnull(strstr(t, "<data key=\"sample\">a&amp;b&lt;c&gt;</data>"));
+    ck_assert_ptr_nonnull(strstr(t, "<data key=\"sample\">s&quot;q</data>"));
+    ck_assert_ptr_null(strstr(t, "a&b"));
+    ck_assert_ptr_nonnull(strstr(t, "<node id=\"n11\"><data key=\"sample\">s&quot;q</data><data "
+                                    "key=\"modality\"></data><data key=\"kind\">hub</data>"));
+    ck_assert_ptr_nonnull(strstr(t, "</graphml>\n"));
+    free(t);
+
+    /* a graph with another cohort's shape is refused, and nothing is written */
+    const char *ids1[] = {"x"};
+    const float one[] = {1};
+    gfuse_cohort *other = NULL;
+    ck_assert_int_eq(gfuse_cohort_new(&other, 1, ids1), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(other, "A", 1, NULL, one), GFUSE_OK);
+    char *bad = gfuse_i_path_join(dir, "bad.tsv");
+    ck_assert_int_eq(gfuse_graph_write_edges(g, other, bad), GFUSE_ERR_ARG);
+    ck_assert_ptr_null(fopen(bad, "r"));
+    /* an unwritable path is an I/O error */
+    char *nodir = gfuse_i_path_join(dir, "no/such/dir.tsv");
+    ck_assert_int_eq(gfuse_graph_write_graphml(g, c, nodir), GFUSE_ERR_IO);
+
+    remove(tsv);
+    remove(xml);
+    rmdir(dir);
+    free(tsv);
+    free(xml);
+    free(bad);
+    free(nodir);
+    gfuse_cohort_free(&other);
+    gfuse_graph_free(&g);
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
 /* ---- API ---------------------------------------------------------------------------------- */
 
 START_TEST(test_layout_and_accessors)
@@ -730,6 +898,11 @@ static Suite *graph_suite(void)
     tcase_add_test(storage, test_graphblas_pack_round_trip);
     tcase_add_test(storage, test_spmm_graphblas_and_kernel);
     suite_add_tcase(s, storage);
+    TCase *diag = tcase_create("diagnostics");
+    tcase_add_test(diag, test_stats_tiny);
+    tcase_add_test(diag, test_stats_unreachable);
+    tcase_add_test(diag, test_write_edges_and_graphml);
+    suite_add_tcase(s, diag);
     TCase *api = tcase_create("api");
     tcase_add_test(api, test_layout_and_accessors);
     tcase_add_test(api, test_bad_options);
