@@ -663,12 +663,12 @@ gfuse_status gfuse_i_mfile_read(gfuse_i_mfile **out, const char *path)
     gfuse_i_mfile *r = calloc(1, sizeof *r);
     if (!r) return gfuse_i_nomem("a model file reader");
     gfuse_status st = GFUSE_OK;
+    uint64_t name_bytes = 0, n_strings = 0;
     r->path = gfuse_i_strdup(path);
     if (!r->path) {
         st = gfuse_i_nomem("a model file name");
         goto fail;
     }
-    uint64_t name_bytes = 0, n_strings = 0;
     if ((st = read_whole_file(r, path)) != GFUSE_OK) goto fail;
     if ((st = check_header(r)) != GFUSE_OK) goto fail;
     if ((st = parse_sections(r, &name_bytes, &n_strings)) != GFUSE_OK) goto fail;
