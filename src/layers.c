@@ -191,6 +191,70 @@ void gfuse_i_add_backward(float *da, float *db, const float *dout, int64_t n)
     }
 }
 
+/* ---- layer normalisation --------------------------------------------------------------- */
+
+#define LN_EPS 1e-5f
+
+void gfuse_i_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                               const float *gamma, const float *beta, int64_t B, int C)
+{
+#pragma omp parallel for schedule(static) if (B * (int64_t)C > PAR_MIN)
+    for (int64_t b = 0; b < B; b++) {
+        const float *x = inp + b * C;
+        float *o = out + b * C;
+        float m = 0.0f, v = 0.0f;
+        for (int c = 0; c < C; c++) m += x[c];
+        m /= (float)C;
+        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
+        v /= (float)C;
+        float s = 1.0f / sqrtf(v + LN_EPS);
+        for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * gamma[c] + beta[c];
+        mean[b] = m;
+        rstd[b] = s;
+    }
+}
+
+void gfuse_i_layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                                const float *inp, const float *gamma, const float *mean,
+                                const float *rstd, int64_t B, int C)
+{
+    /* in the forward pass this was: out = norm * gamma + beta, norm = (x - mean) * rstd, so
+     * now we have: dgamma += sum_b dout * norm, dbeta += sum_b dout, and with dnorm = dout *
+     * gamma: dx = (dnorm - mean(dnorm) - norm * mean(dnorm * norm)) * rstd */
+    if (dinp) {
+#pragma omp parallel for schedule(static) if (B * (int64_t)C > PAR_MIN)
+        for (int64_t b = 0; b < B; b++) {
+            const float *x = inp + b * C, *g = dout + b * C;
+            float *dx = dinp + b * C;
+            float dmean = 0.0f, dnmean = 0.0f;
+            for (int c = 0; c < C; c++) {
+                float norm = (x[c] - mean[b]) * rstd[b];
+                dmean += g[c] * gamma[c];
+                dnmean += g[c] * gamma[c] * norm;
+            }
+            dmean /= (float)C;
+            dnmean /= (float)C;
+            for (int c = 0; c < C; c++) {
+                float norm = (x[c] - mean[b]) * rstd[b];
+                dx[c] += (g[c] * gamma[c] - dmean - norm * dnmean) * rstd[b];
+            }
+        }
+    }
+    /* parameter gradients: columns owned by threads, rows summed in order */
+    int nblk = (C + COL_BLOCK - 1) / COL_BLOCK;
+#pragma omp parallel for schedule(static) if (B * (int64_t)C > PAR_MIN && nblk > 1)
+    for (int k = 0; k < nblk; k++) {
+        int c0 = k * COL_BLOCK, c1 = c0 + COL_BLOCK < C ? c0 + COL_BLOCK : C;
+        for (int64_t b = 0; b < B; b++) {
+            const float *x = inp + b * C, *g = dout + b * C;
+            for (int c = c0; c < c1; c++) {
+                dgamma[c] += g[c] * (x[c] - mean[b]) * rstd[b];
+                dbeta[c] += g[c];
+            }
+        }
+    }
+}
+
 /* ---- dropout --------------------------------------------------------------------------- */
 
 void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float p, uint64_t seed,

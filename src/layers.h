@@ -87,6 +87,16 @@ void gfuse_i_tanh_backward(float *dinp, const float *dout, const float *out, int
 void gfuse_i_add_forward(float *out, const float *a, const float *b, int64_t n);
 void gfuse_i_add_backward(float *da, float *db, const float *dout, int64_t n);
 
+/* ---- layer normalisation (per row, over the C features) -------------------------------------
+ * out[b] = (inp[b] - mean[b]) * rstd[b] * gamma + beta,  rstd = 1 / sqrt(var + 1e-5)
+ *   inp, out (B x C); gamma, beta (C); mean, rstd (B) cache (biased variance, as PyTorch).
+ * Backward: dinp (B x C) (may be NULL), dgamma, dbeta (C) accumulated (+=). */
+void gfuse_i_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
+                               const float *gamma, const float *beta, int64_t B, int C);
+void gfuse_i_layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
+                                const float *inp, const float *gamma, const float *mean,
+                                const float *rstd, int64_t B, int C);
+
 /* ---- dropout (inverted) ---------------------------------------------------------------------
  * Element t is kept when gfuse_i_dropout_keep(seed, t, p), i.e. when a counter-based hash of
  * (seed, t) is at least p; kept elements are scaled by 1 / (1 - p), dropped ones are 0. The mask

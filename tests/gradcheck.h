@@ -76,7 +76,7 @@ typedef struct {
 static inline int64_t gc_check(const char *what, gc_model model, float *x, const float *grad,
                                int64_t n, int64_t max_checks, double rtol, double atol_rel)
 {
-    double atol = atol_rel * gc_maxabs(grad, n) + 1e-5;
+    double atol = atol_rel * gc_maxabs(grad, n) + 1e-4;
     int64_t stride = n > max_checks ? n / max_checks : 1, checked = 0, skipped = 0;
     for (int64_t i = 0; i < n; i += stride) {
         float keep = x[i];
