@@ -21,6 +21,12 @@
 
 /* The temporary folder of the running test (made by tu_tmp_setup, removed by tu_tmp_teardown). */
 static char tu_tmp_root[512];
+/* The paths tu_path has handed out during the running test. */
+static struct {
+    char name[256];
+    char path[1024];
+} tu_paths[256];
+static int tu_n_paths;
 
 static inline void tu_remove_tree(const char *path)
 {
@@ -51,23 +57,30 @@ static inline void tu_tmp_setup(void)
     snprintf(tu_tmp_root, sizeof tu_tmp_root, "%s/gfuse_test_XXXXXX",
              base && *base ? base : "/tmp");
     ck_assert_ptr_nonnull(mkdtemp(tu_tmp_root));
+    tu_n_paths = 0;
 }
 
 static inline void tu_tmp_teardown(void)
 {
     tu_remove_tree(tu_tmp_root);
     tu_tmp_root[0] = '\0';
+    tu_n_paths = 0;
     gfuse_finalize();
 }
 
-/* tu_tmp_root/name in one of 8 rotating static buffers. */
+/* tu_tmp_root/name. The same name always gives the same pointer during a test, so paths can
+ * be kept in option structs while more files are written. */
+
 static inline const char *tu_path(const char *name)
 {
-    static char buf[8][1024];
-    static int slot;
-    slot = (slot + 1) % 8;
-    snprintf(buf[slot], sizeof buf[slot], "%s/%s", tu_tmp_root, name);
-    return buf[slot];
+    for (int k = 0; k < tu_n_paths; k++)
+        if (strcmp(tu_paths[k].name, name) == 0) return tu_paths[k].path;
+    ck_assert_msg(tu_n_paths < 256 && strlen(name) < sizeof tu_paths[0].name,
+                  "too many or too long temporary names");
+    int k = tu_n_paths++;
+    snprintf(tu_paths[k].name, sizeof tu_paths[k].name, "%s", name);
+    snprintf(tu_paths[k].path, sizeof tu_paths[k].path, "%s/%s", tu_tmp_root, name);
+    return tu_paths[k].path;
 }
 
 /* Writes len bytes of text to tu_tmp_root/name (creating a sub-folder "dir/" if named) and
