@@ -803,6 +803,63 @@ START_TEST(test_write_edges_and_graphml)
 }
 END_TEST
 
+/* ---- the ROSMAP cohort (../shared, when present) ------------------------------------------ */
+
+/* The path of ROSMAP's folder, or NULL (after saying so) when $GFUSE_SHARED does not hold it. */
+static char *rosmap_dir(void)
+{
+    const char *shared = getenv("GFUSE_SHARED");
+    char *dir = shared ? gfuse_i_path_join(shared, "data/rosmap") : NULL;
+    char *probe = dir ? gfuse_i_path_join(dir, "mRNA.csv") : NULL;
+    FILE *f = probe ? fopen(probe, "r") : NULL;
+    free(probe);
+    if (!f) {
+        fprintf(stderr, "check_graph: skipping the ROSMAP checks: %s/data/rosmap is absent\n",
+                shared ? shared : "$GFUSE_SHARED");
+        free(dir);
+        return NULL;
+    }
+    fclose(f);
+    return dir;
+}
+
+START_TEST(test_rosmap)
+{
+    char *dir = rosmap_dir();
+    if (!dir) return;
+    char *mask = gfuse_i_path_join(dir, "mask_r50_s1.csv");
+    for (int masked = 0; masked < 2; masked++) {
+        gfuse_cohort_options co;
+        gfuse_cohort_options_init(&co);
+        co.dir = dir;
+        co.mask_file = masked ? mask : NULL;
+        gfuse_cohort *c = NULL;
+        ck_assert_msg(gfuse_cohort_load(&c, &co) == GFUSE_OK, "%s", gfuse_last_error());
+        gfuse_graph_options o;
+        gfuse_graph_options_init(&o);
+        gfuse_graph *g = NULL;
+        ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
+        ck_assert_int_eq(gfuse_graph_n_nodes(g), 1404);
+        gfuse_graph_stats s;
+        ck_assert_int_eq(gfuse_graph_stats_compute(g, 2, &s), GFUSE_OK);
+        ck_assert_int_eq(s.n_nodes, 351 * 4);
+        ck_assert_int_eq(s.edges_by_relation[GFUSE_REL_KNN], 351 * 3 * 10);
+        if (masked) {
+            ck_assert_int_gt(s.nodes_by_kind[1], 0);
+            ck_assert_int_eq(s.reachable_within[1], s.nodes_by_kind[1]);
+            ck_assert_int_eq(s.missing_unreachable, 0);
+        } else {
+            ck_assert_int_eq(s.nodes_by_kind[1], 0);
+        }
+        gfuse_graph_stats_free(&s);
+        gfuse_graph_free(&g);
+        gfuse_cohort_free(&c);
+    }
+    free(mask);
+    free(dir);
+}
+END_TEST
+
 /* ---- API ---------------------------------------------------------------------------------- */
 
 START_TEST(test_layout_and_accessors)
@@ -903,6 +960,10 @@ static Suite *graph_suite(void)
     tcase_add_test(diag, test_stats_unreachable);
     tcase_add_test(diag, test_write_edges_and_graphml);
     suite_add_tcase(s, diag);
+    TCase *rosmap = tcase_create("rosmap");
+    tcase_set_timeout(rosmap, 60);
+    tcase_add_test(rosmap, test_rosmap);
+    suite_add_tcase(s, rosmap);
     TCase *api = tcase_create("api");
     tcase_add_test(api, test_layout_and_accessors);
     tcase_add_test(api, test_bad_options);

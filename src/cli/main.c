@@ -16,6 +16,7 @@ static const command commands[] = {
      cmd_inspect},
     {"synth", "write a synthetic incomplete cohort with its complete truth", cmd_synth},
     {"info", "what a model file holds: format, task, modalities, hyperparameters", cmd_info},
+    {"graph", "build the sample-modality graph; sizes, degrees, reach; GraphML/TSV", cmd_graph},
 };
 /* ---- end of the commands ---- */
 
