@@ -229,5 +229,20 @@ check "synth --force: foreign file untouched" test "$(cat "$T/own/notes.txt")" =
 run 0 "inspect a synth cohort" inspect --cohort "$T/sb" --quiet
 check "synth cohort: 120 samples" out_has "samples: 120"
 
+# ---- examples ----------------------------------------------------------------------------------
+SUMMARY=${top_builddir:-$(dirname "$GFUSE")}/examples/cohort_summary
+if [ -x "$SUMMARY" ] && [ -d "$EXAMPLE" ]; then
+    "$SUMMARY" "$EXAMPLE" >"$T/out" 2>"$T/err"
+    check "examples/cohort_summary runs" test $? -eq 0
+    check "examples/cohort_summary: 300 samples" out_has "300 samples, 3 modalities, 3 classes"
+else
+    fail "examples/cohort_summary was not built at $SUMMARY"
+fi
+sh "$top_srcdir/examples/robustness.sh" "$GFUSE" "$T/robust" >"$T/out" 2>"$T/err"
+check "examples/robustness.sh runs" test $? -eq 0
+check "examples/robustness.sh: all 200 complete with nothing hidden" out_has "^0.0 200 1$"
+check "examples/robustness.sh: fewer complete as more is hidden" \
+    test "$(awk '$1 == "0.6" { print $2 }' "$T/out")" -lt 100
+
 echo "$passed passed, $failed failed"
 test "$failed" -eq 0
