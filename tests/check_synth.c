@@ -461,6 +461,7 @@ START_TEST(test_classes_visible_in_modality)
     gfuse_synth_options o;
     options(&o, 600, 2, (const int64_t[]){20, 20}, 51);
     o.n_classes = 3;
+    o.class_separation = 3;
     const char *dir = tmp_path("cls");
     ck_assert_int_eq(gfuse_synth_write(dir, &o), GFUSE_OK);
     table x = read_table(dir, "truth/mod1.csv");
