@@ -400,6 +400,20 @@ gfuse_status gfuse_i_csv_count_records(gfuse_i_csv *r, int64_t *n_records)
     for (;;) {
         const unsigned char *b = r->buf;
         size_t i = r->pos, len = r->len;
+        /* Without quotes and CRs in the buffer, whole lines are counted with memchr; the tail
+         * after the last newline goes through the state machine below. */
+        if (state != QUOTED && state != QUOTE_SEEN && !memchr(b + i, '"', len - i) &&
+            !memchr(b + i, '\r', len - i)) {
+            const unsigned char *q;
+            while ((q = memchr(b + i, '\n', len - i)) != NULL) {
+                size_t k = (size_t)(q - b);
+                if (k > i) content = 1;
+                records += content;
+                content = 0;
+                state = FIELD_START;
+                i = k + 1;
+            }
+        }
         while (i < len) {
             int k = cls[b[i]];
             switch (state) {
@@ -479,7 +493,7 @@ static int is_infinity_word(const char *s, size_t n)
 }
 
 /* The decimal syntax, read into a mantissa of at most 19 significant digits and a power of ten.
- * exact is 0 when nonzero digits were dropped. Returns 0 when s[0..n) is not a number. */
+ * exact is 0 when nonzero digits were dropped. */
 typedef struct {
     int negative;
     uint64_t mantissa;
@@ -487,54 +501,70 @@ typedef struct {
     int exact;
 } decimal;
 
-static int scan_decimal(const char *s, size_t n, decimal *d)
+/* Numbers with more than 19 digits: leading zeros skipped, digits beyond the 19th dropped
+ * (noted in exact). The syntax was already checked. */
+static void scan_long_digits(const char *p, size_t n_int, size_t n_frac, decimal *d)
 {
-    const char *p = s, *end = s + n;
-    int digits = 0, any = 0;
-    d->negative = 0;
+    int digits = 0;
     d->mantissa = 0;
-    d->exp10 = 0;
     d->exact = 1;
-    if (p < end && (*p == '+' || *p == '-')) d->negative = *p++ == '-';
-    for (; p < end && *p >= '0' && *p <= '9'; p++) {
+    for (size_t k = 0; k < n_int + n_frac; k++, p++) {
+        if (k == n_int) p++; /* the decimal point */
         unsigned v = (unsigned)(*p - '0');
-        any = 1;
+        int fraction = k >= n_int;
         if (digits < 19) {
+            if (fraction) d->exp10--;
             if (d->mantissa == 0 && v == 0) continue;
             d->mantissa = d->mantissa * 10 + v;
             digits++;
         } else {
-            d->exp10++;
+            if (!fraction) d->exp10++;
             if (v) d->exact = 0;
         }
     }
-    if (p < end && *p == '.') {
-        for (p++; p < end && *p >= '0' && *p <= '9'; p++) {
-            unsigned v = (unsigned)(*p - '0');
-            any = 1;
-            if (digits < 19) {
-                d->exp10--;
-                if (d->mantissa == 0 && v == 0) continue;
-                d->mantissa = d->mantissa * 10 + v;
-                digits++;
-            } else if (v) {
-                d->exact = 0;
-            }
-        }
-    }
-    if (!any) return 0;
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        int eneg = 0;
-        int64_t e = 0;
-        p++;
-        if (p < end && (*p == '+' || *p == '-')) eneg = *p++ == '-';
-        if (p == end || *p < '0' || *p > '9') return 0;
-        for (; p < end && *p >= '0' && *p <= '9'; p++)
-            if (e < 100000) e = e * 10 + (*p - '0');
-        d->exp10 += eneg ? -e : e;
-    }
-    return p == end;
 }
+
+/* Reads [+-] digits [. digits] [(e|E) [+-] digits] spanning all of s[0..n); 0 if it does not. */
+static int scan_decimal(const char *s, size_t n, decimal *d)
+{
+    const char *p = s, *end = s + n;
+    d->negative = 0;
+    d->exact = 1;
+    if (p < end && (*p == '+' || *p == '-')) d->negative = *p++ == '-';
+    const char *first = p;
+    uint64_t mantissa = 0; /* wraps when there are more than 19 digits; then recomputed */
+    while (p < end && (unsigned)(*p - '0') < 10) mantissa = mantissa * 10 + (unsigned)(*p++ - '0');
+    size_t n_int = (size_t)(p - first), n_frac = 0;
+    if (p < end && *p == '.') {
+        const char *fraction = ++p;
+        while (p < end && (unsigned)(*p - '0') < 10)
+            mantissa = mantissa * 10 + (unsigned)(*p++ - '0');
+        n_frac = (size_t)(p - fraction);
+    }
+    if (n_int + n_frac == 0) return 0;
+    int64_t e = 0;
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        int negative = 0;
+        p++;
+        if (p < end && (*p == '+' || *p == '-')) negative = *p++ == '-';
+        if (p == end || (unsigned)(*p - '0') >= 10) return 0;
+        for (; p < end && (unsigned)(*p - '0') < 10; p++)
+            if (e < 100000) e = e * 10 + (*p - '0');
+        if (negative) e = -e;
+    }
+    if (p != end) return 0;
+    d->exp10 = e;
+    if (n_int + n_frac <= 19) {
+        d->mantissa = mantissa;
+        d->exp10 -= (int64_t)n_frac;
+    } else {
+        scan_long_digits(first, n_int, n_frac, d);
+    }
+    return 1;
+}
+
+static const float pow10_float[11] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f,
+                                      1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
 
 static const double pow10_exact[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -570,13 +600,22 @@ static gfuse_i_num parse_slow(const char *s, size_t n, int as_float, double *out
 gfuse_i_num gfuse_i_parse_float(const char *s, size_t n, float *out)
 {
     decimal d;
-    if (gfuse_i_is_missing(s, n)) {
-        *out = NAN;
-        return GFUSE_I_NUM_MISSING;
+    if (!scan_decimal(s, n, &d)) {
+        if (gfuse_i_is_missing(s, n)) {
+            *out = NAN;
+            return GFUSE_I_NUM_MISSING;
+        }
+        return is_infinity_word(s, n) ? GFUSE_I_NUM_INF : GFUSE_I_NUM_BAD;
     }
-    if (!scan_decimal(s, n, &d)) return is_infinity_word(s, n) ? GFUSE_I_NUM_INF : GFUSE_I_NUM_BAD;
     if (d.mantissa == 0) {
         *out = d.negative ? -0.0f : 0.0f;
+        return GFUSE_I_NUM_OK;
+    }
+    if (d.exact && d.mantissa < (UINT64_C(1) << 24) && d.exp10 >= -10 && d.exp10 <= 10) {
+        /* mantissa and power of ten are exact floats: one correctly rounded float operation */
+        float f = (float)d.mantissa;
+        f = d.exp10 < 0 ? f / pow10_float[-d.exp10] : f * pow10_float[d.exp10];
+        *out = d.negative ? -f : f;
         return GFUSE_I_NUM_OK;
     }
     double v;
@@ -603,11 +642,13 @@ gfuse_i_num gfuse_i_parse_float(const char *s, size_t n, float *out)
 gfuse_i_num gfuse_i_parse_double(const char *s, size_t n, double *out)
 {
     decimal d;
-    if (gfuse_i_is_missing(s, n)) {
-        *out = NAN;
-        return GFUSE_I_NUM_MISSING;
+    if (!scan_decimal(s, n, &d)) {
+        if (gfuse_i_is_missing(s, n)) {
+            *out = NAN;
+            return GFUSE_I_NUM_MISSING;
+        }
+        return is_infinity_word(s, n) ? GFUSE_I_NUM_INF : GFUSE_I_NUM_BAD;
     }
-    if (!scan_decimal(s, n, &d)) return is_infinity_word(s, n) ? GFUSE_I_NUM_INF : GFUSE_I_NUM_BAD;
     if (decimal_to_double_fast(&d, out)) return GFUSE_I_NUM_OK;
     return parse_slow(s, n, 0, out);
 }
