@@ -30,38 +30,94 @@ static void column_sums(float *sum, const float *x, const int64_t *rows, int64_t
     }
 }
 
-/* ---- linear ---------------------------------------------------------------------------- */
+/* ---- linear ----------------------------------------------------------------------------
+ * BLAS sums differ with BLAS's own thread count (it splits products differently), so every
+ * product here is cut into sgemm calls over a fixed tiling that depends on the shapes only,
+ * the calls run on OpenMP threads with BLAS single-threaded, and each output element comes
+ * from one call: bitwise identical results for any thread count. */
+
+/* Rows of inp / out per sgemm call of the row-parallel products. */
+#define LIN_ROWS 256
+/* Tile of dweight (output rows x input columns) per sgemm call of the weight gradient. */
+#define LIN_TILE_OC 32
+#define LIN_TILE_C 64
+/* Below this many multiply-adds a product runs on the calling thread alone. */
+#define LIN_PAR_MIN (1 << 18)
+
+/* Makes BLAS single-threaded for the duration of a product; returns what to restore. */
+static int blas_serial_begin(void)
+{
+#ifdef HAVE_OPENBLAS
+    int n = openblas_get_num_threads();
+    if (n != 1) openblas_set_num_threads(1);
+    return n;
+#else
+    return 1;
+#endif
+}
+
+static void blas_serial_end(int n)
+{
+#ifdef HAVE_OPENBLAS
+    if (n != 1) openblas_set_num_threads(n);
+#else
+    (void)n;
+#endif
+}
 
 void gfuse_i_linear_forward(float *out, const float *inp, const float *weight, const float *bias,
                             int64_t B, int C, int OC)
 {
     if (B <= 0 || OC <= 0) return;
-    float beta = 0.0f;
-    if (bias) {
-#pragma omp parallel for schedule(static) if (B * (int64_t)OC > PAR_MIN)
-        for (int64_t b = 0; b < B; b++) memcpy(out + b * OC, bias, (size_t)OC * sizeof(float));
-        beta = 1.0f;
+    const int64_t nblk = (B + LIN_ROWS - 1) / LIN_ROWS;
+    const int par = B * (int64_t)C * OC > LIN_PAR_MIN && nblk > 1;
+    int blas = blas_serial_begin();
+#pragma omp parallel for schedule(static) if (par)
+    for (int64_t k = 0; k < nblk; k++) {
+        const int64_t b0 = k * LIN_ROWS;
+        const int rows = (int)(B - b0 < LIN_ROWS ? B - b0 : LIN_ROWS);
+        float *o = out + b0 * OC;
+        for (int b = 0; b < rows; b++) {
+            if (bias) memcpy(o + (int64_t)b * OC, bias, (size_t)OC * sizeof(float));
+            else memset(o + (int64_t)b * OC, 0, (size_t)OC * sizeof(float));
+        }
+        /* out (rows x OC) += inp (rows x C) · weight^T (C x OC) */
+        if (C > 0)
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, OC, C, 1.0f,
+                        inp + b0 * C, C, weight, C, 1.0f, o, OC);
     }
-    if (C <= 0) {
-        if (!bias) memset(out, 0, (size_t)(B * OC) * sizeof(float));
-        return;
-    }
-    /* out (B x OC) = inp (B x C) · weight^T (C x OC) + beta * out */
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)B, OC, C, 1.0f, inp, C, weight, C,
-                beta, out, OC);
+    blas_serial_end(blas);
 }
 
 void gfuse_i_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
                              const float *inp, const float *weight, int64_t B, int C, int OC)
 {
     if (B <= 0 || OC <= 0) return;
+    const int par = B * (int64_t)C * OC > LIN_PAR_MIN;
+    int blas = blas_serial_begin();
     /* in the forward pass this was: out = inp · weight^T + bias, so now we have: */
-    if (dinp && C > 0) /* dinp (B x C) += dout (B x OC) · weight (OC x C) */
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)B, C, OC, 1.0f, dout, OC,
-                    weight, C, 1.0f, dinp, C);
-    if (C > 0) /* dweight (OC x C) += dout^T (OC x B) · inp (B x C) */
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C, (int)B, 1.0f, dout, OC, inp,
-                    C, 1.0f, dweight, C);
+    if (dinp && C > 0) { /* dinp (B x C) += dout (B x OC) · weight (OC x C), by row blocks */
+        const int64_t nblk = (B + LIN_ROWS - 1) / LIN_ROWS;
+#pragma omp parallel for schedule(static) if (par && nblk > 1)
+        for (int64_t k = 0; k < nblk; k++) {
+            const int64_t b0 = k * LIN_ROWS;
+            const int rows = (int)(B - b0 < LIN_ROWS ? B - b0 : LIN_ROWS);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, C, OC, 1.0f,
+                        dout + b0 * OC, OC, weight, C, 1.0f, dinp + b0 * C, C);
+        }
+    }
+    if (C > 0) { /* dweight (OC x C) += dout^T (OC x B) · inp (B x C), by tiles of dweight */
+        const int to = (OC + LIN_TILE_OC - 1) / LIN_TILE_OC, tc = (C + LIN_TILE_C - 1) / LIN_TILE_C;
+#pragma omp parallel for schedule(static) if (par && to * tc > 1)
+        for (int t = 0; t < to * tc; t++) {
+            const int o0 = (t / tc) * LIN_TILE_OC, c0 = (t % tc) * LIN_TILE_C;
+            const int no = OC - o0 < LIN_TILE_OC ? OC - o0 : LIN_TILE_OC;
+            const int nc = C - c0 < LIN_TILE_C ? C - c0 : LIN_TILE_C;
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, no, nc, (int)B, 1.0f,
+                        dout + o0, OC, inp + c0, C, 1.0f, dweight + (int64_t)o0 * C + c0, C);
+        }
+    }
+    blas_serial_end(blas);
     if (dbias) column_sums(dbias, dout, NULL, B, OC);
 }
 

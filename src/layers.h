@@ -25,7 +25,10 @@
  * Parallelism: every layer runs OpenMP over the rows (or elements) it writes, with a serial
  * path for small inputs; reductions over rows (bias and token gradients, attention parameter
  * gradients) run in a fixed order, so results are bitwise identical for any thread count.
- * Dense products go through BLAS sgemm (its own threads; the caller sets their number).
+ * Dense products go through BLAS sgemm, cut into calls over a fixed tiling that depends on the
+ * shapes only and run on OpenMP threads with BLAS single-threaded for the call (BLAS's own
+ * threading splits sums differently for different thread counts); the BLAS thread count is
+ * restored afterwards. Do not call the layers from inside an OpenMP parallel region.
  */
 #ifndef GFUSE_LAYERS_H
 #define GFUSE_LAYERS_H

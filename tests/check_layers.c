@@ -10,6 +10,10 @@
 #include "gradcheck.h"
 #include "layers.h"
 
+#ifdef HAVE_OPENBLAS
+#include <cblas.h>
+#endif
+
 /* Gradient tolerance of every test here unless stated: |analytic - numeric| <= 1e-2 relative
  * + 1e-3 * max|gradient| + 1e-4. */
 #define RTOL 1e-2
@@ -98,6 +102,67 @@ START_TEST(test_linear_gradients)
     free(c.b);
     free(c.out);
     free(c.G);
+}
+END_TEST
+
+/* The blocked products against plain loops in double, on shapes that span several row blocks
+ * and dweight tiles (within 1e-5 of the largest magnitude of each result). */
+START_TEST(test_linear_blocks)
+{
+    static const int shapes[][3] = {{600, 70, 40}, {257, 129, 33}, {1000, 3, 65}};
+    const int64_t B = shapes[_i][0];
+    const int C = shapes[_i][1], OC = shapes[_i][2];
+    gfuse_i_rng r;
+    gfuse_i_rng_seed(&r, 150 + (uint64_t)_i);
+    float *inp = gc_alloc(B * C), *w = gc_alloc((int64_t)OC * C), *b = gc_alloc(OC);
+    float *G = gc_alloc(B * OC), *out = gc_alloc(B * OC);
+    float *dinp = gc_alloc(B * C), *dw = gc_alloc((int64_t)OC * C), *db = gc_alloc(OC);
+    float *want_out = gc_alloc(B * OC), *want_dinp = gc_alloc(B * C);
+    float *want_dw = gc_alloc((int64_t)OC * C), *want_db = gc_alloc(OC);
+    gc_fill(inp, B * C, &r, -1, 1);
+    gc_fill(w, (int64_t)OC * C, &r, -1, 1);
+    gc_fill(b, OC, &r, -1, 1);
+    gc_fill(G, B * OC, &r, -1, 1);
+    gfuse_i_linear_forward(out, inp, w, b, B, C, OC);
+    gfuse_i_linear_backward(dinp, dw, db, G, inp, w, B, C, OC);
+    for (int64_t i = 0; i < B; i++)
+        for (int o = 0; o < OC; o++) {
+            double s = b[o];
+            for (int c = 0; c < C; c++) s += (double)inp[i * C + c] * w[(int64_t)o * C + c];
+            want_out[i * OC + o] = (float)s;
+        }
+    for (int64_t i = 0; i < B; i++)
+        for (int c = 0; c < C; c++) {
+            double s = 0.0;
+            for (int o = 0; o < OC; o++) s += (double)G[i * OC + o] * w[(int64_t)o * C + c];
+            want_dinp[i * C + c] = (float)s;
+        }
+    for (int o = 0; o < OC; o++) {
+        double sb = 0.0;
+        for (int c = 0; c < C; c++) {
+            double s = 0.0;
+            for (int64_t i = 0; i < B; i++) s += (double)G[i * OC + o] * inp[i * C + c];
+            want_dw[(int64_t)o * C + c] = (float)s;
+        }
+        for (int64_t i = 0; i < B; i++) sb += G[i * OC + o];
+        want_db[o] = (float)sb;
+    }
+    ck_assert_double_le(gc_normdiff(out, want_out, B * OC), 1e-5);
+    ck_assert_double_le(gc_normdiff(dinp, want_dinp, B * C), 1e-5);
+    ck_assert_double_le(gc_normdiff(dw, want_dw, (int64_t)OC * C), 1e-5);
+    ck_assert_double_le(gc_normdiff(db, want_db, OC), 1e-5);
+    free(inp);
+    free(w);
+    free(b);
+    free(G);
+    free(out);
+    free(dinp);
+    free(dw);
+    free(db);
+    free(want_out);
+    free(want_dinp);
+    free(want_dw);
+    free(want_db);
 }
 END_TEST
 
@@ -711,7 +776,8 @@ END_TEST
 /* ---- thread-count independence --------------------------------------------------------- */
 
 /* Every layer with a parallel path, on inputs big enough to take it, gives bitwise identical
- * results with 1 and 2 threads. */
+ * results with 1 and 2 threads (OpenMP and, with OpenBLAS, BLAS threads): the encoder-sized
+ * linear layer (6000 x 200 -> 64) checks that sgemm does not split its sums by thread count. */
 START_TEST(test_layers_threads)
 {
     const int64_t B = 6000, N = 2000;
@@ -733,12 +799,23 @@ START_TEST(test_layers_threads)
     for (int64_t t = 0; t < B * OC; t += 7) tgt[t] = NAN;
     for (int64_t s = 0; s < B; s++) rows[s] = (s * 7919) % B; /* a permutation: 7919 is prime */
 
-    enum { N_OUT = 14 };
+    const int C2 = 200, OC2 = 64;
+    float *inp2 = gc_alloc(B * C2), *w2 = gc_alloc((int64_t)OC2 * C2), *G2 = gc_alloc(B * OC2);
+    float *b2 = gc_alloc(OC2);
+    gc_fill(b2, OC2, &r, -1, 1);
+    gc_fill(inp2, B * C2, &r, -1, 1);
+    gc_fill(w2, (int64_t)OC2 * C2, &r, -1, 1);
+    gc_fill(G2, B * OC2, &r, -1, 1);
+    enum { N_OUT = 18 };
     const int64_t len[N_OUT] = {B * OC, OC, B * C, B * C, OC, V * F, (int64_t)A * F, A, A, 2,
-                                (int64_t)OC * C, B * OC, OC, OC};
+                                (int64_t)OC * C, B * OC, OC, OC, B * OC2, B * C2,
+                                (int64_t)OC2 * C2, OC2};
     float *res[2][N_OUT];
     for (int run = 0; run < 2; run++) {
         omp_set_num_threads(run + 1);
+#ifdef HAVE_OPENBLAS
+        openblas_set_num_threads(run + 1);
+#endif
         for (int t = 0; t < N_OUT; t++) res[run][t] = gc_alloc(len[t]);
         float **o = res[run];
         gfuse_i_linear_forward(o[0], inp, w, b, B, C, OC);
@@ -761,6 +838,8 @@ START_TEST(test_layers_threads)
         free(ln_out);
         free(mean);
         free(rstd);
+        gfuse_i_linear_forward(o[14], inp2, w2, b2, B, C2, OC2);
+        gfuse_i_linear_backward(o[15], o[16], o[17], G2, inp2, w2, B, C2, OC2);
     }
     for (int t = 0; t < N_OUT; t++) {
         ck_assert_msg(gc_same(res[0][t], res[1][t], len[t]), "output %d differs between 1 and 2 threads", t);
@@ -768,6 +847,13 @@ START_TEST(test_layers_threads)
         free(res[1][t]);
     }
     omp_set_num_threads(2);
+#ifdef HAVE_OPENBLAS
+    openblas_set_num_threads(2);
+#endif
+    free(inp2);
+    free(w2);
+    free(b2);
+    free(G2);
     free(inp);
     free(w);
     free(b);
@@ -783,6 +869,7 @@ static Suite *layers_suite(void)
     Suite *s = suite_create("layers");
     TCase *grad = tcase_create("gradients");
     tcase_add_loop_test(grad, test_linear_gradients, 0, 10);
+    tcase_add_loop_test(grad, test_linear_blocks, 0, 3);
     tcase_add_loop_test(grad, test_place_rows_gradients, 0, 4);
     tcase_add_loop_test(grad, test_gather_rows_gradients, 0, 4);
     tcase_add_loop_test(grad, test_activation_gradients, 0, 4);

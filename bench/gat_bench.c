@@ -1,0 +1,232 @@
+/* gat_bench.c: times the GAT kernels (src/gat.c) against their serial twins and across thread
+ * counts, on a random graph of gfuse's shape: N samples, M modalities and N hubs, a self loop on
+ * every node, member edges between each modality node and its hub, and k knn in-edges per
+ * modality node from random observed nodes of the same modality (a fraction of the modality
+ * nodes missing: they receive knn edges but send none).
+ *
+ *   make bench/gat_bench && ./bench/gat_bench [N] [heads] [head width] [reps] [attention dropout]
+ *
+ * Prints one JSON object per line: graph sizes, then per thread count the median forward and
+ * backward times, the twins' times, and whether the outputs equal those of one thread. */
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gat.h"
+#include "rng.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void *xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p) {
+        fprintf(stderr, "gat_bench: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+/* Edges are generated destination by destination with ascending sources, as graph.h wants. */
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void make_graph(struct gfuse_graph *g, int64_t N, int M, int k, double missing,
+                       uint64_t seed)
+{
+    gfuse_i_rng r;
+    gfuse_i_rng_seed(&r, seed);
+    memset(g, 0, sizeof *g);
+    g->n_samples = N;
+    g->n_mod = M;
+    g->k = k;
+    const int64_t V = g->n_nodes = N * (M + 1);
+    g->observed = xcalloc((size_t)V, 1);
+    for (int64_t v = 0; v < V; v++)
+        g->observed[v] = v >= (int64_t)M * N || gfuse_i_rng_uniform(&r) >= missing;
+    const int64_t cap = V * (k + 2) + N * M;
+    int64_t *src = xcalloc((size_t)cap, sizeof(int64_t));
+    uint8_t *rel = xcalloc((size_t)cap, 1);
+    g->in_ptr = xcalloc((size_t)V + 1, sizeof(int64_t));
+    int64_t E = 0, row[64 + 2];
+    uint8_t rrow[64 + 2];
+    for (int64_t v = 0; v < V; v++) {
+        int n = 0;
+        row[n] = v;
+        rrow[n++] = GFUSE_I_REL_SELF;
+        if (v >= (int64_t)M * N) {
+            int64_t i = v - (int64_t)M * N;
+            for (int m = 0; m < M && n < 64; m++)
+                if (g->observed[m * N + i]) {
+                    row[n] = m * N + i;
+                    rrow[n++] = GFUSE_I_REL_MEMBER;
+                }
+        } else {
+            int m = (int)(v / N);
+            int64_t i = v % N;
+            row[n] = (int64_t)M * N + i;
+            rrow[n++] = GFUSE_I_REL_MEMBER;
+            for (int t = 0; t < k && n < 64; t++) {
+                int64_t j = (int64_t)gfuse_i_rng_below(&r, (uint64_t)N), u = m * N + j;
+                int dup = j == i || !g->observed[u];
+                for (int q = 0; q < n && !dup; q++) dup = row[q] == u;
+                if (dup) continue;
+                row[n] = u;
+                rrow[n++] = GFUSE_I_REL_KNN;
+            }
+        }
+        /* sort the row by source, carrying relations */
+        int64_t key[64 + 2];
+        for (int q = 0; q < n; q++) key[q] = row[q] * 4 + rrow[q];
+        qsort(key, (size_t)n, sizeof(int64_t), cmp_i64);
+        for (int q = 0; q < n; q++) {
+            src[E] = key[q] / 4;
+            rel[E++] = (uint8_t)(key[q] % 4);
+        }
+        g->in_ptr[v + 1] = E;
+    }
+    g->n_edges = E;
+    g->in_src = src;
+    g->in_rel = rel;
+    g->in_w = xcalloc((size_t)E, sizeof(float));
+    g->out_ptr = xcalloc((size_t)V + 1, sizeof(int64_t));
+    g->out_dst = xcalloc((size_t)E, sizeof(int64_t));
+    g->out_eid = xcalloc((size_t)E, sizeof(int64_t));
+    int64_t *fill = xcalloc((size_t)V, sizeof(int64_t));
+    for (int64_t e = 0; e < E; e++) g->out_ptr[src[e] + 1]++;
+    for (int64_t v = 0; v < V; v++) g->out_ptr[v + 1] += g->out_ptr[v];
+    for (int64_t v = 0; v < V; v++)
+        for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
+            int64_t o = g->out_ptr[src[e]] + fill[src[e]]++;
+            g->out_dst[o] = v;
+            g->out_eid[o] = e;
+        }
+    free(fill);
+}
+
+static void free_graph(struct gfuse_graph *g)
+{
+    free(g->observed);
+    free(g->in_ptr);
+    free(g->in_src);
+    free(g->in_rel);
+    free(g->in_w);
+    free(g->out_ptr);
+    free(g->out_dst);
+    free(g->out_eid);
+}
+
+int main(int argc, char **argv)
+{
+    int64_t N = argc > 1 ? atoll(argv[1]) : 10000;
+    int H = argc > 2 ? atoi(argv[2]) : 4, D = argc > 3 ? atoi(argv[3]) : 16;
+    int reps = argc > 4 ? atoi(argv[4]) : 7;
+    const int M = 3, k = 10, F = H * D;
+    if (N < 2 || H < 1 || H > GFUSE_I_GAT_MAX_HEADS || D < 1 || reps < 1) {
+        fprintf(stderr, "usage: gat_bench [N >= 2] [heads 1..%d] [head width] [reps]\n",
+                GFUSE_I_GAT_MAX_HEADS);
+        return 2;
+    }
+    struct gfuse_graph g;
+    make_graph(&g, N, M, k, 0.3, 1);
+    const int64_t V = g.n_nodes, E = g.n_edges, P = (int64_t)GFUSE_I_N_REL * F;
+    printf("{\"kind\":\"graph\",\"N\":%lld,\"M\":%d,\"k\":%d,\"V\":%lld,\"E\":%lld,\"H\":%d,"
+           "\"D\":%d}\n",
+           (long long)N, M, k, (long long)V, (long long)E, H, D);
+
+    gfuse_i_rng r;
+    gfuse_i_rng_seed(&r, 2);
+    float *z = xcalloc((size_t)(V * F), sizeof(float)), *G = xcalloc((size_t)(V * F), sizeof(float));
+    float *a_src = xcalloc((size_t)P, sizeof(float)), *a_dst = xcalloc((size_t)P, sizeof(float));
+    for (int64_t t = 0; t < V * F; t++) {
+        z[t] = (float)gfuse_i_rng_normal(&r);
+        G[t] = (float)gfuse_i_rng_normal(&r);
+    }
+    for (int64_t t = 0; t < P; t++) {
+        a_src[t] = 0.2f * (float)gfuse_i_rng_normal(&r);
+        a_dst[t] = 0.2f * (float)gfuse_i_rng_normal(&r);
+    }
+    float *out = xcalloc((size_t)(V * F), sizeof(float)), *alpha = xcalloc((size_t)(E * H), sizeof(float));
+    float *s_src = xcalloc((size_t)(V * 3 * H), sizeof(float));
+    float *s_dst = xcalloc((size_t)(V * 3 * H), sizeof(float));
+    float *work = xcalloc((size_t)gfuse_i_gat_work_floats(&g, H, D), sizeof(float));
+    float *dz = xcalloc((size_t)(V * F), sizeof(float));
+    float *da_src = xcalloc((size_t)P, sizeof(float)), *da_dst = xcalloc((size_t)P, sizeof(float));
+    float *out1 = xcalloc((size_t)(V * F), sizeof(float)), *dz1 = xcalloc((size_t)(V * F), sizeof(float));
+    double *tf = xcalloc((size_t)reps, sizeof(double)), *tb = xcalloc((size_t)reps, sizeof(double));
+    const float drop = argc > 5 ? (float)atof(argv[5]) : 0.1f;
+
+    /* the serial twins, once */
+    double t0 = now();
+    gfuse_i_gat_forward_ref(out, alpha, z, a_src, a_dst, NULL, &g, H, D, drop, 7);
+    double ref_fwd = now() - t0;
+    t0 = now();
+    gfuse_i_gat_backward_ref(dz, da_src, da_dst, G, alpha, z, a_src, a_dst, NULL, &g, H, D, drop, 7);
+    double ref_bwd = now() - t0;
+
+    int max_threads = omp_get_num_procs();
+    for (int threads = 1; threads <= max_threads; threads *= 2) {
+        omp_set_num_threads(threads);
+        for (int rep = 0; rep < reps; rep++) {
+            memset(dz, 0, sizeof(float) * (size_t)(V * F));
+            t0 = now();
+            gfuse_i_gat_forward(out, alpha, s_src, s_dst, z, a_src, a_dst, NULL, &g, H, D, drop, 7);
+            tf[rep] = now() - t0;
+            t0 = now();
+            gfuse_i_gat_backward(dz, da_src, da_dst, work, G, alpha, s_src, s_dst, z, a_src, a_dst,
+                                 NULL, &g, H, D, drop, 7);
+            tb[rep] = now() - t0;
+        }
+        qsort(tf, (size_t)reps, sizeof(double), cmp_double);
+        qsort(tb, (size_t)reps, sizeof(double), cmp_double);
+        int same = 1;
+        if (threads == 1) {
+            memcpy(out1, out, sizeof(float) * (size_t)(V * F));
+            memcpy(dz1, dz, sizeof(float) * (size_t)(V * F));
+        } else {
+            same = !memcmp(out1, out, sizeof(float) * (size_t)(V * F)) &&
+                   !memcmp(dz1, dz, sizeof(float) * (size_t)(V * F));
+        }
+        /* bytes a pass must move at least: z gathered per edge, alpha, the CSR */
+        double gbytes = (double)E * (F * 4.0 + H * 4.0 + 9.0) * 1e-9;
+        printf("{\"kind\":\"gat\",\"threads\":%d,\"fwd_median_s\":%.6f,\"bwd_median_s\":%.6f,"
+               "\"fwd_min_s\":%.6f,\"bwd_min_s\":%.6f,\"ref_fwd_s\":%.6f,\"ref_bwd_s\":%.6f,"
+               "\"fwd_GBs_gathered\":%.2f,\"same_as_1_thread\":%s}\n",
+               threads, tf[reps / 2], tb[reps / 2], tf[0], tb[0], ref_fwd, ref_bwd,
+               gbytes / tf[reps / 2], same ? "true" : "false");
+    }
+    free(z);
+    free(G);
+    free(a_src);
+    free(a_dst);
+    free(out);
+    free(alpha);
+    free(s_src);
+    free(s_dst);
+    free(work);
+    free(dz);
+    free(da_src);
+    free(da_dst);
+    free(out1);
+    free(dz1);
+    free(tf);
+    free(tb);
+    free_graph(&g);
+    return 0;
+}
