@@ -376,7 +376,164 @@ GFUSE_API gfuse_status gfuse_graph_write_edges(const gfuse_graph *g, const gfuse
                                                const char *path);
 
 /* ---- model ------------------------------------------------------------------------------------ */
-/* MODEL-API */
+/*
+ * The model (DESIGN.md section 4): per-modality encoders with learned missing tokens, L graph
+ * attention layers over the graph above, per-modality completion decoders and an attention
+ * fusion head over each sample's modality nodes and hub.
+ *
+ *     gfuse_train_options to;
+ *     gfuse_train_options_init(&to);                   // the defaults `gfuse train --help` shows
+ *     to.seed = 7;
+ *     gfuse_model *model = NULL;
+ *     gfuse_train(&model, cohort, &to);                // the graph is built inside
+ *     gfuse_model_save(model, "model.gfm");            // atomic, checksummed
+ *
+ *     gfuse_predictions pred;                          // every sample of a cohort: the
+ *     gfuse_predict(model, cohort, &pred);             // training cohort or new samples
+ *     ... pred.output[i * pred.n_outputs + k] ...
+ *     gfuse_predictions_free(&pred);
+ *     gfuse_model_free(&model);
+ *
+ * Training is transductive: every sample of the cohort is a node of the graph, labelled or not,
+ * but only the labels of training samples enter the loss (split "train", or every labelled
+ * sample when the cohort has no split file; "val" samples, or a stratified share carved from
+ * the training samples, pick the stopping epoch; "test" labels are never read). The model
+ * stores the training samples as reference samples, so gfuse_predict on new samples attaches
+ * them to the references by the same kNN rules (references send knn edges, new samples only
+ * receive) and a prediction on the training cohort itself reproduces the training graph.
+ * Results depend only on the data, the options and the seed, never on the thread count.
+ */
+typedef struct gfuse_model gfuse_model;
+
+typedef enum {
+    GFUSE_CLASS_WEIGHTS_NONE = 0,     /* every sample counts the same (default) */
+    GFUSE_CLASS_WEIGHTS_BALANCED = 1, /* w_k = n / (K * n_k) over the training samples */
+    GFUSE_CLASS_WEIGHTS_GIVEN = 2     /* class_weights[0 .. n_class_weights-1], in class order */
+} gfuse_class_weight_mode;
+
+/* What one epoch of training reported (for progress and logs). */
+typedef struct {
+    int member;         /* ensemble member, 0-based */
+    int n_members;
+    int epoch;          /* 1-based */
+    int max_epochs;
+    double train_loss;  /* task + lambda_rec * reconstruction, on the training samples */
+    double task_loss;   /* cross-entropy or MSE */
+    double rec_loss;    /* reconstruction MSE of the hidden modalities (standardised units) */
+    double val_loss;    /* task loss on the validation samples, without dropout; NaN if none */
+    double val_metric;  /* validation accuracy (classify) or RMSE (regress); NaN if none */
+    int best_epoch;     /* the epoch whose weights are kept so far */
+    double seconds;     /* since the start of this member's training */
+} gfuse_epoch_report;
+
+/* Called after every epoch; a nonzero return stops training (the best weights so far are
+ * kept). */
+typedef int (*gfuse_epoch_callback)(const gfuse_epoch_report *report, void *user);
+
+typedef struct {
+    gfuse_task task;          /* AUTO: the cohort's task (classify unless its labels are numbers) */
+    int layers;               /* graph attention layers, default 2 */
+    int heads;                /* attention heads, default 4 */
+    int hidden;               /* node state width F, a multiple of heads, default 64 */
+    int k;                    /* knn neighbours per node, default 10 */
+    int epochs;               /* most epochs per member, default 300 */
+    double lr;                /* AdamW learning rate, default 0.005 */
+    double weight_decay;      /* AdamW decoupled weight decay (weights, not biases), default 0.05 */
+    double dropout;           /* feature dropout on node states and head, default 0.5 */
+    double input_dropout;     /* dropout on the input features, default 0.2 */
+    double attn_dropout;      /* attention dropout on edges, default 0.1 */
+    double modality_dropout;  /* share of observed modalities hidden per draw, default 0.3 */
+    int graph_variants;       /* modality-dropout graphs drawn before training, default 8 */
+    double lambda_rec;        /* weight of the reconstruction loss, default 1 */
+    int patience;             /* epochs without a better validation loss, default 30 */
+    gfuse_class_weight_mode class_weight_mode;
+    const double *class_weights; /* GIVEN: one positive weight per class */
+    int n_class_weights;
+    double val_fraction;      /* share carved for validation when the split has no "val",
+                                 stratified, default 0.2 */
+    int ensemble;             /* members trained on different validation folds, averaged at
+                                 prediction, default 1 */
+    uint64_t seed;            /* every random choice, default 1 */
+    gfuse_epoch_callback on_epoch; /* NULL: silent */
+    void *user;               /* passed to on_epoch */
+} gfuse_train_options;
+
+/* Fills opts with the defaults above. */
+GFUSE_API void gfuse_train_options_init(gfuse_train_options *opts);
+
+/* Trains a model on cohort c. Builds the graph (k neighbours), standardises the features with
+ * the statistics of the cohort's samples, trains each ensemble member with AdamW, modality
+ * dropout and early stopping, and keeps each member's best-validation weights. Cost per epoch
+ * O(E * F + N * F * (sum of features + F)) with E graph edges. Errors: GFUSE_ERR_ARG (an
+ * option out of range, named with its value), GFUSE_ERR_DATA (no labelled training sample,
+ * a single class, class weights that do not match the classes), GFUSE_ERR_NOMEM. *out stays
+ * NULL on failure. */
+GFUSE_API gfuse_status gfuse_train(gfuse_model **out, const gfuse_cohort *c,
+                                   const gfuse_train_options *opts);
+
+/* Writes the model to path (a temporary file renamed into place): hyperparameters, modality,
+ * feature and class names, standardisation statistics, the reference samples and the weights,
+ * closed by a CRC-32C checksum. */
+GFUSE_API gfuse_status gfuse_model_save(const gfuse_model *m, const char *path);
+/* Reads a model file. A truncated, corrupted or newer-version file, or one whose sections do
+ * not fit together, is GFUSE_ERR_MODEL naming the file; *out stays NULL on failure. */
+GFUSE_API gfuse_status gfuse_model_load(gfuse_model **out, const char *path);
+/* Frees a model, sets *m to NULL; accepts NULL. */
+GFUSE_API void gfuse_model_free(gfuse_model **m);
+
+GFUSE_API gfuse_task gfuse_model_task(const gfuse_model *m);
+GFUSE_API int gfuse_model_n_classes(const gfuse_model *m);   /* 0 for regression */
+GFUSE_API const char *gfuse_model_class_name(const gfuse_model *m, int k);
+GFUSE_API int gfuse_model_n_modalities(const gfuse_model *m);
+GFUSE_API const char *gfuse_model_modality_name(const gfuse_model *m, int j);
+GFUSE_API int64_t gfuse_model_n_features(const gfuse_model *m, int j);
+GFUSE_API const char *gfuse_model_feature_name(const gfuse_model *m, int j, int64_t f);
+GFUSE_API int64_t gfuse_model_n_reference_samples(const gfuse_model *m);
+GFUSE_API int64_t gfuse_model_n_parameters(const gfuse_model *m); /* all members */
+GFUSE_API int gfuse_model_n_members(const gfuse_model *m);
+/* The epoch whose weights member j kept (1-based). */
+GFUSE_API int gfuse_model_best_epoch(const gfuse_model *m, int j);
+/* The hyperparameters the model was trained with (seed and callback included; class_weights
+ * points into the model). */
+GFUSE_API void gfuse_model_options(const gfuse_model *m, gfuse_train_options *opts);
+
+/* Predictions for every sample of a cohort, in the cohort's order. */
+typedef struct {
+    int64_t n;          /* samples */
+    int n_outputs;      /* classes (classify) or 1 (regress) */
+    int n_slots;        /* fusion weights per sample: the model's modalities, then the hub */
+    float *output;      /* n x n_outputs: class probabilities (each row sums to 1) or values */
+    int32_t *predicted; /* n: the most probable class (first on ties); -1 for regression */
+    float *fusion;      /* n x n_slots: fusion attention weights, each row sums to 1 */
+    uint8_t *new_sample;/* n: 1 when the sample was not a reference sample (inductive) */
+} gfuse_predictions;
+
+/* Predicts every sample of c. The cohort's modalities are matched to the model's by name and
+ * their features by name (a modality the cohort lacks is missing for all of its samples);
+ * samples are matched to the reference samples by id: a reference found in c takes its values
+ * from c, a sample of c that is no reference is a new node that receives knn edges from the
+ * references only. Errors: GFUSE_ERR_DATA (a modality or feature the model does not know, a
+ * missing feature), GFUSE_ERR_NOMEM. Free the result with gfuse_predictions_free. */
+GFUSE_API gfuse_status gfuse_predict(const gfuse_model *m, const gfuse_cohort *c,
+                                     gfuse_predictions *out);
+GFUSE_API void gfuse_predictions_free(gfuse_predictions *p);
+
+/* A cohort completed by the decoders, in the cohort's sample order and the model's modality
+ * and feature order. */
+typedef struct {
+    int64_t n;          /* samples */
+    int n_modalities;
+    int64_t *n_features;/* per modality */
+    float **values;     /* per modality: n x n_features values in the units of the input;
+                           observed rows copied unchanged (missing cells stay NaN), missing
+                           modalities filled by the decoders */
+    uint8_t *filled;    /* n x n_modalities: 1 where the modality was filled */
+} gfuse_imputation;
+
+/* Completes the missing modalities of every sample of c (matched as gfuse_predict does). */
+GFUSE_API gfuse_status gfuse_impute(const gfuse_model *m, const gfuse_cohort *c,
+                                    gfuse_imputation *out);
+GFUSE_API void gfuse_imputation_free(gfuse_imputation *p);
 
 /* ---- model files ---- */
 /* Inspection of a model file without building the model (what `gfuse info` shows): the

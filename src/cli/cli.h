@@ -50,6 +50,9 @@ int cmd_inspect(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_predict(int argc, char **argv);
+int cmd_impute(int argc, char **argv);
 /* ---- end of commands ---- */
 
 /* ---- options --------------------------------------------------------------------------- */

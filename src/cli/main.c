@@ -17,6 +17,9 @@ static const command commands[] = {
     {"synth", "write a synthetic incomplete cohort with its complete truth", cmd_synth},
     {"info", "what a model file holds: format, task, modalities, hyperparameters", cmd_info},
     {"graph", "build the sample-modality graph; sizes, degrees, reach; GraphML/TSV", cmd_graph},
+    {"train", "train a graph attention model on a cohort and write the model file", cmd_train},
+    {"predict", "predict every sample of a cohort with a trained model", cmd_predict},
+    {"impute", "complete the missing modalities of a cohort with a trained model", cmd_impute},
 };
 /* ---- end of the commands ---- */
 

@@ -1,0 +1,625 @@
+/* model.c: the network of model.h: parameter layout and initialisation, activations, the
+ * forward pass, the losses, the backward pass, inference with an ensemble, and the model
+ * handle with its accessors. */
+#include "model.h"
+
+#include "gat.h"
+#include "layers.h"
+#include "util.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- layout ---------------------------------------------------------------------------------- */
+
+static int64_t add_tensor(gfuse_i_layout *lay, int64_t count, int fan_in, int fan_out, int init,
+                          int decay, const char *fmt, int index)
+{
+    gfuse_i_tensor *t = &lay->tensors[lay->n_tensors++];
+    snprintf(t->name, sizeof t->name, fmt, index);
+    t->offset = lay->total;
+    t->count = count;
+    t->fan_in = fan_in;
+    t->fan_out = fan_out;
+    t->init = init;
+    t->decay = decay;
+    lay->total += count;
+    return t->offset;
+}
+
+gfuse_status gfuse_i_layout_init(gfuse_i_layout *lay, const gfuse_i_arch *arch)
+{
+    memset(lay, 0, sizeof *lay);
+    int M = arch->M, L = arch->L, F = arch->F, A = arch->A, K = arch->K;
+    int64_t *pool = calloc((size_t)(6 * M + 3 * L + 1), sizeof *pool);
+    lay->tensors = calloc((size_t)(6 * M + 3 * L + 8), sizeof *lay->tensors);
+    if (!pool || !lay->tensors) {
+        free(pool);
+        free(lay->tensors);
+        lay->tensors = NULL;
+        return gfuse_i_nomem("the parameter layout");
+    }
+    lay->enc_W = pool;
+    lay->enc_b = pool + M;
+    lay->enc_e = pool + 2 * M;
+    lay->tok_miss = pool + 3 * M;
+    lay->dec_W = pool + 4 * M;
+    lay->dec_b = pool + 5 * M;
+    lay->gat_W = pool + 6 * M;
+    lay->att_src = pool + 6 * M + L;
+    lay->att_dst = pool + 6 * M + 2 * L;
+    int64_t rhd = (int64_t)GFUSE_I_N_REL * arch->H * arch->D;
+    for (int m = 0; m < M; m++) {
+        int d = (int)arch->d[m];
+        lay->enc_W[m] = add_tensor(lay, (int64_t)F * d, d, F, GFUSE_I_INIT_GLOROT, 1,
+                                   "encoder.%d.weight", m);
+        lay->enc_b[m] = add_tensor(lay, F, F, 1, GFUSE_I_INIT_ZERO, 0, "encoder.%d.bias", m);
+        lay->enc_e[m] = add_tensor(lay, F, F, 1, GFUSE_I_INIT_ZERO, 0, "encoder.%d.embedding", m);
+        lay->tok_miss[m] = add_tensor(lay, F, F, 1, GFUSE_I_INIT_NORMAL, 0,
+                                      "encoder.%d.missing_token", m);
+    }
+    lay->tok_hub = add_tensor(lay, F, F, 1, GFUSE_I_INIT_NORMAL, 0, "hub_token", 0);
+    for (int l = 0; l < L; l++) {
+        lay->gat_W[l] = add_tensor(lay, (int64_t)F * F, F, F, GFUSE_I_INIT_GLOROT, 1,
+                                   "gat.%d.weight", l);
+        lay->att_src[l] = add_tensor(lay, rhd, arch->D, 1, GFUSE_I_INIT_GLOROT, 1,
+                                     "gat.%d.att_src", l);
+        lay->att_dst[l] = add_tensor(lay, rhd, arch->D, 1, GFUSE_I_INIT_GLOROT, 1,
+                                     "gat.%d.att_dst", l);
+    }
+    for (int m = 0; m < M; m++) {
+        int d = (int)arch->d[m];
+        lay->dec_W[m] = add_tensor(lay, (int64_t)d * F, F, d, GFUSE_I_INIT_GLOROT, 1,
+                                   "decoder.%d.weight", m);
+        lay->dec_b[m] = add_tensor(lay, d, d, 1, GFUSE_I_INIT_ZERO, 0, "decoder.%d.bias", m);
+    }
+    lay->fus_U = add_tensor(lay, (int64_t)A * F, F, A, GFUSE_I_INIT_GLOROT, 1,
+                            "fusion.proj.weight", 0);
+    lay->fus_c = add_tensor(lay, A, A, 1, GFUSE_I_INIT_ZERO, 0, "fusion.proj.bias", 0);
+    lay->fus_w = add_tensor(lay, A, A, 1, GFUSE_I_INIT_GLOROT, 1, "fusion.score", 0);
+    lay->head_W1 = add_tensor(lay, (int64_t)F * F, F, F, GFUSE_I_INIT_GLOROT, 1,
+                              "head.0.weight", 0);
+    lay->head_b1 = add_tensor(lay, F, F, 1, GFUSE_I_INIT_ZERO, 0, "head.0.bias", 0);
+    lay->head_W2 = add_tensor(lay, (int64_t)K * F, F, K, GFUSE_I_INIT_GLOROT, 1,
+                              "head.1.weight", 0);
+    lay->head_b2 = add_tensor(lay, K, K, 1, GFUSE_I_INIT_ZERO, 0, "head.1.bias", 0);
+    return GFUSE_OK;
+}
+
+void gfuse_i_layout_free(gfuse_i_layout *lay)
+{
+    free(lay->enc_W); /* the pool of every offset array */
+    free(lay->tensors);
+    memset(lay, 0, sizeof *lay);
+}
+
+void gfuse_i_arch_free(gfuse_i_arch *arch)
+{
+    free(arch->d);
+    arch->d = NULL;
+}
+
+/* Standard deviation of the learned tokens at initialisation: small, so that missing nodes
+ * and hubs start near the origin but differ between modalities. */
+#define TOKEN_INIT_SD 0.1
+
+void gfuse_i_params_init(float *params, const gfuse_i_layout *lay, gfuse_i_rng *rng)
+{
+    for (int t = 0; t < lay->n_tensors; t++) {
+        const gfuse_i_tensor *ts = &lay->tensors[t];
+        float *p = params + ts->offset;
+        double limit = sqrt(6.0 / (double)(ts->fan_in + ts->fan_out));
+        for (int64_t j = 0; j < ts->count; j++) {
+            switch (ts->init) {
+            case GFUSE_I_INIT_GLOROT:
+                p[j] = (float)((2.0 * gfuse_i_rng_uniform(rng) - 1.0) * limit);
+                break;
+            case GFUSE_I_INIT_NORMAL:
+                p[j] = (float)(TOKEN_INIT_SD * gfuse_i_rng_normal(rng));
+                break;
+            default:
+                p[j] = 0.0f;
+            }
+        }
+    }
+}
+
+/* ---- activations ------------------------------------------------------------------------------- */
+
+static void *xcalloc(size_t n, size_t size, int *fail)
+{
+    void *p = calloc(n > 0 ? n : 1, size);
+    if (!p) *fail = 1;
+    return p;
+}
+
+gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64_t N,
+                                int64_t E_cap, int64_t gat_work)
+{
+    memset(a, 0, sizeof *a);
+    int M = arch->M, L = arch->L, F = arch->F, K = arch->K, A = arch->A;
+    int J = M + 1;
+    int64_t V = N * J;
+    size_t vf = (size_t)(V * F), nf = (size_t)(N * F), fl = sizeof(float);
+    int fail = 0;
+    a->N = N;
+    a->V = V;
+    a->E_cap = E_cap;
+    a->n_obs = xcalloc((size_t)M, sizeof(int64_t), &fail);
+    a->n_miss = xcalloc((size_t)M, sizeof(int64_t), &fail);
+    a->obs_rows = xcalloc((size_t)M, sizeof(int64_t *), &fail);
+    a->obs_nodes = xcalloc((size_t)M, sizeof(int64_t *), &fail);
+    a->miss_nodes = xcalloc((size_t)M, sizeof(int64_t *), &fail);
+    a->xin = xcalloc((size_t)M, sizeof(float *), &fail);
+    a->xdrop = xcalloc((size_t)M, sizeof(float *), &fail);
+    a->xmask = xcalloc((size_t)M, sizeof(uint8_t *), &fail);
+    a->enc_pre = xcalloc((size_t)M, sizeof(float *), &fail);
+    a->enc_act = xcalloc((size_t)M, sizeof(float *), &fail);
+    a->rec = xcalloc((size_t)M, sizeof(float *), &fail);
+    a->drec = xcalloc((size_t)M, sizeof(float *), &fail);
+    a->denc_act = xcalloc((size_t)M, sizeof(float *), &fail);
+    a->denc_pre = xcalloc((size_t)M, sizeof(float *), &fail);
+    a->rec_rows = xcalloc((size_t)M, sizeof(int64_t *), &fail);
+    a->rec_used = xcalloc((size_t)M, sizeof(int), &fail);
+    a->rec_n = xcalloc((size_t)M, sizeof(int64_t), &fail);
+    a->h = xcalloc((size_t)L + 1, sizeof(float *), &fail);
+    a->hdrop = xcalloc((size_t)L, sizeof(float *), &fail);
+    a->hmask = xcalloc((size_t)L, sizeof(uint8_t *), &fail);
+    a->z = xcalloc((size_t)L, sizeof(float *), &fail);
+    a->gout = xcalloc((size_t)L, sizeof(float *), &fail);
+    a->alpha = xcalloc((size_t)L, sizeof(float *), &fail);
+    a->s_src = xcalloc((size_t)L, sizeof(float *), &fail);
+    a->s_dst = xcalloc((size_t)L, sizeof(float *), &fail);
+    if (fail) goto nomem;
+    for (int m = 0; m < M; m++) {
+        size_t nd = (size_t)(N * arch->d[m]);
+        a->obs_rows[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
+        a->obs_nodes[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
+        a->miss_nodes[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
+        a->rec_rows[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
+        a->xin[m] = xcalloc(nd, fl, &fail);
+        a->xdrop[m] = xcalloc(nd, fl, &fail);
+        a->xmask[m] = xcalloc(nd, 1, &fail);
+        a->enc_pre[m] = xcalloc(nf, fl, &fail);
+        a->enc_act[m] = xcalloc(nf, fl, &fail);
+        a->rec[m] = xcalloc(nd, fl, &fail);
+        a->drec[m] = xcalloc(nd, fl, &fail);
+        a->denc_act[m] = xcalloc(nf, fl, &fail);
+        a->denc_pre[m] = xcalloc(nf, fl, &fail);
+    }
+    for (int l = 0; l <= L; l++) a->h[l] = xcalloc(vf, fl, &fail);
+    size_t vrh = (size_t)(V * GFUSE_I_N_REL * arch->H);
+    for (int l = 0; l < L; l++) {
+        a->hdrop[l] = xcalloc(vf, fl, &fail);
+        a->hmask[l] = xcalloc(vf, 1, &fail);
+        a->z[l] = xcalloc(vf, fl, &fail);
+        a->gout[l] = xcalloc(vf, fl, &fail);
+        a->alpha[l] = xcalloc((size_t)(E_cap * arch->H), fl, &fail);
+        a->s_src[l] = xcalloc(vrh, fl, &fail);
+        a->s_dst[l] = xcalloc(vrh, fl, &fail);
+    }
+    a->hub_nodes = xcalloc((size_t)N, sizeof(int64_t), &fail);
+    a->fused = xcalloc(nf, fl, &fail);
+    a->fweights = xcalloc((size_t)V, fl, &fail);
+    a->fproj = xcalloc((size_t)(V * A), fl, &fail);
+    a->fscore = xcalloc((size_t)V, fl, &fail);
+    a->fdrop = xcalloc(nf, fl, &fail);
+    a->fmask = xcalloc(nf, 1, &fail);
+    a->hid_pre = xcalloc(nf, fl, &fail);
+    a->hid_act = xcalloc(nf, fl, &fail);
+    a->hid_drop = xcalloc(nf, fl, &fail);
+    a->hid_mask = xcalloc(nf, 1, &fail);
+    a->logits = xcalloc((size_t)(N * K), fl, &fail);
+    a->probs = xcalloc((size_t)(N * K), fl, &fail);
+    a->dlogits = xcalloc((size_t)(N * K), fl, &fail);
+    a->dhid_drop = xcalloc(nf, fl, &fail);
+    a->dhid_act = xcalloc(nf, fl, &fail);
+    a->dhid_pre = xcalloc(nf, fl, &fail);
+    a->dfdrop = xcalloc(nf, fl, &fail);
+    a->dfused = xcalloc(nf, fl, &fail);
+    a->dh = xcalloc(vf, fl, &fail);
+    a->dh_prev = xcalloc(vf, fl, &fail);
+    a->dtmp1 = xcalloc(vf, fl, &fail);
+    a->dtmp2 = xcalloc(vf, fl, &fail);
+    int64_t fusion_work = V * (A + 1);
+    a->work_cap = gat_work > fusion_work ? gat_work : fusion_work;
+    a->work = xcalloc((size_t)a->work_cap, fl, &fail);
+    if (fail) goto nomem;
+    for (int64_t i = 0; i < N; i++) a->hub_nodes[i] = (int64_t)M * N + i;
+    return GFUSE_OK;
+nomem:
+    gfuse_i_acts_free(a, arch);
+    return gfuse_i_nomem("the model's activations");
+}
+
+void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
+{
+    int M = arch->M, L = arch->L;
+    for (int m = 0; m < M; m++) {
+        if (a->obs_rows) free(a->obs_rows[m]);
+        if (a->obs_nodes) free(a->obs_nodes[m]);
+        if (a->miss_nodes) free(a->miss_nodes[m]);
+        if (a->rec_rows) free(a->rec_rows[m]);
+        if (a->xin) free(a->xin[m]);
+        if (a->xdrop) free(a->xdrop[m]);
+        if (a->xmask) free(a->xmask[m]);
+        if (a->enc_pre) free(a->enc_pre[m]);
+        if (a->enc_act) free(a->enc_act[m]);
+        if (a->rec) free(a->rec[m]);
+        if (a->drec) free(a->drec[m]);
+        if (a->denc_act) free(a->denc_act[m]);
+        if (a->denc_pre) free(a->denc_pre[m]);
+    }
+    for (int l = 0; l <= L && a->h; l++) free(a->h[l]);
+    for (int l = 0; l < L; l++) {
+        if (a->hdrop) free(a->hdrop[l]);
+        if (a->hmask) free(a->hmask[l]);
+        if (a->z) free(a->z[l]);
+        if (a->gout) free(a->gout[l]);
+        if (a->alpha) free(a->alpha[l]);
+        if (a->s_src) free(a->s_src[l]);
+        if (a->s_dst) free(a->s_dst[l]);
+    }
+    void *arrays[] = {a->n_obs,    a->n_miss,    a->obs_rows,  a->obs_nodes, a->miss_nodes,
+                      a->xin,      a->xdrop,     a->xmask,     a->enc_pre,   a->enc_act,
+                      a->rec,      a->drec,      a->denc_act,  a->denc_pre,  a->rec_rows,
+                      a->rec_used, a->rec_n, a->h,         a->hdrop,     a->hmask,     a->z,
+                      a->gout,     a->alpha,     a->s_src,     a->s_dst,     a->hub_nodes,
+                      a->fused,    a->fweights,  a->fproj,     a->fscore,    a->fdrop,
+                      a->fmask,    a->hid_pre,   a->hid_act,   a->hid_drop,  a->hid_mask,
+                      a->logits,   a->probs,     a->dlogits,   a->dhid_drop, a->dhid_act,
+                      a->dhid_pre, a->dfdrop,    a->dfused,    a->dh,        a->dh_prev,
+                      a->dtmp1,    a->dtmp2,     a->work};
+    for (size_t t = 0; t < sizeof arrays / sizeof arrays[0]; t++) free(arrays[t]);
+    memset(a, 0, sizeof *a);
+}
+
+/* ---- forward ------------------------------------------------------------------------------------ */
+
+/* Dropout seeds of one step: an independent stream per place in the network. */
+enum { SEED_INPUT = 1, SEED_NODE = 1 << 8, SEED_ATTN = 2 << 8, SEED_FUSED = 3 << 8,
+       SEED_HIDDEN = 4 << 8 };
+
+static uint64_t sub_seed(uint64_t seed, uint64_t tag)
+{
+    uint64_t z = seed + 0x9e3779b97f4a7c15ULL * (tag + 1);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static float pass_p(const gfuse_i_pass *pass, float p) { return pass->training ? p : 0.0f; }
+
+void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfuse_i_layout *lay,
+                           const float *P, const struct gfuse_graph *g, const gfuse_i_data *data,
+                           const gfuse_i_pass *pass)
+{
+    int M = arch->M, L = arch->L, F = arch->F, H = arch->H, D = arch->D, K = arch->K;
+    int64_t N = data->n, V = a->V;
+    float p_in = pass_p(pass, pass->input_dropout), p = pass_p(pass, pass->dropout);
+    float p_att = pass_p(pass, pass->attn_dropout);
+
+    /* encoders: observed nodes get ELU(W x + b) + e_m, missing ones the token t_m */
+    for (int m = 0; m < M; m++) {
+        int64_t d = arch->d[m], no = 0, nmiss = 0;
+        for (int64_t i = 0; i < N; i++) {
+            int64_t v = (int64_t)m * N + i;
+            if (g->observed[v]) {
+                a->obs_rows[m][no] = i;
+                a->obs_nodes[m][no++] = v;
+            } else {
+                a->miss_nodes[m][nmiss++] = v;
+            }
+        }
+        a->n_obs[m] = no;
+        a->n_miss[m] = nmiss;
+        for (int64_t s = 0; s < no; s++) {
+            const float *src = data->x[m] + a->obs_rows[m][s] * d;
+            float *dst = a->xin[m] + s * d;
+            for (int64_t f = 0; f < d; f++) dst[f] = src[f] == src[f] ? src[f] : 0.0f;
+        }
+        gfuse_i_dropout_forward(a->xdrop[m], a->xmask[m], a->xin[m], p_in,
+                                sub_seed(pass->seed, SEED_INPUT + (uint64_t)m), no * d);
+        gfuse_i_linear_forward(a->enc_pre[m], a->xdrop[m], P + lay->enc_W[m], P + lay->enc_b[m],
+                               no, (int)d, F);
+        gfuse_i_elu_forward(a->enc_act[m], a->enc_pre[m], no * F);
+        gfuse_i_place_rows_forward(a->h[0], a->enc_act[m], P + lay->enc_e[m], a->obs_nodes[m],
+                                   no, F);
+        gfuse_i_place_rows_forward(a->h[0], NULL, P + lay->tok_miss[m], a->miss_nodes[m], nmiss,
+                                   F);
+    }
+    gfuse_i_place_rows_forward(a->h[0], NULL, P + lay->tok_hub, a->hub_nodes, N, F);
+
+    /* attention layers with residual connections */
+    for (int l = 0; l < L; l++) {
+        gfuse_i_dropout_forward(a->hdrop[l], a->hmask[l], a->h[l], p,
+                                sub_seed(pass->seed, SEED_NODE + (uint64_t)l), V * F);
+        gfuse_i_linear_forward(a->z[l], a->hdrop[l], P + lay->gat_W[l], NULL, V, F, F);
+        gfuse_i_gat_forward(a->gout[l], a->alpha[l], a->s_src[l], a->s_dst[l], a->z[l],
+                            P + lay->att_src[l], P + lay->att_dst[l], NULL, g, H, D, p_att,
+                            sub_seed(pass->seed, SEED_ATTN + (uint64_t)l));
+        gfuse_i_elu_forward(a->h[l + 1], a->gout[l], V * F);
+        gfuse_i_add_forward(a->h[l + 1], a->h[l + 1], a->h[l], V * F);
+    }
+    const float *hL = a->h[L];
+
+    /* completion decoders on every modality node */
+    for (int m = 0; m < M; m++)
+        gfuse_i_linear_forward(a->rec[m], hL + (int64_t)m * N * F, P + lay->dec_W[m],
+                               P + lay->dec_b[m], N, F, (int)arch->d[m]);
+
+    /* fusion over the observed modality nodes and the hub, then the head */
+    gfuse_i_fusion_forward(a->fused, a->fweights, a->fproj, a->fscore, hL, g->observed,
+                           P + lay->fus_U, P + lay->fus_c, P + lay->fus_w, N, M, F, arch->A);
+    gfuse_i_dropout_forward(a->fdrop, a->fmask, a->fused, p, sub_seed(pass->seed, SEED_FUSED),
+                            N * F);
+    gfuse_i_linear_forward(a->hid_pre, a->fdrop, P + lay->head_W1, P + lay->head_b1, N, F, F);
+    gfuse_i_elu_forward(a->hid_act, a->hid_pre, N * F);
+    gfuse_i_dropout_forward(a->hid_drop, a->hid_mask, a->hid_act, p,
+                            sub_seed(pass->seed, SEED_HIDDEN), N * F);
+    gfuse_i_linear_forward(a->logits, a->hid_drop, P + lay->head_W2, P + lay->head_b2, N, F, K);
+    if (K > 1)
+        gfuse_i_softmax_forward(a->probs, a->logits, N, K);
+    else
+        memcpy(a->probs, a->logits, (size_t)N * sizeof(float));
+}
+
+/* ---- losses ------------------------------------------------------------------------------------- */
+
+static double task_loss_rows(const gfuse_i_acts *a, const gfuse_i_arch *arch,
+                             const gfuse_i_loss_spec *spec, const int64_t *rows, int64_t n_rows)
+{
+    if (spec->task == GFUSE_TASK_REGRESS)
+        return gfuse_i_mse_forward(a->logits, spec->target, rows, n_rows);
+    return gfuse_i_xent_forward(a->probs, spec->label, rows, n_rows, spec->class_w, arch->K);
+}
+
+double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
+                         const gfuse_i_loss_spec *spec, const int64_t *rows, int64_t n_rows)
+{
+    return task_loss_rows(a, arch, spec, rows, n_rows);
+}
+
+gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
+                                      const struct gfuse_graph *g, const gfuse_i_data *data,
+                                      const gfuse_i_loss_spec *spec)
+{
+    gfuse_i_loss_value lv = {0.0, 0.0, 0.0};
+    int64_t N = a->N;
+    int K = arch->K;
+    memset(a->dlogits, 0, (size_t)(N * K) * sizeof(float));
+    lv.task = task_loss_rows(a, arch, spec, spec->rows, spec->n_rows);
+    if (spec->task == GFUSE_TASK_REGRESS)
+        gfuse_i_mse_backward(a->dlogits, a->logits, spec->target, spec->rows, spec->n_rows, 1.0f);
+    else
+        gfuse_i_xent_backward(a->dlogits, a->probs, spec->label, spec->rows, spec->n_rows,
+                              spec->class_w, K, 1.0f);
+
+    /* reconstruction of the nodes the graph hides although the sample has them */
+    int n_used = 0;
+    double rec_sum = 0.0;
+    for (int m = 0; m < arch->M; m++) {
+        a->rec_used[m] = 0;
+        if (spec->lambda_rec <= 0.0f) continue;
+        int64_t S = 0;
+        for (int64_t i = 0; i < N; i++) {
+            int64_t v = (int64_t)m * N + i;
+            if (data->has[v] && !g->observed[v]) a->rec_rows[m][S++] = i;
+        }
+        if (S == 0) continue;
+        int64_t count = 0;
+        double r = gfuse_i_recon_forward(a->rec[m], data->x[m], a->rec_rows[m], a->rec_rows[m],
+                                         S, (int)arch->d[m], &count);
+        a->rec_n[m] = S;
+        if (count == 0) continue;
+        a->rec_used[m] = 1;
+        rec_sum += r;
+        n_used++;
+    }
+    for (int m = 0; m < arch->M; m++) {
+        if (!a->rec_used[m]) continue;
+        memset(a->drec[m], 0, (size_t)(N * arch->d[m]) * sizeof(float));
+        gfuse_i_recon_backward(a->drec[m], a->rec[m], data->x[m], a->rec_rows[m], a->rec_rows[m],
+                               a->rec_n[m], (int)arch->d[m], spec->lambda_rec / (float)n_used);
+    }
+    lv.rec = n_used > 0 ? rec_sum / n_used : 0.0;
+    lv.total = lv.task + (double)spec->lambda_rec * lv.rec;
+    return lv;
+}
+
+/* ---- backward ----------------------------------------------------------------------------------- */
+
+static void zero(float *x, int64_t n) { memset(x, 0, (size_t)n * sizeof(float)); }
+
+void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
+                            const gfuse_i_layout *lay, const float *P,
+                            const struct gfuse_graph *g, const gfuse_i_data *data,
+                            const gfuse_i_pass *pass)
+{
+    int M = arch->M, L = arch->L, F = arch->F, H = arch->H, D = arch->D, K = arch->K;
+    int64_t N = a->N, V = a->V;
+    float p_in = pass_p(pass, pass->input_dropout), p = pass_p(pass, pass->dropout);
+    float p_att = pass_p(pass, pass->attn_dropout);
+
+    /* head: logits = W2 hid_drop + b2, hid_drop = dropout(ELU(W1 dropout(fused) + b1)) */
+    zero(a->dhid_drop, N * F);
+    gfuse_i_linear_backward(a->dhid_drop, G + lay->head_W2, G + lay->head_b2, a->dlogits,
+                            a->hid_drop, P + lay->head_W2, N, F, K);
+    zero(a->dhid_act, N * F);
+    gfuse_i_dropout_backward(a->dhid_act, a->dhid_drop, a->hid_mask, p, N * F);
+    zero(a->dhid_pre, N * F);
+    gfuse_i_elu_backward(a->dhid_pre, a->dhid_act, a->hid_pre, N * F);
+    zero(a->dfdrop, N * F);
+    gfuse_i_linear_backward(a->dfdrop, G + lay->head_W1, G + lay->head_b1, a->dhid_pre, a->fdrop,
+                            P + lay->head_W1, N, F, F);
+    zero(a->dfused, N * F);
+    gfuse_i_dropout_backward(a->dfused, a->dfdrop, a->fmask, p, N * F);
+
+    /* fusion and decoders both read h_L */
+    const float *hL = a->h[L];
+    zero(a->dh, V * F);
+    gfuse_i_fusion_backward(a->dh, G + lay->fus_U, G + lay->fus_c, G + lay->fus_w, a->work,
+                            a->dfused, a->fweights, a->fproj, hL, g->observed, P + lay->fus_U,
+                            P + lay->fus_w, N, M, F, arch->A);
+    for (int m = 0; m < M; m++) {
+        if (!a->rec_used[m]) continue;
+        gfuse_i_linear_backward(a->dh + (int64_t)m * N * F, G + lay->dec_W[m], G + lay->dec_b[m],
+                                a->drec[m], hL + (int64_t)m * N * F, P + lay->dec_W[m], N, F,
+                                (int)arch->d[m]);
+    }
+
+    /* attention layers, last to first: h_{l+1} = ELU(GAT(W dropout(h_l))) + h_l */
+    for (int l = L - 1; l >= 0; l--) {
+        memcpy(a->dh_prev, a->dh, (size_t)(V * F) * sizeof(float)); /* the residual path */
+        zero(a->dtmp1, V * F);
+        gfuse_i_elu_backward(a->dtmp1, a->dh, a->gout[l], V * F);
+        zero(a->dtmp2, V * F);
+        gfuse_i_gat_backward(a->dtmp2, G + lay->att_src[l], G + lay->att_dst[l], a->work,
+                             a->dtmp1, a->alpha[l], a->s_src[l], a->s_dst[l], a->z[l],
+                             P + lay->att_src[l], P + lay->att_dst[l], NULL, g, H, D, p_att,
+                             sub_seed(pass->seed, SEED_ATTN + (uint64_t)l));
+        zero(a->dtmp1, V * F);
+        gfuse_i_linear_backward(a->dtmp1, G + lay->gat_W[l], NULL, a->dtmp2, a->hdrop[l],
+                                P + lay->gat_W[l], V, F, F);
+        gfuse_i_dropout_backward(a->dh_prev, a->dtmp1, a->hmask[l], p, V * F);
+        float *t = a->dh;
+        a->dh = a->dh_prev;
+        a->dh_prev = t;
+    }
+
+    /* h0: tokens and encoders */
+    gfuse_i_place_rows_backward(NULL, G + lay->tok_hub, a->dh, a->hub_nodes, N, F);
+    for (int m = 0; m < M; m++) {
+        int64_t no = a->n_obs[m], d = arch->d[m];
+        gfuse_i_place_rows_backward(NULL, G + lay->tok_miss[m], a->dh, a->miss_nodes[m],
+                                    a->n_miss[m], F);
+        zero(a->denc_act[m], no * F);
+        gfuse_i_place_rows_backward(a->denc_act[m], G + lay->enc_e[m], a->dh, a->obs_nodes[m],
+                                    no, F);
+        zero(a->denc_pre[m], no * F);
+        gfuse_i_elu_backward(a->denc_pre[m], a->denc_act[m], a->enc_pre[m], no * F);
+        gfuse_i_linear_backward(NULL, G + lay->enc_W[m], G + lay->enc_b[m], a->denc_pre[m],
+                                a->xdrop[m], P + lay->enc_W[m], no, (int)d, F);
+    }
+    (void)p_in;
+    (void)data;
+}
+
+/* ---- inference ------------------------------------------------------------------------------------ */
+
+gfuse_status gfuse_i_model_infer(const gfuse_model *m, const struct gfuse_graph *g,
+                                 const gfuse_i_samples *s, float *probs, float *fusion,
+                                 float **rec)
+{
+    const gfuse_i_arch *arch = &m->arch;
+    int M = arch->M, K = arch->K, J = M + 1;
+    int64_t N = s->n;
+    gfuse_i_data data;
+    gfuse_i_acts a;
+    memset(&a, 0, sizeof a);
+    gfuse_status st = gfuse_i_data_make(&data, s, m->mean, m->sd);
+    if (st != GFUSE_OK) return st;
+    st = gfuse_i_acts_alloc(&a, arch, N, g->n_edges, gfuse_i_gat_work_floats(g, arch->H, arch->D));
+    if (st != GFUSE_OK) goto done;
+    zero(probs, N * K);
+    zero(fusion, N * J);
+    for (int j = 0; rec && j < M; j++) zero(rec[j], N * arch->d[j]);
+    gfuse_i_pass pass = {0, 0, 0.0f, 0.0f, 0.0f};
+    for (int k = 0; k < m->n_members; k++) {
+        gfuse_i_model_forward(&a, arch, &m->layout, m->params[k], g, &data, &pass);
+        for (int64_t t = 0; t < N * K; t++) probs[t] += a.probs[t];
+        for (int64_t i = 0; i < N; i++) /* fusion weights by sample, slot j = node j * N + i */
+            for (int j = 0; j < J; j++) fusion[i * J + j] += a.fweights[i * J + j];
+        for (int j = 0; rec && j < M; j++)
+            for (int64_t t = 0; t < N * arch->d[j]; t++) rec[j][t] += a.rec[j][t];
+    }
+    float inv = 1.0f / (float)m->n_members;
+    for (int64_t t = 0; t < N * K; t++) {
+        probs[t] *= inv;
+        if (m->task == GFUSE_TASK_REGRESS)
+            probs[t] = (float)(probs[t] * m->target_sd + m->target_mean);
+    }
+    for (int64_t t = 0; t < N * J; t++) fusion[t] *= inv;
+    for (int j = 0; rec && j < M; j++) {
+        int64_t d = arch->d[j];
+        for (int64_t i = 0; i < N; i++)
+            for (int64_t f = 0; f < d; f++)
+                rec[j][i * d + f] = rec[j][i * d + f] * inv * m->sd[j][f] + m->mean[j][f];
+    }
+done:
+    gfuse_i_acts_free(&a, arch);
+    gfuse_i_data_free(&data);
+    return st;
+}
+
+/* ---- the handle ------------------------------------------------------------------------------------ */
+
+gfuse_status gfuse_i_model_new(gfuse_model **out)
+{
+    *out = calloc(1, sizeof **out);
+    if (!*out) return gfuse_i_nomem("the model");
+    return GFUSE_OK;
+}
+
+void gfuse_model_free(gfuse_model **mp)
+{
+    if (!mp || !*mp) return;
+    gfuse_model *m = *mp;
+    int M = m->arch.M;
+    for (int k = 0; m->params && k < m->n_members; k++) free(m->params[k]);
+    free(m->params);
+    free(m->best_epoch);
+    for (int j = 0; j < M; j++) {
+        if (m->feat_name) gfuse_i_free_strings(m->feat_name[j], m->arch.d ? m->arch.d[j] : 0);
+        if (m->mean) free(m->mean[j]);
+        if (m->sd) free(m->sd[j]);
+    }
+    free(m->feat_name);
+    free(m->mean);
+    free(m->sd);
+    gfuse_i_free_strings(m->mod_name, M);
+    gfuse_i_free_strings(m->class_name, m->n_classes);
+    free(m->class_w_opt);
+    gfuse_i_samples_free(&m->ref);
+    gfuse_i_layout_free(&m->layout);
+    gfuse_i_arch_free(&m->arch);
+    free(m);
+    *mp = NULL;
+}
+
+gfuse_task gfuse_model_task(const gfuse_model *m) { return m ? m->task : GFUSE_TASK_AUTO; }
+int gfuse_model_n_classes(const gfuse_model *m) { return m ? m->n_classes : 0; }
+const char *gfuse_model_class_name(const gfuse_model *m, int k)
+{
+    return m && k >= 0 && k < m->n_classes ? m->class_name[k] : NULL;
+}
+int gfuse_model_n_modalities(const gfuse_model *m) { return m ? m->arch.M : 0; }
+const char *gfuse_model_modality_name(const gfuse_model *m, int j)
+{
+    return m && j >= 0 && j < m->arch.M ? m->mod_name[j] : NULL;
+}
+int64_t gfuse_model_n_features(const gfuse_model *m, int j)
+{
+    return m && j >= 0 && j < m->arch.M ? m->arch.d[j] : -1;
+}
+const char *gfuse_model_feature_name(const gfuse_model *m, int j, int64_t f)
+{
+    return m && j >= 0 && j < m->arch.M && f >= 0 && f < m->arch.d[j] ? m->feat_name[j][f] : NULL;
+}
+int64_t gfuse_model_n_reference_samples(const gfuse_model *m) { return m ? m->ref.n : 0; }
+int64_t gfuse_model_n_parameters(const gfuse_model *m)
+{
+    return m ? m->layout.total * m->n_members : 0;
+}
+int gfuse_model_n_members(const gfuse_model *m) { return m ? m->n_members : 0; }
+int gfuse_model_best_epoch(const gfuse_model *m, int j)
+{
+    return m && j >= 0 && j < m->n_members ? m->best_epoch[j] : 0;
+}
+void gfuse_model_options(const gfuse_model *m, gfuse_train_options *opts)
+{
+    if (!m || !opts) return;
+    *opts = m->opts;
+}

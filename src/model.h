@@ -1,0 +1,230 @@
+/*
+ * model.h: the gfuse model's internals (DESIGN.md section 4): parameter layout, sample sets,
+ * the forward pass, the losses and the backward pass, shared by model.c (the network),
+ * model_data.c (sample sets, standardisation, graphs), model_io.c (model files), train.c and
+ * predict.c.
+ *
+ * Dimension letters (as in layers.h): N samples, M modalities, J = M + 1 slots per sample,
+ * V = N * J nodes, E edges, d_m features of modality m, F node width = H heads * D per head,
+ * L attention layers, A fusion attention width, K outputs (classes, or 1 for regression).
+ *
+ * The network, for one sample set and one graph:
+ *   x_m (N x d_m)    standardised features, NaN cells -> 0, input dropout
+ *   h0 (V x F)       observed (i,m): ELU(W_m x(i,m) + b_m) + e_m; missing (i,m): token t_m;
+ *                    hub i: the hub token
+ *   h_l (V x F)      h_l = ELU(GAT_l(W_l dropout(h_{l-1}))) + h_{l-1},   l = 1..L
+ *   rec_m (N x d_m)  decoder: h_L rows of modality m -> Wd_m h + bd_m (standardised units)
+ *   fused (N x F)    attention over each sample's observed modality nodes and hub
+ *   logits (N x K)   W2 dropout(ELU(W1 dropout(fused) + b1)) + b2
+ * Losses: task (softmax cross-entropy with class weights, or MSE on standardised targets) over
+ * the training rows, plus lambda_rec times the reconstruction MSE of the modality nodes the
+ * graph hides although the sample has them (modality dropout), averaged over modalities.
+ */
+#ifndef GFUSE_MODEL_H
+#define GFUSE_MODEL_H
+
+#include "graph.h"
+#include "internal.h"
+#include "rng.h"
+
+/* ---- architecture and parameter layout ---------------------------------------------------- */
+
+typedef struct {
+    int M;        /* modalities */
+    int64_t *d;   /* M feature counts (owned) */
+    int F, H, D;  /* node width, heads, width per head (F = H * D) */
+    int L;        /* attention layers */
+    int A;        /* fusion attention width */
+    int K;        /* outputs */
+} gfuse_i_arch;
+
+enum { GFUSE_I_INIT_ZERO = 0, GFUSE_I_INIT_GLOROT = 1, GFUSE_I_INIT_NORMAL = 2 };
+
+/* One tensor of the parameter buffer. */
+typedef struct {
+    char name[48];   /* e.g. "encoder.0.weight" (modality or layer index) */
+    int64_t offset;
+    int64_t count;
+    int fan_in;      /* Glorot fans (a vector uses its length and 1) */
+    int fan_out;
+    int init;        /* GFUSE_I_INIT_* */
+    int decay;       /* 1: AdamW weight decay applies (weights, not biases or tokens) */
+} gfuse_i_tensor;
+
+/* Offsets of every tensor in one float buffer: parameters, gradients and AdamW moments all use
+ * it, so zeroing the gradients is one memset and a member's weights are one array. */
+typedef struct {
+    int64_t *enc_W, *enc_b, *enc_e, *tok_miss; /* per modality: F x d_m, F, F, F */
+    int64_t *dec_W, *dec_b;                    /* per modality: d_m x F, d_m */
+    int64_t tok_hub;                           /* F */
+    int64_t *gat_W, *att_src, *att_dst;        /* per layer: F x F, R x H x D, R x H x D */
+    int64_t fus_U, fus_c, fus_w;               /* A x F, A, A */
+    int64_t head_W1, head_b1, head_W2, head_b2;/* F x F, F, K x F, K */
+    int64_t total;
+    int n_tensors;
+    gfuse_i_tensor *tensors;
+} gfuse_i_layout;
+
+gfuse_status gfuse_i_layout_init(gfuse_i_layout *lay, const gfuse_i_arch *arch);
+void gfuse_i_layout_free(gfuse_i_layout *lay);
+void gfuse_i_arch_free(gfuse_i_arch *arch);
+
+/* Draws initial parameters: Glorot-uniform weights, zero biases, small normal tokens. */
+void gfuse_i_params_init(float *params, const gfuse_i_layout *lay, gfuse_i_rng *rng);
+
+/* ---- sample sets ---------------------------------------------------------------------------- */
+
+/* Samples with their raw modality values, in graph order (sample i is node row i). The
+ * reference samples a model stores, and the union of references and new samples at predict. */
+typedef struct {
+    int64_t n;
+    int M;
+    int64_t *d;     /* M feature counts */
+    char **id;      /* n ids */
+    uint8_t *has;   /* M x n, index m * n + i: 1 when sample i has modality m */
+    float **x;      /* per modality: n x d_m raw values, NaN cells missing, NaN rows where !has */
+} gfuse_i_samples;
+
+gfuse_status gfuse_i_samples_alloc(gfuse_i_samples *s, int64_t n, int M, const int64_t *d);
+void gfuse_i_samples_free(gfuse_i_samples *s);
+
+/* Builds the graph of a sample set: hidden (M x n or NULL) hides modalities as a mask file
+ * would; sender (n or NULL = all) marks who sends knn edges. Modality names label the
+ * temporary cohort the graph builder reads. */
+gfuse_status gfuse_i_samples_graph(struct gfuse_graph **g, const gfuse_i_samples *s,
+                                   const char *const *mod_names, const uint8_t *hidden,
+                                   const uint8_t *sender, int k);
+
+/* Standardised inputs of the network. */
+typedef struct {
+    int64_t n;
+    int M;
+    const int64_t *d;
+    float **x;      /* per modality n x d_m: (raw - mean) / sd, NaN kept (missing cell or row) */
+    const uint8_t *has; /* M x n (borrowed from the sample set) */
+} gfuse_i_data;
+
+/* Per-feature mean and sd over the rows the samples have (NaN skipped; sd 0 -> 1). */
+gfuse_status gfuse_i_standard_stats(float **mean, float **sd, const gfuse_i_samples *s);
+gfuse_status gfuse_i_data_make(gfuse_i_data *data, const gfuse_i_samples *s,
+                               float *const *mean, float *const *sd);
+void gfuse_i_data_free(gfuse_i_data *data);
+
+/* ---- activations and passes ------------------------------------------------------------------ */
+
+/* Everything a forward pass keeps for its backward pass, and the backward's scratch, sized for
+ * N samples and at most E edges. */
+typedef struct {
+    int64_t N, V, E_cap;
+    /* per modality: observed sample rows (graph order), their nodes, the missing nodes */
+    int64_t *n_obs, *n_miss;
+    int64_t **obs_rows, **obs_nodes, **miss_nodes;
+    float **xin;        /* n_obs x d_m gathered inputs (NaN -> 0) */
+    float **xdrop;      /* after input dropout */
+    uint8_t **xmask;
+    float **enc_pre, **enc_act; /* n_obs x F */
+    int64_t *hub_nodes; /* N */
+    float **h;          /* L + 1 node states V x F */
+    float **hdrop;      /* per layer: dropout of h_{l-1} */
+    uint8_t **hmask;
+    float **z;          /* per layer: projected states */
+    float **gout;       /* per layer: GAT output (before ELU) */
+    float **alpha;      /* per layer: E_cap x H */
+    float **s_src, **s_dst; /* per layer: V x R x H */
+    float **rec;        /* per modality: N x d_m decoder output */
+    int64_t **rec_rows; /* per modality: the hidden rows the reconstruction loss reads */
+    int64_t *rec_n;     /* per modality: how many */
+    int *rec_used;      /* per modality: 1 when the last loss reconstructed something */
+    float *fused, *fweights, *fproj, *fscore;
+    float *fdrop; uint8_t *fmask;
+    float *hid_pre, *hid_act, *hid_drop; uint8_t *hid_mask;
+    float *logits, *probs;
+    /* backward */
+    float *dlogits;     /* N x K, filled by the loss */
+    float **drec;       /* per modality N x d_m, filled by the loss */
+    float *dhid_drop, *dhid_act, *dhid_pre, *dfdrop, *dfused;
+    float *dh, *dh_prev, *dtmp1, *dtmp2; /* V x F */
+    float **denc_act, **denc_pre;        /* per modality n_obs cap (N) x F */
+    float *work;        /* max(GAT work, fusion work V x (A + 1)) */
+    int64_t work_cap;
+} gfuse_i_acts;
+
+gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64_t N,
+                                int64_t E_cap, int64_t gat_work);
+void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch);
+
+typedef struct {
+    int training;        /* 1: dropout on */
+    uint64_t seed;       /* dropout seed of this step */
+    float dropout;       /* node states and head */
+    float input_dropout; /* input features */
+    float attn_dropout;  /* attention on edges */
+} gfuse_i_pass;
+
+/* Runs the network on data over graph g (g->n_samples == data->n). */
+void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfuse_i_layout *lay,
+                           const float *params, const struct gfuse_graph *g,
+                           const gfuse_i_data *data, const gfuse_i_pass *pass);
+
+/* ---- losses and backward ----------------------------------------------------------------------- */
+
+typedef struct {
+    gfuse_task task;         /* CLASSIFY or REGRESS */
+    const int32_t *label;    /* N classes (-1 none), classify */
+    const float *target;     /* N standardised targets (NaN none), regress */
+    const int64_t *rows;     /* the samples whose task loss counts */
+    int64_t n_rows;
+    const float *class_w;    /* K or NULL */
+    float lambda_rec;        /* weight of the reconstruction loss; 0 = none */
+} gfuse_i_loss_spec;
+
+typedef struct {
+    double total, task, rec;
+} gfuse_i_loss_value;
+
+/* The loss of the last forward pass; fills a->dlogits and a->drec with its gradient. */
+gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
+                                      const struct gfuse_graph *g, const gfuse_i_data *data,
+                                      const gfuse_i_loss_spec *spec);
+
+/* Accumulates (+=) the gradient of the last loss into grads (layout of params). */
+void gfuse_i_model_backward(float *grads, gfuse_i_acts *a, const gfuse_i_arch *arch,
+                            const gfuse_i_layout *lay, const float *params,
+                            const struct gfuse_graph *g, const gfuse_i_data *data,
+                            const gfuse_i_pass *pass);
+
+/* The task loss alone (no gradient) over rows, for validation. */
+double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
+                         const gfuse_i_loss_spec *spec, const int64_t *rows, int64_t n_rows);
+
+/* ---- the model handle -------------------------------------------------------------------------- */
+
+struct gfuse_model {
+    gfuse_train_options opts; /* as trained; callback cleared; class_weights -> class_w_opt */
+    double *class_w_opt;
+    gfuse_task task;
+    gfuse_i_arch arch;
+    gfuse_i_layout layout;
+    int n_members;
+    float **params;           /* per member: layout.total floats */
+    int32_t *best_epoch;      /* per member */
+    char **mod_name;          /* M */
+    char ***feat_name;        /* M x d_m */
+    int n_classes;
+    char **class_name;
+    float **mean, **sd;       /* standardisation per modality */
+    double target_mean, target_sd;
+    gfuse_i_samples ref;      /* the reference samples (raw values) */
+};
+
+/* An empty model (zeroed, names and samples to be filled). */
+gfuse_status gfuse_i_model_new(gfuse_model **out);
+
+/* Runs every member on a sample set (graph g over it) and averages: probs (N x K, values in
+ * target units for regression), fusion (N x J), rec (per modality N x d_m, raw units; may be
+ * NULL). */
+gfuse_status gfuse_i_model_infer(const gfuse_model *m, const struct gfuse_graph *g,
+                                 const gfuse_i_samples *s, float *probs, float *fusion,
+                                 float **rec);
+
+#endif

@@ -1,0 +1,149 @@
+/* model_data.c: sample sets (the model's view of a cohort), their graphs, and the
+ * standardised inputs of the network. */
+#include "model.h"
+
+#include "util.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+gfuse_status gfuse_i_samples_alloc(gfuse_i_samples *s, int64_t n, int M, const int64_t *d)
+{
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    s->M = M;
+    s->d = calloc((size_t)(M > 0 ? M : 1), sizeof *s->d);
+    s->id = calloc((size_t)(n > 0 ? n : 1), sizeof *s->id);
+    s->has = calloc((size_t)(n * M > 0 ? n * M : 1), 1);
+    s->x = calloc((size_t)(M > 0 ? M : 1), sizeof *s->x);
+    if (!s->d || !s->id || !s->has || !s->x) goto nomem;
+    for (int m = 0; m < M; m++) {
+        s->d[m] = d[m];
+        size_t cells = (size_t)(n * d[m]);
+        s->x[m] = malloc((cells > 0 ? cells : 1) * sizeof(float));
+        if (!s->x[m]) goto nomem;
+        for (size_t t = 0; t < cells; t++) s->x[m][t] = NAN;
+    }
+    return GFUSE_OK;
+nomem:
+    gfuse_i_samples_free(s);
+    return gfuse_i_nomem("a sample set");
+}
+
+void gfuse_i_samples_free(gfuse_i_samples *s)
+{
+    if (s->x)
+        for (int m = 0; m < s->M; m++) free(s->x[m]);
+    free(s->x);
+    if (s->id) gfuse_i_free_strings(s->id, s->n);
+    free(s->has);
+    free(s->d);
+    memset(s, 0, sizeof *s);
+}
+
+/* The graph builder reads a cohort: this one is made from the sample set with the public
+ * builder, so training and prediction build their graphs through the same path and the graph
+ * of the training samples is the same both times. */
+gfuse_status gfuse_i_samples_graph(struct gfuse_graph **g, const gfuse_i_samples *s,
+                                   const char *const *mod_names, const uint8_t *hidden,
+                                   const uint8_t *sender, int k)
+{
+    *g = NULL;
+    gfuse_cohort *c = NULL;
+    float *vals = NULL;
+    gfuse_status st = gfuse_cohort_new(&c, s->n, (const char *const *)s->id);
+    for (int m = 0; m < s->M && st == GFUSE_OK; m++) {
+        int64_t d = s->d[m];
+        size_t cells = (size_t)(s->n * d);
+        free(vals);
+        vals = malloc((cells > 0 ? cells : 1) * sizeof(float));
+        if (!vals) {
+            st = gfuse_i_nomem("the graph's input");
+            break;
+        }
+        memcpy(vals, s->x[m], cells * sizeof(float));
+        for (int64_t i = 0; i < s->n; i++) {
+            int64_t v = (int64_t)m * s->n + i;
+            if (s->has[v] && !(hidden && hidden[v])) continue;
+            for (int64_t f = 0; f < d; f++) vals[i * d + f] = NAN; /* lacks the modality */
+        }
+        st = gfuse_cohort_add_modality(c, mod_names[m], d, NULL, vals);
+    }
+    if (st == GFUSE_OK) {
+        gfuse_graph_options o;
+        gfuse_graph_options_init(&o);
+        o.k = k;
+        st = gfuse_i_graph_build(g, c, &o, sender);
+    }
+    free(vals);
+    gfuse_cohort_free(&c);
+    return st;
+}
+
+gfuse_status gfuse_i_standard_stats(float **mean, float **sd, const gfuse_i_samples *s)
+{
+    for (int m = 0; m < s->M; m++) {
+        int64_t d = s->d[m];
+        mean[m] = malloc((size_t)(d > 0 ? d : 1) * sizeof(float));
+        sd[m] = malloc((size_t)(d > 0 ? d : 1) * sizeof(float));
+        if (!mean[m] || !sd[m]) return gfuse_i_nomem("the standardisation statistics");
+        for (int64_t f = 0; f < d; f++) {
+            double sum = 0.0, ss = 0.0;
+            int64_t cnt = 0;
+            for (int64_t i = 0; i < s->n; i++) {
+                double v = s->x[m][i * d + f];
+                if (!s->has[(int64_t)m * s->n + i] || v != v) continue;
+                sum += v;
+                cnt++;
+            }
+            double mu = cnt > 0 ? sum / (double)cnt : 0.0;
+            for (int64_t i = 0; i < s->n; i++) {
+                double v = s->x[m][i * d + f];
+                if (!s->has[(int64_t)m * s->n + i] || v != v) continue;
+                ss += (v - mu) * (v - mu);
+            }
+            double sdv = cnt > 0 ? sqrt(ss / (double)cnt) : 0.0;
+            mean[m][f] = (float)mu;
+            sd[m][f] = sdv > 0.0 && (float)sdv > 0.0f ? (float)sdv : 1.0f;
+        }
+    }
+    return GFUSE_OK;
+}
+
+gfuse_status gfuse_i_data_make(gfuse_i_data *data, const gfuse_i_samples *s,
+                               float *const *mean, float *const *sd)
+{
+    memset(data, 0, sizeof *data);
+    data->n = s->n;
+    data->M = s->M;
+    data->d = s->d;
+    data->has = s->has;
+    data->x = calloc((size_t)(s->M > 0 ? s->M : 1), sizeof *data->x);
+    if (!data->x) return gfuse_i_nomem("the standardised features");
+    for (int m = 0; m < s->M; m++) {
+        int64_t d = s->d[m];
+        size_t cells = (size_t)(s->n * d);
+        data->x[m] = malloc((cells > 0 ? cells : 1) * sizeof(float));
+        if (!data->x[m]) {
+            gfuse_i_data_free(data);
+            return gfuse_i_nomem("the standardised features");
+        }
+        for (int64_t i = 0; i < s->n; i++) {
+            const float *src = s->x[m] + i * d;
+            float *dst = data->x[m] + i * d;
+            int has = s->has[(int64_t)m * s->n + i];
+            for (int64_t f = 0; f < d; f++)
+                dst[f] = has && src[f] == src[f] ? (src[f] - mean[m][f]) / sd[m][f] : NAN;
+        }
+    }
+    return GFUSE_OK;
+}
+
+void gfuse_i_data_free(gfuse_i_data *data)
+{
+    if (data->x)
+        for (int m = 0; m < data->M; m++) free(data->x[m]);
+    free(data->x);
+    memset(data, 0, sizeof *data);
+}

@@ -1,0 +1,376 @@
+/* model_io.c: gfuse_model_save / gfuse_model_load in the model-file container (modelfile.h).
+ *
+ * Sections of a model file:
+ *   hparams                   every training option as key=value (doubles with 17 digits, so
+ *                             a loaded model has the very options it was trained with)
+ *   modality_names            M names;  feature_names/<m>: its feature names
+ *   class_names               classification only
+ *   stats/mean/<m>, stats/std/<m>   f32 standardisation statistics
+ *   stats/target              f64 [mean, sd] of the regression target (0, 1 when classifying)
+ *   reference/ids             the reference samples (graph order)
+ *   reference/has             bytes, M x n: 1 where reference i has modality m
+ *   reference/values/<m>      f32, the raw rows of the references that have modality m
+ *   best_epoch                i32, per ensemble member
+ *   param/<k>/<tensor>        f32, the weights of member k, one section per tensor
+ */
+#include "model.h"
+
+#include "modelfile.h"
+#include "util.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *task_name(gfuse_task t) { return t == GFUSE_TASK_REGRESS ? "regress" : "classify"; }
+
+/* "none", "balanced" or "w1,w2,..." (malloc-ed). */
+static char *class_weights_text(const gfuse_train_options *o)
+{
+    if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_BALANCED) return gfuse_i_strdup("balanced");
+    if (o->class_weight_mode != GFUSE_CLASS_WEIGHTS_GIVEN) return gfuse_i_strdup("none");
+    size_t cap = (size_t)o->n_class_weights * 26 + 1;
+    char *s = malloc(cap);
+    if (!s) return NULL;
+    size_t len = 0;
+    for (int k = 0; k < o->n_class_weights; k++)
+        len += (size_t)snprintf(s + len, cap - len, "%s%.17g", k ? "," : "", o->class_weights[k]);
+    return s;
+}
+
+#define N_HPARAMS 22
+
+static gfuse_status hparams_text(const gfuse_model *m, char **kv)
+{
+    const gfuse_train_options *o = &m->opts;
+    char *cw = class_weights_text(o);
+    if (!cw) return gfuse_i_nomem("the hyperparameters");
+    int t = 0;
+    kv[t++] = gfuse_i_asprintf("task=%s", task_name(m->task));
+    kv[t++] = gfuse_i_asprintf("layers=%d", o->layers);
+    kv[t++] = gfuse_i_asprintf("heads=%d", o->heads);
+    kv[t++] = gfuse_i_asprintf("hidden=%d", o->hidden);
+    kv[t++] = gfuse_i_asprintf("attention_dim=%d", m->arch.A);
+    kv[t++] = gfuse_i_asprintf("k=%d", o->k);
+    kv[t++] = gfuse_i_asprintf("metric=cosine");
+    kv[t++] = gfuse_i_asprintf("epochs=%d", o->epochs);
+    kv[t++] = gfuse_i_asprintf("lr=%.17g", o->lr);
+    kv[t++] = gfuse_i_asprintf("weight_decay=%.17g", o->weight_decay);
+    kv[t++] = gfuse_i_asprintf("dropout=%.17g", o->dropout);
+    kv[t++] = gfuse_i_asprintf("input_dropout=%.17g", o->input_dropout);
+    kv[t++] = gfuse_i_asprintf("attn_dropout=%.17g", o->attn_dropout);
+    kv[t++] = gfuse_i_asprintf("modality_dropout=%.17g", o->modality_dropout);
+    kv[t++] = gfuse_i_asprintf("graph_variants=%d", o->graph_variants);
+    kv[t++] = gfuse_i_asprintf("lambda_rec=%.17g", o->lambda_rec);
+    kv[t++] = gfuse_i_asprintf("patience=%d", o->patience);
+    kv[t++] = gfuse_i_asprintf("class_weights=%s", cw);
+    kv[t++] = gfuse_i_asprintf("val_fraction=%.17g", o->val_fraction);
+    kv[t++] = gfuse_i_asprintf("ensemble=%d", m->n_members);
+    kv[t++] = gfuse_i_asprintf("seed=%" PRIu64, o->seed);
+    kv[t++] = gfuse_i_asprintf("references=%lld", (long long)m->ref.n);
+    free(cw);
+    for (int j = 0; j < t; j++)
+        if (!kv[j]) return gfuse_i_nomem("the hyperparameters");
+    return GFUSE_OK;
+}
+
+gfuse_status gfuse_model_save(const gfuse_model *m, const char *path)
+{
+    GFUSE_CHECK_ARG(m != NULL, "model must not be NULL");
+    GFUSE_CHECK_ARG(path != NULL && *path, "path must not be empty");
+    int M = m->arch.M;
+    int64_t n = m->ref.n;
+    char *kv[N_HPARAMS] = {0};
+    char name[1100];
+    gfuse_i_mfile_writer w;
+    gfuse_status st = hparams_text(m, kv);
+    if (st != GFUSE_OK) goto done;
+    st = gfuse_i_mfile_writer_open(&w, path);
+    if (st != GFUSE_OK) goto done;
+    gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_HPARAMS, (const char *const *)kv, N_HPARAMS);
+    gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_MODALITIES, (const char *const *)m->mod_name, M);
+    for (int j = 0; j < M; j++) {
+        snprintf(name, sizeof name, "%s%s", GFUSE_I_MFILE_FEATURES_PREFIX, m->mod_name[j]);
+        gfuse_i_mfile_put_strings(&w, name, (const char *const *)m->feat_name[j], m->arch.d[j]);
+    }
+    if (m->task == GFUSE_TASK_CLASSIFY)
+        gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_CLASSES, (const char *const *)m->class_name,
+                                  m->n_classes);
+    for (int j = 0; j < M; j++) {
+        snprintf(name, sizeof name, "%s%s", GFUSE_I_MFILE_MEAN_PREFIX, m->mod_name[j]);
+        gfuse_i_mfile_put_f32(&w, name, m->mean[j], m->arch.d[j]);
+        snprintf(name, sizeof name, "%s%s", GFUSE_I_MFILE_STD_PREFIX, m->mod_name[j]);
+        gfuse_i_mfile_put_f32(&w, name, m->sd[j], m->arch.d[j]);
+    }
+    double target[2] = {m->target_mean, m->target_sd};
+    gfuse_i_mfile_put_f64(&w, "stats/target", target, 2);
+    gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_REFERENCE_IDS, (const char *const *)m->ref.id, n);
+    gfuse_i_mfile_put_bytes(&w, "reference/has", m->ref.has, n * M);
+    for (int j = 0; j < M; j++) {
+        int64_t d = m->arch.d[j], nh = 0;
+        for (int64_t i = 0; i < n; i++) nh += m->ref.has[(int64_t)j * n + i];
+        snprintf(name, sizeof name, "reference/values/%s", m->mod_name[j]);
+        gfuse_i_mfile_begin_section(&w, name, GFUSE_I_MFILE_F32, nh * d, 0);
+        for (int64_t i = 0; i < n; i++)
+            if (m->ref.has[(int64_t)j * n + i])
+                gfuse_i_mfile_write_data(&w, m->ref.x[j] + i * d, (size_t)d * sizeof(float));
+        gfuse_i_mfile_end_section(&w);
+    }
+    gfuse_i_mfile_put_i32(&w, "best_epoch", m->best_epoch, m->n_members);
+    for (int k = 0; k < m->n_members; k++)
+        for (int t = 0; t < m->layout.n_tensors; t++) {
+            const gfuse_i_tensor *ts = &m->layout.tensors[t];
+            snprintf(name, sizeof name, "%s%d/%s", GFUSE_I_MFILE_PARAM_PREFIX, k, ts->name);
+            gfuse_i_mfile_put_f32(&w, name, m->params[k] + ts->offset, ts->count);
+        }
+    st = gfuse_i_mfile_writer_commit(&w);
+done:
+    for (int j = 0; j < N_HPARAMS; j++) free(kv[j]);
+    return st;
+}
+
+/* ---- load ------------------------------------------------------------------------------------ */
+
+static gfuse_status hp_int(const gfuse_i_mfile *r, const char *key, int *out, int lo, int hi)
+{
+    int64_t v = 0;
+    gfuse_status st = gfuse_i_mfile_hparam_int(r, key, &v);
+    if (st != GFUSE_OK) return st;
+    if (v < lo || v > hi)
+        return gfuse_i_mfile_error(r, "hyperparameter %s = %lld is out of range", key,
+                                   (long long)v);
+    *out = (int)v;
+    return GFUSE_OK;
+}
+
+static gfuse_status read_hparams(gfuse_model *m, const gfuse_i_mfile *r)
+{
+    gfuse_train_options *o = &m->opts;
+    gfuse_train_options_init(o);
+    const char *s = NULL;
+    gfuse_status st = gfuse_i_mfile_hparam(r, "task", &s);
+    if (st != GFUSE_OK) return st;
+    if (strcmp(s, "classify") == 0)
+        m->task = GFUSE_TASK_CLASSIFY;
+    else if (strcmp(s, "regress") == 0)
+        m->task = GFUSE_TASK_REGRESS;
+    else
+        return gfuse_i_mfile_error(r, "unknown task \"%s\"", s);
+    o->task = m->task;
+    if ((st = hp_int(r, "layers", &o->layers, 1, 64)) != GFUSE_OK ||
+        (st = hp_int(r, "heads", &o->heads, 1, 64)) != GFUSE_OK ||
+        (st = hp_int(r, "hidden", &o->hidden, 1, 65536)) != GFUSE_OK ||
+        (st = hp_int(r, "attention_dim", &m->arch.A, 1, 65536)) != GFUSE_OK ||
+        (st = hp_int(r, "k", &o->k, 1, 1 << 30)) != GFUSE_OK ||
+        (st = hp_int(r, "epochs", &o->epochs, 1, 1 << 30)) != GFUSE_OK ||
+        (st = hp_int(r, "graph_variants", &o->graph_variants, 0, 4096)) != GFUSE_OK ||
+        (st = hp_int(r, "patience", &o->patience, 1, 1 << 30)) != GFUSE_OK ||
+        (st = hp_int(r, "ensemble", &m->n_members, 1, 256)) != GFUSE_OK)
+        return st;
+    if (o->hidden % o->heads != 0)
+        return gfuse_i_mfile_error(r, "hidden %d is not a multiple of heads %d", o->hidden,
+                                   o->heads);
+    o->ensemble = m->n_members;
+    struct {
+        const char *key;
+        double *dest;
+    } dbl[] = {{"lr", &o->lr},
+               {"weight_decay", &o->weight_decay},
+               {"dropout", &o->dropout},
+               {"input_dropout", &o->input_dropout},
+               {"attn_dropout", &o->attn_dropout},
+               {"modality_dropout", &o->modality_dropout},
+               {"lambda_rec", &o->lambda_rec},
+               {"val_fraction", &o->val_fraction}};
+    for (size_t t = 0; t < sizeof dbl / sizeof dbl[0]; t++)
+        if ((st = gfuse_i_mfile_hparam_double(r, dbl[t].key, dbl[t].dest)) != GFUSE_OK) return st;
+    if ((st = gfuse_i_mfile_hparam(r, "seed", &s)) != GFUSE_OK) return st;
+    char *end = NULL;
+    o->seed = strtoull(s, &end, 10);
+    if (!*s || *end) return gfuse_i_mfile_error(r, "hyperparameter seed = \"%s\" is no number", s);
+    if ((st = gfuse_i_mfile_hparam(r, "class_weights", &s)) != GFUSE_OK) return st;
+    if (strcmp(s, "none") == 0) {
+        o->class_weight_mode = GFUSE_CLASS_WEIGHTS_NONE;
+    } else if (strcmp(s, "balanced") == 0) {
+        o->class_weight_mode = GFUSE_CLASS_WEIGHTS_BALANCED;
+    } else {
+        int n = 1;
+        for (const char *q = s; *q; q++) n += *q == ',';
+        m->class_w_opt = malloc((size_t)n * sizeof(double));
+        if (!m->class_w_opt) return gfuse_i_nomem("the class weights");
+        const char *q = s;
+        for (int k = 0; k < n; k++) {
+            m->class_w_opt[k] = strtod(q, &end);
+            if (end == q || (*end != ',' && *end != '\0') || !(m->class_w_opt[k] > 0.0))
+                return gfuse_i_mfile_error(r, "hyperparameter class_weights = \"%s\" is malformed",
+                                           s);
+            q = end + (*end == ',');
+        }
+        o->class_weight_mode = GFUSE_CLASS_WEIGHTS_GIVEN;
+        o->class_weights = m->class_w_opt;
+        o->n_class_weights = n;
+    }
+    return GFUSE_OK;
+}
+
+static gfuse_status copy_string_list(char ***dst, const char *const *src, int64_t n)
+{
+    *dst = calloc((size_t)(n > 0 ? n : 1), sizeof **dst);
+    if (!*dst) return gfuse_i_nomem("the model's names");
+    for (int64_t t = 0; t < n; t++) {
+        (*dst)[t] = gfuse_i_strdup(src[t]);
+        if (!(*dst)[t]) return gfuse_i_nomem("the model's names");
+    }
+    return GFUSE_OK;
+}
+
+static gfuse_status read_names(gfuse_model *m, const gfuse_i_mfile *r)
+{
+    const char *const *names = NULL;
+    int64_t M = 0;
+    char name[1100];
+    gfuse_status st = gfuse_i_mfile_get_strings(r, GFUSE_I_MFILE_MODALITIES, &names, &M);
+    if (st != GFUSE_OK) return st;
+    if (M < 1 || M > 4096) return gfuse_i_mfile_error(r, "%lld modalities", (long long)M);
+    m->arch.M = (int)M;
+    m->arch.d = calloc((size_t)M, sizeof *m->arch.d);
+    m->feat_name = calloc((size_t)M, sizeof *m->feat_name);
+    m->mean = calloc((size_t)M, sizeof *m->mean);
+    m->sd = calloc((size_t)M, sizeof *m->sd);
+    if (!m->arch.d || !m->feat_name || !m->mean || !m->sd) return gfuse_i_nomem("the model");
+    if ((st = copy_string_list(&m->mod_name, names, M)) != GFUSE_OK) return st;
+    for (int j = 0; j < M; j++) {
+        const char *const *feat = NULL;
+        int64_t d = 0;
+        const float *v = NULL;
+        snprintf(name, sizeof name, "%s%s", GFUSE_I_MFILE_FEATURES_PREFIX, names[j]);
+        if ((st = gfuse_i_mfile_get_strings(r, name, &feat, &d)) != GFUSE_OK) return st;
+        if (d < 1 || d > INT32_MAX)
+            return gfuse_i_mfile_error(r, "modality %s has %lld features", names[j], (long long)d);
+        m->arch.d[j] = d;
+        if ((st = copy_string_list(&m->feat_name[j], feat, d)) != GFUSE_OK) return st;
+        m->mean[j] = malloc((size_t)d * sizeof(float));
+        m->sd[j] = malloc((size_t)d * sizeof(float));
+        if (!m->mean[j] || !m->sd[j]) return gfuse_i_nomem("the statistics");
+        snprintf(name, sizeof name, "%s%s", GFUSE_I_MFILE_MEAN_PREFIX, names[j]);
+        if ((st = gfuse_i_mfile_get_f32_n(r, name, d, &v)) != GFUSE_OK) return st;
+        memcpy(m->mean[j], v, (size_t)d * sizeof(float));
+        snprintf(name, sizeof name, "%s%s", GFUSE_I_MFILE_STD_PREFIX, names[j]);
+        if ((st = gfuse_i_mfile_get_f32_n(r, name, d, &v)) != GFUSE_OK) return st;
+        memcpy(m->sd[j], v, (size_t)d * sizeof(float));
+    }
+    if (m->task == GFUSE_TASK_CLASSIFY) {
+        int64_t K = 0;
+        if ((st = gfuse_i_mfile_get_strings(r, GFUSE_I_MFILE_CLASSES, &names, &K)) != GFUSE_OK)
+            return st;
+        if (K < 2 || K > 1 << 20) return gfuse_i_mfile_error(r, "%lld classes", (long long)K);
+        if ((st = copy_string_list(&m->class_name, names, K)) != GFUSE_OK) return st;
+        m->n_classes = (int)K;
+    }
+    const double *target = NULL;
+    int64_t nt = 0;
+    if ((st = gfuse_i_mfile_get_f64(r, "stats/target", &target, &nt)) != GFUSE_OK) return st;
+    if (nt != 2) return gfuse_i_mfile_error(r, "section \"stats/target\" has %lld values", (long long)nt);
+    m->target_mean = target[0];
+    m->target_sd = target[1];
+    return GFUSE_OK;
+}
+
+static gfuse_status read_references(gfuse_model *m, const gfuse_i_mfile *r)
+{
+    const char *const *ids = NULL;
+    int64_t n = 0, nb = 0;
+    int M = m->arch.M;
+    const void *has = NULL;
+    char name[1100];
+    gfuse_status st = gfuse_i_mfile_get_strings(r, GFUSE_I_MFILE_REFERENCE_IDS, &ids, &n);
+    if (st != GFUSE_OK) return st;
+    if (n < 1) return gfuse_i_mfile_error(r, "no reference sample");
+    if ((st = gfuse_i_mfile_get_bytes(r, "reference/has", &has, &nb)) != GFUSE_OK) return st;
+    if (nb != n * M)
+        return gfuse_i_mfile_error(r, "section \"reference/has\" has %lld bytes, expected %lld",
+                                   (long long)nb, (long long)(n * M));
+    if ((st = gfuse_i_samples_alloc(&m->ref, n, M, m->arch.d)) != GFUSE_OK) return st;
+    memcpy(m->ref.has, has, (size_t)(n * M));
+    for (int64_t i = 0; i < n; i++) {
+        m->ref.id[i] = gfuse_i_strdup(ids[i]);
+        if (!m->ref.id[i]) return gfuse_i_nomem("the reference ids");
+    }
+    for (int j = 0; j < M; j++) {
+        int64_t d = m->arch.d[j], nh = 0;
+        for (int64_t i = 0; i < n; i++) {
+            uint8_t h = m->ref.has[(int64_t)j * n + i];
+            if (h > 1) return gfuse_i_mfile_error(r, "section \"reference/has\" is malformed");
+            nh += h;
+        }
+        const float *v = NULL;
+        snprintf(name, sizeof name, "reference/values/%s", m->mod_name[j]);
+        if ((st = gfuse_i_mfile_get_f32_n(r, name, nh * d, &v)) != GFUSE_OK) return st;
+        for (int64_t i = 0; i < n; i++) {
+            if (!m->ref.has[(int64_t)j * n + i]) continue;
+            memcpy(m->ref.x[j] + i * d, v, (size_t)d * sizeof(float));
+            v += d;
+        }
+    }
+    return GFUSE_OK;
+}
+
+static gfuse_status read_params(gfuse_model *m, const gfuse_i_mfile *r)
+{
+    char name[1100];
+    const int32_t *best = NULL;
+    int64_t nb = 0;
+    gfuse_status st = gfuse_i_mfile_get_i32(r, "best_epoch", &best, &nb);
+    if (st != GFUSE_OK) return st;
+    if (nb != m->n_members)
+        return gfuse_i_mfile_error(r, "section \"best_epoch\" has %lld values for %d members",
+                                   (long long)nb, m->n_members);
+    m->params = calloc((size_t)m->n_members, sizeof *m->params);
+    m->best_epoch = malloc((size_t)m->n_members * sizeof *m->best_epoch);
+    if (!m->params || !m->best_epoch) return gfuse_i_nomem("the parameters");
+    memcpy(m->best_epoch, best, (size_t)m->n_members * sizeof *best);
+    for (int k = 0; k < m->n_members; k++) {
+        m->params[k] = malloc((size_t)m->layout.total * sizeof(float));
+        if (!m->params[k]) return gfuse_i_nomem("the parameters");
+        for (int t = 0; t < m->layout.n_tensors; t++) {
+            const gfuse_i_tensor *ts = &m->layout.tensors[t];
+            const float *v = NULL;
+            snprintf(name, sizeof name, "%s%d/%s", GFUSE_I_MFILE_PARAM_PREFIX, k, ts->name);
+            if ((st = gfuse_i_mfile_get_f32_n(r, name, ts->count, &v)) != GFUSE_OK) return st;
+            memcpy(m->params[k] + ts->offset, v, (size_t)ts->count * sizeof(float));
+        }
+    }
+    return GFUSE_OK;
+}
+
+gfuse_status gfuse_model_load(gfuse_model **out, const char *path)
+{
+    GFUSE_CHECK_ARG(out != NULL, "out must not be NULL");
+    *out = NULL;
+    GFUSE_CHECK_ARG(path != NULL && *path, "path must not be empty");
+    gfuse_i_mfile *r = NULL;
+    gfuse_model *m = NULL;
+    gfuse_status st = gfuse_i_mfile_read(&r, path);
+    if (st != GFUSE_OK) return st;
+    st = gfuse_i_model_new(&m);
+    if (st == GFUSE_OK) st = read_hparams(m, r);
+    if (st == GFUSE_OK) st = read_names(m, r);
+    if (st == GFUSE_OK) {
+        m->arch.F = m->opts.hidden;
+        m->arch.H = m->opts.heads;
+        m->arch.D = m->opts.hidden / m->opts.heads;
+        m->arch.L = m->opts.layers;
+        m->arch.K = m->task == GFUSE_TASK_CLASSIFY ? m->n_classes : 1;
+        st = gfuse_i_layout_init(&m->layout, &m->arch);
+    }
+    if (st == GFUSE_OK) st = read_references(m, r);
+    if (st == GFUSE_OK) st = read_params(m, r);
+    gfuse_i_mfile_free(&r);
+    if (st != GFUSE_OK) {
+        gfuse_model_free(&m);
+        return st;
+    }
+    *out = m;
+    return GFUSE_OK;
+}

@@ -1,0 +1,600 @@
+/* train.c: gfuse_train: the model skeleton from a cohort, training and validation splits,
+ * modality-dropout graphs, and the AdamW loop with early stopping, member by member. */
+#include "model.h"
+
+#include "gat.h"
+#include "util.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+void gfuse_train_options_init(gfuse_train_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->task = GFUSE_TASK_AUTO;
+    o->layers = 2;
+    o->heads = 4;
+    o->hidden = 64;
+    o->k = 10;
+    o->epochs = 300;
+    o->lr = 0.005;
+    o->weight_decay = 0.05;
+    o->dropout = 0.5;
+    o->input_dropout = 0.2;
+    o->attn_dropout = 0.1;
+    o->modality_dropout = 0.3;
+    o->graph_variants = 8;
+    o->lambda_rec = 1.0;
+    o->patience = 30;
+    o->class_weight_mode = GFUSE_CLASS_WEIGHTS_NONE;
+    o->val_fraction = 0.2;
+    o->ensemble = 1;
+    o->seed = 1;
+}
+
+static gfuse_status check_options(const gfuse_train_options *o)
+{
+    GFUSE_CHECK_ARG(o->task >= GFUSE_TASK_AUTO && o->task <= GFUSE_TASK_REGRESS,
+                    "task must be auto, classify or regress, got %d", (int)o->task);
+    GFUSE_CHECK_ARG(o->layers >= 1 && o->layers <= 64, "layers must be in 1..64, got %d",
+                    o->layers);
+    GFUSE_CHECK_ARG(o->heads >= 1 && o->heads <= GFUSE_I_GAT_MAX_HEADS,
+                    "heads must be in 1..%d, got %d", GFUSE_I_GAT_MAX_HEADS, o->heads);
+    GFUSE_CHECK_ARG(o->hidden >= 1 && o->hidden <= 65536, "hidden must be in 1..65536, got %d",
+                    o->hidden);
+    GFUSE_CHECK_ARG(o->hidden % o->heads == 0,
+                    "hidden (%d) must be a multiple of heads (%d)", o->hidden, o->heads);
+    GFUSE_CHECK_ARG(o->k >= 1, "k must be at least 1, got %d", o->k);
+    GFUSE_CHECK_ARG(o->epochs >= 1, "epochs must be at least 1, got %d", o->epochs);
+    GFUSE_CHECK_ARG(o->lr > 0.0 && isfinite(o->lr), "lr must be positive, got %g", o->lr);
+    GFUSE_CHECK_ARG(o->weight_decay >= 0.0 && isfinite(o->weight_decay),
+                    "weight decay must be at least 0, got %g", o->weight_decay);
+    GFUSE_CHECK_ARG(o->dropout >= 0.0 && o->dropout < 1.0, "dropout must be in [0, 1), got %g",
+                    o->dropout);
+    GFUSE_CHECK_ARG(o->input_dropout >= 0.0 && o->input_dropout < 1.0,
+                    "input dropout must be in [0, 1), got %g", o->input_dropout);
+    GFUSE_CHECK_ARG(o->attn_dropout >= 0.0 && o->attn_dropout < 1.0,
+                    "attention dropout must be in [0, 1), got %g", o->attn_dropout);
+    GFUSE_CHECK_ARG(o->modality_dropout >= 0.0 && o->modality_dropout < 1.0,
+                    "modality dropout must be in [0, 1), got %g", o->modality_dropout);
+    GFUSE_CHECK_ARG(o->graph_variants >= 0 && o->graph_variants <= 4096,
+                    "graph variants must be in 0..4096, got %d", o->graph_variants);
+    GFUSE_CHECK_ARG(o->lambda_rec >= 0.0 && isfinite(o->lambda_rec),
+                    "lambda_rec must be at least 0, got %g", o->lambda_rec);
+    GFUSE_CHECK_ARG(o->patience >= 1, "patience must be at least 1, got %d", o->patience);
+    GFUSE_CHECK_ARG(o->class_weight_mode >= GFUSE_CLASS_WEIGHTS_NONE &&
+                        o->class_weight_mode <= GFUSE_CLASS_WEIGHTS_GIVEN,
+                    "unknown class weight mode %d", (int)o->class_weight_mode);
+    if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_GIVEN) {
+        GFUSE_CHECK_ARG(o->class_weights && o->n_class_weights >= 1,
+                        "class weights were asked for but none were given");
+        for (int k = 0; k < o->n_class_weights; k++)
+            GFUSE_CHECK_ARG(o->class_weights[k] > 0.0 && isfinite(o->class_weights[k]),
+                            "class weight %d must be positive, got %g", k + 1,
+                            o->class_weights[k]);
+    }
+    GFUSE_CHECK_ARG(o->val_fraction >= 0.0 && o->val_fraction <= 0.5,
+                    "validation fraction must be in [0, 0.5], got %g", o->val_fraction);
+    GFUSE_CHECK_ARG(o->ensemble >= 1 && o->ensemble <= 256, "ensemble must be in 1..256, got %d",
+                    o->ensemble);
+    return GFUSE_OK;
+}
+
+/* ---- the model skeleton ------------------------------------------------------------------- */
+
+static char **copy_strings(char *const *src, int64_t n)
+{
+    char **dst = calloc((size_t)(n > 0 ? n : 1), sizeof *dst);
+    if (!dst) return NULL;
+    for (int64_t t = 0; t < n; t++) {
+        dst[t] = gfuse_i_strdup(src[t]);
+        if (!dst[t]) {
+            gfuse_i_free_strings(dst, n);
+            return NULL;
+        }
+    }
+    return dst;
+}
+
+/* Names, classes, reference samples (every sample of the cohort, as loaded and masked) and
+ * standardisation statistics. */
+static gfuse_status skeleton(gfuse_model *m, const gfuse_cohort *c, gfuse_task task,
+                             const gfuse_train_options *o)
+{
+    int M = c->m;
+    m->task = task;
+    m->opts = *o;
+    m->opts.on_epoch = NULL;
+    m->opts.user = NULL;
+    m->opts.class_weights = NULL;
+    m->opts.task = task;
+    if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_GIVEN) {
+        m->class_w_opt = malloc((size_t)o->n_class_weights * sizeof(double));
+        if (!m->class_w_opt) return gfuse_i_nomem("the class weights");
+        memcpy(m->class_w_opt, o->class_weights, (size_t)o->n_class_weights * sizeof(double));
+        m->opts.class_weights = m->class_w_opt;
+    }
+    m->arch.M = M;
+    m->arch.d = calloc((size_t)M, sizeof *m->arch.d);
+    m->mod_name = calloc((size_t)M, sizeof *m->mod_name);
+    m->feat_name = calloc((size_t)M, sizeof *m->feat_name);
+    m->mean = calloc((size_t)M, sizeof *m->mean);
+    m->sd = calloc((size_t)M, sizeof *m->sd);
+    if (!m->arch.d || !m->mod_name || !m->feat_name || !m->mean || !m->sd)
+        return gfuse_i_nomem("the model");
+    for (int j = 0; j < M; j++) {
+        m->arch.d[j] = c->mod[j].d;
+        m->mod_name[j] = gfuse_i_strdup(c->mod[j].name);
+        m->feat_name[j] = copy_strings(c->mod[j].feature, c->mod[j].d);
+        if (!m->mod_name[j] || !m->feat_name[j]) return gfuse_i_nomem("the model's names");
+    }
+    if (task == GFUSE_TASK_CLASSIFY) {
+        m->class_name = copy_strings(c->class_name, c->n_classes);
+        if (!m->class_name) return gfuse_i_nomem("the class names");
+        m->n_classes = c->n_classes;
+    }
+    m->arch.F = o->hidden;
+    m->arch.H = o->heads;
+    m->arch.D = o->hidden / o->heads;
+    m->arch.L = o->layers;
+    m->arch.A = o->hidden;
+    m->arch.K = task == GFUSE_TASK_CLASSIFY ? c->n_classes : 1;
+
+    gfuse_i_samples *s = &m->ref;
+    gfuse_status st = gfuse_i_samples_alloc(s, c->n, M, m->arch.d);
+    if (st != GFUSE_OK) return st;
+    for (int64_t i = 0; i < c->n; i++) {
+        s->id[i] = gfuse_i_strdup(c->id[i]);
+        if (!s->id[i]) return gfuse_i_nomem("the sample ids");
+    }
+    for (int j = 0; j < M; j++) {
+        const gfuse_i_modality *mod = &c->mod[j];
+        for (int64_t i = 0; i < c->n; i++) {
+            if (!mod->present[i] || mod->row[i] < 0) continue;
+            s->has[(int64_t)j * c->n + i] = 1;
+            memcpy(s->x[j] + i * mod->d, mod->x + mod->row[i] * mod->d,
+                   (size_t)mod->d * sizeof(float));
+        }
+    }
+    st = gfuse_i_standard_stats(m->mean, m->sd, s);
+    if (st != GFUSE_OK) return st;
+    return gfuse_i_layout_init(&m->layout, &m->arch);
+}
+
+/* ---- splits --------------------------------------------------------------------------------- */
+
+typedef struct {
+    int64_t n_train_all;  /* labelled training samples */
+    int64_t *train_all;
+    int64_t n_val_fixed;  /* the split's "val" samples */
+    int64_t *val_fixed;
+    int n_folds;          /* carved folds (0: none) */
+    int32_t *fold;        /* per sample: fold of a training sample, -1 otherwise */
+} splits;
+
+static int labelled(const gfuse_cohort *c, gfuse_task task, int64_t i)
+{
+    if (task == GFUSE_TASK_REGRESS) return c->target && !isnan(c->target[i]);
+    return c->label && c->label[i] >= 0;
+}
+
+/* Training samples: labelled samples in split "train" or in none (test and val excluded);
+ * every labelled sample when the cohort has no split. When the split names no labelled "val"
+ * sample and val_fraction > 0, the training samples are dealt into round(1 / val_fraction)
+ * folds, class by class after a seeded shuffle (stratified); member k validates on fold
+ * k mod folds and trains on the others. */
+static gfuse_status make_splits(splits *sp, const gfuse_cohort *c, gfuse_task task,
+                                const gfuse_train_options *o, int K)
+{
+    memset(sp, 0, sizeof *sp);
+    int64_t n = c->n;
+    sp->train_all = malloc((size_t)n * sizeof(int64_t));
+    sp->val_fixed = malloc((size_t)n * sizeof(int64_t));
+    sp->fold = malloc((size_t)n * sizeof(int32_t));
+    int64_t *order = malloc((size_t)n * sizeof(int64_t));
+    if (!sp->train_all || !sp->val_fixed || !sp->fold || !order) {
+        free(order);
+        return gfuse_i_nomem("the training split");
+    }
+    for (int64_t i = 0; i < n; i++) {
+        sp->fold[i] = -1;
+        if (!labelled(c, task, i)) continue;
+        gfuse_split s = c->has_split ? (gfuse_split)c->split[i] : GFUSE_SPLIT_NONE;
+        if (s == GFUSE_SPLIT_VAL)
+            sp->val_fixed[sp->n_val_fixed++] = i;
+        else if (s != GFUSE_SPLIT_TEST)
+            sp->train_all[sp->n_train_all++] = i;
+    }
+    if (sp->n_val_fixed == 0 && o->val_fraction > 0.0) {
+        int nf = (int)floor(1.0 / o->val_fraction + 0.5);
+        if (nf < 2) nf = 2;
+        sp->n_folds = nf;
+        gfuse_i_rng rng;
+        gfuse_i_rng_seed_stream(&rng, o->seed, 0x5b1170);
+        int64_t nt = sp->n_train_all;
+        memcpy(order, sp->train_all, (size_t)nt * sizeof(int64_t));
+        gfuse_i_rng_shuffle(&rng, order, nt);
+        /* deal class by class, continuing the round robin so folds differ by one at most */
+        int next = 0, groups = task == GFUSE_TASK_CLASSIFY ? K : 1;
+        for (int k = 0; k < groups; k++)
+            for (int64_t t = 0; t < nt; t++) {
+                int64_t i = order[t];
+                if (task == GFUSE_TASK_CLASSIFY && c->label[i] != k) continue;
+                sp->fold[i] = next;
+                next = (next + 1) % nf;
+            }
+    }
+    free(order);
+    return GFUSE_OK;
+}
+
+static void splits_free(splits *sp)
+{
+    free(sp->train_all);
+    free(sp->val_fixed);
+    free(sp->fold);
+}
+
+/* ---- modality dropout ----------------------------------------------------------------------- */
+
+/* Hides each modality a sample has with probability p, keeping at least one per sample
+ * (drawn uniformly among its modalities when every one was hidden). hidden is M x n. */
+static void draw_hidden(uint8_t *hidden, const gfuse_i_samples *s, double p, gfuse_i_rng *rng)
+{
+    int64_t n = s->n;
+    int M = s->M;
+    memset(hidden, 0, (size_t)(n * M));
+    for (int64_t i = 0; i < n; i++) {
+        int n_has = 0, n_kept = 0;
+        for (int m = 0; m < M; m++) {
+            int64_t v = (int64_t)m * n + i;
+            if (!s->has[v]) continue;
+            n_has++;
+            if (gfuse_i_rng_uniform(rng) < p)
+                hidden[v] = 1;
+            else
+                n_kept++;
+        }
+        if (n_has == 0 || n_kept > 0) continue;
+        uint64_t keep = gfuse_i_rng_below(rng, (uint64_t)n_has);
+        for (int m = 0; m < M; m++) {
+            int64_t v = (int64_t)m * n + i;
+            if (s->has[v] && keep-- == 0) hidden[v] = 0;
+        }
+    }
+}
+
+/* ---- AdamW ---------------------------------------------------------------------------------- */
+
+#define ADAM_BETA1 0.9
+#define ADAM_BETA2 0.999
+#define ADAM_EPS 1e-8
+
+static void adamw_step(float *p, const float *g, float *mom, float *vel, const uint8_t *decay,
+                       int64_t n, double lr, double wd, int t)
+{
+    float b1 = (float)ADAM_BETA1, b2 = (float)ADAM_BETA2;
+    float c1 = (float)(1.0 - pow(ADAM_BETA1, t)), c2 = (float)(1.0 - pow(ADAM_BETA2, t));
+    float flr = (float)lr, shrink = (float)(lr * wd);
+#pragma omp parallel for schedule(static) if (n > 65536)
+    for (int64_t j = 0; j < n; j++) {
+        mom[j] = b1 * mom[j] + (1.0f - b1) * g[j];
+        vel[j] = b2 * vel[j] + (1.0f - b2) * g[j] * g[j];
+        float mhat = mom[j] / c1, vhat = vel[j] / c2;
+        if (decay[j]) p[j] -= shrink * p[j];
+        p[j] -= flr * mhat / (sqrtf(vhat) + (float)ADAM_EPS);
+    }
+}
+
+/* ---- training ------------------------------------------------------------------------------- */
+
+typedef struct {
+    gfuse_model *m;
+    const gfuse_cohort *c;
+    const gfuse_train_options *o;
+    struct gfuse_graph *full;
+    struct gfuse_graph **variants;
+    int n_variants;
+    gfuse_i_data data;
+    gfuse_i_acts acts;
+    int32_t *label;
+    float *target;
+    float *class_w;
+    splits sp;
+    int64_t *rows_train, *rows_val;
+    float *grads, *mom, *vel, *best;
+    uint8_t *decay;
+} trainer;
+
+static double val_metric(const trainer *t, const int64_t *rows, int64_t n_rows)
+{
+    const gfuse_model *m = t->m;
+    const gfuse_i_acts *a = &t->acts;
+    if (n_rows == 0) return NAN;
+    if (m->task == GFUSE_TASK_CLASSIFY) {
+        int64_t hit = 0;
+        int K = m->arch.K;
+        for (int64_t s = 0; s < n_rows; s++) {
+            const float *p = a->probs + rows[s] * K;
+            int best = 0;
+            for (int k = 1; k < K; k++)
+                if (p[k] > p[best]) best = k;
+            hit += best == t->label[rows[s]];
+        }
+        return (double)hit / (double)n_rows;
+    }
+    double ss = 0.0;
+    for (int64_t s = 0; s < n_rows; s++) {
+        double e = (a->probs[rows[s]] - t->target[rows[s]]) * m->target_sd;
+        ss += e * e;
+    }
+    return sqrt(ss / (double)n_rows);
+}
+
+static gfuse_status train_member(trainer *t, int member)
+{
+    gfuse_model *m = t->m;
+    const gfuse_train_options *o = t->o;
+    const gfuse_i_arch *arch = &m->arch;
+    const gfuse_i_layout *lay = &m->layout;
+    int64_t np = lay->total;
+    float *P = m->params[member];
+
+    /* this member's training and validation rows */
+    int64_t n_tr = 0, n_val = 0;
+    if (t->sp.n_val_fixed > 0) {
+        memcpy(t->rows_val, t->sp.val_fixed, (size_t)t->sp.n_val_fixed * sizeof(int64_t));
+        n_val = t->sp.n_val_fixed;
+    }
+    int fold = t->sp.n_folds > 0 ? member % t->sp.n_folds : -1;
+    for (int64_t s = 0; s < t->sp.n_train_all; s++) {
+        int64_t i = t->sp.train_all[s];
+        if (fold >= 0 && t->sp.fold[i] == fold)
+            t->rows_val[n_val++] = i;
+        else
+            t->rows_train[n_tr++] = i;
+    }
+    if (n_tr == 0)
+        return gfuse_i_error(GFUSE_ERR_DATA, "no labelled training sample is left for training "
+                                             "after the validation split");
+
+    gfuse_i_rng rng;
+    gfuse_i_rng_seed_stream(&rng, o->seed, 1000 + (uint64_t)member);
+    gfuse_i_params_init(P, lay, &rng);
+    memset(t->mom, 0, (size_t)np * sizeof(float));
+    memset(t->vel, 0, (size_t)np * sizeof(float));
+    memcpy(t->best, P, (size_t)np * sizeof(float));
+
+    gfuse_i_loss_spec spec = {m->task, t->label, t->target, t->rows_train, n_tr, t->class_w,
+                              (float)o->lambda_rec};
+    gfuse_i_pass train_pass = {1, 0, (float)o->dropout, (float)o->input_dropout,
+                               (float)o->attn_dropout};
+    gfuse_i_pass eval_pass = {0, 0, 0.0f, 0.0f, 0.0f};
+    double best_loss = INFINITY, start = omp_get_wtime();
+    int best_epoch = 0, bad = 0;
+    for (int epoch = 1; epoch <= o->epochs; epoch++) {
+        const struct gfuse_graph *g =
+            t->n_variants > 0 ? t->variants[gfuse_i_rng_below(&rng, (uint64_t)t->n_variants)]
+                              : t->full;
+        train_pass.seed = gfuse_i_rng_u64(&rng);
+        gfuse_i_model_forward(&t->acts, arch, lay, P, g, &t->data, &train_pass);
+        gfuse_i_loss_value lv = gfuse_i_model_loss(&t->acts, arch, g, &t->data, &spec);
+        memset(t->grads, 0, (size_t)np * sizeof(float));
+        gfuse_i_model_backward(t->grads, &t->acts, arch, lay, P, g, &t->data, &train_pass);
+        adamw_step(P, t->grads, t->mom, t->vel, t->decay, np, o->lr, o->weight_decay, epoch);
+
+        gfuse_epoch_report r;
+        memset(&r, 0, sizeof r);
+        r.val_loss = NAN;
+        r.val_metric = NAN;
+        if (n_val > 0) {
+            gfuse_i_model_forward(&t->acts, arch, lay, P, t->full, &t->data, &eval_pass);
+            r.val_loss = gfuse_i_task_loss(&t->acts, arch, &spec, t->rows_val, n_val);
+            r.val_metric = val_metric(t, t->rows_val, n_val);
+            if (r.val_loss < best_loss) {
+                best_loss = r.val_loss;
+                best_epoch = epoch;
+                bad = 0;
+                memcpy(t->best, P, (size_t)np * sizeof(float));
+            } else {
+                bad++;
+            }
+        } else {
+            best_epoch = epoch;
+        }
+        r.member = member;
+        r.n_members = m->n_members;
+        r.epoch = epoch;
+        r.max_epochs = o->epochs;
+        r.train_loss = lv.total;
+        r.task_loss = lv.task;
+        r.rec_loss = lv.rec;
+        r.best_epoch = best_epoch;
+        r.seconds = omp_get_wtime() - start;
+        if (!isfinite(lv.total))
+            return gfuse_i_error(GFUSE_ERR_RUNTIME,
+                                 "training diverged at epoch %d (loss %g): try a smaller --lr",
+                                 epoch, lv.total);
+        if (o->on_epoch && o->on_epoch(&r, o->user)) break;
+        if (n_val > 0 && bad >= o->patience) break;
+    }
+    if (n_val > 0) memcpy(P, t->best, (size_t)np * sizeof(float));
+    m->best_epoch[member] = best_epoch;
+    return GFUSE_OK;
+}
+
+static gfuse_status prepare(trainer *t)
+{
+    gfuse_model *m = t->m;
+    const gfuse_cohort *c = t->c;
+    const gfuse_train_options *o = t->o;
+    int64_t n = c->n, np = m->layout.total;
+    int K = m->arch.K;
+    gfuse_status st = gfuse_i_data_make(&t->data, &m->ref, m->mean, m->sd);
+    if (st != GFUSE_OK) return st;
+    st = make_splits(&t->sp, c, m->task, o, K);
+    if (st != GFUSE_OK) return st;
+    if (t->sp.n_train_all == 0)
+        return gfuse_i_error(GFUSE_ERR_DATA, "the cohort has no labelled training sample");
+
+    t->label = malloc((size_t)n * sizeof(int32_t));
+    t->target = malloc((size_t)n * sizeof(float));
+    t->rows_train = malloc((size_t)n * sizeof(int64_t));
+    t->rows_val = malloc((size_t)n * sizeof(int64_t));
+    t->grads = malloc((size_t)np * sizeof(float));
+    t->mom = malloc((size_t)np * sizeof(float));
+    t->vel = malloc((size_t)np * sizeof(float));
+    t->best = malloc((size_t)np * sizeof(float));
+    t->decay = calloc((size_t)np, 1);
+    m->params = calloc((size_t)o->ensemble, sizeof *m->params);
+    m->best_epoch = calloc((size_t)o->ensemble, sizeof *m->best_epoch);
+    if (!t->label || !t->target || !t->rows_train || !t->rows_val || !t->grads || !t->mom ||
+        !t->vel || !t->best || !t->decay || !m->params || !m->best_epoch)
+        return gfuse_i_nomem("the trainer");
+    m->n_members = o->ensemble;
+    for (int k = 0; k < o->ensemble; k++) {
+        m->params[k] = malloc((size_t)np * sizeof(float));
+        if (!m->params[k]) return gfuse_i_nomem("the parameters");
+    }
+    for (int ti = 0; ti < m->layout.n_tensors; ti++) {
+        const gfuse_i_tensor *ts = &m->layout.tensors[ti];
+        if (ts->decay) memset(t->decay + ts->offset, 1, (size_t)ts->count);
+    }
+
+    /* labels; regression targets standardised with the training samples' mean and sd */
+    double sum = 0.0, ss = 0.0;
+    for (int64_t s = 0; s < t->sp.n_train_all; s++) {
+        if (m->task != GFUSE_TASK_REGRESS) break;
+        sum += c->target[t->sp.train_all[s]];
+    }
+    double mu = sum / (double)t->sp.n_train_all;
+    for (int64_t s = 0; s < t->sp.n_train_all; s++) {
+        if (m->task != GFUSE_TASK_REGRESS) break;
+        double e = c->target[t->sp.train_all[s]] - mu;
+        ss += e * e;
+    }
+    double sdv = sqrt(ss / (double)t->sp.n_train_all);
+    m->target_mean = m->task == GFUSE_TASK_REGRESS ? mu : 0.0;
+    m->target_sd = m->task == GFUSE_TASK_REGRESS && sdv > 0.0 ? sdv : 1.0;
+    for (int64_t i = 0; i < n; i++) {
+        t->label[i] = m->task == GFUSE_TASK_CLASSIFY && c->label ? c->label[i] : -1;
+        t->target[i] = m->task == GFUSE_TASK_REGRESS && c->target
+                           ? (float)((c->target[i] - m->target_mean) / m->target_sd)
+                           : NAN;
+    }
+
+    /* class weights */
+    if (m->task == GFUSE_TASK_CLASSIFY && o->class_weight_mode != GFUSE_CLASS_WEIGHTS_NONE) {
+        t->class_w = malloc((size_t)K * sizeof(float));
+        if (!t->class_w) return gfuse_i_nomem("the class weights");
+        if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_GIVEN) {
+            if (o->n_class_weights != K)
+                return gfuse_i_error(GFUSE_ERR_DATA,
+                                     "%d class weights were given for %d classes",
+                                     o->n_class_weights, K);
+            for (int k = 0; k < K; k++) t->class_w[k] = (float)o->class_weights[k];
+        } else {
+            for (int k = 0; k < K; k++) {
+                int64_t nk = 0;
+                for (int64_t s = 0; s < t->sp.n_train_all; s++)
+                    nk += c->label[t->sp.train_all[s]] == k;
+                t->class_w[k] =
+                    nk > 0 ? (float)((double)t->sp.n_train_all / ((double)K * (double)nk)) : 0.0f;
+            }
+        }
+    }
+
+    /* the graph and the modality-dropout variants */
+    const char *const *names = (const char *const *)m->mod_name;
+    st = gfuse_i_samples_graph(&t->full, &m->ref, names, NULL, NULL, o->k);
+    if (st != GFUSE_OK) return st;
+    int64_t e_cap = t->full->n_edges;
+    int64_t work = gfuse_i_gat_work_floats(t->full, m->arch.H, m->arch.D);
+    if (o->modality_dropout > 0.0 && o->graph_variants > 0) {
+        t->variants = calloc((size_t)o->graph_variants, sizeof *t->variants);
+        uint8_t *hidden = malloc((size_t)(n * m->arch.M));
+        if (!t->variants || !hidden) {
+            free(hidden);
+            return gfuse_i_nomem("the modality-dropout graphs");
+        }
+        gfuse_i_rng rng;
+        gfuse_i_rng_seed_stream(&rng, o->seed, 0x9a9b);
+        for (int v = 0; v < o->graph_variants && st == GFUSE_OK; v++) {
+            draw_hidden(hidden, &m->ref, o->modality_dropout, &rng);
+            st = gfuse_i_samples_graph(&t->variants[v], &m->ref, names, hidden, NULL, o->k);
+            if (st != GFUSE_OK) break;
+            t->n_variants++;
+            int64_t w = gfuse_i_gat_work_floats(t->variants[v], m->arch.H, m->arch.D);
+            if (t->variants[v]->n_edges > e_cap) e_cap = t->variants[v]->n_edges;
+            if (w > work) work = w;
+        }
+        free(hidden);
+        if (st != GFUSE_OK) return st;
+    }
+    return gfuse_i_acts_alloc(&t->acts, &m->arch, n, e_cap, work);
+}
+
+static void trainer_free(trainer *t)
+{
+    if (t->m) gfuse_i_acts_free(&t->acts, &t->m->arch);
+    gfuse_i_data_free(&t->data);
+    for (int v = 0; v < t->n_variants; v++) gfuse_graph_free(&t->variants[v]);
+    free(t->variants);
+    gfuse_graph_free(&t->full);
+    splits_free(&t->sp);
+    free(t->label);
+    free(t->target);
+    free(t->class_w);
+    free(t->rows_train);
+    free(t->rows_val);
+    free(t->grads);
+    free(t->mom);
+    free(t->vel);
+    free(t->best);
+    free(t->decay);
+}
+
+gfuse_status gfuse_train(gfuse_model **out, const gfuse_cohort *c, const gfuse_train_options *o)
+{
+    GFUSE_CHECK_ARG(out != NULL, "out must not be NULL");
+    *out = NULL;
+    GFUSE_CHECK_ARG(c != NULL, "cohort must not be NULL");
+    GFUSE_CHECK_ARG(o != NULL, "options must not be NULL");
+    gfuse_status st = check_options(o);
+    if (st != GFUSE_OK) return st;
+    gfuse_task ctask = c->task;
+    if (ctask == GFUSE_TASK_AUTO)
+        return gfuse_i_error(GFUSE_ERR_DATA, "the cohort has no labels to train on");
+    gfuse_task task = o->task == GFUSE_TASK_AUTO ? ctask : o->task;
+    if (task != ctask)
+        return gfuse_i_error(GFUSE_ERR_ARG,
+                             "the task is %s but the cohort's labels were read for %s: load "
+                             "the cohort with the same task",
+                             task == GFUSE_TASK_REGRESS ? "regress" : "classify",
+                             ctask == GFUSE_TASK_REGRESS ? "regression" : "classification");
+    if (task == GFUSE_TASK_CLASSIFY && c->n_classes < 2)
+        return gfuse_i_error(GFUSE_ERR_DATA,
+                             "classification needs at least 2 classes, the labels have %d",
+                             c->n_classes);
+
+    trainer t;
+    memset(&t, 0, sizeof t);
+    gfuse_model *m = NULL;
+    st = gfuse_i_model_new(&m);
+    if (st != GFUSE_OK) return st;
+    t.m = m;
+    t.c = c;
+    t.o = o;
+    st = skeleton(m, c, task, o);
+    if (st == GFUSE_OK) st = prepare(&t);
+    for (int k = 0; st == GFUSE_OK && k < m->n_members; k++) st = train_member(&t, k);
+    trainer_free(&t);
+    if (st != GFUSE_OK) {
+        gfuse_model_free(&m);
+        return st;
+    }
+    *out = m;
+    return GFUSE_OK;
+}
