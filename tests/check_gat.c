@@ -9,6 +9,8 @@
 #include <stdlib.h>
 
 #include "gat.h"
+#include "graphblas.h"
+#include "layers.h"
 #include "gradcheck.h"
 #include "randgraph.h"
 
@@ -399,6 +401,38 @@ START_TEST(test_gat_work_size)
 }
 END_TEST
 
+/* The aggregation against GraphBLAS: for each head h, out[:, h] equals GrB_mxm of the graph
+ * with edge values drop_e,h * alpha_e,h times z[:, h] (GraphBLAS sums in its own order:
+ * within 1e-5 of the largest magnitude). */
+START_TEST(test_gat_vs_graphblas)
+{
+    const gat_config *cf = &configs[_i];
+    gat_case c;
+    gat_case_make(&c, &cf->sp, cf->H, cf->D, cf->drop, cf->mask);
+    gat_case_forward(&c);
+    const int64_t V = c.g.n_nodes, F = (int64_t)c.H * c.D;
+    const float scale = c.drop > 0.0f ? 1.0f / (1.0f - c.drop) : 1.0f;
+    float *zh = gc_alloc(V * c.D), *got = gc_alloc(V * c.D), *want = gc_alloc(V * c.D);
+    for (int h = 0; h < c.H; h++) {
+        for (int64_t e = 0; e < c.g.n_edges; e++)
+            c.g.in_w[e] = c.alpha[e * c.H + h] *
+                          (gfuse_i_dropout_keep(c.seed, (uint64_t)(e * c.H + h), c.drop) ? scale : 0.0f);
+        for (int64_t v = 0; v < V; v++)
+            for (int d = 0; d < c.D; d++) {
+                zh[v * c.D + d] = c.z[v * F + h * c.D + d];
+                want[v * c.D + d] = c.out[v * F + h * c.D + d];
+            }
+        ck_assert_msg(gfuse_i_graph_spmm_graphblas(&c.g, zh, c.D, got) == GFUSE_OK, "%s",
+                      gfuse_last_error());
+        ck_assert_double_le(gc_normdiff(got, want, V * c.D), 1e-5);
+    }
+    free(zh);
+    free(got);
+    free(want);
+    gat_case_free(&c);
+}
+END_TEST
+
 /* The random test graphs keep the invariants of graph.h that the graph builder checks. */
 START_TEST(test_gat_random_graphs_valid)
 {
@@ -520,6 +554,7 @@ static Suite *gat_suite(void)
     tcase_add_test(core, test_gat_dropout);
     tcase_add_test(core, test_gat_work_size);
     tcase_add_test(core, test_gat_random_graphs_valid);
+    tcase_add_loop_test(core, test_gat_vs_graphblas, 0, N_CONFIGS);
     tcase_add_test(core, test_gat_built_graph);
     suite_add_tcase(s, core);
     return s;
