@@ -1,62 +1,9 @@
 /* check_synth.c: the synthetic cohort generator (gfuse_synth_write). */
-#define _POSIX_C_SOURCE 200809L
+#include "testutil.h"
 
-#include "gfuse.h"
-
-#include <check.h>
-#include <dirent.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-/* ---- helpers: temporary folders and small CSV files -------------------------------------- */
-
-static char tmp_root[512];
-
-static void setup(void)
-{
-    ck_assert_int_eq(gfuse_init(), GFUSE_OK);
-    const char *base = getenv("TMPDIR");
-    snprintf(tmp_root, sizeof tmp_root, "%s/gfuse_synth_XXXXXX", base && *base ? base : "/tmp");
-    ck_assert_ptr_nonnull(mkdtemp(tmp_root));
-}
-
-static void remove_tree(const char *path)
-{
-    DIR *d = opendir(path);
-    if (!d) {
-        remove(path);
-        return;
-    }
-    struct dirent *e;
-    char sub[1024];
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        snprintf(sub, sizeof sub, "%s/%s", path, e->d_name);
-        remove_tree(sub);
-    }
-    closedir(d);
-    rmdir(path);
-}
-
-static void teardown(void)
-{
-    remove_tree(tmp_root);
-    gfuse_finalize();
-}
-
-/* tmp_root/name, in a static buffer per call slot. */
-static const char *tmp_path(const char *name)
-{
-    static char buf[8][1024];
-    static int slot;
-    slot = (slot + 1) % 8;
-    snprintf(buf[slot], sizeof buf[slot], "%s/%s", tmp_root, name);
-    return buf[slot];
-}
+/* ---- helpers: whole files and small CSV tables --------------------------------------------- */
 
 static char *read_file(const char *path, size_t *size)
 {
@@ -154,12 +101,12 @@ START_TEST(test_same_seed_same_bytes)
     const int64_t d[3] = {7, 5, 3};
     gfuse_synth_options o;
     options(&o, 120, 3, d, 7 + (uint64_t)_i);
-    ck_assert_int_eq(gfuse_synth_write(tmp_path("a"), &o), GFUSE_OK);
-    ck_assert_int_eq(gfuse_synth_write(tmp_path("b"), &o), GFUSE_OK);
+    ck_assert_int_eq(gfuse_synth_write(tu_path("a"), &o), GFUSE_OK);
+    ck_assert_int_eq(gfuse_synth_write(tu_path("b"), &o), GFUSE_OK);
     for (int k = 0; k < N_ALL_FILES; k++) {
         char pa[1024], pb[1024];
-        snprintf(pa, sizeof pa, "%s/%s", tmp_path("a"), all_files[k]);
-        snprintf(pb, sizeof pb, "%s/%s", tmp_path("b"), all_files[k]);
+        snprintf(pa, sizeof pa, "%s/%s", tu_path("a"), all_files[k]);
+        snprintf(pb, sizeof pb, "%s/%s", tu_path("b"), all_files[k]);
         size_t na, nb;
         char *a = read_file(pa, &na), *b = read_file(pb, &nb);
         ck_assert_msg(na == nb && memcmp(a, b, na) == 0, "%s differs between two runs",
@@ -174,14 +121,14 @@ START_TEST(test_different_seed_differs)
 {
     gfuse_synth_options o;
     options(&o, 60, 3, NULL, 1);
-    ck_assert_int_eq(gfuse_synth_write(tmp_path("a"), &o), GFUSE_OK);
+    ck_assert_int_eq(gfuse_synth_write(tu_path("a"), &o), GFUSE_OK);
     o.seed = 2;
-    ck_assert_int_eq(gfuse_synth_write(tmp_path("b"), &o), GFUSE_OK);
+    ck_assert_int_eq(gfuse_synth_write(tu_path("b"), &o), GFUSE_OK);
     const char *names[] = {"truth/mod1.csv", "labels.csv", "truth/missing.csv"};
     for (int k = 0; k < 3; k++) {
         char pa[1024], pb[1024];
-        snprintf(pa, sizeof pa, "%s/%s", tmp_path("a"), names[k]);
-        snprintf(pb, sizeof pb, "%s/%s", tmp_path("b"), names[k]);
+        snprintf(pa, sizeof pa, "%s/%s", tu_path("a"), names[k]);
+        snprintf(pb, sizeof pb, "%s/%s", tu_path("b"), names[k]);
         char *a = read_file(pa, NULL), *b = read_file(pb, NULL);
         ck_assert_msg(strcmp(a, b) != 0, "%s is the same for seeds 1 and 2", names[k]);
         free(a);
@@ -197,12 +144,12 @@ START_TEST(test_values_independent_of_missingness)
     gfuse_synth_options o;
     options(&o, 80, 3, NULL, 5);
     o.missing_rate = 0.1;
-    ck_assert_int_eq(gfuse_synth_write(tmp_path("a"), &o), GFUSE_OK);
+    ck_assert_int_eq(gfuse_synth_write(tu_path("a"), &o), GFUSE_OK);
     o.missing_rate = 0.6;
-    ck_assert_int_eq(gfuse_synth_write(tmp_path("b"), &o), GFUSE_OK);
+    ck_assert_int_eq(gfuse_synth_write(tu_path("b"), &o), GFUSE_OK);
     char pa[1024], pb[1024];
-    snprintf(pa, sizeof pa, "%s/truth/mod2.csv", tmp_path("a"));
-    snprintf(pb, sizeof pb, "%s/truth/mod2.csv", tmp_path("b"));
+    snprintf(pa, sizeof pa, "%s/truth/mod2.csv", tu_path("a"));
+    snprintf(pb, sizeof pb, "%s/truth/mod2.csv", tu_path("b"));
     char *a = read_file(pa, NULL), *b = read_file(pb, NULL);
     ck_assert_str_eq(a, b);
     free(a);
@@ -217,7 +164,7 @@ START_TEST(test_shapes)
     options(&o, 101, 4, d, 3);
     o.latent_dim = 5;
     o.n_classes = 4;
-    const char *dir = tmp_path("c");
+    const char *dir = tu_path("c");
     ck_assert_int_eq(gfuse_synth_write(dir, &o), GFUSE_OK);
     table miss = read_table(dir, "truth/missing.csv");
     ck_assert_int_eq(miss.n_rows, 102);
@@ -261,7 +208,7 @@ START_TEST(test_missing_rate_and_one_modality_kept)
     o.mechanism = _i >= 6 ? GFUSE_MISSING_MNAR : GFUSE_MISSING_MCAR;
     int64_t d[4] = {3, 3, 3, 3};
     o.n_features = d;
-    const char *dir = tmp_path("m");
+    const char *dir = tu_path("m");
     ck_assert_int_eq(gfuse_synth_write(dir, &o), GFUSE_OK);
     table miss = read_table(dir, "truth/missing.csv");
     int incomplete = 0;
@@ -282,7 +229,7 @@ START_TEST(test_truth_matches_observed)
     gfuse_synth_options o;
     options(&o, 150, 3, NULL, 21);
     o.mechanism = _i ? GFUSE_MISSING_MNAR : GFUSE_MISSING_MCAR;
-    const char *dir = tmp_path("t");
+    const char *dir = tu_path("t");
     ck_assert_int_eq(gfuse_synth_write(dir, &o), GFUSE_OK);
     table miss = read_table(dir, "truth/missing.csv");
     for (int m = 0; m < 3; m++) {
@@ -313,7 +260,7 @@ START_TEST(test_values_exact_in_float32)
 {
     gfuse_synth_options o;
     options(&o, 40, 2, NULL, 4);
-    const char *dir = tmp_path("f");
+    const char *dir = tu_path("f");
     ck_assert_int_eq(gfuse_synth_write(dir, &o), GFUSE_OK);
     table t = read_table(dir, "truth/mod1.csv");
     for (int r = 1; r < t.n_rows; r++)
@@ -337,7 +284,7 @@ START_TEST(test_classes_balanced_split_stratified)
     options(&o, 203, 2, NULL, 8 + (uint64_t)_i);
     o.n_classes = K;
     o.test_fraction = 0.3;
-    const char *dir = tmp_path("k");
+    const char *dir = tu_path("k");
     ck_assert_int_eq(gfuse_synth_write(dir, &o), GFUSE_OK);
     table lab = read_table(dir, "labels.csv");
     table split = read_table(dir, "split.csv");
@@ -400,11 +347,11 @@ START_TEST(test_mnar_hides_high_values)
     o.missing_rate = 0.5;
     double gap_mcar[3], gap_mnar[3];
     o.mechanism = GFUSE_MISSING_MCAR;
-    ck_assert_int_eq(gfuse_synth_write(tmp_path("mcar"), &o), GFUSE_OK);
-    first_feature_gap(tmp_path("mcar"), 3, gap_mcar);
+    ck_assert_int_eq(gfuse_synth_write(tu_path("mcar"), &o), GFUSE_OK);
+    first_feature_gap(tu_path("mcar"), 3, gap_mcar);
     o.mechanism = GFUSE_MISSING_MNAR;
-    ck_assert_int_eq(gfuse_synth_write(tmp_path("mnar"), &o), GFUSE_OK);
-    first_feature_gap(tmp_path("mnar"), 3, gap_mnar);
+    ck_assert_int_eq(gfuse_synth_write(tu_path("mnar"), &o), GFUSE_OK);
+    first_feature_gap(tu_path("mnar"), 3, gap_mnar);
     for (int m = 0; m < 3; m++) {
         /* MCAR: no relation (sampling error of a mean gap is about 0.1 sd here). */
         ck_assert_msg(fabs(gap_mcar[m]) < 0.3, "MCAR mod%d gap %g", m + 1, gap_mcar[m]);
@@ -444,7 +391,7 @@ START_TEST(test_modalities_correlated)
 {
     gfuse_synth_options o;
     options(&o, 1000, 2, (const int64_t[]){12, 10}, 41);
-    const char *dir = tmp_path("corr");
+    const char *dir = tu_path("corr");
     ck_assert_int_eq(gfuse_synth_write(dir, &o), GFUSE_OK);
     table a = read_table(dir, "truth/mod1.csv");
     table b = read_table(dir, "truth/mod2.csv");
@@ -462,7 +409,7 @@ START_TEST(test_classes_visible_in_modality)
     options(&o, 600, 2, (const int64_t[]){20, 20}, 51);
     o.n_classes = 3;
     o.class_separation = 3;
-    const char *dir = tmp_path("cls");
+    const char *dir = tu_path("cls");
     ck_assert_int_eq(gfuse_synth_write(dir, &o), GFUSE_OK);
     table x = read_table(dir, "truth/mod1.csv");
     table lab = read_table(dir, "labels.csv");
@@ -518,7 +465,7 @@ START_TEST(test_loads_as_cohort)
 {
     gfuse_synth_options o;
     options(&o, 90, 3, (const int64_t[]){5, 4, 3}, 61);
-    const char *dir = tmp_path("load");
+    const char *dir = tu_path("load");
     ck_assert_int_eq(gfuse_synth_write(dir, &o), GFUSE_OK);
     gfuse_cohort_options co;
     gfuse_cohort_options_init(&co);
@@ -551,7 +498,7 @@ END_TEST
 
 START_TEST(test_bad_options_rejected)
 {
-    const char *dir = tmp_path("bad");
+    const char *dir = tu_path("bad");
     int64_t d0[2] = {4, 0};
     gfuse_synth_options o;
     struct {
@@ -586,7 +533,7 @@ END_TEST
 
 START_TEST(test_refuses_non_empty_folder)
 {
-    const char *dir = tmp_path("full");
+    const char *dir = tu_path("full");
     ck_assert_int_eq(mkdir(dir, 0777), 0);
     char keep[1024];
     snprintf(keep, sizeof keep, "%s/notes.txt", dir);
@@ -601,13 +548,13 @@ START_TEST(test_refuses_non_empty_folder)
     ck_assert_str_eq(text, "mine\n");
     free(text);
     /* An empty folder is fine, and nothing is left beside it. */
-    const char *empty = tmp_path("empty");
+    const char *empty = tu_path("empty");
     ck_assert_int_eq(mkdir(empty, 0777), 0);
     ck_assert_int_eq(gfuse_synth_write(empty, &o), GFUSE_OK);
     char p[1024];
     snprintf(p, sizeof p, "%s/labels.csv", empty);
     ck_assert(exists(p));
-    DIR *d = opendir(tmp_root);
+    DIR *d = opendir(tu_tmp_root);
     struct dirent *e;
     int entries = 0;
     while ((e = readdir(d)) != NULL) entries += e->d_name[0] != '.';
@@ -620,7 +567,7 @@ START_TEST(test_missing_parent_is_io_error)
 {
     gfuse_synth_options o;
     options(&o, 30, 2, NULL, 1);
-    ck_assert_int_eq(gfuse_synth_write(tmp_path("no/such/parent"), &o), GFUSE_ERR_IO);
+    ck_assert_int_eq(gfuse_synth_write(tu_path("no/such/parent"), &o), GFUSE_ERR_IO);
     ck_assert_ptr_nonnull(strstr(gfuse_last_error(), "no/such/parent"));
 }
 END_TEST
@@ -638,7 +585,7 @@ START_TEST(test_defaults)
     ck_assert_double_eq_tol(o.missing_rate, 0.33, 1e-12);
     ck_assert_double_eq_tol(o.test_fraction, 0.25, 1e-12);
     /* NULL options mean the defaults: 300 samples of 50 features per modality. */
-    const char *dir = tmp_path("defaults");
+    const char *dir = tu_path("defaults");
     ck_assert_int_eq(gfuse_synth_write(dir, NULL), GFUSE_OK);
     table t = read_table(dir, "truth/mod3.csv");
     ck_assert_int_eq(t.n_rows, 301);
@@ -651,7 +598,7 @@ static Suite *synth_suite(void)
 {
     Suite *s = suite_create("synth");
     TCase *core = tcase_create("core");
-    tcase_add_checked_fixture(core, setup, teardown);
+    tcase_add_checked_fixture(core, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(core, 60);
     tcase_add_loop_test(core, test_same_seed_same_bytes, 0, 3);
     tcase_add_test(core, test_different_seed_differs);
@@ -665,7 +612,7 @@ static Suite *synth_suite(void)
     suite_add_tcase(s, core);
 
     TCase *structure = tcase_create("structure");
-    tcase_add_checked_fixture(structure, setup, teardown);
+    tcase_add_checked_fixture(structure, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(structure, 120);
     tcase_add_loop_test(structure, test_mnar_hides_high_values, 0, 2);
     tcase_add_test(structure, test_modalities_correlated);
@@ -674,7 +621,7 @@ static Suite *synth_suite(void)
     suite_add_tcase(s, structure);
 
     TCase *errors = tcase_create("errors");
-    tcase_add_checked_fixture(errors, setup, teardown);
+    tcase_add_checked_fixture(errors, tu_tmp_setup, tu_tmp_teardown);
     tcase_add_test(errors, test_bad_options_rejected);
     tcase_add_test(errors, test_refuses_non_empty_folder);
     tcase_add_test(errors, test_missing_parent_is_io_error);
@@ -682,11 +629,4 @@ static Suite *synth_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(synth_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return tu_run_suite(synth_suite()); }
