@@ -1,0 +1,656 @@
+/*
+ * check_model.c: the whole model (src/model.c): gradients of the complete loss against central
+ * differences on small random cohorts and their real graphs (missing nodes, hidden nodes under
+ * modality dropout, all three relations, dropout on and off, classification and regression);
+ * the parameter layout; model files (save -> load -> identical predictions, a flipped byte or a
+ * truncation is an error); predictions (probabilities sum to 1, fusion weights sum to 1, new
+ * samples leave the reference samples' predictions unchanged); imputation.
+ */
+#include "testutil.h"
+
+#include "gat.h"
+#include "gradcheck.h"
+#include "model.h"
+#include "util.h"
+
+#include <float.h>
+#include <math.h>
+
+/* ---- a random cohort as a sample set ----------------------------------------------------- */
+
+typedef struct {
+    int N, M, d[4];
+    int H, D, L, K; /* K = 1: regression */
+    float drop;     /* dropout, input dropout and attention dropout */
+    int hide;       /* hide some observed nodes (modality dropout) */
+    int class_w;
+    uint64_t seed;
+} grad_config;
+
+static const grad_config grad_configs[] = {
+    {6, 2, {3, 4}, 2, 2, 1, 3, 0.0f, 0, 0, 11},
+    {7, 3, {2, 3, 4}, 1, 3, 2, 2, 0.2f, 1, 0, 12},
+    {6, 3, {3, 2, 3}, 3, 2, 2, 1, 0.2f, 1, 0, 13},
+    {8, 2, {4, 3}, 2, 3, 3, 4, 0.0f, 1, 1, 14},
+    {9, 4, {2, 2, 3, 2}, 2, 2, 2, 3, 0.15f, 1, 0, 15},
+};
+#define N_GRAD_CONFIGS ((int)(sizeof grad_configs / sizeof grad_configs[0]))
+
+static const char *const mod_names[4] = {"alpha", "beta", "gamma", "delta"};
+
+/* Random raw values with some missing cells; every sample has at least one modality and every
+ * modality at least two samples. */
+static void random_samples(gfuse_i_samples *s, int N, int M, const int *d, gfuse_i_rng *r)
+{
+    int64_t dd[4];
+    for (int m = 0; m < M; m++) dd[m] = d[m];
+    ck_assert_int_eq(gfuse_i_samples_alloc(s, N, M, dd), GFUSE_OK);
+    for (int64_t i = 0; i < N; i++) {
+        s->id[i] = gfuse_i_asprintf("s%lld", (long long)i);
+        int any = 0;
+        for (int m = 0; m < M; m++) {
+            int has = i < 2 || gfuse_i_rng_uniform(r) < 0.7;
+            s->has[(int64_t)m * N + i] = (uint8_t)has;
+            any |= has;
+        }
+        if (!any) s->has[(int64_t)gfuse_i_rng_below(r, (uint64_t)M) * N + i] = 1;
+        for (int m = 0; m < M; m++) {
+            if (!s->has[(int64_t)m * N + i]) continue;
+            for (int f = 0; f < d[m]; f++)
+                s->x[m][i * d[m] + f] = (f > 0 && gfuse_i_rng_uniform(r) < 0.1)
+                                            ? NAN
+                                            : (float)(2.0 * gfuse_i_rng_uniform(r) - 1.0);
+        }
+    }
+}
+
+typedef struct {
+    gfuse_i_arch arch;
+    gfuse_i_layout lay;
+    gfuse_i_samples s;
+    gfuse_i_data data;
+    float *mean[4], *sd[4];
+    struct gfuse_graph *g;
+    gfuse_i_acts acts;
+    gfuse_i_pass pass;
+    gfuse_i_loss_spec spec;
+    int32_t *label;
+    float *target, *cw;
+    int64_t *rows;
+    float *P, *G;
+} model_case;
+
+static void model_case_make(model_case *c, const grad_config *cf)
+{
+    memset(c, 0, sizeof *c);
+    gfuse_i_rng r;
+    gfuse_i_rng_seed(&r, cf->seed);
+    int N = cf->N, M = cf->M;
+    random_samples(&c->s, N, M, cf->d, &r);
+    ck_assert_int_eq(gfuse_i_standard_stats(c->mean, c->sd, &c->s), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_data_make(&c->data, &c->s, c->mean, c->sd), GFUSE_OK);
+    uint8_t *hidden = calloc((size_t)(N * M), 1);
+    int n_hidden = 0;
+    for (int64_t i = 0; cf->hide && i < N; i++) {
+        int kept = 0;
+        for (int m = 0; m < M; m++) {
+            int64_t v = (int64_t)m * N + i;
+            if (!c->s.has[v]) continue;
+            if (kept > 0 && gfuse_i_rng_uniform(&r) < 0.5) {
+                hidden[v] = 1;
+                n_hidden++;
+            } else {
+                kept++;
+            }
+        }
+    }
+    ck_assert(!cf->hide || n_hidden > 0);
+    ck_assert_int_eq(gfuse_i_samples_graph(&c->g, &c->s, mod_names, hidden, NULL, 2), GFUSE_OK);
+    free(hidden);
+
+    c->arch.M = M;
+    c->arch.d = calloc((size_t)M, sizeof(int64_t));
+    for (int m = 0; m < M; m++) c->arch.d[m] = cf->d[m];
+    c->arch.H = cf->H;
+    c->arch.D = cf->D;
+    c->arch.F = cf->H * cf->D;
+    c->arch.L = cf->L;
+    c->arch.A = 3;
+    c->arch.K = cf->K;
+    ck_assert_int_eq(gfuse_i_layout_init(&c->lay, &c->arch), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_acts_alloc(&c->acts, &c->arch, N, c->g->n_edges,
+                                        gfuse_i_gat_work_floats(c->g, cf->H, cf->D)),
+                     GFUSE_OK);
+    c->P = gc_alloc(c->lay.total);
+    c->G = gc_alloc(c->lay.total);
+    gfuse_i_params_init(c->P, &c->lay, &r);
+    for (int64_t t = 0; t < c->lay.total; t++) /* no zero biases or tokens */
+        c->P[t] += (float)(0.1 * gfuse_i_rng_normal(&r));
+
+    c->label = calloc((size_t)N, sizeof(int32_t));
+    c->target = calloc((size_t)N, sizeof(float));
+    c->rows = calloc((size_t)N, sizeof(int64_t));
+    int64_t nr = 0;
+    for (int64_t i = 0; i < N; i++) {
+        int lab = i != 1; /* sample 1 is unlabelled */
+        c->label[i] = lab ? (int32_t)(i % cf->K) : -1;
+        c->target[i] = lab ? (float)gfuse_i_rng_normal(&r) : NAN;
+        if (lab) c->rows[nr++] = i;
+    }
+    if (cf->class_w) {
+        c->cw = calloc((size_t)cf->K, sizeof(float));
+        for (int k = 0; k < cf->K; k++) c->cw[k] = 0.5f + (float)k;
+    }
+    c->spec.task = cf->K == 1 ? GFUSE_TASK_REGRESS : GFUSE_TASK_CLASSIFY;
+    c->spec.label = c->label;
+    c->spec.target = c->target;
+    c->spec.rows = c->rows;
+    c->spec.n_rows = nr;
+    c->spec.class_w = c->cw;
+    c->spec.lambda_rec = cf->hide ? 0.7f : 0.0f;
+    c->pass.training = cf->drop > 0.0f;
+    c->pass.seed = cf->seed * 7919;
+    c->pass.dropout = cf->drop;
+    c->pass.input_dropout = cf->drop;
+    c->pass.attn_dropout = cf->drop;
+}
+
+static void model_case_free(model_case *c)
+{
+    gfuse_i_acts_free(&c->acts, &c->arch);
+    gfuse_i_layout_free(&c->lay);
+    gfuse_i_arch_free(&c->arch);
+    gfuse_i_data_free(&c->data);
+    for (int m = 0; m < c->s.M; m++) {
+        free(c->mean[m]);
+        free(c->sd[m]);
+    }
+    gfuse_i_samples_free(&c->s);
+    gfuse_graph_free(&c->g);
+    free(c->label);
+    free(c->target);
+    free(c->cw);
+    free(c->rows);
+    free(c->P);
+    free(c->G);
+}
+
+static gfuse_i_loss_value model_case_loss(model_case *c)
+{
+    gfuse_i_model_forward(&c->acts, &c->arch, &c->lay, c->P, c->g, &c->data, &c->pass);
+    return gfuse_i_model_loss(&c->acts, &c->arch, c->g, &c->data, &c->spec);
+}
+
+static double loss_fn(void *ctx) { return model_case_loss(ctx).total; }
+
+/* Fingerprint of the LeakyReLU branch of every attention score of every layer. */
+static uint64_t kink_fn(void *ctx)
+{
+    model_case *c = ctx;
+    const struct gfuse_graph *g = c->g;
+    int H = c->arch.H, R = GFUSE_I_N_REL;
+    uint64_t fp = 1469598103934665603ULL;
+    for (int l = 0; l < c->arch.L; l++)
+        for (int64_t v = 0; v < g->n_nodes; v++)
+            for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
+                int64_t u = g->in_src[e];
+                int rel = g->in_rel[e];
+                for (int h = 0; h < H; h++) {
+                    float pre = c->acts.s_src[l][(u * R + rel) * H + h] +
+                                c->acts.s_dst[l][(v * R + rel) * H + h];
+                    fp = (fp ^ (uint64_t)(pre > 0.0f)) * 1099511628211ULL;
+                }
+            }
+    return fp;
+}
+
+/* Central differences of the total loss at up to max_checks coordinates of x (n) against the
+ * analytic grad, as gc_check does, except that a difference whose step crossed a LeakyReLU kink
+ * of some attention score (there are hundreds downstream of an encoder weight) is retried with
+ * a quarter of the step before the coordinate is skipped, and the tolerance adds the float32
+ * rounding of the loss (4 ulps) divided by the step. Returns the number checked. */
+static int64_t check_tensor(const char *what, model_case *c, float *x, const float *grad,
+                            int64_t n, int64_t max_checks, double rtol, double atol_rel)
+{
+    double atol = atol_rel * gc_maxabs(grad, n) + 1e-5;
+    int64_t stride = n > max_checks ? n / max_checks : 1, checked = 0, skipped = 0;
+    for (int64_t i = 0; i < n; i += stride) {
+        float keep = x[i], h = GC_STEP;
+        int done = 0;
+        for (int attempt = 0; attempt < 2 && !done; attempt++, h *= 0.25f) {
+            x[i] = keep + h;
+            double lp = loss_fn(c);
+            uint64_t kp = kink_fn(c);
+            x[i] = keep - h;
+            double lm = loss_fn(c);
+            uint64_t km = kink_fn(c);
+            x[i] = keep;
+            if (kp != km) continue;
+            double step = (double)(keep + h) - (double)(keep - h);
+            double num = (lp - lm) / step;
+            /* the forward pass is float32: allow 4 units in the last place of the loss */
+            double noise = 4.0 * FLT_EPSILON * fmax(fabs(lp), fabs(lm)) / step;
+            ck_assert_msg(gc_close(grad[i], num, rtol, atol + noise),
+                          "%s[%lld]: analytic %.7g, numeric %.7g (step %g, rtol %g, atol %g)",
+                          what, (long long)i, (double)grad[i], num, (double)h, rtol,
+                          atol + noise);
+            done = 1;
+        }
+        checked += done;
+        skipped += !done;
+    }
+    ck_assert_msg(checked >= (checked + skipped + 1) / 2,
+                  "%s: %lld of %lld coordinates crossed a kink", what, (long long)skipped,
+                  (long long)(checked + skipped));
+    loss_fn(c);
+    return checked;
+}
+
+/* Every parameter tensor's gradient against central differences of the total loss (task +
+ * lambda_rec * reconstruction) through the whole network. Dropout masks are a function of the
+ * seed, so configurations with dropout are differentiable too. Tolerance per coordinate:
+ * 3e-2 relative + 2e-3 * max|gradient of the tensor| + 1e-5 + 4 ulps of the loss / step:
+ * float32 forward passes through up to three attention layers. */
+START_TEST(test_model_gradients)
+{
+    const grad_config *cf = &grad_configs[_i];
+    model_case c;
+    model_case_make(&c, cf);
+    gfuse_i_loss_value lv = model_case_loss(&c);
+    ck_assert(isfinite(lv.total));
+    if (cf->hide) ck_assert_msg(lv.rec > 0.0, "no reconstruction loss with hidden nodes");
+    memset(c.G, 0, (size_t)c.lay.total * sizeof(float));
+    gfuse_i_model_backward(c.G, &c.acts, &c.arch, &c.lay, c.P, c.g, &c.data, &c.pass);
+    int64_t checked = 0;
+    for (int t = 0; t < c.lay.n_tensors; t++) {
+        const gfuse_i_tensor *ts = &c.lay.tensors[t];
+        checked += check_tensor(ts->name, &c, c.P + ts->offset, c.G + ts->offset, ts->count,
+                                12, 3e-2, 2e-3);
+    }
+    ck_assert_int_gt(checked, c.lay.n_tensors);
+    model_case_free(&c);
+}
+END_TEST
+
+/* The graph the check runs on has every relation and missing nodes. */
+START_TEST(test_model_graph_shapes)
+{
+    for (int k = 0; k < N_GRAD_CONFIGS; k++) {
+        model_case c;
+        model_case_make(&c, &grad_configs[k]);
+        int64_t by_rel[GFUSE_I_N_REL] = {0}, missing = 0;
+        for (int64_t e = 0; e < c.g->n_edges; e++) by_rel[c.g->in_rel[e]]++;
+        for (int64_t v = 0; v < c.g->n_nodes; v++) missing += !c.g->observed[v];
+        for (int r = 0; r < GFUSE_I_N_REL; r++) ck_assert_int_gt(by_rel[r], 0);
+        ck_assert_int_gt(missing, 0);
+        model_case_free(&c);
+    }
+}
+END_TEST
+
+/* The parameter layout tiles the buffer exactly, and backward accumulates (+=). */
+START_TEST(test_model_layout_and_accumulation)
+{
+    model_case c;
+    model_case_make(&c, &grad_configs[1]);
+    int64_t next = 0;
+    for (int t = 0; t < c.lay.n_tensors; t++) {
+        ck_assert_int_eq(c.lay.tensors[t].offset, next);
+        ck_assert_int_gt(c.lay.tensors[t].count, 0);
+        next += c.lay.tensors[t].count;
+    }
+    ck_assert_int_eq(next, c.lay.total);
+    float *once = gc_alloc(c.lay.total);
+    model_case_loss(&c);
+    memset(c.G, 0, (size_t)c.lay.total * sizeof(float));
+    gfuse_i_model_backward(c.G, &c.acts, &c.arch, &c.lay, c.P, c.g, &c.data, &c.pass);
+    memcpy(once, c.G, (size_t)c.lay.total * sizeof(float));
+    model_case_loss(&c);
+    gfuse_i_model_backward(c.G, &c.acts, &c.arch, &c.lay, c.P, c.g, &c.data, &c.pass);
+    for (int64_t t = 0; t < c.lay.total; t++)
+        ck_assert_msg(fabsf(c.G[t] - 2.0f * once[t]) <= 1e-5f * (1.0f + fabsf(once[t])),
+                      "gradient %lld does not accumulate", (long long)t);
+    free(once);
+    model_case_free(&c);
+}
+END_TEST
+
+/* ---- trained models: files, predictions, imputation --------------------------------------- */
+
+/* A small cohort in memory: 3 classes in a 4-dimensional latent space seen by 3 modalities,
+ * a third of the samples missing one or two modalities, a quarter of them test. */
+static gfuse_cohort *toy_cohort(int64_t n, uint64_t seed, const char *id_prefix)
+{
+    const int M = 3, K = 3, L = 4;
+    const int64_t d[3] = {6, 5, 4};
+    gfuse_i_rng r;
+    gfuse_i_rng_seed(&r, seed);
+    char **ids = calloc((size_t)n, sizeof *ids);
+    int32_t *label = calloc((size_t)n, sizeof *label);
+    gfuse_split *split = calloc((size_t)n, sizeof *split);
+    double *z = calloc((size_t)(n * L), sizeof *z);
+    for (int64_t i = 0; i < n; i++) {
+        ids[i] = gfuse_i_asprintf("%s%03lld", id_prefix, (long long)i);
+        label[i] = (int32_t)(i % K);
+        split[i] = i % 4 == 3 ? GFUSE_SPLIT_TEST : GFUSE_SPLIT_TRAIN;
+        for (int l = 0; l < L; l++)
+            z[i * L + l] = (l == label[i] ? 2.0 : 0.0) + gfuse_i_rng_normal(&r);
+    }
+    gfuse_cohort *c = NULL;
+    ck_assert_int_eq(gfuse_cohort_new(&c, n, (const char *const *)ids), GFUSE_OK);
+    gfuse_i_rng wr; /* loadings fixed, so cohorts of another seed share the modalities */
+    gfuse_i_rng_seed(&wr, 4242);
+    for (int m = 0; m < M; m++) {
+        float *x = calloc((size_t)(n * d[m]), sizeof *x);
+        double *w = calloc((size_t)(d[m] * L), sizeof *w);
+        for (int64_t t = 0; t < d[m] * L; t++) w[t] = gfuse_i_rng_normal(&wr);
+        for (int64_t i = 0; i < n; i++) {
+            int missing = i % 3 == 1 && (int64_t)(i / 3) % M == m;
+            for (int64_t f = 0; f < d[m]; f++) {
+                double s = 0.0;
+                for (int l = 0; l < L; l++) s += w[f * L + l] * z[i * L + l];
+                x[i * d[m] + f] = missing ? NAN : (float)(3.0 + s + 0.5 * gfuse_i_rng_normal(&r));
+            }
+        }
+        ck_assert_int_eq(gfuse_cohort_add_modality(c, mod_names[m], d[m], NULL, x), GFUSE_OK);
+        free(x);
+        free(w);
+    }
+    const char *classes[3] = {"A", "B", "C"};
+    ck_assert_int_eq(gfuse_cohort_set_classes(c, K, classes, label), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_set_split(c, split), GFUSE_OK);
+    for (int64_t i = 0; i < n; i++) free(ids[i]);
+    free(ids);
+    free(label);
+    free(split);
+    free(z);
+    return c;
+}
+
+static gfuse_model *toy_model(const gfuse_cohort *c, int ensemble)
+{
+    gfuse_train_options o;
+    gfuse_train_options_init(&o);
+    o.hidden = 16;
+    o.heads = 2;
+    o.epochs = 25;
+    o.k = 4;
+    o.ensemble = ensemble;
+    o.graph_variants = 3;
+    o.seed = 5;
+    gfuse_model *m = NULL;
+    ck_assert_msg(gfuse_train(&m, c, &o) == GFUSE_OK, "%s", gfuse_last_error());
+    return m;
+}
+
+static void assert_predictions_valid(const gfuse_predictions *p)
+{
+    for (int64_t i = 0; i < p->n; i++) {
+        double sp = 0.0, sf = 0.0;
+        for (int k = 0; k < p->n_outputs; k++) {
+            ck_assert(p->output[i * p->n_outputs + k] >= 0.0f);
+            sp += p->output[i * p->n_outputs + k];
+        }
+        for (int j = 0; j < p->n_slots; j++) sf += p->fusion[i * p->n_slots + j];
+        ck_assert_msg(fabs(sp - 1.0) < 1e-5, "probabilities of row %lld sum to %.9g",
+                      (long long)i, sp);
+        ck_assert_msg(fabs(sf - 1.0) < 1e-5, "fusion weights of row %lld sum to %.9g",
+                      (long long)i, sf);
+        ck_assert(p->predicted[i] >= 0 && p->predicted[i] < p->n_outputs);
+    }
+}
+
+static int same_predictions(const gfuse_predictions *a, const gfuse_predictions *b)
+{
+    return a->n == b->n && a->n_outputs == b->n_outputs &&
+           memcmp(a->output, b->output, (size_t)(a->n * a->n_outputs) * sizeof(float)) == 0 &&
+           memcmp(a->fusion, b->fusion, (size_t)(a->n * a->n_slots) * sizeof(float)) == 0 &&
+           memcmp(a->predicted, b->predicted, (size_t)a->n * sizeof(int32_t)) == 0;
+}
+
+START_TEST(test_model_save_load_predict)
+{
+    gfuse_cohort *c = toy_cohort(60, 1, "s");
+    gfuse_model *m = toy_model(c, 2), *back = NULL;
+    const char *path = tu_path("toy.gfm");
+    ck_assert_int_eq(gfuse_model_save(m, path), GFUSE_OK);
+    ck_assert_msg(gfuse_model_load(&back, path) == GFUSE_OK, "%s", gfuse_last_error());
+    gfuse_predictions p1, p2;
+    ck_assert_int_eq(gfuse_predict(m, c, &p1), GFUSE_OK);
+    ck_assert_int_eq(gfuse_predict(back, c, &p2), GFUSE_OK);
+    assert_predictions_valid(&p1);
+    ck_assert_msg(same_predictions(&p1, &p2), "a loaded model predicts differently");
+    for (int64_t i = 0; i < p1.n; i++) ck_assert_int_eq(p1.new_sample[i], 0);
+    /* what the handle says survives the round trip */
+    ck_assert_int_eq(gfuse_model_n_members(back), 2);
+    ck_assert_int_eq(gfuse_model_n_classes(back), 3);
+    ck_assert_str_eq(gfuse_model_class_name(back, 2), "C");
+    ck_assert_str_eq(gfuse_model_modality_name(back, 1), "beta");
+    ck_assert_int_eq(gfuse_model_n_features(back, 0), 6);
+    ck_assert_int_eq(gfuse_model_n_reference_samples(back), 60);
+    ck_assert_int_eq(gfuse_model_n_parameters(back), gfuse_model_n_parameters(m));
+    gfuse_train_options o1, o2;
+    gfuse_model_options(m, &o1);
+    gfuse_model_options(back, &o2);
+    ck_assert(o1.lr == o2.lr && o1.weight_decay == o2.weight_decay && o1.seed == o2.seed &&
+              o1.dropout == o2.dropout && o1.hidden == o2.hidden && o1.k == o2.k);
+    for (int k = 0; k < 2; k++)
+        ck_assert_int_eq(gfuse_model_best_epoch(m, k), gfuse_model_best_epoch(back, k));
+    /* saved again, the file is byte-identical */
+    const char *path2 = tu_path("toy2.gfm");
+    ck_assert_int_eq(gfuse_model_save(back, path2), GFUSE_OK);
+    FILE *f1 = fopen(path, "rb"), *f2 = fopen(path2, "rb");
+    int a, b;
+    do {
+        a = fgetc(f1);
+        b = fgetc(f2);
+        ck_assert_int_eq(a, b);
+    } while (a != EOF);
+    fclose(f1);
+    fclose(f2);
+    gfuse_predictions_free(&p1);
+    gfuse_predictions_free(&p2);
+    gfuse_model_free(&back);
+    gfuse_model_free(&m);
+    gfuse_cohort_free(&c);
+    ck_assert_ptr_null(m);
+    gfuse_model_free(&m); /* accepts NULL */
+}
+END_TEST
+
+/* Flipping any one of a spread of bytes, or cutting the file short, makes loading fail with
+ * GFUSE_ERR_MODEL and a message naming the file. */
+START_TEST(test_model_file_damage)
+{
+    gfuse_cohort *c = toy_cohort(30, 2, "s");
+    gfuse_model *m = toy_model(c, 1), *back = NULL;
+    const char *path = tu_path("toy.gfm");
+    ck_assert_int_eq(gfuse_model_save(m, path), GFUSE_OK);
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long size = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc((size_t)size);
+    ck_assert_int_eq(fread(buf, 1, (size_t)size, f), (size_t)size);
+    fclose(f);
+    const char *bad = tu_path("bad.gfm");
+    for (int t = 0; t < 12; t++) {
+        long at = t == 0 ? 20 : (size - 1) * t / 11;
+        buf[at] ^= 0x10;
+        tu_write_bytes("bad.gfm", (const char *)buf, (size_t)size);
+        buf[at] ^= 0x10;
+        ck_assert_int_eq(gfuse_model_load(&back, bad), GFUSE_ERR_MODEL);
+        ck_assert_ptr_null(back);
+        ck_assert_msg(strstr(gfuse_last_error(), "bad.gfm") != NULL, "message: %s",
+                      gfuse_last_error());
+    }
+    tu_write_bytes("bad.gfm", (const char *)buf, (size_t)size / 2);
+    ck_assert_int_eq(gfuse_model_load(&back, bad), GFUSE_ERR_MODEL);
+    ck_assert_int_eq(gfuse_model_load(&back, tu_path("absent.gfm")), GFUSE_ERR_IO);
+    free(buf);
+    gfuse_model_free(&m);
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
+/* New samples attach to the references: they receive knn edges but send none to other
+ * samples, so the references' predictions are those of the training cohort alone. */
+START_TEST(test_model_inductive)
+{
+    gfuse_cohort *c = toy_cohort(45, 3, "s");
+    gfuse_model *m = toy_model(c, 1);
+    gfuse_predictions base, with_new, only_new;
+    ck_assert_int_eq(gfuse_predict(m, c, &base), GFUSE_OK);
+
+    /* the training cohort plus new samples: build one cohort holding both */
+    gfuse_cohort *fresh = toy_cohort(12, 99, "new");
+    int64_t n = 45 + 12;
+    char **ids = calloc((size_t)n, sizeof *ids);
+    for (int64_t i = 0; i < n; i++)
+        ids[i] = gfuse_i_strdup(i < 45 ? gfuse_cohort_sample_id(c, i)
+                                       : gfuse_cohort_sample_id(fresh, i - 45));
+    gfuse_cohort *both = NULL;
+    ck_assert_int_eq(gfuse_cohort_new(&both, n, (const char *const *)ids), GFUSE_OK);
+    for (int j = 0; j < 3; j++) {
+        int64_t d = gfuse_cohort_n_features(c, j);
+        float *x = malloc((size_t)(n * d) * sizeof *x);
+        for (int64_t i = 0; i < n; i++) {
+            const gfuse_cohort *src = i < 45 ? c : fresh;
+            const float *row = gfuse_cohort_values(src, i < 45 ? i : i - 45, j);
+            for (int64_t f = 0; f < d; f++) x[i * d + f] = row ? row[f] : NAN;
+        }
+        ck_assert_int_eq(gfuse_cohort_add_modality(both, gfuse_cohort_modality_name(c, j), d,
+                                                   NULL, x),
+                         GFUSE_OK);
+        free(x);
+    }
+    ck_assert_int_eq(gfuse_predict(m, both, &with_new), GFUSE_OK);
+    ck_assert_int_eq(gfuse_predict(m, fresh, &only_new), GFUSE_OK);
+    assert_predictions_valid(&with_new);
+    assert_predictions_valid(&only_new);
+    for (int64_t i = 0; i < 45; i++) {
+        ck_assert_int_eq(with_new.new_sample[i], 0);
+        for (int k = 0; k < 3; k++)
+            ck_assert_msg(fabsf(with_new.output[i * 3 + k] - base.output[i * 3 + k]) <= 1e-6f,
+                          "new samples changed reference %lld", (long long)i);
+    }
+    /* new samples do not influence each other either */
+    for (int64_t i = 0; i < 12; i++) {
+        ck_assert_int_eq(with_new.new_sample[45 + i], 1);
+        ck_assert_int_eq(only_new.new_sample[i], 1);
+        for (int k = 0; k < 3; k++)
+            ck_assert(fabsf(with_new.output[(45 + i) * 3 + k] - only_new.output[i * 3 + k]) <=
+                      1e-6f);
+    }
+    /* a well separated toy: the new samples are mostly right */
+    int hit = 0;
+    for (int64_t i = 0; i < 12; i++) hit += only_new.predicted[i] == gfuse_cohort_label(fresh, i);
+    ck_assert_int_ge(hit, 8);
+    for (int64_t i = 0; i < n; i++) free(ids[i]);
+    free(ids);
+    gfuse_predictions_free(&base);
+    gfuse_predictions_free(&with_new);
+    gfuse_predictions_free(&only_new);
+    gfuse_cohort_free(&both);
+    gfuse_cohort_free(&fresh);
+    gfuse_model_free(&m);
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
+/* A cohort that does not fit the model is a data error naming what is wrong. */
+START_TEST(test_model_predict_mismatch)
+{
+    gfuse_cohort *c = toy_cohort(30, 4, "s");
+    gfuse_model *m = toy_model(c, 1);
+    gfuse_cohort *other = NULL;
+    const char *ids[2] = {"x1", "x2"};
+    float vals[2 * 6] = {0};
+    ck_assert_int_eq(gfuse_cohort_new(&other, 2, ids), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(other, "epsilon", 6, NULL, vals), GFUSE_OK);
+    gfuse_predictions p;
+    ck_assert_int_eq(gfuse_predict(m, other, &p), GFUSE_ERR_DATA);
+    ck_assert_msg(strstr(gfuse_last_error(), "epsilon") != NULL, "%s", gfuse_last_error());
+    gfuse_cohort_free(&other);
+    ck_assert_int_eq(gfuse_cohort_new(&other, 2, ids), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(other, "alpha", 5, NULL, vals), GFUSE_OK);
+    ck_assert_int_eq(gfuse_predict(m, other, &p), GFUSE_ERR_DATA);
+    gfuse_cohort_free(&other);
+    /* a cohort with only one of the model's modalities is fine: the others are missing */
+    const char *names[6] = {"f1", "f2", "f3", "f4", "f5", "f6"};
+    ck_assert_int_eq(gfuse_cohort_new(&other, 2, ids), GFUSE_OK);
+    for (int t = 0; t < 12; t++) vals[t] = (float)t;
+    ck_assert_int_eq(gfuse_cohort_add_modality(other, "alpha", 6, names, vals), GFUSE_OK);
+    ck_assert_int_eq(gfuse_predict(m, other, &p), GFUSE_OK);
+    assert_predictions_valid(&p);
+    ck_assert(p.fusion[1] == 0.0f && p.fusion[2] == 0.0f); /* missing modalities weigh 0 */
+    gfuse_predictions_free(&p);
+    gfuse_cohort_free(&other);
+    gfuse_model_free(&m);
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
+/* Imputation: observed rows copied bit for bit, missing modalities (and only those) filled
+ * with finite values. */
+START_TEST(test_model_impute)
+{
+    gfuse_cohort *c = toy_cohort(90, 5, "s");
+    gfuse_train_options o;
+    gfuse_train_options_init(&o);
+    o.hidden = 16;
+    o.heads = 2;
+    o.epochs = 120;
+    o.k = 5;
+    o.seed = 3;
+    o.modality_dropout = 0.4;
+    gfuse_model *m = NULL;
+    ck_assert_int_eq(gfuse_train(&m, c, &o), GFUSE_OK);
+    gfuse_imputation imp;
+    ck_assert_int_eq(gfuse_impute(m, c, &imp), GFUSE_OK);
+    ck_assert_int_eq(imp.n, 90);
+    ck_assert_int_eq(imp.n_modalities, 3);
+    int64_t filled = 0;
+    for (int j = 0; j < 3; j++) {
+        int64_t d = imp.n_features[j];
+        for (int64_t i = 0; i < imp.n; i++) {
+            const float *row = gfuse_cohort_values(c, i, j), *out = imp.values[j] + i * d;
+            ck_assert_int_eq(imp.filled[i * 3 + j], row == NULL);
+            if (row) {
+                ck_assert(memcmp(row, out, (size_t)d * sizeof(float)) == 0);
+                continue;
+            }
+            filled++;
+            for (int64_t f = 0; f < d; f++) ck_assert(isfinite(out[f]));
+        }
+    }
+    ck_assert_int_gt(filled, 0);
+    gfuse_imputation_free(&imp);
+    gfuse_model_free(&m);
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
+static Suite *model_suite(void)
+{
+    Suite *s = suite_create("model");
+    TCase *grad = tcase_create("gradients");
+    tcase_add_checked_fixture(grad, tu_tmp_setup, tu_tmp_teardown);
+    tcase_set_timeout(grad, 120);
+    tcase_add_loop_test(grad, test_model_gradients, 0, N_GRAD_CONFIGS);
+    tcase_add_test(grad, test_model_graph_shapes);
+    tcase_add_test(grad, test_model_layout_and_accumulation);
+    suite_add_tcase(s, grad);
+    TCase *files = tcase_create("files and predictions");
+    tcase_add_checked_fixture(files, tu_tmp_setup, tu_tmp_teardown);
+    tcase_set_timeout(files, 120);
+    tcase_add_test(files, test_model_save_load_predict);
+    tcase_add_test(files, test_model_file_damage);
+    tcase_add_test(files, test_model_inductive);
+    tcase_add_test(files, test_model_predict_mismatch);
+    tcase_add_test(files, test_model_impute);
+    suite_add_tcase(s, files);
+    return s;
+}
+
+int main(void) { return tu_run_suite(model_suite()); }
