@@ -133,7 +133,10 @@ typedef struct {
     int n_modality_files;
     const char *labels_file; /* NULL: <dir>/labels.csv if present */
     const char *split_file;  /* NULL: <dir>/split.csv if present */
-    const char *mask_file;   /* NULL: no mask. id,<modality...> with 1 = keep, 0 = hide */
+    /* NULL: no mask. id,<modality...> with 1 = keep, 0 = hide. Samples the mask leaves with
+     * no modality stay in the cohort (so that masked and unmasked cohorts have the same
+     * samples) and are reported as a warning; ids not in the cohort are a warning. */
+    const char *mask_file;
     gfuse_task task;         /* how to read labels */
 } gfuse_cohort_options;
 
@@ -152,7 +155,8 @@ GFUSE_API gfuse_status gfuse_cohort_load(gfuse_cohort **out, const gfuse_cohort_
  * (copied; unique); then add modalities and labels. */
 GFUSE_API gfuse_status gfuse_cohort_new(gfuse_cohort **out, int64_t n_samples,
                                         const char *const *ids);
-/* Adds a modality with d features (names copied; NULL gives f1..fd) and values, an
+/* Adds a modality (its index is the number added before it) with d features (names copied,
+ * unique; NULL gives f1..fd) and values, an
  * n_samples x d row-major float array (copied). A row that is all NaN means the sample lacks
  * the modality; NaN cells elsewhere are missing values. */
 GFUSE_API gfuse_status gfuse_cohort_add_modality(gfuse_cohort *c, const char *name, int64_t d,
