@@ -3,7 +3,8 @@
  *
  *   load_cohort gen FILE ROWS COLS SEED   writes a ROWS x COLS numeric CSV (id,f1..fCOLS)
  *   load_cohort load DIR                  loads the cohort folder DIR and prints one line:
- *                                         samples, features, load seconds, peak RSS in bytes
+ *                                         samples, features, load seconds (wall), peak RSS in
+ *                                         bytes, CPU seconds (user + system) of the process
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -77,9 +78,11 @@ static int load(const char *dir)
     getrusage(RUSAGE_SELF, &ru);
     long long features = 0;
     for (int m = 0; m < gfuse_cohort_n_modalities(c); m++) features += gfuse_cohort_n_features(c, m);
-    printf("%lld %lld %.3f %lld\n", (long long)gfuse_cohort_n_samples(c), features,
+    double cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                 1e-6 * (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+    printf("%lld %lld %.3f %lld %.3f\n", (long long)gfuse_cohort_n_samples(c), features,
            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec),
-           (long long)ru.ru_maxrss * 1024);
+           (long long)ru.ru_maxrss * 1024, cpu);
     gfuse_cohort_free(&c);
     gfuse_finalize();
     return 0;
