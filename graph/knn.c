@@ -27,10 +27,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define QUERY_BLOCK 128   /* query rows per tile */
-#define CAND_BLOCK 1024   /* candidate rows per tile */
-#define MISSING_BLOCK 32  /* samples per block when linking missing nodes */
+#define QUERY_BLOCK 512   /* query rows per tile */
+#define CAND_BLOCK 512    /* candidate rows per tile */
+#define MISSING_BLOCK 128 /* samples per block when linking missing nodes */
+#define SAMPLE_RANGE 1024 /* candidate samples per tile when linking missing nodes */
 #define KEEP_EXTRA 8      /* candidates kept beyond k for the double-precision rescoring */
+#define SCAN_CHUNK 16     /* keys tested against the heap threshold at once */
 
 typedef struct {
     float key;
@@ -80,84 +82,95 @@ static inline void heap_offer(heap_entry *h, int *len, int cap, float key, int64
     }
 }
 
-/* The float copy of one modality: Z (present rows), C (candidate rows; aliases Z when every
- * present row is a candidate), their norms, and sample -> row of Z. */
+/* The float side of one modality: C (candidate rows; aliases the prep's z when every present
+ * row is a candidate), per-row norms, and the ranking key of a tile entry S = z_i . z_j as
+ * key = S * key_mul[j] - key_sub[j]: cosine S / |z_j| (|z_i| is constant along a query row),
+ * euclidean 2 S - |z_j|^2 = |z_i|^2 - |z_i - z_j|^2 (likewise). */
 typedef struct {
     int64_t d;
-    float *z;
     float *cmat;
     int cmat_owned;
-    float *z_inv;   /* 1/|z| per row of Z (0 for a zero row) */
-    float *z_sq;    /* |z|^2 per row of Z */
-    float *c_inv;
+    float *z_inv;    /* per present row: 1/|z| (0 for a zero row) */
+    float *z_sq;     /* per present row: |z|^2 */
+    float *c_inv;    /* per candidate row */
     float *c_sq;
-    double c_max;   /* largest candidate norm */
-    int64_t *zrow;  /* N: row of Z, or -1 */
+    float *key_mul;  /* per candidate row */
+    float *key_sub;
+    double c_max;    /* largest candidate norm */
+    int64_t *range_lo; /* per block of SAMPLE_RANGE samples: its first candidate row (+ end) */
 } float_mod;
 
 /* Per-thread scratch. */
 typedef struct {
-    float *tile;       /* QUERY_BLOCK x CAND_BLOCK */
-    heap_entry *heap;  /* QUERY_BLOCK x cap */
-    int *len;          /* QUERY_BLOCK */
+    float *tile;       /* max(QUERY_BLOCK x CAND_BLOCK, MISSING_BLOCK x SAMPLE_RANGE) */
+    heap_entry *heap;  /* max(QUERY_BLOCK, MISSING_BLOCK x M) heaps of cap entries */
+    int *len;          /* as many heap lengths */
     double *rs_sim;    /* cap */
     int64_t *rs_idx;   /* cap */
     float *keys;       /* cap */
-    float *qz;         /* MISSING_BLOCK x max d */
-    int64_t *qrow;     /* MISSING_BLOCK */
-    float *acc;        /* MISSING_BLOCK x N */
-    uint16_t *acc_n;   /* MISSING_BLOCK x N */
+    float *qz;         /* MISSING_BLOCK x sum of d: the block's rows, modality by modality */
+    int64_t *qrow;     /* M x MISSING_BLOCK: block position of each gathered row */
+    int64_t *nq;       /* M: rows gathered per modality */
+    float *q_inv;      /* M x MISSING_BLOCK: 1/|z| of each gathered row */
+    float *q_sq;       /* M x MISSING_BLOCK: |z|^2 of each gathered row */
+    float *acc;        /* MISSING_BLOCK x SAMPLE_RANGE */
+    uint16_t *acc_n;   /* MISSING_BLOCK x SAMPLE_RANGE */
 } scratch;
 
 static void float_mod_free(float_mod *f)
 {
-    free(f->z);
     if (f->cmat_owned) free(f->cmat);
     free(f->z_inv);
     free(f->z_sq);
     free(f->c_inv);
     free(f->c_sq);
-    free(f->zrow);
+    free(f->key_mul);
+    free(f->key_sub);
+    free(f->range_lo);
     memset(f, 0, sizeof *f);
 }
 
-static int float_mod_init(float_mod *f, const gfuse_i_knn_mod *md, int64_t n)
+static int float_mod_init(float_mod *f, const gfuse_i_knn_mod *md, int64_t n, gfuse_metric metric)
 {
     memset(f, 0, sizeof *f);
     int64_t d = md->d, np = md->n_present, nc = md->n_cand;
+    int64_t n_ranges = (n + SAMPLE_RANGE - 1) / SAMPLE_RANGE;
     f->d = d;
-    f->z = malloc((size_t)(np * d > 0 ? np * d : 1) * sizeof *f->z);
     f->z_inv = malloc((size_t)(np > 0 ? np : 1) * sizeof *f->z_inv);
     f->z_sq = malloc((size_t)(np > 0 ? np : 1) * sizeof *f->z_sq);
     f->c_inv = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *f->c_inv);
     f->c_sq = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *f->c_sq);
-    f->zrow = malloc((size_t)(n > 0 ? n : 1) * sizeof *f->zrow);
-    if (!f->z || !f->z_inv || !f->z_sq || !f->c_inv || !f->c_sq || !f->zrow) return -1;
-    for (int64_t i = 0; i < n; i++) f->zrow[i] = -1;
-#pragma omp parallel for schedule(static) if (np * d > 65536)
+    f->key_mul = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *f->key_mul);
+    f->key_sub = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *f->key_sub);
+    f->range_lo = malloc((size_t)(n_ranges + 1) * sizeof *f->range_lo);
+    if (!f->z_inv || !f->z_sq || !f->c_inv || !f->c_sq || !f->key_mul || !f->key_sub ||
+        !f->range_lo)
+        return -1;
     for (int64_t t = 0; t < np; t++) {
-        int64_t i = md->present[t];
-        float *zr = f->z + t * d;
-        for (int64_t q = 0; q < d; q++) zr[q] = (float)gfuse_i_knn_z(md, i, q);
-        double nrm = md->norm[i];
+        double nrm = md->norm[md->present[t]];
         f->z_inv[t] = nrm > 0.0 ? (float)(1.0 / nrm) : 0.0f;
         f->z_sq[t] = (float)(nrm * nrm);
     }
-    for (int64_t t = 0; t < np; t++) f->zrow[md->present[t]] = t;
     if (nc == np) {
-        f->cmat = f->z;
+        f->cmat = md->z;
     } else {
         f->cmat = malloc((size_t)(nc * d > 0 ? nc * d : 1) * sizeof *f->cmat);
         if (!f->cmat) return -1;
         f->cmat_owned = 1;
         for (int64_t t = 0; t < nc; t++)
-            memcpy(f->cmat + t * d, f->z + f->zrow[md->cand[t]] * d, (size_t)d * sizeof *f->z);
+            memcpy(f->cmat + t * d, gfuse_i_knn_zrow(md, md->cand[t]), (size_t)d * sizeof *f->cmat);
     }
     for (int64_t t = 0; t < nc; t++) {
-        int64_t r = f->zrow[md->cand[t]];
+        int64_t r = md->zrow[md->cand[t]];
         f->c_inv[t] = f->z_inv[r];
         f->c_sq[t] = f->z_sq[r];
+        f->key_mul[t] = metric == GFUSE_METRIC_COSINE ? f->c_inv[t] : 2.0f;
+        f->key_sub[t] = metric == GFUSE_METRIC_COSINE ? 0.0f : f->c_sq[t];
         if (md->norm[md->cand[t]] > f->c_max) f->c_max = md->norm[md->cand[t]];
+    }
+    for (int64_t b = 0, t = 0; b <= n_ranges; b++) {
+        while (t < nc && md->cand[t] < b * SAMPLE_RANGE) t++;
+        f->range_lo[b] = t;
     }
     return 0;
 }
@@ -172,6 +185,38 @@ static void tile_product(float *s, const float *a, int64_t nq, const float *b, i
     }
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nq, (int)nc, (int)d, 1.0f, a,
                 (int)d, b, (int)d, 0.0f, s, (int)nc);
+}
+
+/* Offers one tile row to a query's heap. Keys are computed SCAN_CHUNK at a time and a chunk
+ * none of whose keys beats the heap's worst is skipped (the common case once the heap is
+ * full): that test vectorises. self is the query's own sample, never its neighbour. */
+static void scan_row(heap_entry *h, int *len_io, int cap, const float *srow, const float *mul,
+                     const float *sub, const int64_t *cj, int64_t ncb, int64_t self)
+{
+    int len = *len_io;
+    int64_t c0 = 0;
+    float kb[SCAN_CHUNK];
+    for (; c0 + SCAN_CHUNK <= ncb; c0 += SCAN_CHUNK) {
+        for (int t = 0; t < SCAN_CHUNK; t++) kb[t] = srow[c0 + t] * mul[c0 + t] - sub[c0 + t];
+        if (len == cap) {
+            float thr = h[0].key;
+            int any = 0;
+            for (int t = 0; t < SCAN_CHUNK; t++) any |= kb[t] > thr;
+            if (!any) continue;
+        }
+        for (int t = 0; t < SCAN_CHUNK; t++) {
+            if (len == cap && !(kb[t] > h[0].key)) continue;
+            if (cj[c0 + t] == self) continue;
+            heap_offer(h, &len, cap, kb[t], cj[c0 + t]);
+        }
+    }
+    for (; c0 < ncb; c0++) {
+        float key = srow[c0] * mul[c0] - sub[c0];
+        if (len == cap && !(key > h[0].key)) continue;
+        if (cj[c0] == self) continue;
+        heap_offer(h, &len, cap, key, cj[c0]);
+    }
+    *len_io = len;
 }
 
 /* The exact scan of one node: every candidate scored in double (as the serial reference). */
@@ -265,33 +310,10 @@ static void knn_observed(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, con
         for (int64_t r = 0; r < nq; r++) w->len[r] = 0;
         for (int64_t c0 = 0; c0 < nc; c0 += CAND_BLOCK) {
             int64_t ncb = nc - c0 < CAND_BLOCK ? nc - c0 : CAND_BLOCK;
-            tile_product(w->tile, f->z + q0 * d, nq, f->cmat + c0 * d, ncb, d);
-            for (int64_t r = 0; r < nq; r++) {
-                int64_t i = md->present[q0 + r];
-                const float *srow = w->tile + r * ncb;
-                heap_entry *h = w->heap + r * cap;
-                int len = w->len[r];
-                const int64_t *cj = md->cand + c0;
-                if (cosine) {
-                    const float *ci = f->c_inv + c0;
-                    for (int64_t c = 0; c < ncb; c++) {
-                        float key = srow[c] * ci[c];
-                        if (len == cap && !(key > h[0].key)) continue;
-                        if (cj[c] == i) continue;
-                        heap_offer(h, &len, cap, key, cj[c]);
-                    }
-                } else {
-                    /* ranking by 2 z_i.z_j - |z_j|^2 = |z_i|^2 - |z_i - z_j|^2 */
-                    const float *cs = f->c_sq + c0;
-                    for (int64_t c = 0; c < ncb; c++) {
-                        float key = 2.0f * srow[c] - cs[c];
-                        if (len == cap && !(key > h[0].key)) continue;
-                        if (cj[c] == i) continue;
-                        heap_offer(h, &len, cap, key, cj[c]);
-                    }
-                }
-                w->len[r] = len;
-            }
+            tile_product(w->tile, md->z + q0 * d, nq, f->cmat + c0 * d, ncb, d);
+            for (int64_t r = 0; r < nq; r++)
+                scan_row(w->heap + r * cap, &w->len[r], cap, w->tile + r * ncb, f->key_mul + c0,
+                         f->key_sub + c0, md->cand + c0, ncb, md->present[q0 + r]);
         }
         for (int64_t r = 0; r < nq; r++) {
             /* |key| <= |z_i| (cosine), <= 2 |z_i| cmax + cmax^2 (euclidean) */
@@ -321,10 +343,11 @@ static float eps_missing(const gfuse_i_knn_prep *p, const float_mod *fm, int64_t
     double eps = 0.0;
     for (int s = 0; s < p->n_mod; s++) {
         const float_mod *f = &fm[s];
-        if (f->zrow[i] < 0) continue;
+        int64_t zr = p->mod[s].zrow[i];
+        if (zr < 0) continue;
         double e = dot_error(f->d);
         if (p->metric == GFUSE_METRIC_EUCLIDEAN) {
-            double zi = sqrt((double)f->z_sq[f->zrow[i]]);
+            double zi = sqrt((double)f->z_sq[zr]);
             double dist2_err = e * (zi + f->c_max) * (zi + f->c_max) * 2.0;
             e = sqrt(dist2_err / (double)(f->d > 0 ? f->d : 1));
         }
@@ -333,76 +356,109 @@ static float eps_missing(const gfuse_i_knn_prep *p, const float_mod *fm, int64_t
     return (float)(2.0 * eps + (double)p->n_mod * 0x1p-22) + 1e-30f;
 }
 
-/* Missing nodes: mean similarity over shared modalities, accumulated per block of samples. */
+/* Adds the similarities of one tile (the block's rows present in s against the candidates of s
+ * in the current sample range) into the block's sums and counts. */
+static void accumulate_tile(scratch *w, const gfuse_i_knn_prep *p, int s, const float_mod *f,
+                            int64_t lo, int64_t hi, int64_t j0)
+{
+    const gfuse_i_knn_mod *md = &p->mod[s];
+    int64_t nq = w->nq[s], nc = hi - lo, d = f->d;
+    const int64_t *qrow = w->qrow + (int64_t)s * MISSING_BLOCK;
+    const int64_t *cj = md->cand + lo;
+    const float *qz = w->qz;
+    for (int t = 0; t < s; t++) qz += MISSING_BLOCK * p->mod[t].d;
+    tile_product(w->tile, qz, nq, f->cmat + lo * d, nc, d);
+    float inv_d = 1.0f / (float)d;
+    for (int64_t r = 0; r < nq; r++) {
+        int64_t t = qrow[r];
+        float *acc = w->acc + t * SAMPLE_RANGE - j0;
+        uint16_t *accn = w->acc_n + t * SAMPLE_RANGE - j0;
+        const float *srow = w->tile + r * nc;
+        if (p->metric == GFUSE_METRIC_COSINE) {
+            float qi = w->q_inv[s * MISSING_BLOCK + r];
+            for (int64_t c = 0; c < nc; c++) {
+                acc[cj[c]] += srow[c] * qi * f->c_inv[lo + c];
+                accn[cj[c]]++;
+            }
+        } else {
+            float qs = w->q_sq[s * MISSING_BLOCK + r];
+            for (int64_t c = 0; c < nc; c++) {
+                float dist2 = qs + f->c_sq[lo + c] - 2.0f * srow[c];
+                if (dist2 < 0.0f) dist2 = 0.0f;
+                acc[cj[c]] += 1.0f / (1.0f + sqrtf(dist2 * inv_d));
+                accn[cj[c]]++;
+            }
+        }
+    }
+}
+
+/* Missing nodes: mean similarity over shared modalities. A block of samples is compared with
+ * the candidates one range of SAMPLE_RANGE samples at a time; the per-modality tiles of a range
+ * are summed (in modality order) into a (block x range) tile, then every missing node of the
+ * block offers that range's candidates of its modality to its heap. */
 static void knn_missing(gfuse_i_knn *out, const gfuse_i_knn_prep *p, const float_mod *fm,
                         const int64_t *qlist, int64_t n_q, scratch *ws, int cap)
 {
     int64_t n = p->n;
     int nm = p->n_mod;
-    int cosine = p->metric == GFUSE_METRIC_COSINE;
     int64_t n_blocks = (n_q + MISSING_BLOCK - 1) / MISSING_BLOCK;
+    int64_t n_ranges = (n + SAMPLE_RANGE - 1) / SAMPLE_RANGE;
 #pragma omp parallel for schedule(dynamic, 1)
     for (int64_t b = 0; b < n_blocks; b++) {
         scratch *w = &ws[omp_get_thread_num()];
         int64_t b0 = b * MISSING_BLOCK;
         int64_t nb = n_q - b0 < MISSING_BLOCK ? n_q - b0 : MISSING_BLOCK;
-        memset(w->acc, 0, (size_t)(nb * n) * sizeof *w->acc);
-        memset(w->acc_n, 0, (size_t)(nb * n) * sizeof *w->acc_n);
+        /* gather the block's rows per modality */
+        float *qz = w->qz;
         for (int s = 0; s < nm; s++) {
             const gfuse_i_knn_mod *md = &p->mod[s];
             const float_mod *f = &fm[s];
-            int64_t d = f->d, nq = 0;
+            int64_t cnt = 0;
             for (int64_t t = 0; t < nb; t++) {
-                int64_t zr = f->zrow[qlist[b0 + t]];
+                int64_t zr = md->zrow[qlist[b0 + t]];
                 if (zr < 0) continue;
-                memcpy(w->qz + nq * d, f->z + zr * d, (size_t)d * sizeof *f->z);
-                w->qrow[nq++] = t;
+                memcpy(qz + cnt * f->d, md->z + zr * f->d, (size_t)f->d * sizeof *qz);
+                w->q_inv[s * MISSING_BLOCK + cnt] = f->z_inv[zr];
+                w->q_sq[s * MISSING_BLOCK + cnt] = f->z_sq[zr];
+                w->qrow[(int64_t)s * MISSING_BLOCK + cnt++] = t;
             }
-            if (nq == 0) continue;
-            for (int64_t c0 = 0; c0 < md->n_cand; c0 += CAND_BLOCK) {
-                int64_t ncb = md->n_cand - c0 < CAND_BLOCK ? md->n_cand - c0 : CAND_BLOCK;
-                tile_product(w->tile, w->qz, nq, f->cmat + c0 * d, ncb, d);
-                for (int64_t r = 0; r < nq; r++) {
-                    int64_t t = w->qrow[r];
-                    int64_t zr = f->zrow[qlist[b0 + t]];
-                    float *acc = w->acc + t * n;
-                    uint16_t *accn = w->acc_n + t * n;
-                    const float *srow = w->tile + r * ncb;
-                    const int64_t *cj = md->cand + c0;
-                    if (cosine) {
-                        float qi = f->z_inv[zr];
-                        for (int64_t c = 0; c < ncb; c++) {
-                            acc[cj[c]] += srow[c] * qi * f->c_inv[c0 + c];
-                            accn[cj[c]]++;
-                        }
-                    } else {
-                        float qs = f->z_sq[zr], inv_d = d > 0 ? 1.0f / (float)d : 0.0f;
-                        for (int64_t c = 0; c < ncb; c++) {
-                            float dist2 = qs + f->c_sq[c0 + c] - 2.0f * srow[c];
-                            if (dist2 < 0.0f) dist2 = 0.0f;
-                            acc[cj[c]] += 1.0f / (1.0f + sqrtf(dist2 * inv_d));
-                            accn[cj[c]]++;
-                        }
+            w->nq[s] = cnt;
+            qz += MISSING_BLOCK * f->d;
+        }
+        for (int64_t t = 0; t < nb * nm; t++) w->len[t] = 0;
+        for (int64_t rg = 0; rg < n_ranges; rg++) {
+            int64_t j0 = rg * SAMPLE_RANGE;
+            memset(w->acc, 0, (size_t)(nb * SAMPLE_RANGE) * sizeof *w->acc);
+            memset(w->acc_n, 0, (size_t)(nb * SAMPLE_RANGE) * sizeof *w->acc_n);
+            for (int s = 0; s < nm; s++) {
+                int64_t lo = fm[s].range_lo[rg], hi = fm[s].range_lo[rg + 1];
+                if (w->nq[s] > 0 && hi > lo) accumulate_tile(w, p, s, &fm[s], lo, hi, j0);
+            }
+            for (int64_t t = 0; t < nb; t++) {
+                int64_t i = qlist[b0 + t];
+                const float *acc = w->acc + t * SAMPLE_RANGE - j0;
+                const uint16_t *accn = w->acc_n + t * SAMPLE_RANGE - j0;
+                for (int m = 0; m < nm; m++) {
+                    if (p->has[i * nm + m]) continue;
+                    const int64_t *cand = p->mod[m].cand;
+                    heap_entry *h = w->heap + (t * nm + m) * cap;
+                    int len = w->len[t * nm + m];
+                    for (int64_t c = fm[m].range_lo[rg]; c < fm[m].range_lo[rg + 1]; c++) {
+                        int64_t j = cand[c];
+                        if (accn[j] == 0) continue;
+                        heap_offer(h, &len, cap, acc[j] / (float)accn[j], j);
                     }
+                    w->len[t * nm + m] = len;
                 }
             }
         }
         for (int64_t t = 0; t < nb; t++) {
             int64_t i = qlist[b0 + t];
-            const float *acc = w->acc + t * n;
-            const uint16_t *accn = w->acc_n + t * n;
-            for (int m = 0; m < nm; m++) {
-                if (p->has[i * nm + m]) continue;
-                const gfuse_i_knn_mod *md = &p->mod[m];
-                heap_entry *h = w->heap;
-                int len = 0;
-                for (int64_t c = 0; c < md->n_cand; c++) {
-                    int64_t j = md->cand[c];
-                    if (accn[j] == 0) continue;
-                    heap_offer(h, &len, cap, acc[j] / (float)accn[j], j);
-                }
-                finish_node(out, p, m, i, h, len, cap, eps_missing(p, fm, i), w);
-            }
+            float eps = eps_missing(p, fm, i);
+            for (int m = 0; m < nm; m++)
+                if (!p->has[i * nm + m])
+                    finish_node(out, p, m, i, w->heap + (t * nm + m) * cap, w->len[t * nm + m],
+                                cap, eps, w);
         }
     }
 }
@@ -421,6 +477,9 @@ static void scratch_free(scratch *ws, int nt)
         free(ws[t].qrow);
         free(ws[t].acc);
         free(ws[t].acc_n);
+        free(ws[t].nq);
+        free(ws[t].q_inv);
+        free(ws[t].q_sq);
     }
     free(ws);
 }
@@ -445,29 +504,37 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_cohort *c,
     st = gfuse_i_knn_alloc(out, &p);
     if (st != GFUSE_OK) goto done;
 
-    int64_t dmax = 1;
+    int64_t dsum = 0;
     for (int s = 0; s < nm; s++) {
-        if (float_mod_init(&fm[s], &p.mod[s], n) != 0) goto nomem;
-        if (p.mod[s].d > dmax) dmax = p.mod[s].d;
+        if (float_mod_init(&fm[s], &p.mod[s], n, p.metric) != 0) goto nomem;
+        dsum += p.mod[s].d;
     }
     int64_t n_q = 0;
     for (int64_t i = 0; i < n; i++)
         if (needs_missing_links(&p, i)) qlist[n_q++] = i;
+    size_t tile = (size_t)QUERY_BLOCK * CAND_BLOCK;
+    if (tile < (size_t)MISSING_BLOCK * SAMPLE_RANGE) tile = (size_t)MISSING_BLOCK * SAMPLE_RANGE;
+    size_t heaps = QUERY_BLOCK;
+    if (n_q > 0 && heaps < (size_t)MISSING_BLOCK * (size_t)nm) heaps = (size_t)MISSING_BLOCK * (size_t)nm;
     for (int t = 0; t < nt; t++) {
         scratch *w = &ws[t];
-        w->tile = malloc((size_t)QUERY_BLOCK * CAND_BLOCK * sizeof *w->tile);
-        w->heap = malloc((size_t)QUERY_BLOCK * (size_t)cap * sizeof *w->heap);
-        w->len = malloc(QUERY_BLOCK * sizeof *w->len);
+        w->tile = malloc(tile * sizeof *w->tile);
+        w->heap = malloc(heaps * (size_t)cap * sizeof *w->heap);
+        w->len = malloc(heaps * sizeof *w->len);
         w->rs_sim = malloc((size_t)cap * sizeof *w->rs_sim);
         w->rs_idx = malloc((size_t)cap * sizeof *w->rs_idx);
         w->keys = malloc((size_t)cap * sizeof *w->keys);
         if (!w->tile || !w->heap || !w->len || !w->rs_sim || !w->rs_idx || !w->keys) goto nomem;
         if (n_q > 0) {
-            w->qz = malloc((size_t)(MISSING_BLOCK * dmax) * sizeof *w->qz);
-            w->qrow = malloc(MISSING_BLOCK * sizeof *w->qrow);
-            w->acc = malloc((size_t)(MISSING_BLOCK * n) * sizeof *w->acc);
-            w->acc_n = malloc((size_t)(MISSING_BLOCK * n) * sizeof *w->acc_n);
-            if (!w->qz || !w->qrow || !w->acc || !w->acc_n) goto nomem;
+            w->qz = malloc((size_t)(MISSING_BLOCK * dsum) * sizeof *w->qz);
+            w->qrow = malloc((size_t)MISSING_BLOCK * (size_t)nm * sizeof *w->qrow);
+            w->q_inv = malloc((size_t)MISSING_BLOCK * (size_t)nm * sizeof *w->q_inv);
+            w->q_sq = malloc((size_t)MISSING_BLOCK * (size_t)nm * sizeof *w->q_sq);
+            w->nq = malloc((size_t)nm * sizeof *w->nq);
+            w->acc = malloc((size_t)MISSING_BLOCK * SAMPLE_RANGE * sizeof *w->acc);
+            w->acc_n = malloc((size_t)MISSING_BLOCK * SAMPLE_RANGE * sizeof *w->acc_n);
+            if (!w->qz || !w->qrow || !w->q_inv || !w->q_sq || !w->nq || !w->acc || !w->acc_n)
+                goto nomem;
         }
     }
 

@@ -63,20 +63,30 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
         md->present = malloc((size_t)(n > 0 ? n : 1) * sizeof *md->present);
         md->cand = malloc((size_t)(n > 0 ? n : 1) * sizeof *md->cand);
         md->norm = calloc((size_t)(n > 0 ? n : 1), sizeof *md->norm);
-        if (!md->mean || !md->inv_sd || !md->present || !md->cand || !md->norm) goto nomem;
+        md->zrow = malloc((size_t)(n > 0 ? n : 1) * sizeof *md->zrow);
+        if (!md->mean || !md->inv_sd || !md->present || !md->cand || !md->norm || !md->zrow)
+            goto nomem;
         for (int64_t i = 0; i < n; i++) {
+            md->zrow[i] = -1;
             if (!cm->present[i] || cm->row[i] < 0) continue;
             p->has[i * nm + s] = 1;
+            md->zrow[i] = md->n_present;
             md->present[md->n_present++] = i;
             if (!sender || sender[i]) md->cand[md->n_cand++] = i;
         }
         feature_statistics(md, o->standardize);
-        for (int64_t t = 0; t < md->n_present; t++) {
+        int64_t np = md->n_present, d = md->d;
+        md->z = malloc((size_t)(np * d > 0 ? np * d : 1) * sizeof *md->z);
+        if (!md->z) goto nomem;
+#pragma omp parallel for schedule(static) if (np * d > 65536)
+        for (int64_t t = 0; t < np; t++) {
             int64_t i = md->present[t];
+            const float *x = md->x + md->row[i] * d;
+            float *z = md->z + t * d;
             double ss = 0.0;
-            for (int64_t f = 0; f < md->d; f++) {
-                double z = gfuse_i_knn_z(md, i, f);
-                ss += z * z;
+            for (int64_t f = 0; f < d; f++) {
+                z[f] = gfuse_i_knn_z(md, x[f], f);
+                ss += (double)z[f] * (double)z[f];
             }
             md->norm[i] = sqrt(ss);
         }
@@ -96,6 +106,8 @@ void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p)
             free(p->mod[s].present);
             free(p->mod[s].cand);
             free(p->mod[s].norm);
+            free(p->mod[s].z);
+            free(p->mod[s].zrow);
         }
     }
     free(p->mod);
@@ -107,16 +119,17 @@ double gfuse_i_knn_pair_sim(const gfuse_i_knn_prep *p, int s, int64_t i, int64_t
 {
     const gfuse_i_knn_mod *md = &p->mod[s];
     if (md->d == 0) return 0.0;
+    const float *zi = gfuse_i_knn_zrow(md, i), *zj = gfuse_i_knn_zrow(md, j);
     if (p->metric == GFUSE_METRIC_COSINE) {
         double ni = md->norm[i], nj = md->norm[j];
         if (ni == 0.0 || nj == 0.0) return 0.0;
         double dot = 0.0;
-        for (int64_t f = 0; f < md->d; f++) dot += gfuse_i_knn_z(md, i, f) * gfuse_i_knn_z(md, j, f);
+        for (int64_t f = 0; f < md->d; f++) dot += (double)zi[f] * (double)zj[f];
         return dot / (ni * nj);
     }
     double ss = 0.0;
     for (int64_t f = 0; f < md->d; f++) {
-        double diff = gfuse_i_knn_z(md, i, f) - gfuse_i_knn_z(md, j, f);
+        double diff = (double)zi[f] - (double)zj[f];
         ss += diff * diff;
     }
     return 1.0 / (1.0 + sqrt(ss / (double)md->d));

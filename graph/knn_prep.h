@@ -3,8 +3,9 @@
  * statistics, the rows each modality has, and the similarity of one pair in double precision.
  *
  * Similarity of samples i and j on modality s (both present), with z = (x - mean) / sd per
- * feature (mean 0, sd 1 when standardisation is off; a missing cell gives z = 0; a constant
- * feature gives z = 0):
+ * feature rounded to float32 (mean 0, sd 1 when standardisation is off; a missing cell gives
+ * z = 0; a constant feature gives z = 0), products and sums accumulated in double in feature
+ * order:
  *   cosine:    z_i . z_j / (|z_i| |z_j|), and 0 when either vector is zero;
  *   euclidean: 1 / (1 + |z_i - z_j| / sqrt(d)).
  * The similarity for a missing node (i,m) to an observed (j,m) is the mean of the pair
@@ -25,6 +26,8 @@ typedef struct {
     int64_t *present;     /* n_present sample indices, ascending */
     int64_t n_cand;       /* present samples allowed to send */
     int64_t *cand;        /* n_cand sample indices, ascending */
+    float *z;             /* n_present x d: the z rows of the present samples, in order */
+    int64_t *zrow;        /* per sample (N): its row of z, or -1 when absent */
     double *norm;         /* per sample (N): |z| in double, 0 when absent */
 } gfuse_i_knn_mod;
 
@@ -41,12 +44,17 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
                                    const gfuse_graph_options *o, const uint8_t *sender);
 void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p);
 
-/* The standardised value of feature f of sample i on modality s, in double. */
-static inline double gfuse_i_knn_z(const gfuse_i_knn_mod *md, int64_t i, int64_t f)
+/* The standardised value of one cell, rounded to float. */
+static inline float gfuse_i_knn_z(const gfuse_i_knn_mod *md, float x, int64_t f)
 {
-    double v = md->x[md->row[i] * md->d + f];
-    if (v != v) return 0.0;
-    return (v - md->mean[f]) * md->inv_sd[f];
+    if (x != x) return 0.0f;
+    return (float)(((double)x - md->mean[f]) * md->inv_sd[f]);
+}
+
+/* The z row of sample i (present) on a modality. */
+static inline const float *gfuse_i_knn_zrow(const gfuse_i_knn_mod *md, int64_t i)
+{
+    return md->z + md->zrow[i] * md->d;
 }
 
 /* The similarity of samples i and j (both present) on modality s, in double. */

@@ -107,8 +107,9 @@ typedef struct {
 
 static double ref_z(const raw_cohort *r, const ref_mod *rm, int s, int64_t i, int64_t f)
 {
+    /* z-scores are rounded to float32, as the library documents */
     double v = r->x[s][i * r->d[s] + f];
-    return isnan(v) ? 0.0 : (v - rm[s].mean[f]) * rm[s].inv_sd[f];
+    return isnan(v) ? 0.0 : (double)(float)((v - rm[s].mean[f]) * rm[s].inv_sd[f]);
 }
 
 static double ref_pair(const raw_cohort *r, const ref_mod *rm, gfuse_metric metric, int s,
