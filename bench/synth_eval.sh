@@ -13,7 +13,7 @@
 #   1. RMSE of the imputed missing (sample, modality) cells against the truth, in the cohort's
 #      units, is at most --max-ratio times that of train-mean imputation (each feature's mean
 #      over the split=train samples that have the modality);
-#   2. test accuracy (split=test) on the incomplete cohort is at most --max-drop points below
+#   2. test accuracy (split=test) on the incomplete cohort is within --max-drop points of
 #      that on the complete cohort.
 # The table (per seed and mean) and a PASS/FAIL line per claim go to stdout and to
 # bench/results/synth-eval.txt (or --out); the exit status is 1 when a claim fails.
@@ -113,6 +113,6 @@ secs=$(($(date +%s) - start))
 mkdir -p "$(dirname "$out")"
 header="gfuse synth: $samples samples, 3 modalities, missing $missing${synth_args:+, $synth_args}; seeds $seeds
 train: defaults${extra:+ with $extra}, --seed = synth seed, $threads threads; $secs s in all
-$("$gfuse" --version 2>/dev/null | head -1)"
+$("$gfuse" --version 2>/dev/null | head -1), source $(git -C "$here/.." describe --always --dirty 2>/dev/null || echo unknown)"
 "$python" "$here/synth_eval.py" table "$rows" "$out" --max-ratio "$max_ratio" \
     --max-drop "$max_drop" --header "$header"
