@@ -232,11 +232,12 @@ int main(int argc, char **argv)
 {
     bench_args a = {.n = 10000, .d = 200, .m = 3, .missing = 0.2, .k = 10, .runs = 5, .seed = 1,
                     .python = "/usr/bin/python3"};
-    if (parse_args(argc, argv, &a) != 0) {
+    int help = argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0);
+    if (help || parse_args(argc, argv, &a) != 0) {
         fprintf(stderr, "usage: graph_bench [--samples N] [--modalities M] [--features D] "
                         "[--missing R] [--k K] [--metric cosine|euclidean] [--runs R] "
                         "[--sklearn SCRIPT] [--python PATH] [--orders] [--seed S]\n");
-        return 2;
+        return help ? 0 : 2;
     }
     if (gfuse_init() != GFUSE_OK) return 1;
     float *x[16] = {0};
