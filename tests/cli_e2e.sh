@@ -142,6 +142,13 @@ printf 'zz,x\n' >>"$T/unknown_label/labels.csv"
 run 0 "label for an unknown sample" inspect --cohort "$T/unknown_label"
 check "label for an unknown sample is a warning" err_has "gfuse: warning: .*zz"
 
+# Regression labels.
+good_cohort regression
+printf 'id,f1\na,1\nb,2\nc,3\n' >"$T/regression/mod1.csv"
+printf 'id,label\na,1.5\nb,-2\n' >"$T/regression/labels.csv"
+run 0 "inspect --task regress" inspect --cohort "$T/regression" --task regress --json
+check "regression: task and range" sh -c "grep -q '\"task\": \"regress\"' '$T/out' && grep -q '\"max\": 1.5' '$T/out' && grep -q '\"unlabelled\": 1' '$T/out'"
+
 # ---- inspect on the example cohort --------------------------------------------------------------
 # patterns_of_json JSON NAMES: "bits count" per pattern, bits in the order of NAMES (comma list).
 patterns_of_json() {

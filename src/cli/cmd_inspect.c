@@ -281,10 +281,12 @@ int cmd_inspect(int argc, char **argv)
 {
     cli_cohort_args ca;
     cli_cohort_args_init(&ca);
-    int json = 0;
+    int json = 0, task = GFUSE_TASK_AUTO;
     const char *out = "-";
     cli_option opts[] = {
         CLI_COHORT_OPTIONS(&ca),
+        {.name = "task", .kind = CLI_CHOICE, .dest = &task, .choices = "auto|classify|regress",
+         .help = "how to read labels: auto is classify"},
         {.name = "json", .kind = CLI_FLAG, .dest = &json,
          .help = "write a JSON object instead of text"},
         {.name = "out", .kind = CLI_STRING, .dest = &out, .metavar = "FILE",
@@ -313,6 +315,7 @@ int cmd_inspect(int argc, char **argv)
         rc = cli_parse_exit(rc);
         goto done;
     }
+    ca.task = (gfuse_task)task; /* the choices are in gfuse_task order */
     if ((rc = cli_cohort_load("inspect", &ca, &cohort)) != 0) goto done;
     if ((rc = summarise(&s, cohort)) != 0) goto done;
     if ((rc = cli_outfile_open(&of, "inspect", out)) != 0) goto done;
