@@ -128,7 +128,7 @@ int cmd_train(int argc, char **argv)
          .bounds = CLI_MIN, .min = 1,
          .help = "stop after N epochs without a better validation loss"},
         {.name = "class-weights", .kind = CLI_STRING, .dest = &class_weights,
-         .metavar = "none|balanced|w1,w2,..", .help = "class weights of the cross-entropy"},
+         .metavar = "W", .help = "class weights of the loss: none, balanced or w1,w2,... per class"},
         {.name = "val-fraction", .kind = CLI_DOUBLE, .dest = &to.val_fraction, .metavar = "F",
          .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.5,
          .help = "validation share carved (stratified) when the split has no val samples"},
