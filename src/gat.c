@@ -10,7 +10,7 @@
 /* Nodes per block of the fixed-order reduction of the attention parameter gradients. */
 #define NODE_BLOCK 256
 /* Below this much work (edges x width) the kernels run serially. */
-#define PAR_MIN_WORK 65536
+#define PAR_MIN_WORK (1 << 18)
 
 int64_t gfuse_i_gat_work_floats(const struct gfuse_graph *g, int H, int D)
 {
@@ -141,11 +141,12 @@ void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, c
  * sums over fixed blocks of nodes (in parallel), then the blocks added in order. */
 static void attention_param_grads(float *da_src, float *da_dst, float *partial,
                                   const float *ds_src, const float *ds_dst, const float *z,
-                                  int64_t V, int H, int D, int par)
+                                  int64_t V, int H, int D)
 {
     const int F = H * D;
     const int64_t P = (int64_t)R * H * D; /* floats per attention vector set */
     const int64_t nblocks = (V + NODE_BLOCK - 1) / NODE_BLOCK;
+    const int par = V * P > PAR_MIN_WORK * 4;
 #pragma omp parallel for schedule(static) if (par && nblocks > 1)
     for (int64_t b = 0; b < nblocks; b++) {
         float *ps = partial + b * 2 * P, *pd = ps + P;
@@ -164,7 +165,7 @@ static void attention_param_grads(float *da_src, float *da_dst, float *partial,
                     }
                 }
     }
-#pragma omp parallel for schedule(static) if (par && P > 64)
+#pragma omp parallel for schedule(static) if (par && nblocks * P > PAR_MIN_WORK)
     for (int64_t q = 0; q < P; q++) {
         float s = da_src[q], d = da_dst[q];
         for (int64_t b = 0; b < nblocks; b++) {
@@ -286,7 +287,7 @@ void gfuse_i_gat_backward(float *dz, float *da_src, float *da_dst, float *work, 
     }
 
     /* da_src[r, h] += sum_u ds_src[u, r, h] z_u,h;  da_dst[r, h] += sum_v ds_dst[v, r, h] z_v,h */
-    attention_param_grads(da_src, da_dst, partial, ds_src, ds_dst, z, V, H, D, par);
+    attention_param_grads(da_src, da_dst, partial, ds_src, ds_dst, z, V, H, D);
 }
 
 /* ---- serial reference twins ------------------------------------------------------------ */

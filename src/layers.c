@@ -6,11 +6,11 @@
 #include <string.h>
 
 /* Below this many elements a loop runs serially: thread start-up would cost more than it saves. */
-#define PAR_MIN 32768
+#define PAR_MIN (1 << 18)
 /* Column block of the fixed-order column reductions (a thread owns whole columns). */
 #define COL_BLOCK 16
 /* Rows whose partial sums a loss computes in parallel before adding them up in order. */
-#define LOSS_CHUNK 1024
+#define LOSS_CHUNK 4096
 
 /* sum[c] += sum over s of x[row(s), c] for c < C, s in order: parallel over column blocks, so
  * each column's sum runs in the same order whatever the thread count. rows NULL means row s. */
@@ -42,7 +42,7 @@ static void column_sums(float *sum, const float *x, const int64_t *rows, int64_t
 #define LIN_TILE_OC 32
 #define LIN_TILE_C 64
 /* Below this many multiply-adds a product runs on the calling thread alone. */
-#define LIN_PAR_MIN (1 << 18)
+#define LIN_PAR_MIN (1 << 20)
 
 /* Makes BLAS single-threaded for the duration of a product; returns what to restore. */
 static int blas_serial_begin(void)

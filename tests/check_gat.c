@@ -213,13 +213,13 @@ START_TEST(test_gat_twins)
 END_TEST
 
 /* A graph big enough for the kernels' parallel paths. */
-static const randgraph_spec big_spec = {700, 3, 10, 0.4, 0.02, 1, 1, 11};
+static const randgraph_spec big_spec = {2000, 3, 10, 0.4, 0.02, 1, 1, 11};
 
 /* The same on a graph where the parallel paths run (with two threads). */
 START_TEST(test_gat_twins_parallel)
 {
     gat_case c;
-    gat_case_make(&c, &big_spec, 4, 8, _i ? 0.2f : 0.0f, _i);
+    gat_case_make(&c, &big_spec, 4, 16, _i ? 0.2f : 0.0f, _i);
     omp_set_num_threads(2);
     compare_with_twins(&c);
     gat_case_free(&c);
@@ -230,8 +230,8 @@ END_TEST
 START_TEST(test_gat_threads)
 {
     gat_case c;
-    gat_case_make(&c, &big_spec, 4, 8, 0.2f, 1);
-    const int64_t V = c.g.n_nodes, E = c.g.n_edges, F = 32, P = NR * F;
+    gat_case_make(&c, &big_spec, 4, 16, 0.2f, 1);
+    const int64_t V = c.g.n_nodes, E = c.g.n_edges, F = 64, P = NR * F;
     float *res[2][5];
     for (int run = 0; run < 2; run++) {
         omp_set_num_threads(run + 1);

@@ -482,10 +482,10 @@ START_TEST(test_dropout_gradients)
 END_TEST
 
 /* Masks depend only on (seed, index, p): the same for 1 and 2 threads and on repeat, different
- * for another seed, and drop a fraction p of the elements (within 0.01 over 200000). */
+ * for another seed, and drop a fraction p of the elements (within 0.01 over 300000). */
 START_TEST(test_dropout_masks)
 {
-    const int64_t n = 200000;
+    const int64_t n = 300000; /* above the parallel threshold */
     const float p = 0.3f;
     float *x = gc_alloc(n), *out = gc_alloc(n);
     uint8_t *m1 = malloc((size_t)n), *m2 = malloc((size_t)n), *m3 = malloc((size_t)n);
@@ -777,11 +777,11 @@ END_TEST
 
 /* Every layer with a parallel path, on inputs big enough to take it, gives bitwise identical
  * results with 1 and 2 threads (OpenMP and, with OpenBLAS, BLAS threads): the encoder-sized
- * linear layer (6000 x 200 -> 64) checks that sgemm does not split its sums by thread count. */
+ * linear layer (12000 x 200 -> 64) checks that sgemm does not split its sums by thread count. */
 START_TEST(test_layers_threads)
 {
-    const int64_t B = 6000, N = 2000;
-    const int C = 24, OC = 40, M = 2, F = 24, A = 20;
+    const int64_t B = 12000, N = 4000; /* every loop above its parallel threshold */
+    const int C = 24, OC = 40, M = 2, F = 24, A = 24;
     const int64_t V = N * (M + 1);
     fusion_ctx f;
     fusion_make(&f, N, M, F, A, 1, 900);
@@ -806,10 +806,13 @@ START_TEST(test_layers_threads)
     gc_fill(inp2, B * C2, &r, -1, 1);
     gc_fill(w2, (int64_t)OC2 * C2, &r, -1, 1);
     gc_fill(G2, B * OC2, &r, -1, 1);
-    enum { N_OUT = 18 };
+    float *tgt2 = gc_alloc(B * C2);
+    gc_fill(tgt2, B * C2, &r, -1, 1);
+    for (int64_t t = 0; t < B * C2; t += 5) tgt2[t] = NAN;
+    enum { N_OUT = 21 };
     const int64_t len[N_OUT] = {B * OC, OC, B * C, B * C, OC, V * F, (int64_t)A * F, A, A, 2,
                                 (int64_t)OC * C, B * OC, OC, OC, B * OC2, B * C2,
-                                (int64_t)OC2 * C2, OC2};
+                                (int64_t)OC2 * C2, OC2, 1, B * C2, B * C2};
     float *res[2][N_OUT];
     for (int run = 0; run < 2; run++) {
         omp_set_num_threads(run + 1);
@@ -840,6 +843,12 @@ START_TEST(test_layers_threads)
         free(rstd);
         gfuse_i_linear_forward(o[14], inp2, w2, b2, B, C2, OC2);
         gfuse_i_linear_backward(o[15], o[16], o[17], G2, inp2, w2, B, C2, OC2);
+        o[18][0] = (float)gfuse_i_recon_forward(inp2, tgt2, rows, rows, B, C2, NULL);
+        uint8_t *mask = malloc((size_t)(B * C2));
+        ck_assert_ptr_nonnull(mask);
+        gfuse_i_dropout_forward(o[19], mask, inp2, 0.3f, 77, B * C2);
+        gfuse_i_dropout_backward(o[20], inp2, mask, 0.3f, B * C2);
+        free(mask);
     }
     for (int t = 0; t < N_OUT; t++) {
         ck_assert_msg(gc_same(res[0][t], res[1][t], len[t]), "output %d differs between 1 and 2 threads", t);
@@ -853,6 +862,7 @@ START_TEST(test_layers_threads)
     free(inp2);
     free(w2);
     free(b2);
+    free(tgt2);
     free(G2);
     free(inp);
     free(w);
