@@ -135,8 +135,10 @@ static const gat_config configs[] = {
     {{10, 3, 3, 0.3, 0.05, 1, 1, 4}, 2, 4, 0.0f, 1},
     {{9, 2, 4, 0.4, 0.1, 0, 0, 5}, 2, 2, 0.3f, 0},
     {{6, 4, 2, 0.6, 0.1, 1, 1, 6}, 4, 2, 0.25f, 1},
+    {{8, 2, 4, 0.4, 0.1, 0, 1, 7}, 4, 8, 0.1f, 1},
 };
 #define N_CONFIGS ((int)(sizeof configs / sizeof configs[0]))
+#define SEEDS 3
 
 /* Gradients of z, a_src and a_dst against central differences (attention dropout is a fixed
  * mask for a given seed, so configurations with dropout are differentiable too). Backward
@@ -144,9 +146,11 @@ static const gat_config configs[] = {
  * Tolerance: |analytic - numeric| <= 1e-2 relative + 1e-3 * max|gradient| (+1e-4). */
 START_TEST(test_gat_gradients)
 {
-    const gat_config *cf = &configs[_i];
+    const gat_config *cf = &configs[_i % N_CONFIGS];
+    randgraph_spec sp = cf->sp;
+    sp.seed += 1000 * (uint64_t)(_i / N_CONFIGS); /* each shape with SEEDS seeds */
     gat_case c;
-    gat_case_make(&c, &cf->sp, cf->H, cf->D, cf->drop, cf->mask);
+    gat_case_make(&c, &sp, cf->H, cf->D, cf->drop, cf->mask);
     const int64_t V = c.g.n_nodes, F = (int64_t)c.H * c.D, P = NR * F;
     float *init = gc_alloc(V * F + 2 * P);
     gfuse_i_rng r;
@@ -204,9 +208,11 @@ static void compare_with_twins(gat_case *c)
 
 START_TEST(test_gat_twins)
 {
-    const gat_config *cf = &configs[_i];
+    const gat_config *cf = &configs[_i % N_CONFIGS];
+    randgraph_spec sp = cf->sp;
+    sp.seed += 1000 * (uint64_t)(_i / N_CONFIGS);
     gat_case c;
-    gat_case_make(&c, &cf->sp, cf->H, cf->D, cf->drop, cf->mask);
+    gat_case_make(&c, &sp, cf->H, cf->D, cf->drop, cf->mask);
     compare_with_twins(&c);
     gat_case_free(&c);
 }
@@ -539,11 +545,11 @@ static Suite *gat_suite(void)
 {
     Suite *s = suite_create("gat");
     TCase *grad = tcase_create("gradients");
-    tcase_add_loop_test(grad, test_gat_gradients, 0, N_CONFIGS);
+    tcase_add_loop_test(grad, test_gat_gradients, 0, N_CONFIGS * SEEDS);
     tcase_set_timeout(grad, 120);
     suite_add_tcase(s, grad);
     TCase *twins = tcase_create("twins");
-    tcase_add_loop_test(twins, test_gat_twins, 0, N_CONFIGS);
+    tcase_add_loop_test(twins, test_gat_twins, 0, N_CONFIGS * SEEDS);
     tcase_add_loop_test(twins, test_gat_twins_parallel, 0, 2);
     tcase_add_test(twins, test_gat_threads);
     tcase_set_timeout(twins, 120);

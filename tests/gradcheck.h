@@ -7,6 +7,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,6 +100,9 @@ static inline int64_t gc_check(const char *what, gc_model model, float *x, const
                       (long long)i, (double)grad[i], num, rtol, atol);
         checked++;
     }
+    if (getenv("GC_VERBOSE")) /* GC_VERBOSE=1 CK_FORK=no: how many coordinates were compared */
+        fprintf(stderr, "%s: %lld checked, %lld skipped at kinks\n", what, (long long)checked,
+                (long long)skipped);
     ck_assert_msg(checked >= (checked + skipped + 1) / 2,
                   "%s: %lld of %lld coordinates crossed a kink", what, (long long)skipped,
                   (long long)(checked + skipped));
