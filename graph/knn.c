@@ -7,9 +7,11 @@
  * S = Z[query block] . C[candidate block]^T with BLAS sgemm, so memory is bounded by the tile
  * (QUERY_BLOCK x CAND_BLOCK floats per thread), never N x N. Each query row keeps a small
  * min-heap of its best k + KEEP_EXTRA candidates; candidates arrive in ascending sample order,
- * so a tie never displaces an earlier (smaller) index. The kept candidates are then rescored in
- * double precision (the same formula as the serial reference, knn_ref.c) and the best k taken,
- * so float rounding cannot reorder near-ties and the result equals the reference.
+ * so a tie never displaces an earlier (smaller) index. The kept candidates that float rounding
+ * could place among the best k (a rigorous error bound decides) are then rescored in double
+ * precision (the same formula as the serial reference, knn_ref.c) and the best k taken, so
+ * rounding cannot reorder near-ties and the result equals the reference; when the bound cannot
+ * rule out a candidate the heap left out, the node is scanned exactly.
  *
  * Missing nodes (i,m) rank candidates j by the mean similarity over the modalities both have:
  * for a block of such samples, per-modality tiles are accumulated into a (block x N) sum and
@@ -31,7 +33,7 @@
 #define CAND_BLOCK 512    /* candidate rows per tile */
 #define MISSING_BLOCK 128 /* samples per block when linking missing nodes */
 #define SAMPLE_RANGE 1024 /* candidate samples per tile when linking missing nodes */
-#define KEEP_EXTRA 8      /* candidates kept beyond k for the double-precision rescoring */
+#define KEEP_EXTRA 32     /* candidates kept beyond k, so that rescanning is rare */
 #define SCAN_CHUNK 16     /* keys tested against the heap threshold at once */
 
 typedef struct {
@@ -250,16 +252,18 @@ static void exact_node(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, int64
 }
 
 /* Finishes node (i, m) from its heap of float keys (len entries of cap). eps bounds the error
- * of a float key against its double value. When the heap is full and its worst key lies within
- * 2 eps of the k-th best, a candidate left out could tie with or beat the k-th: the node is
- * then scanned exactly. Otherwise every left-out candidate is strictly worse than the k best
- * kept, which are rescored in double and sorted. */
+ * of a float key against its double value. Let F be the k-th best key. A candidate whose key
+ * is below F - 2 eps is strictly worse than k kept ones, so only the keys from F - 2 eps up are
+ * rescored in double and sorted. When the heap is full and its worst key is not below
+ * F - 2 eps, a candidate left out of the heap could tie with or beat the k-th: the node is then
+ * scanned exactly (rare, with cap well above k). */
 static void finish_node(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, int64_t i,
                         const heap_entry *h, int len, int cap, float eps, scratch *w)
 {
     int k = p->k;
-    if (len == cap) {
-        /* k-th largest key: the heap holds the best cap; sort a copy of the keys. */
+    double floor = -INFINITY;
+    if (len > k) {
+        /* the k-th largest key (a few dozen keys: insertion sort of a copy) */
         float *keys = w->keys;
         for (int t = 0; t < len; t++) {
             float key = h[t].key;
@@ -270,18 +274,21 @@ static void finish_node(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, int6
             }
             keys[b] = key;
         }
-        if (!((double)h[0].key < (double)keys[k - 1] - 2.0 * (double)eps)) {
+        floor = (double)keys[k - 1] - 2.0 * (double)eps;
+        if (len == cap && !((double)h[0].key < floor)) {
             exact_node(out, p, m, i, w);
             return;
         }
     }
+    int n_rs = 0;
     for (int t = 0; t < len; t++) {
+        if ((double)h[t].key < floor) continue;
         int shared;
-        w->rs_idx[t] = h[t].j;
-        w->rs_sim[t] = gfuse_i_knn_node_sim(p, m, i, h[t].j, &shared);
+        w->rs_idx[n_rs] = h[t].j;
+        w->rs_sim[n_rs++] = gfuse_i_knn_node_sim(p, m, i, h[t].j, &shared);
     }
-    gfuse_i_knn_sort(w->rs_sim, w->rs_idx, len);
-    int keep = len < k ? len : k;
+    gfuse_i_knn_sort(w->rs_sim, w->rs_idx, n_rs);
+    int keep = n_rs < k ? n_rs : k;
     int64_t v = (int64_t)m * p->n + i;
     out->count[v] = keep;
     for (int t = 0; t < keep; t++) {
@@ -290,9 +297,11 @@ static void finish_node(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, int6
     }
 }
 
-/* A bound on the error of a float dot product of length d against the double one, relative
- * to |a| |b|: (d + 8) units of 2^-23 covers the summation and the rounding of z to float. */
-static inline double dot_error(int64_t d) { return (double)(d + 8) * 0x1p-23; }
+/* Rounding errors, with u = 2^-24 the unit roundoff of float. A float dot product of length d,
+ * summed in any order (with or without FMA), is off by at most gamma_d sum |a_f b_f| <=
+ * gamma_d |a| |b|, gamma_d = d u / (1 - d u); (d + 4) u covers it with a margin. */
+#define UNIT_ROUNDOFF 0x1p-24
+static inline double dot_error(int64_t d) { return (double)(d + 4) * UNIT_ROUNDOFF; }
 
 /* Observed nodes of modality m: neighbours among m's candidates, on m itself. */
 static void knn_observed(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, const float_mod *f,
@@ -316,10 +325,14 @@ static void knn_observed(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, con
                          f->key_sub + c0, md->cand + c0, ncb, md->present[q0 + r]);
         }
         for (int64_t r = 0; r < nq; r++) {
-            /* |key| <= |z_i| (cosine), <= 2 |z_i| cmax + cmax^2 (euclidean) */
-            double zi = sqrt((double)f->z_sq[q0 + r]);
-            double scale = cosine ? zi : 2.0 * zi * f->c_max + f->c_max * f->c_max;
-            float eps = (float)(dot_error(d) * scale * 2.0) + 1e-30f;
+            /* cosine: key = S / |z_j| with S off by dot_error |z_i| |z_j|, plus the rounding
+             * of 1/|z_j| and of the product. euclidean: key = 2 S - |z_j|^2, 2 S off by
+             * 2 dot_error |z_i| |z_j|, plus the rounding of |z_j|^2 and of the difference. */
+            double zi = sqrt((double)f->z_sq[q0 + r]), cm = f->c_max;
+            double e = cosine ? (dot_error(d) + 4.0 * UNIT_ROUNDOFF) * zi
+                              : 2.0 * dot_error(d) * zi * cm +
+                                    4.0 * UNIT_ROUNDOFF * (2.0 * zi * cm + cm * cm);
+            float eps = (float)(e * 1.01) + 1e-30f;
             finish_node(out, p, m, md->present[q0 + r], w->heap + r * cap, w->len[r], cap, eps,
                         w);
         }
@@ -335,9 +348,10 @@ static int needs_missing_links(const gfuse_i_knn_prep *p, int64_t i)
 }
 
 /* The error bound of a missing node's float key (a mean of per-modality similarities): the
- * largest bound over the modalities sample i has. A cosine is off by at most dot_error; for the
- * euclidean similarity 1 / (1 + sqrt(dist2 / d)), an error e in dist2 moves sqrt by at most
- * sqrt(e), and the similarity is 1-Lipschitz in it. */
+ * largest bound over the modalities sample i has, plus the rounding of the sum and the mean.
+ * A float cosine S / (|z_i| |z_j|) is off by dot_error plus three roundings. The euclidean
+ * similarity 1 / (1 + x), x = |z_i - z_j|^2 / d, is 1-Lipschitz in x, and x is off by the
+ * error of |z_i|^2 + |z_j|^2 - 2 S over d. */
 static float eps_missing(const gfuse_i_knn_prep *p, const float_mod *fm, int64_t i)
 {
     double eps = 0.0;
@@ -345,15 +359,16 @@ static float eps_missing(const gfuse_i_knn_prep *p, const float_mod *fm, int64_t
         const float_mod *f = &fm[s];
         int64_t zr = p->mod[s].zrow[i];
         if (zr < 0) continue;
-        double e = dot_error(f->d);
+        double e = dot_error(f->d) + 6.0 * UNIT_ROUNDOFF;
         if (p->metric == GFUSE_METRIC_EUCLIDEAN) {
-            double zi = sqrt((double)f->z_sq[zr]);
-            double dist2_err = e * (zi + f->c_max) * (zi + f->c_max) * 2.0;
-            e = sqrt(dist2_err / (double)(f->d > 0 ? f->d : 1));
+            double zi = sqrt((double)f->z_sq[zr]), cm = f->c_max;
+            double dist2_err = 2.0 * dot_error(f->d) * zi * cm +
+                               6.0 * UNIT_ROUNDOFF * (zi + cm) * (zi + cm);
+            e = dist2_err / (double)(f->d > 0 ? f->d : 1) + 6.0 * UNIT_ROUNDOFF;
         }
         if (e > eps) eps = e;
     }
-    return (float)(2.0 * eps + (double)p->n_mod * 0x1p-22) + 1e-30f;
+    return (float)((eps + 4.0 * (double)p->n_mod * UNIT_ROUNDOFF) * 1.01) + 1e-30f;
 }
 
 /* Adds the similarities of one tile (the block's rows present in s against the candidates of s
@@ -385,7 +400,7 @@ static void accumulate_tile(scratch *w, const gfuse_i_knn_prep *p, int s, const 
             for (int64_t c = 0; c < nc; c++) {
                 float dist2 = qs + f->c_sq[lo + c] - 2.0f * srow[c];
                 if (dist2 < 0.0f) dist2 = 0.0f;
-                acc[cj[c]] += 1.0f / (1.0f + sqrtf(dist2 * inv_d));
+                acc[cj[c]] += 1.0f / (1.0f + dist2 * inv_d);
                 accn[cj[c]]++;
             }
         }

@@ -7,35 +7,45 @@
 #include <string.h>
 
 /* Mean and 1/sd of every feature over the candidate rows (NaN cells skipped). A feature with
- * no value or zero spread gets inv_sd = 0, so it contributes nothing. */
-static void feature_statistics(gfuse_i_knn_mod *md, int standardize)
+ * no value or zero spread gets inv_sd = 0, so it contributes nothing. Rows are read in order
+ * (row-major data), each feature summing its rows in ascending order. */
+static int feature_statistics(gfuse_i_knn_mod *md, int standardize)
 {
-    for (int64_t f = 0; f < md->d; f++) {
+    int64_t d = md->d;
+    for (int64_t f = 0; f < d; f++) {
         md->mean[f] = 0.0;
         md->inv_sd[f] = 1.0;
     }
-    if (!standardize) return;
-    int64_t d = md->d;
-    for (int64_t f = 0; f < d; f++) {
-        double sum = 0.0;
-        int64_t cnt = 0;
-        for (int64_t t = 0; t < md->n_cand; t++) {
-            double v = md->x[md->row[md->cand[t]] * d + f];
-            if (v == v) {
-                sum += v;
-                cnt++;
+    if (!standardize) return 0;
+    int64_t *cnt = calloc((size_t)(d > 0 ? d : 1), sizeof *cnt);
+    double *ss = calloc((size_t)(d > 0 ? d : 1), sizeof *ss);
+    if (!cnt || !ss) {
+        free(cnt);
+        free(ss);
+        return -1;
+    }
+    for (int64_t f = 0; f < d; f++) md->mean[f] = 0.0;
+    for (int64_t t = 0; t < md->n_cand; t++) {
+        const float *x = md->x + md->row[md->cand[t]] * d;
+        for (int64_t f = 0; f < d; f++)
+            if (x[f] == x[f]) {
+                md->mean[f] += x[f];
+                cnt[f]++;
             }
-        }
-        double mean = cnt > 0 ? sum / (double)cnt : 0.0;
-        double ss = 0.0;
-        for (int64_t t = 0; t < md->n_cand; t++) {
-            double v = md->x[md->row[md->cand[t]] * d + f];
-            if (v == v) ss += (v - mean) * (v - mean);
-        }
-        double sd = cnt > 0 ? sqrt(ss / (double)cnt) : 0.0;
-        md->mean[f] = mean;
+    }
+    for (int64_t f = 0; f < d; f++) md->mean[f] = cnt[f] > 0 ? md->mean[f] / (double)cnt[f] : 0.0;
+    for (int64_t t = 0; t < md->n_cand; t++) {
+        const float *x = md->x + md->row[md->cand[t]] * d;
+        for (int64_t f = 0; f < d; f++)
+            if (x[f] == x[f]) ss[f] += ((double)x[f] - md->mean[f]) * ((double)x[f] - md->mean[f]);
+    }
+    for (int64_t f = 0; f < d; f++) {
+        double sd = cnt[f] > 0 ? sqrt(ss[f] / (double)cnt[f]) : 0.0;
         md->inv_sd[f] = sd > 0.0 ? 1.0 / sd : 0.0;
     }
+    free(cnt);
+    free(ss);
+    return 0;
 }
 
 gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
@@ -74,7 +84,7 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
             md->present[md->n_present++] = i;
             if (!sender || sender[i]) md->cand[md->n_cand++] = i;
         }
-        feature_statistics(md, o->standardize);
+        if (feature_statistics(md, o->standardize) != 0) goto nomem;
         int64_t np = md->n_present, d = md->d;
         md->z = malloc((size_t)(np * d > 0 ? np * d : 1) * sizeof *md->z);
         if (!md->z) goto nomem;
@@ -132,7 +142,7 @@ double gfuse_i_knn_pair_sim(const gfuse_i_knn_prep *p, int s, int64_t i, int64_t
         double diff = (double)zi[f] - (double)zj[f];
         ss += diff * diff;
     }
-    return 1.0 / (1.0 + sqrt(ss / (double)md->d));
+    return 1.0 / (1.0 + ss / (double)md->d);
 }
 
 double gfuse_i_knn_node_sim(const gfuse_i_knn_prep *p, int m, int64_t i, int64_t j, int *shared)

@@ -7,7 +7,7 @@
  * z = 0; a constant feature gives z = 0), products and sums accumulated in double in feature
  * order:
  *   cosine:    z_i . z_j / (|z_i| |z_j|), and 0 when either vector is zero;
- *   euclidean: 1 / (1 + |z_i - z_j| / sqrt(d)).
+ *   euclidean: 1 / (1 + |z_i - z_j|^2 / d), i.e. 1 / (1 + mean squared difference).
  * The similarity for a missing node (i,m) to an observed (j,m) is the mean of the pair
  * similarities over the modalities both i and j have.
  */

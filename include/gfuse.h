@@ -267,11 +267,12 @@ GFUSE_API gfuse_status gfuse_synth_write(const char *dir, const gfuse_synth_opti
  *           of m gets none (counted in gfuse_graph_n_isolated_missing, never linked at random).
  *   member  (i,m) -> hub i for every observed m, and hub i -> (i,m) for every m.
  *   self    a loop on every node.
- * Similarity: features are standardised (z-scores with the cohort's per-feature mean and
- * standard deviation over present rows; missing cells count as the mean, i.e. 0), then
- * cosine (a zero vector has similarity 0 with everything) or, for the euclidean metric,
- * 1 / (1 + RMS distance) = 1 / (1 + ||z_i - z_j|| / sqrt(d)). Neighbours are exact; ties go to
- * the smaller sample index, so the graph is identical for any thread count.
+ * Similarity: features are standardised (z-scores, rounded to float, with the cohort's
+ * per-feature mean and standard deviation over the present rows; missing cells count as the
+ * mean, i.e. 0), then cosine (a zero vector has similarity 0 with everything) or, for the
+ * euclidean metric, 1 / (1 + mean squared difference) = 1 / (1 + ||z_i - z_j||^2 / d), both
+ * accumulated in double. Neighbours are exact; ties go to the smaller sample index, so the
+ * graph is identical for any thread count.
  * Storage: CSR by destination (sources ascending in each row) plus its transpose by source.
  */
 typedef struct gfuse_graph gfuse_graph;
@@ -285,7 +286,7 @@ typedef enum {
 
 typedef enum {
     GFUSE_METRIC_COSINE = 0,   /* cosine of the standardised vectors (default) */
-    GFUSE_METRIC_EUCLIDEAN = 1 /* 1 / (1 + root-mean-square distance) */
+    GFUSE_METRIC_EUCLIDEAN = 1 /* 1 / (1 + mean squared difference) */
 } gfuse_metric;
 
 typedef enum {

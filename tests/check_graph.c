@@ -126,7 +126,7 @@ static double ref_pair(const raw_cohort *r, const ref_mod *rm, gfuse_metric metr
         double dz = ref_z(r, rm, s, i, f) - ref_z(r, rm, s, j, f);
         ss += dz * dz;
     }
-    return 1.0 / (1.0 + sqrt(ss / (double)r->d[s]));
+    return 1.0 / (1.0 + ss / (double)r->d[s]);
 }
 
 /* Expected knn in-neighbours of node (i, m): up to k sample indices, best first, in nbr;
@@ -337,6 +337,35 @@ START_TEST(test_knn_across_tiles)
     gfuse_graph_options o;
     gfuse_graph_options_init(&o);
     o.k = 7;
+    for (int metric = 0; metric < 2; metric++) {
+        o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
+        gfuse_i_knn fast, twin;
+        ck_assert_int_eq(gfuse_i_knn_build(&fast, c, &o, NULL), GFUSE_OK);
+        ck_assert_int_eq(gfuse_i_knn_reference(&twin, c, &o, NULL), GFUSE_OK);
+        knn_equal(&fast, &twin);
+        gfuse_i_knn_free(&fast);
+        gfuse_i_knn_free(&twin);
+    }
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+/* Continuous values (no exact ties): the float kernel must still pick exactly the reference's
+ * neighbours, near-ties included. */
+START_TEST(test_knn_continuous)
+{
+    raw_cohort r;
+    raw_random(&r, 91, 1800, 3);
+    gfuse_i_rng rng;
+    gfuse_i_rng_seed(&rng, 92);
+    for (int s = 0; s < r.m; s++)
+        for (int64_t t = 0; t < r.n * r.d[s]; t++)
+            if (!isnan(r.x[s][t])) r.x[s][t] += (float)(0.3 * gfuse_i_rng_normal(&rng));
+    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = 12;
     for (int metric = 0; metric < 2; metric++) {
         o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
         gfuse_i_knn fast, twin;
@@ -944,6 +973,7 @@ static Suite *graph_suite(void)
     tcase_set_timeout(core, 120);
     tcase_add_test(core, test_knn_matches_reference);
     tcase_add_test(core, test_knn_across_tiles);
+    tcase_add_test(core, test_knn_continuous);
     tcase_add_test(core, test_knn_senders);
     tcase_add_test(core, test_same_graph_any_threads);
     tcase_add_test(core, test_zero_vector_cosine);
