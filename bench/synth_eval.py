@@ -104,22 +104,24 @@ class Synth:
 
 
 def sq_errors(synth, fill):
-    """Per modality (sum of squared errors, cells) over the missing cells; fill(m, sid) gives
-    the filled vector."""
+    """(sum of squared errors, cells) over the missing cells, keyed by (modality, number of
+    modalities the sample keeps); fill(m, sid) gives the filled vector."""
     out = {}
     for j, m in enumerate(synth.modalities):
-        sse, n = 0.0, 0
         for sid in synth.missing_ids(j):
             d = fill(m, sid) - synth.truth[m][sid]
             if np.isnan(d).any():
                 die("modality %s of %s is not filled" % (m, sid))
-            sse += float(np.dot(d, d))
-            n += d.size
-        out[m] = (sse, n)
+            key = (m, sum(synth.present[sid]))
+            sse, n = out.get(key, (0.0, 0))
+            out[key] = (sse + float(np.dot(d, d)), n + d.size)
     return out
 
 
-def rmse(parts):
+def rmse(err, modality=None, kept=None):
+    """RMSE over the cells of err, or those of one modality, or of samples keeping `kept`."""
+    parts = [v for (m, k), v in err.items()
+             if modality in (None, m) and kept in (None, k)]
     sse = sum(p[0] for p in parts)
     n = sum(p[1] for p in parts)
     return math.sqrt(sse / n) if n else float("nan")
@@ -237,8 +239,8 @@ def cmd_baseline(synth_dir):
     err = baseline_errors(synth)
     for m in synth.modalities:
         print("%s\t%d missing samples\ttrain-mean RMSE %.4f" %
-              (m, len(synth.missing_ids(synth.modalities.index(m))), rmse([err[m]])))
-    print("all\ttrain-mean RMSE %.4f" % rmse(list(err.values())))
+              (m, len(synth.missing_ids(synth.modalities.index(m))), rmse(err, modality=m)))
+    print("all\ttrain-mean RMSE %.4f" % rmse(err))
 
 
 def cmd_score(synth_dir, imputed, pred_inc, pred_comp, seed):
@@ -255,22 +257,27 @@ def cmd_score(synth_dir, imputed, pred_inc, pred_comp, seed):
         "samples": len(synth.ids),
         "incomplete": incomplete,
         "test": n_test,
-        "rmse_model": rmse(list(imp.values())),
-        "rmse_mean": rmse(list(base.values())),
-        "rmse_ridge": rmse(list(ridge.values())),
-        "rmse_latent": rmse(list(latent.values())),
+        "rmse_model": rmse(imp),
+        "rmse_mean": rmse(base),
+        "rmse_ridge": rmse(ridge),
+        "rmse_latent": rmse(latent),
         "per_modality": {m: {"missing": len(synth.missing_ids(j)),
-                             "rmse_model": rmse([imp[m]]),
-                             "rmse_mean": rmse([base[m]])}
+                             "rmse_model": rmse(imp, modality=m),
+                             "rmse_mean": rmse(base, modality=m)}
                          for j, m in enumerate(synth.modalities)},
+        "by_kept": {str(k): {"cells": sum(v[1] for (m, kk), v in imp.items() if kk == k),
+                             "rmse_model": rmse(imp, kept=k),
+                             "rmse_mean": rmse(base, kept=k),
+                             "rmse_ridge": rmse(ridge, kept=k)}
+                    for k in sorted({k for _, k in imp})},
         "acc_incomplete": acc_inc,
         "acc_complete": acc_comp,
     }
     print(json.dumps(row))
 
 
-def table_row(cells):
-    return "  ".join("%-11s" % c for c in cells).rstrip()
+def table_row(cells, width=11):
+    return "  ".join("%-*s" % (width, c) for c in cells).rstrip()
 
 
 def cmd_table(rows_path, out, max_ratio, max_drop, header):
@@ -307,6 +314,17 @@ def cmd_table(rows_path, out, max_ratio, max_drop, header):
     cells += ["%.3f" % np.mean([r[k] / r["rmse_mean"] for r in rows])
               for k in ("rmse_ridge", "rmse_latent")]
     lines.append(table_row(cells))
+    lines.append("")
+    lines.append("Claim 1 by how many modalities the incomplete sample keeps: ratio of gfuse (of ridge)")
+    kept = sorted({k for r in rows for k in r["by_kept"]}, key=int)
+    lines.append(table_row(["seed"] + ["keeps %s" % k for k in kept], 16))
+    for r in rows:
+        cells = [str(r["seed"])]
+        for k in kept:
+            b = r["by_kept"].get(k)
+            cells.append("%.3f (%.3f)" % (b["rmse_model"] / b["rmse_mean"],
+                                          b["rmse_ridge"] / b["rmse_mean"]) if b else "-")
+        lines.append(table_row(cells, 16))
     lines.append("")
     lines.append("Claim 2: test accuracy (split=test) of the model trained on the incomplete cohort and")
     lines.append("of the same model trained on the complete cohort; drop = complete - incomplete")
