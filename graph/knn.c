@@ -14,8 +14,9 @@
  * rule out a candidate the heap left out, the node is scanned exactly.
  *
  * Missing nodes (i,m) rank candidates j by the mean similarity over the modalities both have:
- * for a block of such samples, per-modality tiles are accumulated into a (block x N) sum and
- * count, then each missing modality selects its top k among m's candidates with count > 0.
+ * for a block of such samples and a range of candidate samples, per-modality tiles are summed
+ * into a (block x range) sum and count, then each missing node offers the range's candidates of
+ * its modality with count > 0 to its heap; memory stays bounded by the tile here too.
  *
  * Threads split the query blocks (each writes only its own nodes' lists); tile shapes do not
  * depend on the thread count and BLAS runs single-threaded inside, so results are identical
@@ -33,7 +34,7 @@
 #define CAND_BLOCK 512    /* candidate rows per tile */
 #define MISSING_BLOCK 128 /* samples per block when linking missing nodes */
 #define SAMPLE_RANGE 1024 /* candidate samples per tile when linking missing nodes */
-#define KEEP_EXTRA 32     /* candidates kept beyond k, so that rescanning is rare */
+#define KEEP_EXTRA 16     /* candidates kept beyond k, so that rescanning is rare */
 #define SCAN_CHUNK 16     /* keys tested against the heap threshold at once */
 
 typedef struct {
@@ -61,11 +62,12 @@ static void heap_sift_down(heap_entry *h, int len, int at)
     }
 }
 
-/* Offers (key, j); j is larger than every index already in the heap. */
+/* Offers (key, j). The heap keeps the best cap entries under the strict order (key
+ * descending, j ascending), whatever the order of the offers. */
 static inline void heap_offer(heap_entry *h, int *len, int cap, float key, int64_t j)
 {
     if (*len == cap) {
-        if (!(key > h[0].key)) return;
+        if (!(key > h[0].key || (key == h[0].key && j < h[0].j))) return;
         h[0].key = key;
         h[0].j = j;
         heap_sift_down(h, cap, 0);
@@ -105,6 +107,7 @@ typedef struct {
 /* Per-thread scratch. */
 typedef struct {
     float *tile;       /* max(QUERY_BLOCK x CAND_BLOCK, MISSING_BLOCK x SAMPLE_RANGE) */
+    float *tile_t;     /* QUERY_BLOCK x QUERY_BLOCK: a transposed tile */
     heap_entry *heap;  /* max(QUERY_BLOCK, MISSING_BLOCK x M) heaps of cap entries */
     int *len;          /* as many heap lengths */
     double *rs_sim;    /* cap */
@@ -190,8 +193,9 @@ static void tile_product(float *s, const float *a, int64_t nq, const float *b, i
 }
 
 /* Offers one tile row to a query's heap. Keys are computed SCAN_CHUNK at a time and a chunk
- * none of whose keys beats the heap's worst is skipped (the common case once the heap is
- * full): that test vectorises. self is the query's own sample, never its neighbour. */
+ * none of whose keys reaches the heap's worst is skipped (the common case once the heap is
+ * full): that test vectorises. self is the query's own sample, never its neighbour (-1: none
+ * in this tile). */
 static void scan_row(heap_entry *h, int *len_io, int cap, const float *srow, const float *mul,
                      const float *sub, const int64_t *cj, int64_t ncb, int64_t self)
 {
@@ -203,18 +207,18 @@ static void scan_row(heap_entry *h, int *len_io, int cap, const float *srow, con
         if (len == cap) {
             float thr = h[0].key;
             int any = 0;
-            for (int t = 0; t < SCAN_CHUNK; t++) any |= kb[t] > thr;
+            for (int t = 0; t < SCAN_CHUNK; t++) any |= kb[t] >= thr;
             if (!any) continue;
         }
         for (int t = 0; t < SCAN_CHUNK; t++) {
-            if (len == cap && !(kb[t] > h[0].key)) continue;
+            if (len == cap && kb[t] < h[0].key) continue;
             if (cj[c0 + t] == self) continue;
             heap_offer(h, &len, cap, kb[t], cj[c0 + t]);
         }
     }
     for (; c0 < ncb; c0++) {
         float key = srow[c0] * mul[c0] - sub[c0];
-        if (len == cap && !(key > h[0].key)) continue;
+        if (len == cap && key < h[0].key) continue;
         if (cj[c0] == self) continue;
         heap_offer(h, &len, cap, key, cj[c0]);
     }
@@ -336,6 +340,75 @@ static void knn_observed(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, con
             finish_node(out, p, m, md->present[q0 + r], w->heap + r * cap, w->len[r], cap, eps,
                         w);
         }
+    }
+}
+
+/* t (nc x nr) = s (nr x nc)^T, in 32 x 32 blocks so that reads and writes stay in cache. */
+static void transpose_tile(float *t, const float *s, int64_t nr, int64_t nc)
+{
+    for (int64_t r0 = 0; r0 < nr; r0 += 32)
+        for (int64_t c0 = 0; c0 < nc; c0 += 32) {
+            int64_t r1 = r0 + 32 < nr ? r0 + 32 : nr, c1 = c0 + 32 < nc ? c0 + 32 : nc;
+            for (int64_t c = c0; c < c1; c++)
+                for (int64_t r = r0; r < r1; r++) t[c * nr + r] = s[r * nc + c];
+        }
+}
+
+/* Observed nodes of modality m when every present row is a candidate: the similarity matrix
+ * is symmetric, so each pair of blocks is multiplied once and the tile feeds the heaps of both
+ * blocks (the second through its transpose). Pairs are scheduled in rounds (the circle method
+ * of round-robin tournaments) in which no block appears twice, so within a round every thread
+ * touches only the heaps of its own two blocks: no atomics. The heaps keep the best entries
+ * under a strict order whatever the order of the offers, so the result does not depend on the
+ * schedule. heaps and lens hold one heap per present row. */
+static void knn_observed_symmetric(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m,
+                                   const float_mod *f, scratch *ws, int cap, heap_entry *heaps,
+                                   int *lens)
+{
+    const gfuse_i_knn_mod *md = &p->mod[m];
+    int64_t np = md->n_present, d = f->d;
+    int64_t nb = (np + QUERY_BLOCK - 1) / QUERY_BLOCK;
+    int cosine = p->metric == GFUSE_METRIC_COSINE;
+    for (int64_t r = 0; r < np; r++) lens[r] = 0;
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t b = 0; b < nb; b++) {
+        scratch *w = &ws[omp_get_thread_num()];
+        int64_t r0 = b * QUERY_BLOCK, nr = np - r0 < QUERY_BLOCK ? np - r0 : QUERY_BLOCK;
+        tile_product(w->tile, md->z + r0 * d, nr, f->cmat + r0 * d, nr, d);
+        for (int64_t r = 0; r < nr; r++)
+            scan_row(heaps + (r0 + r) * cap, &lens[r0 + r], cap, w->tile + r * nr,
+                     f->key_mul + r0, f->key_sub + r0, md->cand + r0, nr, md->present[r0 + r]);
+    }
+    int64_t players = nb + (nb & 1); /* an odd count gets a dummy block, nb, which sits out */
+    for (int64_t round = 0; round + 1 < players; round++) {
+#pragma omp parallel for schedule(dynamic, 1)
+        for (int64_t t = 0; t < players / 2; t++) {
+            int64_t a = t == 0 ? players - 1 : (round + t) % (players - 1);
+            int64_t b = (round - t + players - 1) % (players - 1);
+            if (a >= nb || b >= nb) continue;
+            int64_t lo = a < b ? a : b, hi = a < b ? b : a;
+            scratch *w = &ws[omp_get_thread_num()];
+            int64_t r0 = lo * QUERY_BLOCK, nr = np - r0 < QUERY_BLOCK ? np - r0 : QUERY_BLOCK;
+            int64_t c0 = hi * QUERY_BLOCK, nc = np - c0 < QUERY_BLOCK ? np - c0 : QUERY_BLOCK;
+            tile_product(w->tile, md->z + r0 * d, nr, f->cmat + c0 * d, nc, d);
+            for (int64_t r = 0; r < nr; r++)
+                scan_row(heaps + (r0 + r) * cap, &lens[r0 + r], cap, w->tile + r * nc,
+                         f->key_mul + c0, f->key_sub + c0, md->cand + c0, nc, -1);
+            transpose_tile(w->tile_t, w->tile, nr, nc);
+            for (int64_t c = 0; c < nc; c++)
+                scan_row(heaps + (c0 + c) * cap, &lens[c0 + c], cap, w->tile_t + c * nr,
+                         f->key_mul + r0, f->key_sub + r0, md->cand + r0, nr, -1);
+        }
+    }
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int64_t r = 0; r < np; r++) {
+        scratch *w = &ws[omp_get_thread_num()];
+        double zi = sqrt((double)f->z_sq[r]), cm = f->c_max;
+        double e = cosine ? (dot_error(d) + 4.0 * UNIT_ROUNDOFF) * zi
+                          : 2.0 * dot_error(d) * zi * cm +
+                                4.0 * UNIT_ROUNDOFF * (2.0 * zi * cm + cm * cm);
+        finish_node(out, p, m, md->present[r], heaps + r * cap, lens[r], cap,
+                    (float)(e * 1.01) + 1e-30f, w);
     }
 }
 
@@ -483,6 +556,7 @@ static void scratch_free(scratch *ws, int nt)
     if (!ws) return;
     for (int t = 0; t < nt; t++) {
         free(ws[t].tile);
+        free(ws[t].tile_t);
         free(ws[t].heap);
         free(ws[t].len);
         free(ws[t].rs_sim);
@@ -512,6 +586,8 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_cohort *c,
     float_mod *fm = calloc((size_t)(nm > 0 ? nm : 1), sizeof *fm);
     scratch *ws = calloc((size_t)nt, sizeof *ws);
     int64_t *qlist = malloc((size_t)(n > 0 ? n : 1) * sizeof *qlist);
+    heap_entry *heaps = NULL; /* one heap per present row, for the symmetric path */
+    int *lens = NULL;
 #ifdef HAVE_OPENBLAS
     int blas_threads = openblas_get_num_threads();
 #endif
@@ -527,19 +603,29 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_cohort *c,
     int64_t n_q = 0;
     for (int64_t i = 0; i < n; i++)
         if (needs_missing_links(&p, i)) qlist[n_q++] = i;
+    int64_t np_max = 1;
+    for (int s = 0; s < nm; s++)
+        if (p.mod[s].n_present > np_max) np_max = p.mod[s].n_present;
+    heaps = malloc((size_t)np_max * (size_t)cap * sizeof *heaps);
+    lens = malloc((size_t)np_max * sizeof *lens);
+    if (!heaps || !lens) goto nomem;
     size_t tile = (size_t)QUERY_BLOCK * CAND_BLOCK;
     if (tile < (size_t)MISSING_BLOCK * SAMPLE_RANGE) tile = (size_t)MISSING_BLOCK * SAMPLE_RANGE;
-    size_t heaps = QUERY_BLOCK;
-    if (n_q > 0 && heaps < (size_t)MISSING_BLOCK * (size_t)nm) heaps = (size_t)MISSING_BLOCK * (size_t)nm;
+    size_t n_heaps = QUERY_BLOCK;
+    if (n_q > 0 && n_heaps < (size_t)MISSING_BLOCK * (size_t)nm)
+        n_heaps = (size_t)MISSING_BLOCK * (size_t)nm;
     for (int t = 0; t < nt; t++) {
         scratch *w = &ws[t];
         w->tile = malloc(tile * sizeof *w->tile);
-        w->heap = malloc(heaps * (size_t)cap * sizeof *w->heap);
-        w->len = malloc(heaps * sizeof *w->len);
+        w->tile_t = malloc((size_t)QUERY_BLOCK * QUERY_BLOCK * sizeof *w->tile_t);
+        w->heap = malloc(n_heaps * (size_t)cap * sizeof *w->heap);
+        w->len = malloc(n_heaps * sizeof *w->len);
         w->rs_sim = malloc((size_t)cap * sizeof *w->rs_sim);
         w->rs_idx = malloc((size_t)cap * sizeof *w->rs_idx);
         w->keys = malloc((size_t)cap * sizeof *w->keys);
-        if (!w->tile || !w->heap || !w->len || !w->rs_sim || !w->rs_idx || !w->keys) goto nomem;
+        if (!w->tile || !w->tile_t || !w->heap || !w->len || !w->rs_sim || !w->rs_idx ||
+            !w->keys)
+            goto nomem;
         if (n_q > 0) {
             w->qz = malloc((size_t)(MISSING_BLOCK * dsum) * sizeof *w->qz);
             w->qrow = malloc((size_t)MISSING_BLOCK * (size_t)nm * sizeof *w->qrow);
@@ -557,7 +643,12 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_cohort *c,
 #ifdef HAVE_OPENBLAS
     openblas_set_num_threads(1);
 #endif
-    for (int m = 0; m < nm; m++) knn_observed(out, &p, m, &fm[m], ws, cap);
+    for (int m = 0; m < nm; m++) {
+        if (p.mod[m].n_cand == p.mod[m].n_present && p.mod[m].n_present > QUERY_BLOCK)
+            knn_observed_symmetric(out, &p, m, &fm[m], ws, cap, heaps, lens);
+        else
+            knn_observed(out, &p, m, &fm[m], ws, cap);
+    }
     if (n_q > 0) knn_missing(out, &p, fm, qlist, n_q, ws, cap);
 #ifdef HAVE_OPENBLAS
     openblas_set_num_threads(blas_threads);
@@ -573,6 +664,8 @@ done:
     free(fm);
     scratch_free(ws, nt);
     free(qlist);
+    free(heaps);
+    free(lens);
     gfuse_i_knn_prep_free(&p);
     return st;
 }

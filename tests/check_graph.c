@@ -346,6 +346,16 @@ START_TEST(test_knn_across_tiles)
         gfuse_i_knn_free(&fast);
         gfuse_i_knn_free(&twin);
     }
+    /* with a sender subset the blocks are not symmetric: the one-sided path */
+    uint8_t *sender = malloc((size_t)r.n);
+    for (int64_t i = 0; i < r.n; i++) sender[i] = i % 3 != 0;
+    gfuse_i_knn fast, twin;
+    ck_assert_int_eq(gfuse_i_knn_build(&fast, c, &o, sender), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_knn_reference(&twin, c, &o, sender), GFUSE_OK);
+    knn_equal(&fast, &twin);
+    gfuse_i_knn_free(&fast);
+    gfuse_i_knn_free(&twin);
+    free(sender);
     gfuse_cohort_free(&c);
     raw_free(&r);
 }
