@@ -18,9 +18,14 @@
  * into a (block x range) sum and count, then each missing node offers the range's candidates of
  * its modality with count > 0 to its heap; memory stays bounded by the tile here too.
  *
- * Threads split the query blocks (each writes only its own nodes' lists); tile shapes do not
- * depend on the thread count and BLAS runs single-threaded inside, so results are identical
- * for any number of threads.
+ * When every present row is a candidate (no sender restriction) the similarity matrix is
+ * symmetric and each pair of blocks is multiplied once, its tile feeding both blocks' heaps
+ * (knn_observed_symmetric): half the arithmetic.
+ *
+ * Threads split the query blocks or block pairs (each writes only its own nodes' heaps and
+ * lists); tile shapes do not depend on the thread count, BLAS runs single-threaded inside, and
+ * a heap keeps the best entries under a strict order whatever the order of the offers, so
+ * results are identical for any number of threads.
  */
 #include "knn_prep.h"
 
