@@ -450,6 +450,9 @@ typedef struct {
     double modality_dropout;  /* share of observed modalities hidden per draw, default 0.3 */
     int graph_variants;       /* modality-dropout graphs drawn before training, default 8 */
     double lambda_rec;        /* weight of the reconstruction loss, default 1 */
+    double decoder_ridge;     /* after training, refit the completion decoders by ridge
+                                 regression on the modality-dropout graphs with this relative
+                                 penalty, default 0.001; 0 keeps the trained decoders */
     int patience;             /* epochs without a better validation loss, default 30 */
     gfuse_class_weight_mode class_weight_mode;
     const double *class_weights; /* GIVEN: one positive weight per class */

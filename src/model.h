@@ -193,6 +193,13 @@ void gfuse_i_model_backward(float *grads, gfuse_i_acts *a, const gfuse_i_arch *a
                             const struct gfuse_graph *g, const gfuse_i_data *data,
                             const gfuse_i_pass *pass);
 
+/* Refits the completion decoders of params by ridge regression from the inference-mode node
+ * states of the nodes each graph hides (see model_decoder.c). */
+gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
+                                  const gfuse_i_layout *lay, struct gfuse_graph *const *graphs,
+                                  int n_graphs, const gfuse_i_data *data, gfuse_i_acts *a,
+                                  double ridge);
+
 /* The task loss alone (no gradient) over rows, for validation. */
 double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
                          const gfuse_i_loss_spec *spec, const int64_t *rows, int64_t n_rows);

@@ -27,6 +27,7 @@ void gfuse_train_options_init(gfuse_train_options *o)
     o->modality_dropout = 0.3;
     o->graph_variants = 8;
     o->lambda_rec = 1.0;
+    o->decoder_ridge = 1e-3;
     o->patience = 30;
     o->class_weight_mode = GFUSE_CLASS_WEIGHTS_NONE;
     o->val_fraction = 0.2;
@@ -63,6 +64,8 @@ static gfuse_status check_options(const gfuse_train_options *o)
                     "graph variants must be in 0..4096, got %d", o->graph_variants);
     GFUSE_CHECK_ARG(o->lambda_rec >= 0.0 && isfinite(o->lambda_rec),
                     "lambda_rec must be at least 0, got %g", o->lambda_rec);
+    GFUSE_CHECK_ARG(o->decoder_ridge >= 0.0 && isfinite(o->decoder_ridge),
+                    "decoder ridge must be at least 0, got %g", o->decoder_ridge);
     GFUSE_CHECK_ARG(o->patience >= 1, "patience must be at least 1, got %d", o->patience);
     GFUSE_CHECK_ARG(o->class_weight_mode >= GFUSE_CLASS_WEIGHTS_NONE &&
                         o->class_weight_mode <= GFUSE_CLASS_WEIGHTS_GIVEN,
@@ -422,6 +425,9 @@ static gfuse_status train_member(trainer *t, int member)
     }
     if (n_val > 0) memcpy(P, t->best, (size_t)np * sizeof(float));
     m->best_epoch[member] = best_epoch;
+    if (o->decoder_ridge > 0.0 && t->n_variants > 0)
+        return gfuse_i_fit_decoders(P, arch, lay, t->variants, t->n_variants, &t->data, &t->acts,
+                                    o->decoder_ridge);
     return GFUSE_OK;
 }
 
