@@ -450,10 +450,15 @@ typedef struct {
     double modality_dropout;  /* share of observed modalities hidden per draw, default 0.3 */
     int graph_variants;       /* modality-dropout graphs drawn before training, default 8 */
     double lambda_rec;        /* weight of the reconstruction loss, default 1 */
+    double lambda_node;       /* weight of the per-node loss: the head applied to each observed
+                                 modality node of a training sample on its own, default 0 */
     double decoder_ridge;     /* after training, refit the completion decoders by ridge
                                  regression on the modality-dropout graphs with this relative
                                  penalty, default 0.001; 0 keeps the trained decoders */
     int patience;             /* epochs without a better validation loss, default 30 */
+    double ema;               /* validate and keep an exponential moving average of the
+                                 weights with this decay per epoch (0 = the weights as
+                                 trained), default 0 */
     gfuse_class_weight_mode class_weight_mode;
     const double *class_weights; /* GIVEN: one positive weight per class */
     int n_class_weights;

@@ -135,6 +135,33 @@ static void *xcalloc(size_t n, size_t size, int *fail)
     return p;
 }
 
+static int head_alloc(gfuse_i_head *hd, int64_t B, int F, int K)
+{
+    int fail = 0;
+    size_t bf = (size_t)(B * F), bk = (size_t)(B * K), fl = sizeof(float);
+    hd->B = B;
+    hd->in_drop = xcalloc(bf, fl, &fail);
+    hd->in_mask = xcalloc(bf, 1, &fail);
+    hd->pre = xcalloc(bf, fl, &fail);
+    hd->act = xcalloc(bf, fl, &fail);
+    hd->drop = xcalloc(bf, fl, &fail);
+    hd->mask = xcalloc(bf, 1, &fail);
+    hd->logits = xcalloc(bk, fl, &fail);
+    hd->probs = xcalloc(bk, fl, &fail);
+    hd->dlogits = xcalloc(bk, fl, &fail);
+    hd->d1 = xcalloc(bf, fl, &fail);
+    hd->d2 = xcalloc(bf, fl, &fail);
+    return fail;
+}
+
+static void head_free(gfuse_i_head *hd)
+{
+    void *arrays[] = {hd->in_drop, hd->in_mask, hd->pre,     hd->act, hd->drop, hd->mask,
+                      hd->logits,  hd->probs,   hd->dlogits, hd->d1,  hd->d2};
+    for (size_t t = 0; t < sizeof arrays / sizeof arrays[0]; t++) free(arrays[t]);
+    memset(hd, 0, sizeof *hd);
+}
+
 gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64_t N,
                                 int64_t E_cap, int64_t gat_work)
 {
@@ -205,19 +232,11 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
     a->fweights = xcalloc((size_t)V, fl, &fail);
     a->fproj = xcalloc((size_t)(V * A), fl, &fail);
     a->fscore = xcalloc((size_t)V, fl, &fail);
-    a->fdrop = xcalloc(nf, fl, &fail);
-    a->fmask = xcalloc(nf, 1, &fail);
-    a->hid_pre = xcalloc(nf, fl, &fail);
-    a->hid_act = xcalloc(nf, fl, &fail);
-    a->hid_drop = xcalloc(nf, fl, &fail);
-    a->hid_mask = xcalloc(nf, 1, &fail);
-    a->logits = xcalloc((size_t)(N * K), fl, &fail);
-    a->probs = xcalloc((size_t)(N * K), fl, &fail);
-    a->dlogits = xcalloc((size_t)(N * K), fl, &fail);
-    a->dhid_drop = xcalloc(nf, fl, &fail);
-    a->dhid_act = xcalloc(nf, fl, &fail);
-    a->dhid_pre = xcalloc(nf, fl, &fail);
-    a->dfdrop = xcalloc(nf, fl, &fail);
+    fail |= head_alloc(&a->fh, N, F, K);
+    fail |= head_alloc(&a->nh, V, F, K);
+    a->node_label = xcalloc((size_t)V, sizeof(int32_t), &fail);
+    a->node_target = xcalloc((size_t)V, fl, &fail);
+    a->node_rows = xcalloc((size_t)V, sizeof(int64_t), &fail);
     a->dfused = xcalloc(nf, fl, &fail);
     a->dh = xcalloc(vf, fl, &fail);
     a->dh_prev = xcalloc(vf, fl, &fail);
@@ -267,11 +286,11 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
                       a->rec,      a->drec,      a->denc_act,  a->denc_pre,  a->rec_rows,
                       a->rec_used, a->rec_n, a->h,         a->hdrop,     a->hmask,     a->z,
                       a->gout,     a->alpha,     a->s_src,     a->s_dst,     a->hub_nodes,
-                      a->fused,    a->fweights,  a->fproj,     a->fscore,    a->fdrop,
-                      a->fmask,    a->hid_pre,   a->hid_act,   a->hid_drop,  a->hid_mask,
-                      a->logits,   a->probs,     a->dlogits,   a->dhid_drop, a->dhid_act,
-                      a->dhid_pre, a->dfdrop,    a->dfused,    a->dh,        a->dh_prev,
+                      a->fused,    a->fweights,  a->fproj,     a->fscore,    a->node_label,
+                      a->node_target, a->node_rows, a->dfused,  a->dh,        a->dh_prev,
                       a->dtmp1,    a->dtmp2,     a->work};
+    head_free(&a->fh);
+    head_free(&a->nh);
     for (size_t t = 0; t < sizeof arrays / sizeof arrays[0]; t++) free(arrays[t]);
     memset(a, 0, sizeof *a);
 }
@@ -280,7 +299,7 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
 
 /* Dropout seeds of one step: an independent stream per place in the network. */
 enum { SEED_INPUT = 1, SEED_NODE = 1 << 8, SEED_ATTN = 2 << 8, SEED_FUSED = 3 << 8,
-       SEED_HIDDEN = 4 << 8 };
+       SEED_HIDDEN = 4 << 8, SEED_NODE_HEAD = 5 << 8, SEED_NODE_HIDDEN = 6 << 8 };
 
 static uint64_t sub_seed(uint64_t seed, uint64_t tag)
 {
@@ -291,6 +310,40 @@ static uint64_t sub_seed(uint64_t seed, uint64_t tag)
 }
 
 static float pass_p(const gfuse_i_pass *pass, float p) { return pass->training ? p : 0.0f; }
+
+/* logits = W2 dropout(ELU(W1 dropout(in) + b1)) + b2 on B rows; probs = softmax(logits) (a
+ * copy for regression). */
+static void head_forward(gfuse_i_head *hd, const float *in, int64_t B, const float *P,
+                         const gfuse_i_layout *lay, int F, int K, float p, uint64_t seed_in,
+                         uint64_t seed_hidden)
+{
+    gfuse_i_dropout_forward(hd->in_drop, hd->in_mask, in, p, seed_in, B * F);
+    gfuse_i_linear_forward(hd->pre, hd->in_drop, P + lay->head_W1, P + lay->head_b1, B, F, F);
+    gfuse_i_elu_forward(hd->act, hd->pre, B * F);
+    gfuse_i_dropout_forward(hd->drop, hd->mask, hd->act, p, seed_hidden, B * F);
+    gfuse_i_linear_forward(hd->logits, hd->drop, P + lay->head_W2, P + lay->head_b2, B, F, K);
+    if (K > 1)
+        gfuse_i_softmax_forward(hd->probs, hd->logits, B, K);
+    else
+        memcpy(hd->probs, hd->logits, (size_t)B * sizeof(float));
+}
+
+/* Accumulates the head's parameter gradients into G and its input gradient into din. */
+static void head_backward(float *G, float *din, gfuse_i_head *hd, int64_t B, const float *P,
+                          const gfuse_i_layout *lay, int F, int K, float p)
+{
+    memset(hd->d1, 0, (size_t)(B * F) * sizeof(float));
+    gfuse_i_linear_backward(hd->d1, G + lay->head_W2, G + lay->head_b2, hd->dlogits, hd->drop,
+                            P + lay->head_W2, B, F, K);
+    memset(hd->d2, 0, (size_t)(B * F) * sizeof(float));
+    gfuse_i_dropout_backward(hd->d2, hd->d1, hd->mask, p, B * F);
+    memset(hd->d1, 0, (size_t)(B * F) * sizeof(float));
+    gfuse_i_elu_backward(hd->d1, hd->d2, hd->pre, B * F);
+    memset(hd->d2, 0, (size_t)(B * F) * sizeof(float));
+    gfuse_i_linear_backward(hd->d2, G + lay->head_W1, G + lay->head_b1, hd->d1, hd->in_drop,
+                            P + lay->head_W1, B, F, F);
+    gfuse_i_dropout_backward(din, hd->d2, hd->in_mask, p, B * F);
+}
 
 void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfuse_i_layout *lay,
                            const float *P, const struct gfuse_graph *g, const gfuse_i_data *data,
@@ -353,17 +406,11 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     /* fusion over the observed modality nodes and the hub, then the head */
     gfuse_i_fusion_forward(a->fused, a->fweights, a->fproj, a->fscore, hL, g->observed,
                            P + lay->fus_U, P + lay->fus_c, P + lay->fus_w, N, M, F, arch->A);
-    gfuse_i_dropout_forward(a->fdrop, a->fmask, a->fused, p, sub_seed(pass->seed, SEED_FUSED),
-                            N * F);
-    gfuse_i_linear_forward(a->hid_pre, a->fdrop, P + lay->head_W1, P + lay->head_b1, N, F, F);
-    gfuse_i_elu_forward(a->hid_act, a->hid_pre, N * F);
-    gfuse_i_dropout_forward(a->hid_drop, a->hid_mask, a->hid_act, p,
-                            sub_seed(pass->seed, SEED_HIDDEN), N * F);
-    gfuse_i_linear_forward(a->logits, a->hid_drop, P + lay->head_W2, P + lay->head_b2, N, F, K);
-    if (K > 1)
-        gfuse_i_softmax_forward(a->probs, a->logits, N, K);
-    else
-        memcpy(a->probs, a->logits, (size_t)N * sizeof(float));
+    head_forward(&a->fh, a->fused, N, P, lay, F, K, p, sub_seed(pass->seed, SEED_FUSED),
+                 sub_seed(pass->seed, SEED_HIDDEN));
+    if (pass->node_head)
+        head_forward(&a->nh, hL, V, P, lay, F, K, p, sub_seed(pass->seed, SEED_NODE_HEAD),
+                     sub_seed(pass->seed, SEED_NODE_HIDDEN));
 }
 
 /* ---- losses ------------------------------------------------------------------------------------- */
@@ -372,8 +419,8 @@ static double task_loss_rows(const gfuse_i_acts *a, const gfuse_i_arch *arch,
                              const gfuse_i_loss_spec *spec, const int64_t *rows, int64_t n_rows)
 {
     if (spec->task == GFUSE_TASK_REGRESS)
-        return gfuse_i_mse_forward(a->logits, spec->target, rows, n_rows);
-    return gfuse_i_xent_forward(a->probs, spec->label, rows, n_rows, spec->class_w, arch->K);
+        return gfuse_i_mse_forward(a->fh.logits, spec->target, rows, n_rows);
+    return gfuse_i_xent_forward(a->fh.probs, spec->label, rows, n_rows, spec->class_w, arch->K);
 }
 
 double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
@@ -386,16 +433,43 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
                                       const struct gfuse_graph *g, const gfuse_i_data *data,
                                       const gfuse_i_loss_spec *spec)
 {
-    gfuse_i_loss_value lv = {0.0, 0.0, 0.0};
+    gfuse_i_loss_value lv = {0.0, 0.0, 0.0, 0.0};
     int64_t N = a->N;
     int K = arch->K;
-    memset(a->dlogits, 0, (size_t)(N * K) * sizeof(float));
+    memset(a->fh.dlogits, 0, (size_t)(N * K) * sizeof(float));
     lv.task = task_loss_rows(a, arch, spec, spec->rows, spec->n_rows);
     if (spec->task == GFUSE_TASK_REGRESS)
-        gfuse_i_mse_backward(a->dlogits, a->logits, spec->target, spec->rows, spec->n_rows, 1.0f);
+        gfuse_i_mse_backward(a->fh.dlogits, a->fh.logits, spec->target, spec->rows, spec->n_rows,
+                             1.0f);
     else
-        gfuse_i_xent_backward(a->dlogits, a->probs, spec->label, spec->rows, spec->n_rows,
+        gfuse_i_xent_backward(a->fh.dlogits, a->fh.probs, spec->label, spec->rows, spec->n_rows,
                               spec->class_w, K, 1.0f);
+
+    /* per-node loss: the observed modality nodes of the training samples, each on its own */
+    if (spec->lambda_node > 0.0f) {
+        int64_t S = 0;
+        for (int64_t s = 0; s < spec->n_rows; s++) {
+            int64_t i = spec->rows[s];
+            for (int m = 0; m < arch->M; m++) {
+                int64_t v = (int64_t)m * N + i;
+                if (!g->observed[v]) continue;
+                a->node_rows[S++] = v;
+                a->node_label[v] = spec->label ? spec->label[i] : -1;
+                a->node_target[v] = spec->target ? spec->target[i] : NAN;
+            }
+        }
+        memset(a->nh.dlogits, 0, (size_t)(a->V * K) * sizeof(float));
+        if (spec->task == GFUSE_TASK_REGRESS) {
+            lv.node = gfuse_i_mse_forward(a->nh.logits, a->node_target, a->node_rows, S);
+            gfuse_i_mse_backward(a->nh.dlogits, a->nh.logits, a->node_target, a->node_rows, S,
+                                 spec->lambda_node);
+        } else {
+            lv.node = gfuse_i_xent_forward(a->nh.probs, a->node_label, a->node_rows, S,
+                                           spec->class_w, K);
+            gfuse_i_xent_backward(a->nh.dlogits, a->nh.probs, a->node_label, a->node_rows, S,
+                                  spec->class_w, K, spec->lambda_node);
+        }
+    }
 
     /* reconstruction of the nodes the graph hides although the sample has them */
     int n_used = 0;
@@ -425,7 +499,7 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
                                a->rec_n[m], (int)arch->d[m], spec->lambda_rec / (float)n_used);
     }
     lv.rec = n_used > 0 ? rec_sum / n_used : 0.0;
-    lv.total = lv.task + (double)spec->lambda_rec * lv.rec;
+    lv.total = lv.task + (double)spec->lambda_rec * lv.rec + (double)spec->lambda_node * lv.node;
     return lv;
 }
 
@@ -443,19 +517,9 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
     float p_in = pass_p(pass, pass->input_dropout), p = pass_p(pass, pass->dropout);
     float p_att = pass_p(pass, pass->attn_dropout);
 
-    /* head: logits = W2 hid_drop + b2, hid_drop = dropout(ELU(W1 dropout(fused) + b1)) */
-    zero(a->dhid_drop, N * F);
-    gfuse_i_linear_backward(a->dhid_drop, G + lay->head_W2, G + lay->head_b2, a->dlogits,
-                            a->hid_drop, P + lay->head_W2, N, F, K);
-    zero(a->dhid_act, N * F);
-    gfuse_i_dropout_backward(a->dhid_act, a->dhid_drop, a->hid_mask, p, N * F);
-    zero(a->dhid_pre, N * F);
-    gfuse_i_elu_backward(a->dhid_pre, a->dhid_act, a->hid_pre, N * F);
-    zero(a->dfdrop, N * F);
-    gfuse_i_linear_backward(a->dfdrop, G + lay->head_W1, G + lay->head_b1, a->dhid_pre, a->fdrop,
-                            P + lay->head_W1, N, F, F);
+    /* the head on the fused vectors */
     zero(a->dfused, N * F);
-    gfuse_i_dropout_backward(a->dfused, a->dfdrop, a->fmask, p, N * F);
+    head_backward(G, a->dfused, &a->fh, N, P, lay, F, K, p);
 
     /* fusion and decoders both read h_L */
     const float *hL = a->h[L];
@@ -463,6 +527,7 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
     gfuse_i_fusion_backward(a->dh, G + lay->fus_U, G + lay->fus_c, G + lay->fus_w, a->work,
                             a->dfused, a->fweights, a->fproj, hL, g->observed, P + lay->fus_U,
                             P + lay->fus_w, N, M, F, arch->A);
+    if (pass->node_head) head_backward(G, a->dh, &a->nh, V, P, lay, F, K, p);
     for (int m = 0; m < M; m++) {
         if (!a->rec_used[m]) continue;
         gfuse_i_linear_backward(a->dh + (int64_t)m * N * F, G + lay->dec_W[m], G + lay->dec_b[m],
@@ -526,10 +591,10 @@ gfuse_status gfuse_i_model_infer(const gfuse_model *m, const struct gfuse_graph 
     zero(probs, N * K);
     zero(fusion, N * J);
     for (int j = 0; rec && j < M; j++) zero(rec[j], N * arch->d[j]);
-    gfuse_i_pass pass = {0, 0, 0.0f, 0.0f, 0.0f};
+    gfuse_i_pass pass = {0, 0, 0.0f, 0.0f, 0.0f, 0};
     for (int k = 0; k < m->n_members; k++) {
         gfuse_i_model_forward(&a, arch, &m->layout, m->params[k], g, &data, &pass);
-        for (int64_t t = 0; t < N * K; t++) probs[t] += a.probs[t];
+        for (int64_t t = 0; t < N * K; t++) probs[t] += a.fh.probs[t];
         for (int64_t i = 0; i < N; i++) /* fusion weights by sample, slot j = node j * N + i */
             for (int j = 0; j < J; j++) fusion[i * J + j] += a.fweights[i * J + j];
         for (int j = 0; rec && j < M; j++)

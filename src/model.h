@@ -18,7 +18,10 @@
  *   logits (N x K)   W2 dropout(ELU(W1 dropout(fused) + b1)) + b2
  * Losses: task (softmax cross-entropy with class weights, or MSE on standardised targets) over
  * the training rows, plus lambda_rec times the reconstruction MSE of the modality nodes the
- * graph hides although the sample has them (modality dropout), averaged over modalities.
+ * graph hides although the sample has them (modality dropout), averaged over modalities, plus
+ * lambda_node times the same task loss of the head applied to each observed modality node of
+ * the training samples on its own (deep supervision: every modality must predict by itself,
+ * which keeps the fusion robust when modalities go missing).
  */
 #ifndef GFUSE_MODEL_H
 #define GFUSE_MODEL_H
@@ -112,6 +115,17 @@ void gfuse_i_data_free(gfuse_i_data *data);
 
 /* ---- activations and passes ------------------------------------------------------------------ */
 
+/* The head (dropout, W1, ELU, dropout, W2, softmax) on B rows of width F, with its caches. */
+typedef struct {
+    int64_t B;
+    float *in_drop; uint8_t *in_mask; /* B x F: dropout of the input */
+    float *pre, *act, *drop;          /* B x F: W1 x + b1, ELU, dropout */
+    uint8_t *mask;
+    float *logits, *probs;            /* B x K (probs = logits for regression) */
+    float *dlogits;                   /* B x K, filled by the loss */
+    float *d1, *d2;                   /* B x F scratch of the backward */
+} gfuse_i_head;
+
 /* Everything a forward pass keeps for its backward pass, and the backward's scratch, sized for
  * N samples and at most E edges. */
 typedef struct {
@@ -136,13 +150,14 @@ typedef struct {
     int64_t *rec_n;     /* per modality: how many */
     int *rec_used;      /* per modality: 1 when the last loss reconstructed something */
     float *fused, *fweights, *fproj, *fscore;
-    float *fdrop; uint8_t *fmask;
-    float *hid_pre, *hid_act, *hid_drop; uint8_t *hid_mask;
-    float *logits, *probs;
+    gfuse_i_head fh;    /* the head on the fused vectors (N rows): the prediction */
+    gfuse_i_head nh;    /* the head on every node state (V rows): the per-node loss */
+    int32_t *node_label;/* V: labels of the node rows of the per-node loss */
+    float *node_target; /* V */
+    int64_t *node_rows; /* V */
     /* backward */
-    float *dlogits;     /* N x K, filled by the loss */
     float **drec;       /* per modality N x d_m, filled by the loss */
-    float *dhid_drop, *dhid_act, *dhid_pre, *dfdrop, *dfused;
+    float *dfused;
     float *dh, *dh_prev, *dtmp1, *dtmp2; /* V x F */
     float **denc_act, **denc_pre;        /* per modality n_obs cap (N) x F */
     float *work;        /* max(GAT work, fusion work V x (A + 1)) */
@@ -159,6 +174,7 @@ typedef struct {
     float dropout;       /* node states and head */
     float input_dropout; /* input features */
     float attn_dropout;  /* attention on edges */
+    int node_head;       /* 1: also run the head on every node state (per-node loss) */
 } gfuse_i_pass;
 
 /* Runs the network on data over graph g (g->n_samples == data->n). */
@@ -176,10 +192,11 @@ typedef struct {
     int64_t n_rows;
     const float *class_w;    /* K or NULL */
     float lambda_rec;        /* weight of the reconstruction loss; 0 = none */
+    float lambda_node;       /* weight of the per-node loss (needs pass.node_head); 0 = none */
 } gfuse_i_loss_spec;
 
 typedef struct {
-    double total, task, rec;
+    double total, task, rec, node;
 } gfuse_i_loss_value;
 
 /* The loss of the last forward pass; fills a->dlogits and a->drec with its gradient. */

@@ -39,7 +39,7 @@ static char *class_weights_text(const gfuse_train_options *o)
     return s;
 }
 
-#define N_HPARAMS 23
+#define N_HPARAMS 25
 
 static gfuse_status hparams_text(const gfuse_model *m, char **kv)
 {
@@ -63,7 +63,9 @@ static gfuse_status hparams_text(const gfuse_model *m, char **kv)
     kv[t++] = gfuse_i_asprintf("modality_dropout=%.17g", o->modality_dropout);
     kv[t++] = gfuse_i_asprintf("graph_variants=%d", o->graph_variants);
     kv[t++] = gfuse_i_asprintf("lambda_rec=%.17g", o->lambda_rec);
+    kv[t++] = gfuse_i_asprintf("lambda_node=%.17g", o->lambda_node);
     kv[t++] = gfuse_i_asprintf("decoder_ridge=%.17g", o->decoder_ridge);
+    kv[t++] = gfuse_i_asprintf("ema=%.17g", o->ema);
     kv[t++] = gfuse_i_asprintf("patience=%d", o->patience);
     kv[t++] = gfuse_i_asprintf("class_weights=%s", cw);
     kv[t++] = gfuse_i_asprintf("val_fraction=%.17g", o->val_fraction);
@@ -183,7 +185,9 @@ static gfuse_status read_hparams(gfuse_model *m, const gfuse_i_mfile *r)
                {"attn_dropout", &o->attn_dropout},
                {"modality_dropout", &o->modality_dropout},
                {"lambda_rec", &o->lambda_rec},
+               {"lambda_node", &o->lambda_node},
                {"decoder_ridge", &o->decoder_ridge},
+               {"ema", &o->ema},
                {"val_fraction", &o->val_fraction}};
     for (size_t t = 0; t < sizeof dbl / sizeof dbl[0]; t++)
         if ((st = gfuse_i_mfile_hparam_double(r, dbl[t].key, dbl[t].dest)) != GFUSE_OK) return st;

@@ -28,6 +28,8 @@ void gfuse_train_options_init(gfuse_train_options *o)
     o->graph_variants = 8;
     o->lambda_rec = 1.0;
     o->decoder_ridge = 1e-3;
+    o->lambda_node = 0.0;
+    o->ema = 0.0;
     o->patience = 30;
     o->class_weight_mode = GFUSE_CLASS_WEIGHTS_NONE;
     o->val_fraction = 0.2;
@@ -64,8 +66,11 @@ static gfuse_status check_options(const gfuse_train_options *o)
                     "graph variants must be in 0..4096, got %d", o->graph_variants);
     GFUSE_CHECK_ARG(o->lambda_rec >= 0.0 && isfinite(o->lambda_rec),
                     "lambda_rec must be at least 0, got %g", o->lambda_rec);
+    GFUSE_CHECK_ARG(o->lambda_node >= 0.0 && isfinite(o->lambda_node),
+                    "lambda_node must be at least 0, got %g", o->lambda_node);
     GFUSE_CHECK_ARG(o->decoder_ridge >= 0.0 && isfinite(o->decoder_ridge),
                     "decoder ridge must be at least 0, got %g", o->decoder_ridge);
+    GFUSE_CHECK_ARG(o->ema >= 0.0 && o->ema < 1.0, "ema must be in [0, 1), got %g", o->ema);
     GFUSE_CHECK_ARG(o->patience >= 1, "patience must be at least 1, got %d", o->patience);
     GFUSE_CHECK_ARG(o->class_weight_mode >= GFUSE_CLASS_WEIGHTS_NONE &&
                         o->class_weight_mode <= GFUSE_CLASS_WEIGHTS_GIVEN,
@@ -307,7 +312,7 @@ typedef struct {
     float *class_w;
     splits sp;
     int64_t *rows_train, *rows_val;
-    float *grads, *mom, *vel, *best;
+    float *grads, *mom, *vel, *best, *ema;
     uint8_t *decay;
 } trainer;
 
@@ -320,7 +325,7 @@ static double val_metric(const trainer *t, const int64_t *rows, int64_t n_rows)
         int64_t hit = 0;
         int K = m->arch.K;
         for (int64_t s = 0; s < n_rows; s++) {
-            const float *p = a->probs + rows[s] * K;
+            const float *p = a->fh.probs + rows[s] * K;
             int best = 0;
             for (int k = 1; k < K; k++)
                 if (p[k] > p[best]) best = k;
@@ -330,7 +335,7 @@ static double val_metric(const trainer *t, const int64_t *rows, int64_t n_rows)
     }
     double ss = 0.0;
     for (int64_t s = 0; s < n_rows; s++) {
-        double e = (a->probs[rows[s]] - t->target[rows[s]]) * m->target_sd;
+        double e = (a->fh.probs[rows[s]] - t->target[rows[s]]) * m->target_sd;
         ss += e * e;
     }
     return sqrt(ss / (double)n_rows);
@@ -369,12 +374,14 @@ static gfuse_status train_member(trainer *t, int member)
     memset(t->mom, 0, (size_t)np * sizeof(float));
     memset(t->vel, 0, (size_t)np * sizeof(float));
     memcpy(t->best, P, (size_t)np * sizeof(float));
+    memcpy(t->ema, P, (size_t)np * sizeof(float));
 
-    gfuse_i_loss_spec spec = {m->task, t->label, t->target, t->rows_train, n_tr, t->class_w,
-                              (float)o->lambda_rec};
+    gfuse_i_loss_spec spec = {m->task, t->label,      t->target,
+                              t->rows_train, n_tr, t->class_w,
+                              (float)o->lambda_rec, (float)o->lambda_node};
     gfuse_i_pass train_pass = {1, 0, (float)o->dropout, (float)o->input_dropout,
-                               (float)o->attn_dropout};
-    gfuse_i_pass eval_pass = {0, 0, 0.0f, 0.0f, 0.0f};
+                               (float)o->attn_dropout, o->lambda_node > 0.0};
+    gfuse_i_pass eval_pass = {0, 0, 0.0f, 0.0f, 0.0f, 0};
     double best_loss = INFINITY, start = omp_get_wtime();
     int best_epoch = 0, bad = 0;
     for (int epoch = 1; epoch <= o->epochs; epoch++) {
@@ -387,25 +394,35 @@ static gfuse_status train_member(trainer *t, int member)
         memset(t->grads, 0, (size_t)np * sizeof(float));
         gfuse_i_model_backward(t->grads, &t->acts, arch, lay, P, g, &t->data, &train_pass);
         adamw_step(P, t->grads, t->mom, t->vel, t->decay, np, o->lr, o->weight_decay, epoch);
+        /* the weights validated and kept: an exponential moving average of the iterates,
+         * which smooths the noise of full-batch steps under heavy dropout */
+        const float *V = P;
+        if (o->ema > 0.0) {
+            float keep = (float)o->ema;
+#pragma omp parallel for schedule(static) if (np > 65536)
+            for (int64_t j = 0; j < np; j++) t->ema[j] = keep * t->ema[j] + (1.0f - keep) * P[j];
+            V = t->ema;
+        }
 
         gfuse_epoch_report r;
         memset(&r, 0, sizeof r);
         r.val_loss = NAN;
         r.val_metric = NAN;
         if (n_val > 0) {
-            gfuse_i_model_forward(&t->acts, arch, lay, P, t->full, &t->data, &eval_pass);
+            gfuse_i_model_forward(&t->acts, arch, lay, V, t->full, &t->data, &eval_pass);
             r.val_loss = gfuse_i_task_loss(&t->acts, arch, &spec, t->rows_val, n_val);
             r.val_metric = val_metric(t, t->rows_val, n_val);
             if (r.val_loss < best_loss) {
                 best_loss = r.val_loss;
                 best_epoch = epoch;
                 bad = 0;
-                memcpy(t->best, P, (size_t)np * sizeof(float));
+                memcpy(t->best, V, (size_t)np * sizeof(float));
             } else {
                 bad++;
             }
         } else {
             best_epoch = epoch;
+            memcpy(t->best, V, (size_t)np * sizeof(float));
         }
         r.member = member;
         r.n_members = m->n_members;
@@ -423,7 +440,7 @@ static gfuse_status train_member(trainer *t, int member)
         if (o->on_epoch && o->on_epoch(&r, o->user)) break;
         if (n_val > 0 && bad >= o->patience) break;
     }
-    if (n_val > 0) memcpy(P, t->best, (size_t)np * sizeof(float));
+    memcpy(P, t->best, (size_t)np * sizeof(float));
     m->best_epoch[member] = best_epoch;
     if (o->decoder_ridge > 0.0 && t->n_variants > 0)
         return gfuse_i_fit_decoders(P, arch, lay, t->variants, t->n_variants, &t->data, &t->acts,
@@ -453,11 +470,12 @@ static gfuse_status prepare(trainer *t)
     t->mom = malloc((size_t)np * sizeof(float));
     t->vel = malloc((size_t)np * sizeof(float));
     t->best = malloc((size_t)np * sizeof(float));
+    t->ema = malloc((size_t)np * sizeof(float));
     t->decay = calloc((size_t)np, 1);
     m->params = calloc((size_t)o->ensemble, sizeof *m->params);
     m->best_epoch = calloc((size_t)o->ensemble, sizeof *m->best_epoch);
     if (!t->label || !t->target || !t->rows_train || !t->rows_val || !t->grads || !t->mom ||
-        !t->vel || !t->best || !t->decay || !m->params || !m->best_epoch)
+        !t->vel || !t->best || !t->ema || !t->decay || !m->params || !m->best_epoch)
         return gfuse_i_nomem("the trainer");
     m->n_members = o->ensemble;
     for (int k = 0; k < o->ensemble; k++) {
@@ -559,6 +577,7 @@ static void trainer_free(trainer *t)
     free(t->mom);
     free(t->vel);
     free(t->best);
+    free(t->ema);
     free(t->decay);
 }
 

@@ -148,6 +148,8 @@ static void model_case_make(model_case *c, const grad_config *cf)
     c->spec.n_rows = nr;
     c->spec.class_w = c->cw;
     c->spec.lambda_rec = cf->hide ? 0.7f : 0.0f;
+    c->spec.lambda_node = cf->seed % 2 ? 0.6f : 0.0f;
+    c->pass.node_head = c->spec.lambda_node > 0.0f;
     c->pass.training = cf->drop > 0.0f;
     c->pass.seed = cf->seed * 7919;
     c->pass.dropout = cf->drop;
