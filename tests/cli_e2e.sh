@@ -4,50 +4,7 @@
 # cohort (and on ../shared/data/rosmap when present), synth determinism.
 # make check sets GFUSE (the built tool), top_srcdir and GFUSE_SHARED.
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$here/..}
-GFUSE=${GFUSE:-${top_builddir:-.}/gfuse}
-SHARED=${GFUSE_SHARED:-$top_srcdir/../shared}
-EXAMPLE=$top_srcdir/data/example
-
-passed=0
-failed=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/gfuse_e2e.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $1"; }
-
-# check DESCRIPTION CONDITION...: passes when the command succeeds.
-check() {
-    desc=$1
-    shift
-    if "$@"; then ok "$desc"; else fail "$desc"; fi
-}
-
-# run EXPECTED_RC DESCRIPTION ARGS...: runs gfuse ARGS, keeps stdout/stderr in $T/out, $T/err.
-run() {
-    want=$1
-    desc=$2
-    shift 2
-    "$GFUSE" "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then
-        ok "$desc (exit $got)"
-    else
-        fail "$desc: expected exit $want, got $got; stderr: $(head -c 400 "$T/err")"
-    fi
-}
-
-err_has() { grep -q -- "$1" "$T/err"; }
-out_has() { grep -q -- "$1" "$T/out"; }
-# The first number after "KEY": in a JSON file.
-json_num() { grep -m1 "\"$1\":" "$2" | sed 's/[^0-9.-]//g'; }
-
-if [ ! -x "$GFUSE" ]; then
-    echo "gfuse not found at $GFUSE (set GFUSE)"
-    exit 1
-fi
+. "$(cd "$(dirname "$0")" && pwd)/e2e_lib.sh"
 
 # ---- help and version -----------------------------------------------------------------------
 run 0 "gfuse --help" --help
@@ -251,5 +208,4 @@ check "examples/robustness.sh: all 200 complete with nothing hidden" out_has "^0
 check "examples/robustness.sh: fewer complete as more is hidden" \
     test "$(awk '$1 == "0.6" { print $2 }' "$T/out")" -lt 100
 
-echo "$passed passed, $failed failed"
-test "$failed" -eq 0
+e2e_summary cli_e2e

@@ -5,46 +5,7 @@
 # reach of missing nodes under a protocol mask.
 # make check sets GFUSE (the built tool), top_srcdir and GFUSE_SHARED.
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$here/..}
-GFUSE=${GFUSE:-${top_builddir:-.}/gfuse}
-SHARED=${GFUSE_SHARED:-$top_srcdir/../shared}
-EXAMPLE=$top_srcdir/data/example
-
-passed=0
-failed=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/gfuse_graph_e2e.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $1"; }
-check() {
-    desc=$1
-    shift
-    if "$@"; then ok "$desc"; else fail "$desc"; fi
-}
-# run EXPECTED_RC DESCRIPTION ARGS...: runs gfuse ARGS, keeps stdout/stderr in $T/out, $T/err.
-run() {
-    want=$1
-    desc=$2
-    shift 2
-    "$GFUSE" "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then
-        ok "$desc (exit $got)"
-    else
-        fail "$desc: expected exit $want, got $got; stderr: $(head -c 400 "$T/err")"
-    fi
-}
-out_has() { grep -q -- "$1" "$T/out"; }
-err_has() { grep -q -- "$1" "$T/err"; }
-# The first number after "KEY": in the JSON output.
-json_num() { grep -m1 "\"$1\":" "$T/out" | sed 's/.*: *//; s/[^0-9.-]//g'; }
-
-if [ ! -x "$GFUSE" ]; then
-    echo "gfuse not found at $GFUSE (set GFUSE)"
-    exit 1
-fi
+. "$(cd "$(dirname "$0")" && pwd)/e2e_lib.sh"
 
 # ---- statistics on the example cohort --------------------------------------------------------
 if [ -f "$EXAMPLE/mod1.csv" ]; then
@@ -107,5 +68,4 @@ else
     echo "skip: $ROSMAP is absent"
 fi
 
-echo "graph_e2e: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+e2e_summary graph_e2e
