@@ -452,6 +452,9 @@ typedef struct {
     double lambda_rec;        /* weight of the reconstruction loss, default 1 */
     double lambda_node;       /* weight of the per-node loss: the head applied to each observed
                                  modality node of a training sample on its own, default 0 */
+    double node_vote;         /* the prediction mixes the fused head (1 - node_vote) with the
+                                 mean of the per-node head over the sample's observed modality
+                                 nodes (node_vote), default 0 */
     double decoder_ridge;     /* after training, refit the completion decoders by ridge
                                  regression on the modality-dropout graphs with this relative
                                  penalty, default 0.001; 0 keeps the trained decoders */

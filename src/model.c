@@ -237,6 +237,7 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
     a->node_label = xcalloc((size_t)V, sizeof(int32_t), &fail);
     a->node_target = xcalloc((size_t)V, fl, &fail);
     a->node_rows = xcalloc((size_t)V, sizeof(int64_t), &fail);
+    a->out = xcalloc((size_t)(N * K), fl, &fail);
     a->dfused = xcalloc(nf, fl, &fail);
     a->dh = xcalloc(vf, fl, &fail);
     a->dh_prev = xcalloc(vf, fl, &fail);
@@ -287,7 +288,7 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
                       a->rec_used, a->rec_n, a->h,         a->hdrop,     a->hmask,     a->z,
                       a->gout,     a->alpha,     a->s_src,     a->s_dst,     a->hub_nodes,
                       a->fused,    a->fweights,  a->fproj,     a->fscore,    a->node_label,
-                      a->node_target, a->node_rows, a->dfused,  a->dh,        a->dh_prev,
+                      a->node_target, a->node_rows, a->out, a->dfused,  a->dh,        a->dh_prev,
                       a->dtmp1,    a->dtmp2,     a->work};
     head_free(&a->fh);
     head_free(&a->nh);
@@ -426,7 +427,34 @@ static double task_loss_rows(const gfuse_i_acts *a, const gfuse_i_arch *arch,
 double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
                          const gfuse_i_loss_spec *spec, const int64_t *rows, int64_t n_rows)
 {
-    return task_loss_rows(a, arch, spec, rows, n_rows);
+    if (spec->task == GFUSE_TASK_REGRESS)
+        return gfuse_i_mse_forward(a->out, spec->target, rows, n_rows);
+    return gfuse_i_xent_forward(a->out, spec->label, rows, n_rows, spec->class_w, arch->K);
+}
+
+void gfuse_i_model_output(gfuse_i_acts *a, const gfuse_i_arch *arch, const struct gfuse_graph *g,
+                          float vote)
+{
+    int64_t N = a->N;
+    int K = arch->K, M = arch->M;
+    const float *fused = a->fh.probs, *node = a->nh.probs;
+#pragma omp parallel for schedule(static) if (N * (int64_t)K * M > 65536)
+    for (int64_t i = 0; i < N; i++) {
+        float *o = a->out + i * K;
+        for (int k = 0; k < K; k++) o[k] = fused[i * K + k];
+        if (vote <= 0.0f) continue;
+        int n_obs = 0;
+        for (int m = 0; m < M; m++) n_obs += g->observed[(int64_t)m * N + i];
+        if (n_obs == 0) continue;
+        for (int k = 0; k < K; k++) {
+            float sum = 0.0f;
+            for (int m = 0; m < M; m++) {
+                int64_t v = (int64_t)m * N + i;
+                if (g->observed[v]) sum += node[v * K + k];
+            }
+            o[k] = (1.0f - vote) * o[k] + vote * sum / (float)n_obs;
+        }
+    }
 }
 
 gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
@@ -591,10 +619,12 @@ gfuse_status gfuse_i_model_infer(const gfuse_model *m, const struct gfuse_graph 
     zero(probs, N * K);
     zero(fusion, N * J);
     for (int j = 0; rec && j < M; j++) zero(rec[j], N * arch->d[j]);
-    gfuse_i_pass pass = {0, 0, 0.0f, 0.0f, 0.0f, 0};
+    float vote = (float)m->opts.node_vote;
+    gfuse_i_pass pass = {0, 0, 0.0f, 0.0f, 0.0f, vote > 0.0f};
     for (int k = 0; k < m->n_members; k++) {
         gfuse_i_model_forward(&a, arch, &m->layout, m->params[k], g, &data, &pass);
-        for (int64_t t = 0; t < N * K; t++) probs[t] += a.fh.probs[t];
+        gfuse_i_model_output(&a, arch, g, vote);
+        for (int64_t t = 0; t < N * K; t++) probs[t] += a.out[t];
         for (int64_t i = 0; i < N; i++) /* fusion weights by sample, slot j = node j * N + i */
             for (int j = 0; j < J; j++) fusion[i * J + j] += a.fweights[i * J + j];
         for (int j = 0; rec && j < M; j++)

@@ -155,6 +155,7 @@ typedef struct {
     int32_t *node_label;/* V: labels of the node rows of the per-node loss */
     float *node_target; /* V */
     int64_t *node_rows; /* V */
+    float *out;         /* N x K: the model's output (gfuse_i_model_output) */
     /* backward */
     float **drec;       /* per modality N x d_m, filled by the loss */
     float *dfused;
@@ -217,7 +218,13 @@ gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
                                   int n_graphs, const gfuse_i_data *data, gfuse_i_acts *a,
                                   double ridge);
 
-/* The task loss alone (no gradient) over rows, for validation. */
+/* The model's output of the last forward pass into a->out (N x K, standardised values for
+ * regression): the fused head's probabilities, mixed with weight vote with the mean of the
+ * per-node head over each sample's observed modality nodes (vote > 0 needs pass.node_head). */
+void gfuse_i_model_output(gfuse_i_acts *a, const gfuse_i_arch *arch, const struct gfuse_graph *g,
+                          float vote);
+
+/* The task loss of a->out (no gradient) over rows, for validation. */
 double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
                          const gfuse_i_loss_spec *spec, const int64_t *rows, int64_t n_rows);
 

@@ -39,7 +39,7 @@ static char *class_weights_text(const gfuse_train_options *o)
     return s;
 }
 
-#define N_HPARAMS 25
+#define N_HPARAMS 26
 
 static gfuse_status hparams_text(const gfuse_model *m, char **kv)
 {
@@ -64,6 +64,7 @@ static gfuse_status hparams_text(const gfuse_model *m, char **kv)
     kv[t++] = gfuse_i_asprintf("graph_variants=%d", o->graph_variants);
     kv[t++] = gfuse_i_asprintf("lambda_rec=%.17g", o->lambda_rec);
     kv[t++] = gfuse_i_asprintf("lambda_node=%.17g", o->lambda_node);
+    kv[t++] = gfuse_i_asprintf("node_vote=%.17g", o->node_vote);
     kv[t++] = gfuse_i_asprintf("decoder_ridge=%.17g", o->decoder_ridge);
     kv[t++] = gfuse_i_asprintf("ema=%.17g", o->ema);
     kv[t++] = gfuse_i_asprintf("patience=%d", o->patience);
@@ -186,6 +187,7 @@ static gfuse_status read_hparams(gfuse_model *m, const gfuse_i_mfile *r)
                {"modality_dropout", &o->modality_dropout},
                {"lambda_rec", &o->lambda_rec},
                {"lambda_node", &o->lambda_node},
+               {"node_vote", &o->node_vote},
                {"decoder_ridge", &o->decoder_ridge},
                {"ema", &o->ema},
                {"val_fraction", &o->val_fraction}};

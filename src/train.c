@@ -29,6 +29,7 @@ void gfuse_train_options_init(gfuse_train_options *o)
     o->lambda_rec = 1.0;
     o->decoder_ridge = 1e-3;
     o->lambda_node = 0.0;
+    o->node_vote = 0.0;
     o->ema = 0.0;
     o->patience = 30;
     o->class_weight_mode = GFUSE_CLASS_WEIGHTS_NONE;
@@ -68,6 +69,8 @@ static gfuse_status check_options(const gfuse_train_options *o)
                     "lambda_rec must be at least 0, got %g", o->lambda_rec);
     GFUSE_CHECK_ARG(o->lambda_node >= 0.0 && isfinite(o->lambda_node),
                     "lambda_node must be at least 0, got %g", o->lambda_node);
+    GFUSE_CHECK_ARG(o->node_vote >= 0.0 && o->node_vote <= 1.0,
+                    "node vote must be in [0, 1], got %g", o->node_vote);
     GFUSE_CHECK_ARG(o->decoder_ridge >= 0.0 && isfinite(o->decoder_ridge),
                     "decoder ridge must be at least 0, got %g", o->decoder_ridge);
     GFUSE_CHECK_ARG(o->ema >= 0.0 && o->ema < 1.0, "ema must be in [0, 1), got %g", o->ema);
@@ -325,7 +328,7 @@ static double val_metric(const trainer *t, const int64_t *rows, int64_t n_rows)
         int64_t hit = 0;
         int K = m->arch.K;
         for (int64_t s = 0; s < n_rows; s++) {
-            const float *p = a->fh.probs + rows[s] * K;
+            const float *p = a->out + rows[s] * K;
             int best = 0;
             for (int k = 1; k < K; k++)
                 if (p[k] > p[best]) best = k;
@@ -335,7 +338,7 @@ static double val_metric(const trainer *t, const int64_t *rows, int64_t n_rows)
     }
     double ss = 0.0;
     for (int64_t s = 0; s < n_rows; s++) {
-        double e = (a->fh.probs[rows[s]] - t->target[rows[s]]) * m->target_sd;
+        double e = (a->out[rows[s]] - t->target[rows[s]]) * m->target_sd;
         ss += e * e;
     }
     return sqrt(ss / (double)n_rows);
@@ -381,7 +384,7 @@ static gfuse_status train_member(trainer *t, int member)
                               (float)o->lambda_rec, (float)o->lambda_node};
     gfuse_i_pass train_pass = {1, 0, (float)o->dropout, (float)o->input_dropout,
                                (float)o->attn_dropout, o->lambda_node > 0.0};
-    gfuse_i_pass eval_pass = {0, 0, 0.0f, 0.0f, 0.0f, 0};
+    gfuse_i_pass eval_pass = {0, 0, 0.0f, 0.0f, 0.0f, o->node_vote > 0.0};
     double best_loss = INFINITY, start = omp_get_wtime();
     int best_epoch = 0, bad = 0;
     for (int epoch = 1; epoch <= o->epochs; epoch++) {
@@ -410,6 +413,7 @@ static gfuse_status train_member(trainer *t, int member)
         r.val_metric = NAN;
         if (n_val > 0) {
             gfuse_i_model_forward(&t->acts, arch, lay, V, t->full, &t->data, &eval_pass);
+            gfuse_i_model_output(&t->acts, arch, t->full, (float)o->node_vote);
             r.val_loss = gfuse_i_task_loss(&t->acts, arch, &spec, t->rows_val, n_val);
             r.val_metric = val_metric(t, t->rows_val, n_val);
             if (r.val_loss < best_loss) {
