@@ -71,7 +71,7 @@ gfuse_status gfuse_i_layout_init(gfuse_i_layout *lay, const gfuse_i_arch *arch)
     }
     for (int m = 0; m < M; m++) {
         int d = (int)arch->d[m];
-        lay->dec_W[m] = add_tensor(lay, (int64_t)d * F, F, d, GFUSE_I_INIT_GLOROT, 1,
+        lay->dec_W[m] = add_tensor(lay, (int64_t)d * 2 * F, 2 * F, d, GFUSE_I_INIT_GLOROT, 1,
                                    "decoder.%d.weight", m);
         lay->dec_b[m] = add_tensor(lay, d, d, 1, GFUSE_I_INIT_ZERO, 0, "decoder.%d.bias", m);
     }
@@ -185,6 +185,7 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
     a->enc_pre = xcalloc((size_t)M, sizeof(float *), &fail);
     a->enc_act = xcalloc((size_t)M, sizeof(float *), &fail);
     a->rec = xcalloc((size_t)M, sizeof(float *), &fail);
+    a->dec_in = xcalloc((size_t)M, sizeof(float *), &fail);
     a->drec = xcalloc((size_t)M, sizeof(float *), &fail);
     a->denc_act = xcalloc((size_t)M, sizeof(float *), &fail);
     a->denc_pre = xcalloc((size_t)M, sizeof(float *), &fail);
@@ -212,6 +213,7 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
         a->enc_pre[m] = xcalloc(nf, fl, &fail);
         a->enc_act[m] = xcalloc(nf, fl, &fail);
         a->rec[m] = xcalloc(nd, fl, &fail);
+        a->dec_in[m] = xcalloc(2 * nf, fl, &fail);
         a->drec[m] = xcalloc(nd, fl, &fail);
         a->denc_act[m] = xcalloc(nf, fl, &fail);
         a->denc_pre[m] = xcalloc(nf, fl, &fail);
@@ -268,6 +270,7 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
         if (a->enc_pre) free(a->enc_pre[m]);
         if (a->enc_act) free(a->enc_act[m]);
         if (a->rec) free(a->rec[m]);
+        if (a->dec_in) free(a->dec_in[m]);
         if (a->drec) free(a->drec[m]);
         if (a->denc_act) free(a->denc_act[m]);
         if (a->denc_pre) free(a->denc_pre[m]);
@@ -284,7 +287,7 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
     }
     void *arrays[] = {a->n_obs,    a->n_miss,    a->obs_rows,  a->obs_nodes, a->miss_nodes,
                       a->xin,      a->xdrop,     a->xmask,     a->enc_pre,   a->enc_act,
-                      a->rec,      a->drec,      a->denc_act,  a->denc_pre,  a->rec_rows,
+                      a->rec,      a->dec_in,    a->drec,      a->denc_act,  a->denc_pre,  a->rec_rows,
                       a->rec_used, a->rec_n, a->h,         a->hdrop,     a->hmask,     a->z,
                       a->gout,     a->alpha,     a->s_src,     a->s_dst,     a->hub_nodes,
                       a->fused,    a->fweights,  a->fproj,     a->fscore,    a->node_label,
@@ -297,6 +300,16 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
 }
 
 /* ---- forward ------------------------------------------------------------------------------------ */
+
+void gfuse_i_decoder_input(float *in, const float *h, int64_t N, int M, int m, int F)
+{
+    const float *node = h + (int64_t)m * N * F, *hub = h + (int64_t)M * N * F;
+#pragma omp parallel for schedule(static) if (N * (int64_t)F > 65536)
+    for (int64_t i = 0; i < N; i++) {
+        memcpy(in + i * 2 * F, node + i * F, (size_t)F * sizeof(float));
+        memcpy(in + i * 2 * F + F, hub + i * F, (size_t)F * sizeof(float));
+    }
+}
 
 /* Dropout seeds of one step: an independent stream per place in the network. */
 enum { SEED_INPUT = 1, SEED_NODE = 1 << 8, SEED_ATTN = 2 << 8, SEED_FUSED = 3 << 8,
@@ -399,10 +412,12 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     }
     const float *hL = a->h[L];
 
-    /* completion decoders on every modality node */
-    for (int m = 0; m < M; m++)
-        gfuse_i_linear_forward(a->rec[m], hL + (int64_t)m * N * F, P + lay->dec_W[m],
-                               P + lay->dec_b[m], N, F, (int)arch->d[m]);
+    /* completion decoders on every modality node, reading its state and its hub's */
+    for (int m = 0; m < M; m++) {
+        gfuse_i_decoder_input(a->dec_in[m], hL, N, M, m, F);
+        gfuse_i_linear_forward(a->rec[m], a->dec_in[m], P + lay->dec_W[m], P + lay->dec_b[m], N,
+                               2 * F, (int)arch->d[m]);
+    }
 
     /* fusion over the observed modality nodes and the hub, then the head */
     gfuse_i_fusion_forward(a->fused, a->fweights, a->fproj, a->fscore, hL, g->observed,
@@ -558,9 +573,16 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
     if (pass->node_head) head_backward(G, a->dh, &a->nh, V, P, lay, F, K, p);
     for (int m = 0; m < M; m++) {
         if (!a->rec_used[m]) continue;
-        gfuse_i_linear_backward(a->dh + (int64_t)m * N * F, G + lay->dec_W[m], G + lay->dec_b[m],
-                                a->drec[m], hL + (int64_t)m * N * F, P + lay->dec_W[m], N, F,
-                                (int)arch->d[m]);
+        /* in the forward pass this was: rec = W [h(i,m), h(hub i)] + b, so now we have: */
+        zero(a->dtmp1, N * 2 * F);
+        gfuse_i_linear_backward(a->dtmp1, G + lay->dec_W[m], G + lay->dec_b[m], a->drec[m],
+                                a->dec_in[m], P + lay->dec_W[m], N, 2 * F, (int)arch->d[m]);
+        float *dnode = a->dh + (int64_t)m * N * F, *dhub = a->dh + (int64_t)M * N * F;
+        for (int64_t i = 0; i < N; i++)
+            for (int f = 0; f < F; f++) {
+                dnode[i * F + f] += a->dtmp1[i * 2 * F + f];
+                dhub[i * F + f] += a->dtmp1[i * 2 * F + F + f];
+            }
     }
 
     /* attention layers, last to first: h_{l+1} = ELU(GAT(W dropout(h_l))) + h_l */

@@ -27,7 +27,7 @@ void gfuse_train_options_init(gfuse_train_options *o)
     o->modality_dropout = 0.3;
     o->graph_variants = 8;
     o->lambda_rec = 1.0;
-    o->decoder_ridge = 1e-3;
+    o->decoder_ridge = 0.1;
     o->lambda_node = 0.0;
     o->node_vote = 0.0;
     o->ema = 0.0;
@@ -307,7 +307,8 @@ typedef struct {
     const gfuse_train_options *o;
     struct gfuse_graph *full;
     struct gfuse_graph **variants;
-    int n_variants;
+    int n_variants;     /* training graphs: variants[0 .. n_variants) */
+    int n_fit_variants; /* decoder-fit graphs: the n_fit_variants after them */
     gfuse_i_data data;
     gfuse_i_acts acts;
     int32_t *label;
@@ -446,9 +447,9 @@ static gfuse_status train_member(trainer *t, int member)
     }
     memcpy(P, t->best, (size_t)np * sizeof(float));
     m->best_epoch[member] = best_epoch;
-    if (o->decoder_ridge > 0.0 && t->n_variants > 0)
-        return gfuse_i_fit_decoders(P, arch, lay, t->variants, t->n_variants, &t->data, &t->acts,
-                                    o->decoder_ridge);
+    if (o->decoder_ridge > 0.0 && t->n_fit_variants > 0)
+        return gfuse_i_fit_decoders(P, arch, lay, t->variants + t->n_variants, t->n_fit_variants,
+                                    &t->data, &t->acts, o->decoder_ridge);
     return GFUSE_OK;
 }
 
@@ -541,7 +542,10 @@ static gfuse_status prepare(trainer *t)
     int64_t e_cap = t->full->n_edges;
     int64_t work = gfuse_i_gat_work_floats(t->full, m->arch.H, m->arch.D);
     if (o->modality_dropout > 0.0 && o->graph_variants > 0) {
-        t->variants = calloc((size_t)o->graph_variants, sizeof *t->variants);
+        /* graph_variants graphs for training, then as many fresh ones for the decoder fit:
+         * hidden nodes the network never had to reconstruct, like truly missing ones */
+        int n_graphs = o->graph_variants * (o->decoder_ridge > 0.0 ? 2 : 1);
+        t->variants = calloc((size_t)n_graphs, sizeof *t->variants);
         uint8_t *hidden = malloc((size_t)(n * m->arch.M));
         if (!t->variants || !hidden) {
             free(hidden);
@@ -549,11 +553,14 @@ static gfuse_status prepare(trainer *t)
         }
         gfuse_i_rng rng;
         gfuse_i_rng_seed_stream(&rng, o->seed, 0x9a9b);
-        for (int v = 0; v < o->graph_variants && st == GFUSE_OK; v++) {
+        for (int v = 0; v < n_graphs && st == GFUSE_OK; v++) {
             draw_hidden(hidden, &m->ref, o->modality_dropout, &rng);
             st = gfuse_i_samples_graph(&t->variants[v], &m->ref, names, hidden, NULL, o->k);
             if (st != GFUSE_OK) break;
-            t->n_variants++;
+            if (v < o->graph_variants)
+                t->n_variants++;
+            else
+                t->n_fit_variants++;
             int64_t w = gfuse_i_gat_work_floats(t->variants[v], m->arch.H, m->arch.D);
             if (t->variants[v]->n_edges > e_cap) e_cap = t->variants[v]->n_edges;
             if (w > work) work = w;
@@ -568,7 +575,8 @@ static void trainer_free(trainer *t)
 {
     if (t->m) gfuse_i_acts_free(&t->acts, &t->m->arch);
     gfuse_i_data_free(&t->data);
-    for (int v = 0; v < t->n_variants; v++) gfuse_graph_free(&t->variants[v]);
+    for (int v = 0; v < t->n_variants + t->n_fit_variants; v++)
+        gfuse_graph_free(&t->variants[v]);
     free(t->variants);
     gfuse_graph_free(&t->full);
     splits_free(&t->sp);
