@@ -457,7 +457,7 @@ typedef struct {
                                  nodes (node_vote), default 0 */
     double decoder_ridge;     /* after training, refit the completion decoders by ridge
                                  regression on the modality-dropout graphs with this relative
-                                 penalty, default 0.1; 0 keeps the trained decoders */
+                                 penalty, default 1; 0 keeps the trained decoders */
     int patience;             /* epochs without a better validation loss, default 30 */
     double ema;               /* validate and keep an exponential moving average of the
                                  weights with this decay per epoch (0 = the weights as

@@ -71,7 +71,8 @@ gfuse_status gfuse_i_layout_init(gfuse_i_layout *lay, const gfuse_i_arch *arch)
     }
     for (int m = 0; m < M; m++) {
         int d = (int)arch->d[m];
-        lay->dec_W[m] = add_tensor(lay, (int64_t)d * 2 * F, 2 * F, d, GFUSE_I_INIT_GLOROT, 1,
+        lay->dec_W[m] = add_tensor(lay, (int64_t)d * (M + 1) * F, (M + 1) * F, d,
+                                   GFUSE_I_INIT_GLOROT, 1,
                                    "decoder.%d.weight", m);
         lay->dec_b[m] = add_tensor(lay, d, d, 1, GFUSE_I_INIT_ZERO, 0, "decoder.%d.bias", m);
     }
@@ -185,7 +186,7 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
     a->enc_pre = xcalloc((size_t)M, sizeof(float *), &fail);
     a->enc_act = xcalloc((size_t)M, sizeof(float *), &fail);
     a->rec = xcalloc((size_t)M, sizeof(float *), &fail);
-    a->dec_in = xcalloc((size_t)M, sizeof(float *), &fail);
+    a->dec_in = xcalloc(vf, fl, &fail);
     a->drec = xcalloc((size_t)M, sizeof(float *), &fail);
     a->denc_act = xcalloc((size_t)M, sizeof(float *), &fail);
     a->denc_pre = xcalloc((size_t)M, sizeof(float *), &fail);
@@ -213,7 +214,6 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
         a->enc_pre[m] = xcalloc(nf, fl, &fail);
         a->enc_act[m] = xcalloc(nf, fl, &fail);
         a->rec[m] = xcalloc(nd, fl, &fail);
-        a->dec_in[m] = xcalloc(2 * nf, fl, &fail);
         a->drec[m] = xcalloc(nd, fl, &fail);
         a->denc_act[m] = xcalloc(nf, fl, &fail);
         a->denc_pre[m] = xcalloc(nf, fl, &fail);
@@ -270,7 +270,6 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
         if (a->enc_pre) free(a->enc_pre[m]);
         if (a->enc_act) free(a->enc_act[m]);
         if (a->rec) free(a->rec[m]);
-        if (a->dec_in) free(a->dec_in[m]);
         if (a->drec) free(a->drec[m]);
         if (a->denc_act) free(a->denc_act[m]);
         if (a->denc_pre) free(a->denc_pre[m]);
@@ -301,14 +300,13 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
 
 /* ---- forward ------------------------------------------------------------------------------------ */
 
-void gfuse_i_decoder_input(float *in, const float *h, int64_t N, int M, int m, int F)
+void gfuse_i_decoder_input(float *in, const float *h, int64_t N, int M, int F)
 {
-    const float *node = h + (int64_t)m * N * F, *hub = h + (int64_t)M * N * F;
-#pragma omp parallel for schedule(static) if (N * (int64_t)F > 65536)
-    for (int64_t i = 0; i < N; i++) {
-        memcpy(in + i * 2 * F, node + i * F, (size_t)F * sizeof(float));
-        memcpy(in + i * 2 * F + F, hub + i * F, (size_t)F * sizeof(float));
-    }
+    int J = M + 1;
+#pragma omp parallel for schedule(static) if (N * (int64_t)J * F > 65536)
+    for (int64_t i = 0; i < N; i++)
+        for (int j = 0; j < J; j++)
+            memcpy(in + (i * J + j) * F, h + ((int64_t)j * N + i) * F, (size_t)F * sizeof(float));
 }
 
 /* Dropout seeds of one step: an independent stream per place in the network. */
@@ -412,12 +410,11 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     }
     const float *hL = a->h[L];
 
-    /* completion decoders on every modality node, reading its state and its hub's */
-    for (int m = 0; m < M; m++) {
-        gfuse_i_decoder_input(a->dec_in[m], hL, N, M, m, F);
-        gfuse_i_linear_forward(a->rec[m], a->dec_in[m], P + lay->dec_W[m], P + lay->dec_b[m], N,
-                               2 * F, (int)arch->d[m]);
-    }
+    /* completion decoders, each reading all the nodes of the sample */
+    gfuse_i_decoder_input(a->dec_in, hL, N, M, F);
+    for (int m = 0; m < M; m++)
+        gfuse_i_linear_forward(a->rec[m], a->dec_in, P + lay->dec_W[m], P + lay->dec_b[m], N,
+                               (M + 1) * F, (int)arch->d[m]);
 
     /* fusion over the observed modality nodes and the hub, then the head */
     gfuse_i_fusion_forward(a->fused, a->fweights, a->fproj, a->fscore, hL, g->observed,
@@ -571,17 +568,24 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
                             a->dfused, a->fweights, a->fproj, hL, g->observed, P + lay->fus_U,
                             P + lay->fus_w, N, M, F, arch->A);
     if (pass->node_head) head_backward(G, a->dh, &a->nh, V, P, lay, F, K, p);
+    /* in the forward pass this was: rec_m = W_m u(i) + b_m with u(i) the sample's node states
+     * side by side, so now we have: du = sum_m drec_m W_m, scattered back to the nodes */
+    int any_rec = 0;
+    zero(a->dtmp1, V * F);
     for (int m = 0; m < M; m++) {
         if (!a->rec_used[m]) continue;
-        /* in the forward pass this was: rec = W [h(i,m), h(hub i)] + b, so now we have: */
-        zero(a->dtmp1, N * 2 * F);
+        any_rec = 1;
         gfuse_i_linear_backward(a->dtmp1, G + lay->dec_W[m], G + lay->dec_b[m], a->drec[m],
-                                a->dec_in[m], P + lay->dec_W[m], N, 2 * F, (int)arch->d[m]);
-        float *dnode = a->dh + (int64_t)m * N * F, *dhub = a->dh + (int64_t)M * N * F;
+                                a->dec_in, P + lay->dec_W[m], N, (M + 1) * F, (int)arch->d[m]);
+    }
+    if (any_rec) {
+        int J = M + 1;
+#pragma omp parallel for schedule(static) if (V * (int64_t)F > 65536)
         for (int64_t i = 0; i < N; i++)
-            for (int f = 0; f < F; f++) {
-                dnode[i * F + f] += a->dtmp1[i * 2 * F + f];
-                dhub[i * F + f] += a->dtmp1[i * 2 * F + F + f];
+            for (int j = 0; j < J; j++) {
+                float *dst = a->dh + ((int64_t)j * N + i) * F;
+                const float *src = a->dtmp1 + (i * J + j) * F;
+                for (int f = 0; f < F; f++) dst[f] += src[f];
             }
     }
 
