@@ -71,7 +71,7 @@ gfuse_status gfuse_i_layout_init(gfuse_i_layout *lay, const gfuse_i_arch *arch)
     }
     for (int m = 0; m < M; m++) {
         int d = (int)arch->d[m];
-        lay->dec_W[m] = add_tensor(lay, (int64_t)d * (M + 1) * F, (M + 1) * F, d,
+        lay->dec_W[m] = add_tensor(lay, (int64_t)d * (2 * M + 1) * F, (2 * M + 1) * F, d,
                                    GFUSE_I_INIT_GLOROT, 1,
                                    "decoder.%d.weight", m);
         lay->dec_b[m] = add_tensor(lay, d, d, 1, GFUSE_I_INIT_ZERO, 0, "decoder.%d.bias", m);
@@ -186,7 +186,8 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
     a->enc_pre = xcalloc((size_t)M, sizeof(float *), &fail);
     a->enc_act = xcalloc((size_t)M, sizeof(float *), &fail);
     a->rec = xcalloc((size_t)M, sizeof(float *), &fail);
-    a->dec_in = xcalloc(vf, fl, &fail);
+    a->dec_in = xcalloc(nf * (size_t)(2 * M + 1), fl, &fail);
+    a->ddec_in = xcalloc(nf * (size_t)(2 * M + 1), fl, &fail);
     a->drec = xcalloc((size_t)M, sizeof(float *), &fail);
     a->denc_act = xcalloc((size_t)M, sizeof(float *), &fail);
     a->denc_pre = xcalloc((size_t)M, sizeof(float *), &fail);
@@ -286,7 +287,7 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
     }
     void *arrays[] = {a->n_obs,    a->n_miss,    a->obs_rows,  a->obs_nodes, a->miss_nodes,
                       a->xin,      a->xdrop,     a->xmask,     a->enc_pre,   a->enc_act,
-                      a->rec,      a->dec_in,    a->drec,      a->denc_act,  a->denc_pre,  a->rec_rows,
+                      a->rec,      a->dec_in,    a->ddec_in,   a->drec,      a->denc_act,  a->denc_pre,  a->rec_rows,
                       a->rec_used, a->rec_n, a->h,         a->hdrop,     a->hmask,     a->z,
                       a->gout,     a->alpha,     a->s_src,     a->s_dst,     a->hub_nodes,
                       a->fused,    a->fweights,  a->fproj,     a->fscore,    a->node_label,
@@ -300,13 +301,23 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
 
 /* ---- forward ------------------------------------------------------------------------------------ */
 
-void gfuse_i_decoder_input(float *in, const float *h, int64_t N, int M, int F)
+void gfuse_i_decoder_input(float *in, const float *h, const float *const *enc_pre,
+                           const int64_t *const *obs_rows, const int64_t *n_obs, int64_t N, int M,
+                           int F)
 {
     int J = M + 1;
-#pragma omp parallel for schedule(static) if (N * (int64_t)J * F > 65536)
-    for (int64_t i = 0; i < N; i++)
+    int64_t U = (int64_t)(2 * M + 1) * F;
+#pragma omp parallel for schedule(static) if (N * U > 65536)
+    for (int64_t i = 0; i < N; i++) {
         for (int j = 0; j < J; j++)
-            memcpy(in + (i * J + j) * F, h + ((int64_t)j * N + i) * F, (size_t)F * sizeof(float));
+            memcpy(in + i * U + (int64_t)j * F, h + ((int64_t)j * N + i) * F,
+                   (size_t)F * sizeof(float));
+        memset(in + i * U + (int64_t)J * F, 0, (size_t)M * F * sizeof(float));
+    }
+    for (int m = 0; m < M; m++)
+        for (int64_t s = 0; s < n_obs[m]; s++)
+            memcpy(in + obs_rows[m][s] * U + (int64_t)(J + m) * F, enc_pre[m] + s * F,
+                   (size_t)F * sizeof(float));
 }
 
 /* Dropout seeds of one step: an independent stream per place in the network. */
@@ -411,10 +422,11 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     const float *hL = a->h[L];
 
     /* completion decoders, each reading all the nodes of the sample */
-    gfuse_i_decoder_input(a->dec_in, hL, N, M, F);
+    gfuse_i_decoder_input(a->dec_in, hL, (const float *const *)a->enc_pre,
+                          (const int64_t *const *)a->obs_rows, a->n_obs, N, M, F);
     for (int m = 0; m < M; m++)
         gfuse_i_linear_forward(a->rec[m], a->dec_in, P + lay->dec_W[m], P + lay->dec_b[m], N,
-                               (M + 1) * F, (int)arch->d[m]);
+                               (2 * M + 1) * F, (int)arch->d[m]);
 
     /* fusion over the observed modality nodes and the hub, then the head */
     gfuse_i_fusion_forward(a->fused, a->fweights, a->fproj, a->fscore, hL, g->observed,
@@ -569,22 +581,22 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
                             P + lay->fus_w, N, M, F, arch->A);
     if (pass->node_head) head_backward(G, a->dh, &a->nh, V, P, lay, F, K, p);
     /* in the forward pass this was: rec_m = W_m u(i) + b_m with u(i) the sample's node states
-     * side by side, so now we have: du = sum_m drec_m W_m, scattered back to the nodes */
-    int any_rec = 0;
-    zero(a->dtmp1, V * F);
+     * and encodings side by side, so now we have: du = sum_m drec_m W_m, scattered back to the
+     * nodes here and to the encoders below */
+    int any_rec = 0, U = (2 * M + 1) * F, J = M + 1;
+    zero(a->ddec_in, N * U);
     for (int m = 0; m < M; m++) {
         if (!a->rec_used[m]) continue;
         any_rec = 1;
-        gfuse_i_linear_backward(a->dtmp1, G + lay->dec_W[m], G + lay->dec_b[m], a->drec[m],
-                                a->dec_in, P + lay->dec_W[m], N, (M + 1) * F, (int)arch->d[m]);
+        gfuse_i_linear_backward(a->ddec_in, G + lay->dec_W[m], G + lay->dec_b[m], a->drec[m],
+                                a->dec_in, P + lay->dec_W[m], N, U, (int)arch->d[m]);
     }
     if (any_rec) {
-        int J = M + 1;
 #pragma omp parallel for schedule(static) if (V * (int64_t)F > 65536)
         for (int64_t i = 0; i < N; i++)
             for (int j = 0; j < J; j++) {
                 float *dst = a->dh + ((int64_t)j * N + i) * F;
-                const float *src = a->dtmp1 + (i * J + j) * F;
+                const float *src = a->ddec_in + i * U + (int64_t)j * F;
                 for (int f = 0; f < F; f++) dst[f] += src[f];
             }
     }
@@ -619,6 +631,11 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
                                     no, F);
         zero(a->denc_pre[m], no * F);
         gfuse_i_elu_backward(a->denc_pre[m], a->denc_act[m], a->enc_pre[m], no * F);
+        for (int64_t s = 0; any_rec && s < no; s++) { /* the decoders read enc_pre too */
+            const float *src = a->ddec_in + a->obs_rows[m][s] * U + (int64_t)(J + m) * F;
+            float *dst = a->denc_pre[m] + s * F;
+            for (int f = 0; f < F; f++) dst[f] += src[f];
+        }
         gfuse_i_linear_backward(NULL, G + lay->enc_W[m], G + lay->enc_b[m], a->denc_pre[m],
                                 a->xdrop[m], P + lay->enc_W[m], no, (int)d, F);
     }

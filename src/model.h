@@ -14,9 +14,11 @@
  *                    hub i: the hub token
  *   h_l (V x F)      h_l = ELU(GAT_l(W_l dropout(h_{l-1}))) + h_{l-1},   l = 1..L
  *   rec_m (N x d_m)  decoder: Wd_m u(i) + bd_m (standardised units), u(i) = the final states
- *                    of all of sample i's nodes side by side [h_L(i,0) .. h_L(i,M-1), h_L(hub)]:
- *                    each observed modality's own slot, so a linear map can read it whatever
- *                    else is missing
+ *                    of all of sample i's nodes side by side [h_L(i,0) .. h_L(i,M-1), h_L(hub)]
+ *                    and the linear encodings W_m' x(i,m') + b_m' of its observed modalities
+ *                    (0 for missing ones): every modality in its own slot, so a linear map
+ *                    can read it whatever else is missing, and the encodings keep all the
+ *                    linear information of the inputs that the nonlinear states may not
  *   fused (N x F)    attention over each sample's observed modality nodes and hub
  *   logits (N x K)   W2 dropout(ELU(W1 dropout(fused) + b1)) + b2
  * Losses: task (softmax cross-entropy with class weights, or MSE on standardised targets) over
@@ -61,7 +63,7 @@ typedef struct {
  * it, so zeroing the gradients is one memset and a member's weights are one array. */
 typedef struct {
     int64_t *enc_W, *enc_b, *enc_e, *tok_miss; /* per modality: F x d_m, F, F, F */
-    int64_t *dec_W, *dec_b;                    /* per modality: d_m x (M+1)F, d_m */
+    int64_t *dec_W, *dec_b;                    /* per modality: d_m x (2M+1)F, d_m */
     int64_t tok_hub;                           /* F */
     int64_t *gat_W, *att_src, *att_dst;        /* per layer: F x F, R x H x D, R x H x D */
     int64_t fus_U, fus_c, fus_w;               /* A x F, A, A */
@@ -149,7 +151,8 @@ typedef struct {
     float **alpha;      /* per layer: E_cap x H */
     float **s_src, **s_dst; /* per layer: V x R x H */
     float **rec;        /* per modality: N x d_m decoder output */
-    float *dec_in;      /* N x (M+1)F decoder input: h_L of the sample's nodes side by side */
+    float *dec_in;      /* N x (2M+1)F decoder input u(i), see gfuse_i_decoder_input */
+    float *ddec_in;     /* its gradient */
     int64_t **rec_rows; /* per modality: the hidden rows the reconstruction loss reads */
     int64_t *rec_n;     /* per modality: how many */
     int *rec_used;      /* per modality: 1 when the last loss reconstructed something */
@@ -215,9 +218,12 @@ void gfuse_i_model_backward(float *grads, gfuse_i_acts *a, const gfuse_i_arch *a
                             const struct gfuse_graph *g, const gfuse_i_data *data,
                             const gfuse_i_pass *pass);
 
-/* in (N x (M+1)F): row i = the rows of h of sample i's nodes, modality 0 .. M-1, then the hub:
- * the decoders' input. */
-void gfuse_i_decoder_input(float *in, const float *h, int64_t N, int M, int F);
+/* The decoders' input u (N x (2M+1)F): row i = the rows of h of sample i's nodes (modality
+ * 0 .. M-1, then the hub), then for each modality m the encoder's pre-activation of sample i
+ * (enc_pre[m] row s where obs_rows[m][s] == i) or zeros when the node is not observed. */
+void gfuse_i_decoder_input(float *in, const float *h, const float *const *enc_pre,
+                           const int64_t *const *obs_rows, const int64_t *n_obs, int64_t N, int M,
+                           int F);
 
 /* Refits the completion decoders of params by ridge regression from the inference-mode node
  * states of the nodes each graph hides (see model_decoder.c). */

@@ -5,8 +5,8 @@
  * after the task starts to overfit). The decoders are linear maps from the final node state,
  * so once the rest of the network is fixed their best fit is a least-squares problem: every
  * modality-dropout graph is run in inference mode (no dropout, the states imputation sees),
- * and each decoder is refitted by ridge regression from the input it reads (the states of all
- * of the sample's nodes side by side, u(i)) for the nodes that graph hides to their
+ * and each decoder is refitted by ridge regression from the input it reads (u(i): the states
+ * and encodings of the sample's nodes side by side, model.h) for the nodes that graph hides to their
  * standardised values:
  *     min_W,b  sum over hidden (i,m), observed cells f  (u(i) . W_f + b_f - x(i,m,f))^2
  *              + ridge * mean(diag(H^T H)) * |W|^2      (the bias is not penalised)
@@ -168,7 +168,7 @@ gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
                                   int n_graphs, const gfuse_i_data *data, gfuse_i_acts *a,
                                   double ridge)
 {
-    int M = arch->M, F = (arch->M + 1) * arch->F; /* the decoders' input width */
+    int M = arch->M, F = (2 * arch->M + 1) * arch->F; /* the decoders' input width */
     int64_t N = data->n;
     gfuse_status st = GFUSE_OK;
     rows *r = calloc((size_t)M, sizeof *r);

@@ -28,13 +28,13 @@ void gfuse_train_options_init(gfuse_train_options *o)
     o->graph_variants = 8;
     o->lambda_rec = 1.0;
     o->decoder_ridge = 1.0;
-    o->lambda_node = 0.0;
-    o->node_vote = 0.0;
-    o->ema = 0.0;
+    o->lambda_node = 1.0;
+    o->node_vote = 0.5;
+    o->ema = 0.99;
     o->patience = 30;
     o->class_weight_mode = GFUSE_CLASS_WEIGHTS_NONE;
     o->val_fraction = 0.2;
-    o->ensemble = 1;
+    o->ensemble = 5;
     o->seed = 1;
 }
 

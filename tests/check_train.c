@@ -83,6 +83,8 @@ static void small_options(gfuse_train_options *o)
     o->k = 5;
     o->epochs = 60;
     o->graph_variants = 3;
+    o->ensemble = 1; /* one member, raw weights: the tests follow one training run's epochs */
+    o->ema = 0.0;
     o->seed = 7;
 }
 
