@@ -7,38 +7,8 @@
 # imputation that keeps observed rows and fills exactly the missing modalities.
 # make check sets GFUSE (the built tool) and top_srcdir.
 
-here=$(cd "$(dirname "$0")" && pwd)
-top_srcdir=${top_srcdir:-$here/..}
-GFUSE=${GFUSE:-${top_builddir:-.}/gfuse}
-EXAMPLE=$top_srcdir/data/example
+. "$(cd "$(dirname "$0")" && pwd)/e2e_lib.sh"
 
-passed=0
-failed=0
-T=$(mktemp -d "${TMPDIR:-/tmp}/gfuse_model_e2e.XXXXXX") || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-
-ok() { passed=$((passed + 1)); echo "ok: $1"; }
-fail() { failed=$((failed + 1)); echo "FAIL: $1"; }
-check() {
-    desc=$1
-    shift
-    if "$@"; then ok "$desc"; else fail "$desc"; fi
-}
-# run EXPECTED_RC DESCRIPTION ARGS...: runs gfuse ARGS, keeps stdout/stderr in $T/out, $T/err.
-run() {
-    want=$1
-    desc=$2
-    shift 2
-    "$GFUSE" "$@" >"$T/out" 2>"$T/err"
-    got=$?
-    if [ "$got" -eq "$want" ]; then
-        ok "$desc (exit $got)"
-    else
-        fail "$desc: expected exit $want, got $got; stderr: $(head -c 400 "$T/err")"
-    fi
-}
-err_has() { grep -q -- "$1" "$T/err"; }
-out_has() { grep -q -- "$1" "$T/out"; }
 # Rows (after the header) of a CSV whose columns FROM..NF-SKIP do not sum to 1 within 1e-5.
 bad_sums() {
     awk -F, -v from="$2" -v skip="$3" 'NR > 1 {
@@ -46,10 +16,6 @@ bad_sums() {
         if (s < 1 - 1e-5 || s > 1 + 1e-5) bad++ } END { print bad + 0 }' "$1"
 }
 
-if [ ! -x "$GFUSE" ]; then
-    echo "gfuse not found at $GFUSE (set GFUSE)"
-    exit 1
-fi
 if [ ! -d "$EXAMPLE" ]; then
     echo "the example cohort $EXAMPLE is missing"
     exit 1
@@ -186,5 +152,4 @@ for f in mod1 mod2 mod3; do
         if ($i !~ /^-?[0-9]/) bad++ } END { print bad + 0 }' "$T/imp/$f.csv")" -eq 0
 done
 
-echo "model_e2e: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+e2e_summary model_e2e
