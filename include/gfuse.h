@@ -451,24 +451,25 @@ typedef struct {
     int graph_variants;       /* modality-dropout graphs drawn before training, default 8 */
     double lambda_rec;        /* weight of the reconstruction loss, default 1 */
     double lambda_node;       /* weight of the per-node loss: the head applied to each observed
-                                 modality node of a training sample on its own, default 0 */
+                                 modality node of a training sample on its own, default 1 */
     double node_vote;         /* the prediction mixes the fused head (1 - node_vote) with the
                                  mean of the per-node head over the sample's observed modality
-                                 nodes (node_vote), default 0 */
+                                 nodes (node_vote), default 0.5 */
     double decoder_ridge;     /* after training, refit the completion decoders by ridge
                                  regression on the modality-dropout graphs with this relative
-                                 penalty, default 1; 0 keeps the trained decoders */
+                                 penalty (times each input column's centred sum of
+                                 squares), default 3; 0 keeps the trained decoders */
     int patience;             /* epochs without a better validation loss, default 30 */
     double ema;               /* validate and keep an exponential moving average of the
                                  weights with this decay per epoch (0 = the weights as
-                                 trained), default 0 */
+                                 trained), default 0.99 */
     gfuse_class_weight_mode class_weight_mode;
     const double *class_weights; /* GIVEN: one positive weight per class */
     int n_class_weights;
     double val_fraction;      /* share carved for validation when the split has no "val",
                                  stratified, default 0.2 */
     int ensemble;             /* members trained on different validation folds, averaged at
-                                 prediction, default 1 */
+                                 prediction, default 5 */
     uint64_t seed;            /* every random choice, default 1 */
     gfuse_epoch_callback on_epoch; /* NULL: silent */
     void *user;               /* passed to on_epoch */

@@ -9,7 +9,11 @@
  * and encodings of the sample's nodes side by side, model.h) for the nodes that graph hides to their
  * standardised values:
  *     min_W,b  sum over hidden (i,m), observed cells f  (u(i) . W_f + b_f - x(i,m,f))^2
- *              + ridge * mean(diag(H^T H)) * |W|^2      (the bias is not penalised)
+ *              + ridge * sum_a c_a W_fa^2               (the bias is not penalised)
+ * where c_a is column a's centred sum of squares over the rows (at least a thousandth of
+ * their mean): the ridge of standardised columns (the columns of u mix node states and
+ * encodings of very different scales), and
+ * ridge is relative to the data, so it means the same for any number of rows. It is
  * solved through the normal equations in double precision (Cholesky). Cells missing in the
  * data drop out of their feature's equations only. Sums run in a fixed order (OpenMP over the
  * entries of the normal matrices), so the result does not depend on the thread count. */
@@ -106,11 +110,13 @@ static gfuse_status fit_one(float *params, const gfuse_i_layout *lay, int m, int
     double *L = malloc((size_t)P * P * sizeof(double));
     double *B = malloc((size_t)(d * P) * sizeof(double)); /* right-hand sides by feature */
     uint8_t *has_nan = calloc((size_t)d, 1);
-    if (!G || !L || !B || !has_nan) {
+    double *pen = malloc((size_t)(F > 0 ? F : 1) * sizeof(double));
+    if (!G || !L || !B || !has_nan || !pen) {
         free(G);
         free(L);
         free(B);
         free(has_nan);
+        free(pen);
         return gfuse_i_nomem("the decoder fit");
     }
 #pragma omp parallel for schedule(static) if (d * P * r->n > (1 << 20))
@@ -128,12 +134,19 @@ static gfuse_status fit_one(float *params, const gfuse_i_layout *lay, int m, int
             B[f * P + a] = s;
         }
     normal_matrix(G, r, P, -1);
-    double diag = 0.0;
-    for (int a = 0; a < F; a++) diag += G[(int64_t)a * P + a];
-    double alpha = ridge * diag / (F > 0 ? F : 1) + 1e-9;
+    /* the penalty of each weight: ridge times its column's centred sum of squares */
+    double pen_mean = 0.0;
+    for (int a = 0; a < F; a++) {
+        double sum = G[(int64_t)a * P + F], n = G[(int64_t)F * P + F];
+        double c = G[(int64_t)a * P + a] - (n > 0.0 ? sum * sum / n : 0.0);
+        pen[a] = c > 0.0 ? c : 0.0;
+        pen_mean += pen[a] / F;
+    }
+    for (int a = 0; a < F; a++) /* (almost) constant columns are held like the others */
+        pen[a] = ridge * fmax(pen[a], 1e-3 * pen_mean) + 1e-9;
     int ok = 1;
     memcpy(L, G, (size_t)P * P * sizeof(double));
-    for (int a = 0; a < F; a++) L[(int64_t)a * P + a] += alpha;
+    for (int a = 0; a < F; a++) L[(int64_t)a * P + a] += pen[a];
     if (cholesky(L, P) != 0) ok = 0;
     float *W = params + lay->dec_W[m], *bias = params + lay->dec_b[m];
     for (int64_t f = 0; f < d && ok; f++) {
@@ -145,7 +158,7 @@ static gfuse_status fit_one(float *params, const gfuse_i_layout *lay, int m, int
                 break;
             }
             normal_matrix(Lf, r, P, f);
-            for (int a = 0; a < F; a++) Lf[(int64_t)a * P + a] += alpha;
+            for (int a = 0; a < F; a++) Lf[(int64_t)a * P + a] += pen[a];
             int fine = cholesky(Lf, P) == 0;
             if (fine) cholesky_solve(Lf, P, x);
             free(Lf);
@@ -160,6 +173,7 @@ static gfuse_status fit_one(float *params, const gfuse_i_layout *lay, int m, int
     free(L);
     free(B);
     free(has_nan);
+    free(pen);
     return ok < 0 ? gfuse_i_nomem("the decoder fit") : GFUSE_OK;
 }
 

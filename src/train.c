@@ -27,7 +27,7 @@ void gfuse_train_options_init(gfuse_train_options *o)
     o->modality_dropout = 0.3;
     o->graph_variants = 8;
     o->lambda_rec = 1.0;
-    o->decoder_ridge = 1.0;
+    o->decoder_ridge = 3.0;
     o->lambda_node = 1.0;
     o->node_vote = 0.5;
     o->ema = 0.99;

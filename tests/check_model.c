@@ -4,7 +4,8 @@
  * modality dropout, all three relations, dropout on and off, classification and regression);
  * the parameter layout; model files (save -> load -> identical predictions, a flipped byte or a
  * truncation is an error); predictions (probabilities sum to 1, fusion weights sum to 1, new
- * samples leave the reference samples' predictions unchanged); imputation.
+ * samples leave the reference samples' predictions unchanged); the closing decoder fit (the
+ * minimum of its ridge objective); imputation.
  */
 #include "testutil.h"
 
@@ -286,6 +287,109 @@ START_TEST(test_model_graph_shapes)
         for (int64_t v = 0; v < c.g->n_nodes; v++) missing += !c.g->observed[v];
         for (int r = 0; r < GFUSE_I_N_REL; r++) ck_assert_int_gt(by_rel[r], 0);
         ck_assert_int_gt(missing, 0);
+        model_case_free(&c);
+    }
+}
+END_TEST
+
+/* The closing decoder fit (model_decoder.c) reaches the minimum of its ridge objective: for
+ * every decoder weight the gradient sum_t r_t u_ta + pen_a W_fa over the hidden nodes of the
+ * fit graph (r = residual in standardised units, present cells only) is zero, pen_a being
+ * ridge times the centred sum of squares of input column a (floored at a thousandth of their
+ * mean), and the bias gradient sum_t r_t is zero. The fitted decoders reconstruct the hidden
+ * nodes better than the random ones they replace. */
+START_TEST(test_decoder_fit_optimal)
+{
+    for (int k = 0; k < N_GRAD_CONFIGS; k++) {
+        if (!grad_configs[k].hide) continue;
+        model_case c;
+        model_case_make(&c, &grad_configs[k]);
+        const double ridge = 0.5;
+        int M = c.arch.M, U = (2 * M + 1) * c.arch.F;
+        int64_t N = c.s.n;
+        gfuse_i_pass eval = {0, 0, 0.0f, 0.0f, 0.0f, 0};
+        double sse_before = 0.0, sse_after = 0.0;
+        for (int round = 0; round < 2; round++) {
+            if (round == 1)
+                ck_assert_int_eq(gfuse_i_fit_decoders(c.P, &c.arch, &c.lay, &c.g, 1, &c.data,
+                                                      &c.acts, ridge),
+                                 GFUSE_OK);
+            gfuse_i_model_forward(&c.acts, &c.arch, &c.lay, c.P, c.g, &c.data, &eval);
+            for (int m = 0; m < M; m++) {
+                int64_t d = c.arch.d[m];
+                for (int64_t i = 0; i < N; i++) {
+                    int64_t v = (int64_t)m * N + i;
+                    if (!c.s.has[v] || c.g->observed[v]) continue;
+                    for (int64_t f = 0; f < d; f++) {
+                        float y = c.data.x[m][i * d + f];
+                        if (y != y) continue;
+                        double r = c.acts.rec[m][i * d + f] - y;
+                        if (round == 0) sse_before += r * r;
+                        else sse_after += r * r;
+                    }
+                }
+            }
+        }
+        /* stationarity, modality by modality */
+        const float *u = c.acts.dec_in;
+        int checked = 0;
+        for (int m = 0; m < M; m++) {
+            int64_t d = c.arch.d[m], n = 0;
+            const float *W = c.P + c.lay.dec_W[m];
+            double *sum = calloc((size_t)U, sizeof(double)), *ss = calloc((size_t)U, sizeof(double));
+            for (int64_t i = 0; i < N; i++) {
+                int64_t v = (int64_t)m * N + i;
+                if (!c.s.has[v] || c.g->observed[v]) continue;
+                n++;
+                for (int a = 0; a < U; a++) {
+                    sum[a] += u[i * U + a];
+                    ss[a] += (double)u[i * U + a] * u[i * U + a];
+                }
+            }
+            if (n == 0) {
+                free(sum);
+                free(ss);
+                continue;
+            }
+            double mean_c = 0.0;
+            for (int a = 0; a < U; a++) {
+                ss[a] = fmax(ss[a] - sum[a] * sum[a] / (double)n, 0.0);
+                mean_c += ss[a] / U;
+            }
+            for (int64_t f = 0; f < d; f++) {
+                double gb = 0.0, scale_b = 0.0;
+                for (int a = -1; a < U; a++) {
+                    double g = 0.0, scale = 0.0;
+                    for (int64_t i = 0; i < N; i++) {
+                        int64_t v = (int64_t)m * N + i;
+                        if (!c.s.has[v] || c.g->observed[v]) continue;
+                        float y = c.data.x[m][i * d + f];
+                        if (y != y) continue;
+                        double r = c.acts.rec[m][i * d + f] - y;
+                        double ua = a < 0 ? 1.0 : u[i * U + a];
+                        g += r * ua;
+                        scale += fabs(r * ua) + fabs(y * ua);
+                    }
+                    if (a < 0) {
+                        gb = g;
+                        scale_b = scale;
+                        continue;
+                    }
+                    double pen = ridge * fmax(ss[a], 1e-3 * mean_c) + 1e-9;
+                    g += pen * W[f * U + a];
+                    scale += fabs(pen * W[f * U + a]);
+                    ck_assert_msg(fabs(g) <= 1e-4 * scale + 1e-6,
+                                  "config %d modality %d feature %lld weight %d: gradient %g "
+                                  "(scale %g)", k, m, (long long)f, a, g, scale);
+                    checked++;
+                }
+                ck_assert_msg(fabs(gb) <= 1e-4 * scale_b + 1e-6, "bias gradient %g", gb);
+            }
+            free(sum);
+            free(ss);
+        }
+        ck_assert_int_gt(checked, 0);
+        ck_assert_msg(sse_after < sse_before, "fit %g, before %g", sse_after, sse_before);
         model_case_free(&c);
     }
 }
@@ -680,6 +784,7 @@ static Suite *model_suite(void)
     tcase_set_timeout(grad, 120);
     tcase_add_loop_test(grad, test_model_gradients, 0, N_GRAD_CONFIGS);
     tcase_add_test(grad, test_model_graph_shapes);
+    tcase_add_test(grad, test_decoder_fit_optimal);
     tcase_add_test(grad, test_model_layout_and_accumulation);
     suite_add_tcase(s, grad);
     TCase *files = tcase_create("files and predictions");
