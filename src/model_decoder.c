@@ -11,12 +11,12 @@
  *     min_W,b  sum over hidden (i,m), observed cells f  (u(i) . W_f + b_f - x(i,m,f))^2
  *              + ridge * sum_a c_a W_fa^2               (the bias is not penalised)
  * where c_a is column a's centred sum of squares over the rows (at least a thousandth of
- * their mean): the ridge of standardised columns (the columns of u mix node states and
- * encodings of very different scales), and
- * ridge is relative to the data, so it means the same for any number of rows. It is
- * solved through the normal equations in double precision (Cholesky). Cells missing in the
- * data drop out of their feature's equations only. Sums run in a fixed order (OpenMP over the
- * entries of the normal matrices), so the result does not depend on the thread count. */
+ * their mean): the ridge of standardised columns, since u mixes node states and encodings of
+ * very different scales; ridge is relative to the data, so it means the same for any number
+ * of rows. It is solved through the normal equations in double precision (Cholesky). Cells
+ * missing in the data drop out of their feature's equations only. Sums run in a fixed order
+ * (OpenMP over the entries of the normal matrices), so the result does not depend on the
+ * thread count. */
 #include "model.h"
 
 #include <math.h>
