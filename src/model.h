@@ -242,6 +242,31 @@ void gfuse_i_model_output(gfuse_i_acts *a, const gfuse_i_arch *arch, const struc
 double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
                          const gfuse_i_loss_spec *spec, const int64_t *rows, int64_t n_rows);
 
+/* ---- training ----------------------------------------------------------------------------------- */
+
+/* One AdamW step (decoupled weight decay on the entries with decay[j] = 1) at step t >= 1. */
+void gfuse_i_adamw_step(float *p, const float *g, float *mom, float *vel, const uint8_t *decay,
+                        int64_t n, double lr, double wd, int t);
+
+/* Where a training's time went (seconds, wall clock), for benchmarks. */
+typedef struct {
+    double graph_build_s; /* the full graph */
+    double setup_s;       /* everything before the first epoch: skeleton, every graph, buffers */
+    double forward_s;     /* training forward passes and losses, summed over epochs */
+    double backward_s;    /* backward passes */
+    double optimizer_s;   /* AdamW steps */
+    double eval_s;        /* weight averaging and the validation forward passes */
+    double refit_s;       /* the closing decoder refits */
+    int64_t nodes, edges; /* of the full graph */
+    int64_t epochs;       /* epochs run, all members together */
+    double *epoch_s;      /* optional (caller's, epoch_cap entries): each epoch's duration */
+    int64_t epoch_cap;
+} gfuse_i_train_stats;
+
+/* gfuse_train, timed into stats when it is not NULL (its fields are added to). */
+gfuse_status gfuse_i_train(gfuse_model **out, const gfuse_cohort *c, const gfuse_train_options *o,
+                           gfuse_i_train_stats *stats);
+
 /* ---- the model handle -------------------------------------------------------------------------- */
 
 struct gfuse_model {

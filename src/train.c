@@ -283,8 +283,8 @@ static void draw_hidden(uint8_t *hidden, const gfuse_i_samples *s, double p, gfu
 #define ADAM_BETA2 0.999
 #define ADAM_EPS 1e-8
 
-static void adamw_step(float *p, const float *g, float *mom, float *vel, const uint8_t *decay,
-                       int64_t n, double lr, double wd, int t)
+void gfuse_i_adamw_step(float *p, const float *g, float *mom, float *vel, const uint8_t *decay,
+                        int64_t n, double lr, double wd, int t)
 {
     float b1 = (float)ADAM_BETA1, b2 = (float)ADAM_BETA2;
     float c1 = (float)(1.0 - pow(ADAM_BETA1, t)), c2 = (float)(1.0 - pow(ADAM_BETA2, t));
@@ -318,6 +318,7 @@ typedef struct {
     int64_t *rows_train, *rows_val;
     float *grads, *mom, *vel, *best, *ema;
     uint8_t *decay;
+    gfuse_i_train_stats *stats; /* NULL: not timed */
 } trainer;
 
 static double val_metric(const trainer *t, const int64_t *rows, int64_t n_rows)
@@ -393,11 +394,14 @@ static gfuse_status train_member(trainer *t, int member)
             t->n_variants > 0 ? t->variants[gfuse_i_rng_below(&rng, (uint64_t)t->n_variants)]
                               : t->full;
         train_pass.seed = gfuse_i_rng_u64(&rng);
+        double t0 = omp_get_wtime();
         gfuse_i_model_forward(&t->acts, arch, lay, P, g, &t->data, &train_pass);
         gfuse_i_loss_value lv = gfuse_i_model_loss(&t->acts, arch, g, &t->data, &spec);
+        double t1 = omp_get_wtime();
         memset(t->grads, 0, (size_t)np * sizeof(float));
         gfuse_i_model_backward(t->grads, &t->acts, arch, lay, P, g, &t->data, &train_pass);
-        adamw_step(P, t->grads, t->mom, t->vel, t->decay, np, o->lr, o->weight_decay, epoch);
+        double t2 = omp_get_wtime();
+        gfuse_i_adamw_step(P, t->grads, t->mom, t->vel, t->decay, np, o->lr, o->weight_decay, epoch);
         /* the weights validated and kept: an exponential moving average of the iterates,
          * which smooths the noise of full-batch steps under heavy dropout */
         const float *V = P;
@@ -407,6 +411,8 @@ static gfuse_status train_member(trainer *t, int member)
             for (int64_t j = 0; j < np; j++) t->ema[j] = keep * t->ema[j] + (1.0f - keep) * P[j];
             V = t->ema;
         }
+
+        double t3 = omp_get_wtime();
 
         gfuse_epoch_report r;
         memset(&r, 0, sizeof r);
@@ -429,6 +435,16 @@ static gfuse_status train_member(trainer *t, int member)
             best_epoch = epoch;
             memcpy(t->best, V, (size_t)np * sizeof(float));
         }
+        if (t->stats) {
+            gfuse_i_train_stats *ts = t->stats;
+            double t4 = omp_get_wtime();
+            ts->forward_s += t1 - t0;
+            ts->backward_s += t2 - t1;
+            ts->optimizer_s += t3 - t2;
+            ts->eval_s += t4 - t3;
+            if (ts->epoch_s && ts->epochs < ts->epoch_cap) ts->epoch_s[ts->epochs] = t4 - t0;
+            ts->epochs++;
+        }
         r.member = member;
         r.n_members = m->n_members;
         r.epoch = epoch;
@@ -447,10 +463,13 @@ static gfuse_status train_member(trainer *t, int member)
     }
     memcpy(P, t->best, (size_t)np * sizeof(float));
     m->best_epoch[member] = best_epoch;
+    gfuse_status st = GFUSE_OK;
+    double r0 = omp_get_wtime();
     if (o->decoder_ridge > 0.0 && t->n_fit_variants > 0)
-        return gfuse_i_fit_decoders(P, arch, lay, t->variants + t->n_variants, t->n_fit_variants,
-                                    &t->data, &t->acts, o->decoder_ridge);
-    return GFUSE_OK;
+        st = gfuse_i_fit_decoders(P, arch, lay, t->variants + t->n_variants, t->n_fit_variants,
+                                  &t->data, &t->acts, o->decoder_ridge);
+    if (t->stats) t->stats->refit_s += omp_get_wtime() - r0;
+    return st;
 }
 
 static gfuse_status prepare(trainer *t)
@@ -537,8 +556,14 @@ static gfuse_status prepare(trainer *t)
 
     /* the graph and the modality-dropout variants */
     const char *const *names = (const char *const *)m->mod_name;
+    double g0 = omp_get_wtime();
     st = gfuse_i_samples_graph(&t->full, &m->ref, names, NULL, NULL, o->k);
     if (st != GFUSE_OK) return st;
+    if (t->stats) {
+        t->stats->graph_build_s = omp_get_wtime() - g0;
+        t->stats->nodes = t->full->n_nodes;
+        t->stats->edges = t->full->n_edges;
+    }
     int64_t e_cap = t->full->n_edges;
     int64_t work = gfuse_i_gat_work_floats(t->full, m->arch.H, m->arch.D);
     if (o->modality_dropout > 0.0 && o->graph_variants > 0) {
@@ -595,6 +620,12 @@ static void trainer_free(trainer *t)
 
 gfuse_status gfuse_train(gfuse_model **out, const gfuse_cohort *c, const gfuse_train_options *o)
 {
+    return gfuse_i_train(out, c, o, NULL);
+}
+
+gfuse_status gfuse_i_train(gfuse_model **out, const gfuse_cohort *c, const gfuse_train_options *o,
+                           gfuse_i_train_stats *stats)
+{
     GFUSE_CHECK_ARG(out != NULL, "out must not be NULL");
     *out = NULL;
     GFUSE_CHECK_ARG(c != NULL, "cohort must not be NULL");
@@ -624,8 +655,11 @@ gfuse_status gfuse_train(gfuse_model **out, const gfuse_cohort *c, const gfuse_t
     t.m = m;
     t.c = c;
     t.o = o;
+    t.stats = stats;
+    double s0 = omp_get_wtime();
     st = skeleton(m, c, task, o);
     if (st == GFUSE_OK) st = prepare(&t);
+    if (stats) stats->setup_s = omp_get_wtime() - s0;
     for (int k = 0; st == GFUSE_OK && k < m->n_members; k++) st = train_member(&t, k);
     trainer_free(&t);
     if (st != GFUSE_OK) {
