@@ -103,6 +103,13 @@ GFUSE_API void gfuse_finalize(void);
  * oversubscribes. Results do not depend on it. */
 GFUSE_API gfuse_status gfuse_set_threads(int n_threads);
 GFUSE_API int gfuse_get_threads(void);
+/* The OpenBLAS kernel family this machine should use when OpenBLAS chose a generic one
+ * ("Prescott" and the like: it does not recognise some virtual CPUs and falls back to SSE3
+ * kernels several times slower): "SkylakeX" (AVX-512) or "Haswell" (AVX2 and FMA); NULL when
+ * OpenBLAS already runs a tuned kernel, is not the BLAS, or OPENBLAS_CORETYPE is set. OpenBLAS
+ * picks its kernels once, when it is loaded: a program acts on this by setting
+ * OPENBLAS_CORETYPE before it starts (the gfuse tool restarts itself once with it set). */
+GFUSE_API const char *gfuse_blas_core_suggestion(void);
 
 /* ---- cohorts ------------------------------------------------------------------------------ */
 

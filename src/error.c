@@ -5,10 +5,13 @@
 #include <igraph.h>
 #include <omp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #ifdef HAVE_OPENBLAS
 void openblas_set_num_threads(int num_threads);
+char *openblas_get_corename(void);
 #endif
 
 static _Thread_local char last_error[1024];
@@ -110,3 +113,27 @@ gfuse_status gfuse_set_threads(int n_threads)
 }
 
 int gfuse_get_threads(void) { return n_threads_set > 0 ? n_threads_set : omp_get_max_threads(); }
+
+const char *gfuse_blas_core_suggestion(void)
+{
+#if defined(HAVE_OPENBLAS) && (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+    if (getenv("OPENBLAS_CORETYPE")) return NULL;
+    const char *core = openblas_get_corename();
+    /* the generic families OpenBLAS falls back to when it does not know the CPU model */
+    static const char *const generic[] = {"prescott", "core2", "penryn", "dunnington",
+                                          "nehalem", "atom", "katmai", "coppermine",
+                                          "northwood", "banias", "unknown"};
+    int is_generic = core == NULL;
+    for (size_t t = 0; !is_generic && t < sizeof generic / sizeof generic[0]; t++)
+        is_generic = strcasecmp(core, generic[t]) == 0;
+    if (!is_generic) return NULL;
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl"))
+        return "SkylakeX";
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return "Haswell";
+    return NULL;
+#else
+    return NULL;
+#endif
+}

@@ -3,6 +3,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__linux__)
+#include <unistd.h>
+#endif
 
 typedef struct {
     const char *name;
@@ -43,8 +46,27 @@ static void print_usage(FILE *f)
             "Exit codes: 0 success, 1 runtime failure, 2 usage error, 3 bad input data.\n");
 }
 
+/* Restarts the program once with OPENBLAS_CORETYPE set when OpenBLAS fell back to generic
+ * kernels on a CPU it did not recognise (gfuse_blas_core_suggestion): the dense products run
+ * several times faster. GFUSE_NO_BLAS_RESTART=1 turns this off; a failed restart is harmless. */
+static void tune_blas(char **argv)
+{
+#if defined(__linux__)
+    if (getenv("GFUSE_NO_BLAS_RESTART")) return;
+    const char *core = gfuse_blas_core_suggestion();
+    if (!core) return;
+    if (setenv("OPENBLAS_CORETYPE", core, 1) != 0) return;
+    if (setenv("GFUSE_NO_BLAS_RESTART", "1", 1) != 0) return;
+    execv("/proc/self/exe", argv);
+    unsetenv("OPENBLAS_CORETYPE"); /* still running: carry on with the generic kernels */
+#else
+    (void)argv;
+#endif
+}
+
 int main(int argc, char **argv)
 {
+    tune_blas(argv);
     if (argc < 2) {
         print_usage(stderr);
         return CLI_EXIT_USAGE;
