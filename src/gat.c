@@ -115,7 +115,7 @@ void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, c
                 continue;
             }
             for (int h = 0; h < H; h++) {
-                float ex = expf(alpha[e * H + h] - mx[h]);
+                float ex = gfuse_i_expf(alpha[e * H + h] - mx[h]);
                 alpha[e * H + h] = ex;
                 sum[h] += ex;
             }
@@ -321,7 +321,7 @@ void gfuse_i_gat_forward_ref(float *out, float *alpha, const float *z, const flo
                 alpha[e * H + h] = 0.0f;
                 if (!edge_on(src_mask, g->in_src[e], v)) continue;
                 float sc = lrelu(ref_pre(z, a_src, a_dst, g->in_src[e], v, g->in_rel[e], h, H, D));
-                alpha[e * H + h] = expf(sc - mx);
+                alpha[e * H + h] = gfuse_i_expf(sc - mx);
                 sum += alpha[e * H + h];
             }
             for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {

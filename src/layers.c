@@ -7,6 +7,9 @@
 
 /* Below this many elements a loop runs serially: thread start-up would cost more than it saves. */
 #define PAR_MIN (1 << 18)
+/* Elements per block of the element-wise loops: OpenMP shares out blocks, each block runs as
+ * one vector loop (the same code with one thread or many). */
+#define EW_BLOCK 4096
 /* Column block of the fixed-order column reductions (a thread owns whole columns). */
 #define COL_BLOCK 16
 /* Rows whose partial sums a loss computes in parallel before adding them up in order. */
@@ -179,14 +182,24 @@ void gfuse_i_gather_rows_backward(float *dinp, const float *dout, const int64_t 
 void gfuse_i_elu_forward(float *out, const float *inp, int64_t n)
 {
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t t = 0; t < n; t++) out[t] = inp[t] > 0.0f ? inp[t] : expm1f(inp[t]);
+    for (int64_t b0 = 0; b0 < n; b0 += EW_BLOCK) {
+        const int64_t b1 = b0 + EW_BLOCK < n ? b0 + EW_BLOCK : n;
+#pragma omp simd
+        for (int64_t t = b0; t < b1; t++)
+            out[t] = gfuse_i_elu(inp[t]);
+    }
 }
 
 void gfuse_i_elu_backward(float *dinp, const float *dout, const float *inp, int64_t n)
 {
     /* in the forward pass this was: out = x > 0 ? x : exp(x) - 1, so now we have: */
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t t = 0; t < n; t++) dinp[t] += inp[t] > 0.0f ? dout[t] : dout[t] * expf(inp[t]);
+    for (int64_t b0 = 0; b0 < n; b0 += EW_BLOCK) {
+        const int64_t b1 = b0 + EW_BLOCK < n ? b0 + EW_BLOCK : n;
+#pragma omp simd
+        for (int64_t t = b0; t < b1; t++)
+            dinp[t] += inp[t] > 0.0f ? dout[t] : dout[t] * gfuse_i_expf(inp[t]);
+    }
 }
 
 void gfuse_i_leaky_relu_forward(float *out, const float *inp, float slope, int64_t n)
@@ -220,7 +233,12 @@ void gfuse_i_relu_backward(float *dinp, const float *dout, const float *inp, int
 void gfuse_i_tanh_forward(float *out, const float *inp, int64_t n)
 {
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t t = 0; t < n; t++) out[t] = tanhf(inp[t]);
+    for (int64_t b0 = 0; b0 < n; b0 += EW_BLOCK) {
+        const int64_t b1 = b0 + EW_BLOCK < n ? b0 + EW_BLOCK : n;
+#pragma omp simd
+        for (int64_t t = b0; t < b1; t++)
+            out[t] = gfuse_i_tanhf(inp[t]);
+    }
 }
 
 void gfuse_i_tanh_backward(float *dinp, const float *dout, const float *out, int64_t n)
@@ -322,11 +340,21 @@ void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float 
         return;
     }
     float scale = 1.0f / (1.0f - p);
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t t = 0; t < n; t++) {
-        int keep = gfuse_i_dropout_keep(seed, (uint64_t)t, p);
-        mask[t] = (uint8_t)keep;
-        out[t] = keep ? inp[t] * scale : 0.0f;
+    const uint32_t thr = gfuse_i_dropout_threshold(p);
+    /* in blocks of 2^32 elements, each with its key (gfuse_i_dropout_keep) */
+    for (int64_t t0 = 0; t0 < n; t0 += (int64_t)1 << 32) {
+        const uint32_t key = gfuse_i_dropout_key(seed, (uint64_t)t0);
+        const int64_t t1 = n - t0 > ((int64_t)1 << 32) ? t0 + ((int64_t)1 << 32) : n;
+#pragma omp parallel for schedule(static) if (t1 - t0 > PAR_MIN)
+        for (int64_t b0 = t0; b0 < t1; b0 += EW_BLOCK) {
+            const int64_t b1 = b0 + EW_BLOCK < t1 ? b0 + EW_BLOCK : t1;
+#pragma omp simd
+            for (int64_t t = b0; t < b1; t++) {
+                float f = gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f;
+                mask[t] = f != 0.0f;
+                out[t] = inp[t] * f;
+            }
+        }
     }
 }
 
@@ -340,8 +368,12 @@ void gfuse_i_dropout_backward(float *dinp, const float *dout, const uint8_t *mas
     }
     float scale = 1.0f / (1.0f - p);
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t t = 0; t < n; t++)
-        if (mask[t]) dinp[t] += dout[t] * scale;
+    for (int64_t b0 = 0; b0 < n; b0 += EW_BLOCK) {
+        const int64_t b1 = b0 + EW_BLOCK < n ? b0 + EW_BLOCK : n;
+#pragma omp simd
+        for (int64_t t = b0; t < b1; t++)
+            dinp[t] += dout[t] * ((float)mask[t] * scale);
+    }
 }
 
 /* ---- fusion head ----------------------------------------------------------------------- */
@@ -370,7 +402,7 @@ void gfuse_i_fusion_forward(float *fused, float *weights, float *proj, float *sc
         }
         for (int j = 0; j < J; j++) {
             int64_t v = (int64_t)j * N + i;
-            wi[j] = (!mask || mask[v]) ? expf(score[v] - mx) : 0.0f;
+            wi[j] = (!mask || mask[v]) ? gfuse_i_expf(score[v] - mx) : 0.0f;
             sum += wi[j];
         }
         for (int f = 0; f < F; f++) fi[f] = 0.0f;
@@ -447,7 +479,7 @@ void gfuse_i_softmax_forward(float *probs, const float *logits, int64_t B, int K
         for (int k = 0; k < K; k++)
             if (l[k] > mx) mx = l[k];
         for (int k = 0; k < K; k++) {
-            p[k] = expf(l[k] - mx);
+            p[k] = gfuse_i_expf(l[k] - mx);
             sum += p[k];
         }
         for (int k = 0; k < K; k++) p[k] /= sum;

@@ -35,6 +35,8 @@
 
 #include <stdint.h>
 
+#include "fastmath.h"
+
 #include "gat.h"
 
 /* ---- linear --------------------------------------------------------------------------------
@@ -101,8 +103,8 @@ void gfuse_i_layernorm_backward(float *dinp, float *dgamma, float *dbeta, const 
                                 const float *rstd, int64_t B, int C);
 
 /* ---- dropout (inverted) ---------------------------------------------------------------------
- * Element t is kept when gfuse_i_dropout_keep(seed, t, p), i.e. when a counter-based hash of
- * (seed, t) is at least p; kept elements are scaled by 1 / (1 - p), dropped ones are 0. The mask
+ * Element t is kept when gfuse_i_dropout_keep(seed, t, p), i.e. when a counter-based 32-bit hash
+ * of (seed, t) (fastmath.h) is at least p * 2^32; kept elements are scaled by 1 / (1 - p), dropped ones are 0. The mask
  * depends only on (seed, t, p), never on the thread count or visiting order. The caller draws
  * a fresh seed per step and per layer from its gfuse_i_rng (rng.h).
  *   out, inp (n); mask (n) cache: 1 kept, 0 dropped (all 1 when p <= 0; may be NULL when p <= 0).
@@ -112,18 +114,26 @@ void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float 
                              int64_t n);
 void gfuse_i_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, float p,
                               int64_t n);
-/* Uniform in [0, 1) from a hash of (seed, index): 24 random bits. */
-static inline float gfuse_i_hash_uniform(uint64_t seed, uint64_t index)
+/* The dropout key of a seed and the high half of an index: the 64-bit seed folded to 32 bits
+ * by a splitmix64 finaliser, so every seed's masks differ. */
+static inline uint32_t gfuse_i_dropout_key(uint64_t seed, uint64_t index)
 {
-    uint64_t z = seed ^ (index * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL);
+    uint64_t z = seed ^ ((index >> 32) * 0x9e3779b97f4a7c15ULL + 0x632be59bd9b4e019ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    return (float)(z >> 40) * 0x1.0p-24f;
+    return (uint32_t)(z ^ (z >> 31) ^ (z >> 32));
+}
+/* The drop threshold of probability p: element t is dropped when its hash is below it. */
+static inline uint32_t gfuse_i_dropout_threshold(float p)
+{
+    double t = (double)p * 4294967296.0;
+    return p <= 0.0f ? 0u : t >= 4294967295.0 ? 4294967295u : (uint32_t)t;
 }
 static inline int gfuse_i_dropout_keep(uint64_t seed, uint64_t index, float p)
 {
-    return p <= 0.0f || gfuse_i_hash_uniform(seed, index) >= p;
+    return p <= 0.0f ||
+           gfuse_i_hash32(gfuse_i_dropout_key(seed, index), (uint32_t)index) >=
+               gfuse_i_dropout_threshold(p);
 }
 
 /* ---- fusion attention head over each sample's J = M + 1 nodes -------------------------------

@@ -192,6 +192,11 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
     a->denc_act = xcalloc((size_t)M, sizeof(float *), &fail);
     a->denc_pre = xcalloc((size_t)M, sizeof(float *), &fail);
     a->rec_rows = xcalloc((size_t)M, sizeof(int64_t *), &fail);
+    a->obs_pos = xcalloc((size_t)M, sizeof(int64_t *), &fail);
+    a->ddec_enc = xcalloc((size_t)M, sizeof(float *), &fail);
+    a->loss_rows = xcalloc((size_t)M, sizeof(int64_t *), &fail);
+    a->loss_pos = xcalloc((size_t)M, sizeof(int64_t *), &fail);
+    a->loss_n = xcalloc((size_t)M, sizeof(int64_t), &fail);
     a->rec_used = xcalloc((size_t)M, sizeof(int), &fail);
     a->rec_n = xcalloc((size_t)M, sizeof(int64_t), &fail);
     a->h = xcalloc((size_t)L + 1, sizeof(float *), &fail);
@@ -209,6 +214,10 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
         a->obs_nodes[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
         a->miss_nodes[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
         a->rec_rows[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
+        a->obs_pos[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
+        a->ddec_enc[m] = xcalloc(nf, fl, &fail);
+        a->loss_rows[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
+        a->loss_pos[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
         a->xin[m] = xcalloc(nd, fl, &fail);
         a->xdrop[m] = xcalloc(nd, fl, &fail);
         a->xmask[m] = xcalloc(nd, 1, &fail);
@@ -265,6 +274,10 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
         if (a->obs_nodes) free(a->obs_nodes[m]);
         if (a->miss_nodes) free(a->miss_nodes[m]);
         if (a->rec_rows) free(a->rec_rows[m]);
+        if (a->obs_pos) free(a->obs_pos[m]);
+        if (a->ddec_enc) free(a->ddec_enc[m]);
+        if (a->loss_rows) free(a->loss_rows[m]);
+        if (a->loss_pos) free(a->loss_pos[m]);
         if (a->xin) free(a->xin[m]);
         if (a->xdrop) free(a->xdrop[m]);
         if (a->xmask) free(a->xmask[m]);
@@ -288,7 +301,8 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
     void *arrays[] = {a->n_obs,    a->n_miss,    a->obs_rows,  a->obs_nodes, a->miss_nodes,
                       a->xin,      a->xdrop,     a->xmask,     a->enc_pre,   a->enc_act,
                       a->rec,      a->dec_in,    a->ddec_in,   a->drec,      a->denc_act,  a->denc_pre,  a->rec_rows,
-                      a->rec_used, a->rec_n, a->h,         a->hdrop,     a->hmask,     a->z,
+                      a->rec_used, a->rec_n, a->obs_pos, a->ddec_enc, a->loss_rows,
+                      a->loss_pos, a->loss_n, a->h,         a->hdrop,     a->hmask,     a->z,
                       a->gout,     a->alpha,     a->s_src,     a->s_dst,     a->hub_nodes,
                       a->fused,    a->fweights,  a->fproj,     a->fscore,    a->node_label,
                       a->node_target, a->node_rows, a->out, a->dfused,  a->dh,        a->dh_prev,
@@ -302,22 +316,39 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
 /* ---- forward ------------------------------------------------------------------------------------ */
 
 void gfuse_i_decoder_input(float *in, const float *h, const float *const *enc_pre,
-                           const int64_t *const *obs_rows, const int64_t *n_obs, int64_t N, int M,
-                           int F)
+                           const int64_t *const *obs_pos, const int64_t *rows, int64_t S,
+                           int64_t N, int M, int F)
 {
     int J = M + 1;
     int64_t U = (int64_t)(2 * M + 1) * F;
-#pragma omp parallel for schedule(static) if (N * U > 65536)
-    for (int64_t i = 0; i < N; i++) {
-        for (int j = 0; j < J; j++)
-            memcpy(in + i * U + (int64_t)j * F, h + ((int64_t)j * N + i) * F,
-                   (size_t)F * sizeof(float));
-        memset(in + i * U + (int64_t)J * F, 0, (size_t)M * F * sizeof(float));
+    size_t row_bytes = (size_t)F * sizeof(float);
+#pragma omp parallel for schedule(static) if (S * U > 65536)
+    for (int64_t s = 0; s < S; s++) {
+        int64_t i = rows ? rows[s] : s;
+        float *u = in + s * U;
+        for (int j = 0; j < J; j++) memcpy(u + (int64_t)j * F, h + ((int64_t)j * N + i) * F, row_bytes);
+        for (int m = 0; m < M; m++) {
+            int64_t pos = obs_pos[m][i];
+            if (pos >= 0)
+                memcpy(u + (int64_t)(J + m) * F, enc_pre[m] + pos * F, row_bytes);
+            else
+                memset(u + (int64_t)(J + m) * F, 0, row_bytes);
+        }
     }
-    for (int m = 0; m < M; m++)
-        for (int64_t s = 0; s < n_obs[m]; s++)
-            memcpy(in + obs_rows[m][s] * U + (int64_t)(J + m) * F, enc_pre[m] + s * F,
-                   (size_t)F * sizeof(float));
+}
+
+/* Fills a->dec_in with the decoder input of modality m's decoder rows (every sample with
+ * GFUSE_I_DEC_ALL, which all the decoders share), unless it holds them already. */
+static void gather_decoder_input(gfuse_i_acts *a, const gfuse_i_arch *arch, int m)
+{
+    int M = arch->M;
+    int want = a->dec_mode == GFUSE_I_DEC_ALL ? M : m;
+    if (a->dec_in_of == want) return;
+    gfuse_i_decoder_input(a->dec_in, a->h[arch->L], (const float *const *)a->enc_pre,
+                          (const int64_t *const *)a->obs_pos,
+                          want == M ? NULL : a->rec_rows[m], want == M ? a->N : a->rec_n[m],
+                          a->N, M, arch->F);
+    a->dec_in_of = want;
 }
 
 /* Dropout seeds of one step: an independent stream per place in the network. */
@@ -391,6 +422,8 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
         }
         a->n_obs[m] = no;
         a->n_miss[m] = nmiss;
+        for (int64_t i = 0; i < N; i++) a->obs_pos[m][i] = -1;
+        for (int64_t s = 0; s < no; s++) a->obs_pos[m][a->obs_rows[m][s]] = s;
         for (int64_t s = 0; s < no; s++) {
             const float *src = data->x[m] + a->obs_rows[m][s] * d;
             float *dst = a->xin[m] + s * d;
@@ -421,12 +454,26 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     }
     const float *hL = a->h[L];
 
-    /* completion decoders, each reading all the nodes of the sample */
-    gfuse_i_decoder_input(a->dec_in, hL, (const float *const *)a->enc_pre,
-                          (const int64_t *const *)a->obs_rows, a->n_obs, N, M, F);
-    for (int m = 0; m < M; m++)
-        gfuse_i_linear_forward(a->rec[m], a->dec_in, P + lay->dec_W[m], P + lay->dec_b[m], N,
+    /* completion decoders, each reading all the nodes of the sample, on the rows the pass
+     * needs */
+    a->dec_mode = pass->decoders;
+    a->dec_in_of = -1;
+    for (int m = 0; m < M; m++) {
+        int64_t S = 0;
+        if (pass->decoders == GFUSE_I_DEC_ALL) {
+            for (int64_t i = 0; i < N; i++) a->rec_rows[m][S++] = i;
+        } else if (pass->decoders == GFUSE_I_DEC_HIDDEN) {
+            for (int64_t i = 0; i < N; i++) {
+                int64_t v = (int64_t)m * N + i;
+                if (data->has[v] && !g->observed[v]) a->rec_rows[m][S++] = i;
+            }
+        }
+        a->rec_n[m] = S;
+        if (S == 0) continue;
+        gather_decoder_input(a, arch, m);
+        gfuse_i_linear_forward(a->rec[m], a->dec_in, P + lay->dec_W[m], P + lay->dec_b[m], S,
                                (2 * M + 1) * F, (int)arch->d[m]);
+    }
 
     /* fusion over the observed modality nodes and the hub, then the head */
     gfuse_i_fusion_forward(a->fused, a->fweights, a->fproj, a->fscore, hL, g->observed,
@@ -529,16 +576,19 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
     for (int m = 0; m < arch->M; m++) {
         a->rec_used[m] = 0;
         if (spec->lambda_rec <= 0.0f) continue;
+        /* the hidden rows among the rows the decoders ran on */
         int64_t S = 0;
-        for (int64_t i = 0; i < N; i++) {
-            int64_t v = (int64_t)m * N + i;
-            if (data->has[v] && !g->observed[v]) a->rec_rows[m][S++] = i;
+        for (int64_t s = 0; s < a->rec_n[m]; s++) {
+            int64_t i = a->rec_rows[m][s], v = (int64_t)m * N + i;
+            if (!data->has[v] || g->observed[v]) continue;
+            a->loss_rows[m][S] = i;
+            a->loss_pos[m][S++] = s;
         }
+        a->loss_n[m] = S;
         if (S == 0) continue;
         int64_t count = 0;
-        double r = gfuse_i_recon_forward(a->rec[m], data->x[m], a->rec_rows[m], a->rec_rows[m],
+        double r = gfuse_i_recon_forward(a->rec[m], data->x[m], a->loss_pos[m], a->loss_rows[m],
                                          S, (int)arch->d[m], &count);
-        a->rec_n[m] = S;
         if (count == 0) continue;
         a->rec_used[m] = 1;
         rec_sum += r;
@@ -546,9 +596,10 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
     }
     for (int m = 0; m < arch->M; m++) {
         if (!a->rec_used[m]) continue;
-        memset(a->drec[m], 0, (size_t)(N * arch->d[m]) * sizeof(float));
-        gfuse_i_recon_backward(a->drec[m], a->rec[m], data->x[m], a->rec_rows[m], a->rec_rows[m],
-                               a->rec_n[m], (int)arch->d[m], spec->lambda_rec / (float)n_used);
+        memset(a->drec[m], 0, (size_t)(a->rec_n[m] * arch->d[m]) * sizeof(float));
+        gfuse_i_recon_backward(a->drec[m], a->rec[m], data->x[m], a->loss_pos[m],
+                               a->loss_rows[m], a->loss_n[m], (int)arch->d[m],
+                               spec->lambda_rec / (float)n_used);
     }
     lv.rec = n_used > 0 ? rec_sum / n_used : 0.0;
     lv.total = lv.task + (double)spec->lambda_rec * lv.rec + (double)spec->lambda_node * lv.node;
@@ -580,25 +631,39 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
                             a->dfused, a->fweights, a->fproj, hL, g->observed, P + lay->fus_U,
                             P + lay->fus_w, N, M, F, arch->A);
     if (pass->node_head) head_backward(G, a->dh, &a->nh, V, P, lay, F, K, p);
-    /* in the forward pass this was: rec_m = W_m u(i) + b_m with u(i) the sample's node states
-     * and encodings side by side, so now we have: du = sum_m drec_m W_m, scattered back to the
-     * nodes here and to the encoders below */
+    /* in the forward pass this was: rec_m = W_m u(i) + b_m on the decoder rows, with u(i)
+     * the sample's node states and encodings side by side, so now we have: du = drec_m W_m,
+     * scattered back to the nodes here and to the encoders below */
     int any_rec = 0, U = (2 * M + 1) * F, J = M + 1;
-    zero(a->ddec_in, N * U);
     for (int m = 0; m < M; m++) {
         if (!a->rec_used[m]) continue;
+        if (!any_rec)
+            for (int m2 = 0; m2 < M; m2++) zero(a->ddec_enc[m2], a->n_obs[m2] * F);
         any_rec = 1;
+        int64_t S = a->rec_n[m];
+        const int64_t *rows = a->rec_rows[m];
+        gather_decoder_input(a, arch, m);
+        zero(a->ddec_in, S * U);
         gfuse_i_linear_backward(a->ddec_in, G + lay->dec_W[m], G + lay->dec_b[m], a->drec[m],
-                                a->dec_in, P + lay->dec_W[m], N, U, (int)arch->d[m]);
-    }
-    if (any_rec) {
-#pragma omp parallel for schedule(static) if (V * (int64_t)F > 65536)
-        for (int64_t i = 0; i < N; i++)
+                                a->dec_in, P + lay->dec_W[m], S, U, (int)arch->d[m]);
+        /* each sample appears once among a modality's rows: the scatter has no conflicts */
+#pragma omp parallel for schedule(static) if (S * (int64_t)U > 65536)
+        for (int64_t s = 0; s < S; s++) {
+            int64_t i = rows[s];
+            const float *du = a->ddec_in + s * U;
             for (int j = 0; j < J; j++) {
                 float *dst = a->dh + ((int64_t)j * N + i) * F;
-                const float *src = a->ddec_in + i * U + (int64_t)j * F;
+                const float *src = du + (int64_t)j * F;
                 for (int f = 0; f < F; f++) dst[f] += src[f];
             }
+            for (int m2 = 0; m2 < M; m2++) {
+                int64_t pos = a->obs_pos[m2][i];
+                if (pos < 0) continue;
+                float *dst = a->ddec_enc[m2] + pos * F;
+                const float *src = du + (int64_t)(J + m2) * F;
+                for (int f = 0; f < F; f++) dst[f] += src[f];
+            }
+        }
     }
 
     /* attention layers, last to first: h_{l+1} = ELU(GAT(W dropout(h_l))) + h_l */
@@ -631,11 +696,8 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
                                     no, F);
         zero(a->denc_pre[m], no * F);
         gfuse_i_elu_backward(a->denc_pre[m], a->denc_act[m], a->enc_pre[m], no * F);
-        for (int64_t s = 0; any_rec && s < no; s++) { /* the decoders read enc_pre too */
-            const float *src = a->ddec_in + a->obs_rows[m][s] * U + (int64_t)(J + m) * F;
-            float *dst = a->denc_pre[m] + s * F;
-            for (int f = 0; f < F; f++) dst[f] += src[f];
-        }
+        if (any_rec) /* the decoders read enc_pre too */
+            gfuse_i_add_forward(a->denc_pre[m], a->denc_pre[m], a->ddec_enc[m], no * F);
         gfuse_i_linear_backward(NULL, G + lay->enc_W[m], G + lay->enc_b[m], a->denc_pre[m],
                                 a->xdrop[m], P + lay->enc_W[m], no, (int)d, F);
     }
@@ -663,7 +725,8 @@ gfuse_status gfuse_i_model_infer(const gfuse_model *m, const struct gfuse_graph 
     zero(fusion, N * J);
     for (int j = 0; rec && j < M; j++) zero(rec[j], N * arch->d[j]);
     float vote = (float)m->opts.node_vote;
-    gfuse_i_pass pass = {0, 0, 0.0f, 0.0f, 0.0f, vote > 0.0f};
+    gfuse_i_pass pass = {.node_head = vote > 0.0f,
+                         .decoders = rec ? GFUSE_I_DEC_ALL : GFUSE_I_DEC_NONE};
     for (int k = 0; k < m->n_members; k++) {
         gfuse_i_model_forward(&a, arch, &m->layout, m->params[k], g, &data, &pass);
         gfuse_i_model_output(&a, arch, g, vote);

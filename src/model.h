@@ -150,11 +150,21 @@ typedef struct {
     float **gout;       /* per layer: GAT output (before ELU) */
     float **alpha;      /* per layer: E_cap x H */
     float **s_src, **s_dst; /* per layer: V x R x H */
-    float **rec;        /* per modality: N x d_m decoder output */
-    float *dec_in;      /* N x (2M+1)F decoder input u(i), see gfuse_i_decoder_input */
-    float *ddec_in;     /* its gradient */
-    int64_t **rec_rows; /* per modality: the hidden rows the reconstruction loss reads */
+    int64_t **obs_pos;  /* per modality N: the row of sample i in enc_pre (-1: not observed) */
+    int dec_mode;       /* GFUSE_I_DEC_* of the last forward pass */
+    int64_t **rec_rows; /* per modality: the samples the decoders ran on, in order */
     int64_t *rec_n;     /* per modality: how many */
+    float **rec;        /* per modality: rec_n x d_m decoder output, row s = sample rec_rows[s]
+                         * (all N samples in order with GFUSE_I_DEC_ALL) */
+    float *dec_in;      /* up to N x (2M+1)F: the decoder input u(i) of the rows of one
+                         * modality (of every sample with GFUSE_I_DEC_ALL), see
+                         * gfuse_i_decoder_input */
+    int dec_in_of;      /* whose rows dec_in holds: a modality, M for all samples, -1 none */
+    float *ddec_in;     /* its gradient */
+    float **ddec_enc;   /* per modality: n_obs x F, the decoders' gradient into enc_pre */
+    int64_t **loss_rows;/* per modality: the hidden rows the reconstruction loss reads */
+    int64_t **loss_pos; /* per modality: their rows in rec */
+    int64_t *loss_n;    /* per modality: how many */
     int *rec_used;      /* per modality: 1 when the last loss reconstructed something */
     float *fused, *fweights, *fproj, *fscore;
     gfuse_i_head fh;    /* the head on the fused vectors (N rows): the prediction */
@@ -183,7 +193,14 @@ typedef struct {
     float input_dropout; /* input features */
     float attn_dropout;  /* attention on edges */
     int node_head;       /* 1: also run the head on every node state (per-node loss) */
+    int decoders;        /* GFUSE_I_DEC_*: the rows the completion decoders run on */
 } gfuse_i_pass;
+
+/* Rows of the completion decoders in a pass: every sample (inference, imputation, the decoder
+ * refit; the zero default), only the nodes the graph hides although the sample has them (the
+ * rows the reconstruction loss reads: training), or none (validation: the prediction does not
+ * read the decoders). */
+enum { GFUSE_I_DEC_ALL = 0, GFUSE_I_DEC_HIDDEN = 1, GFUSE_I_DEC_NONE = 2 };
 
 /* Runs the network on data over graph g (g->n_samples == data->n). */
 void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfuse_i_layout *lay,
@@ -218,12 +235,13 @@ void gfuse_i_model_backward(float *grads, gfuse_i_acts *a, const gfuse_i_arch *a
                             const struct gfuse_graph *g, const gfuse_i_data *data,
                             const gfuse_i_pass *pass);
 
-/* The decoders' input u (N x (2M+1)F): row i = the rows of h of sample i's nodes (modality
- * 0 .. M-1, then the hub), then for each modality m the encoder's pre-activation of sample i
- * (enc_pre[m] row s where obs_rows[m][s] == i) or zeros when the node is not observed. */
+/* The decoders' input u (S x (2M+1)F) of samples rows[0..S) (rows NULL: samples 0..S-1, S =
+ * N): row s = the rows of h of sample i = rows[s]'s nodes (modality 0 .. M-1, then the hub),
+ * then for each modality m the encoder's pre-activation of sample i (enc_pre[m] row
+ * obs_pos[m][i]) or zeros when the node is not observed. */
 void gfuse_i_decoder_input(float *in, const float *h, const float *const *enc_pre,
-                           const int64_t *const *obs_rows, const int64_t *n_obs, int64_t N, int M,
-                           int F);
+                           const int64_t *const *obs_pos, const int64_t *rows, int64_t S,
+                           int64_t N, int M, int F);
 
 /* Refits the completion decoders of params by ridge regression from the inference-mode node
  * states of the nodes each graph hides (see model_decoder.c). */

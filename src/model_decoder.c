@@ -187,7 +187,7 @@ gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
     gfuse_status st = GFUSE_OK;
     rows *r = calloc((size_t)M, sizeof *r);
     if (!r) return gfuse_i_nomem("the decoder fit");
-    gfuse_i_pass eval = {0, 0, 0.0f, 0.0f, 0.0f, 0};
+    gfuse_i_pass eval = {.decoders = GFUSE_I_DEC_ALL};
     for (int v = 0; v < n_graphs && st == GFUSE_OK; v++) {
         const struct gfuse_graph *g = graphs[v];
         gfuse_i_model_forward(a, arch, lay, params, g, data, &eval);

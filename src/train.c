@@ -384,9 +384,14 @@ static gfuse_status train_member(trainer *t, int member)
     gfuse_i_loss_spec spec = {m->task, t->label,      t->target,
                               t->rows_train, n_tr, t->class_w,
                               (float)o->lambda_rec, (float)o->lambda_node};
-    gfuse_i_pass train_pass = {1, 0, (float)o->dropout, (float)o->input_dropout,
-                               (float)o->attn_dropout, o->lambda_node > 0.0};
-    gfuse_i_pass eval_pass = {0, 0, 0.0f, 0.0f, 0.0f, o->node_vote > 0.0};
+    gfuse_i_pass train_pass = {.training = 1,
+                               .dropout = (float)o->dropout,
+                               .input_dropout = (float)o->input_dropout,
+                               .attn_dropout = (float)o->attn_dropout,
+                               .node_head = o->lambda_node > 0.0,
+                               .decoders = o->lambda_rec > 0.0 ? GFUSE_I_DEC_HIDDEN
+                                                               : GFUSE_I_DEC_NONE};
+    gfuse_i_pass eval_pass = {.node_head = o->node_vote > 0.0, .decoders = GFUSE_I_DEC_NONE};
     double best_loss = INFINITY, start = omp_get_wtime();
     int best_epoch = 0, bad = 0;
     for (int epoch = 1; epoch <= o->epochs; epoch++) {

@@ -483,6 +483,33 @@ END_TEST
 
 /* Masks depend only on (seed, index, p): the same for 1 and 2 threads and on repeat, different
  * for another seed, and drop a fraction p of the elements (within 0.01 over 300000). */
+/* The vector-friendly exp, ELU and tanh of the hot loops against libm in double precision. */
+START_TEST(test_fastmath_accuracy)
+{
+    double worst_exp = 0.0, worst_elu = 0.0, worst_tanh = 0.0;
+    for (int k = -870000; k <= 880000; k++) {
+        float x = (float)k * 1e-4f;
+        double e = exp((double)x);
+        double r = fabs((double)gfuse_i_expf(x) - e) / e;
+        if (r > worst_exp) worst_exp = r;
+        double elu = x > 0.0f ? (double)x : expm1((double)x);
+        double a = fabs((double)gfuse_i_elu(x) - elu);
+        if (a > worst_elu) worst_elu = a;
+        double t = fabs((double)gfuse_i_tanhf(x) - tanh((double)x));
+        if (t > worst_tanh) worst_tanh = t;
+    }
+    ck_assert_double_lt(worst_exp, 2e-7);
+    ck_assert_double_lt(worst_elu, 2e-7);
+    ck_assert_double_lt(worst_tanh, 3e-7);
+    /* the clamps: ELU reaches -1, exp of very negative numbers is (almost) 0, no overflow */
+    ck_assert_float_eq_tol(gfuse_i_elu(-1000.0f), -1.0f, 1e-7f);
+    ck_assert_float_lt(gfuse_i_expf(-1000.0f), 1e-37f);
+    ck_assert(isfinite(gfuse_i_expf(1000.0f)));
+    ck_assert_float_eq(gfuse_i_tanhf(50.0f), 1.0f);
+    ck_assert_float_eq(gfuse_i_tanhf(-50.0f), -1.0f);
+}
+END_TEST
+
 START_TEST(test_dropout_masks)
 {
     const int64_t n = 300000; /* above the parallel threshold */
@@ -890,6 +917,7 @@ static Suite *layers_suite(void)
     tcase_set_timeout(grad, 120);
     suite_add_tcase(s, grad);
     TCase *core = tcase_create("core");
+    tcase_add_test(core, test_fastmath_accuracy);
     tcase_add_test(core, test_dropout_masks);
     tcase_add_test(core, test_loss_limits);
     tcase_add_test(core, test_layers_threads);

@@ -307,7 +307,7 @@ START_TEST(test_decoder_fit_optimal)
         const double ridge = 0.5;
         int M = c.arch.M, U = (2 * M + 1) * c.arch.F;
         int64_t N = c.s.n;
-        gfuse_i_pass eval = {0, 0, 0.0f, 0.0f, 0.0f, 0};
+        gfuse_i_pass eval = {.decoders = GFUSE_I_DEC_ALL};
         double sse_before = 0.0, sse_after = 0.0;
         for (int round = 0; round < 2; round++) {
             if (round == 1)
