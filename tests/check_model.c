@@ -26,14 +26,15 @@ typedef struct {
     int hide;       /* hide some observed nodes (modality dropout) */
     int class_w;
     uint64_t seed;
+    int decoders;   /* GFUSE_I_DEC_*: the decoder rows of the pass */
 } grad_config;
 
 static const grad_config grad_configs[] = {
-    {6, 2, {3, 4}, 2, 2, 1, 3, 0.0f, 0, 0, 11},
-    {7, 3, {2, 3, 4}, 1, 3, 2, 2, 0.2f, 1, 0, 12},
-    {6, 3, {3, 2, 3}, 3, 2, 2, 1, 0.2f, 1, 0, 13},
-    {8, 2, {4, 3}, 2, 3, 3, 4, 0.0f, 1, 1, 14},
-    {9, 4, {2, 2, 3, 2}, 2, 2, 2, 3, 0.15f, 1, 0, 15},
+    {6, 2, {3, 4}, 2, 2, 1, 3, 0.0f, 0, 0, 11, GFUSE_I_DEC_ALL},
+    {7, 3, {2, 3, 4}, 1, 3, 2, 2, 0.2f, 1, 0, 12, GFUSE_I_DEC_HIDDEN},
+    {6, 3, {3, 2, 3}, 3, 2, 2, 1, 0.2f, 1, 0, 13, GFUSE_I_DEC_ALL},
+    {8, 2, {4, 3}, 2, 3, 3, 4, 0.0f, 1, 1, 14, GFUSE_I_DEC_ALL},
+    {9, 4, {2, 2, 3, 2}, 2, 2, 2, 3, 0.15f, 1, 0, 15, GFUSE_I_DEC_HIDDEN},
 };
 #define N_GRAD_CONFIGS ((int)(sizeof grad_configs / sizeof grad_configs[0]))
 
@@ -156,6 +157,7 @@ static void model_case_make(model_case *c, const grad_config *cf)
     c->pass.dropout = cf->drop;
     c->pass.input_dropout = cf->drop;
     c->pass.attn_dropout = cf->drop;
+    c->pass.decoders = cf->decoders;
 }
 
 static void model_case_free(model_case *c)
@@ -272,6 +274,41 @@ START_TEST(test_model_gradients)
                                 12, 3e-2, 2e-3);
     }
     ck_assert_int_gt(checked, c.lay.n_tensors);
+    model_case_free(&c);
+}
+END_TEST
+
+/* Running the decoders on the hidden rows only (training) gives the loss and the gradient of
+ * running them on every row, and no decoders (validation) leaves the prediction unchanged. */
+START_TEST(test_model_decoder_rows)
+{
+    const grad_config *cf = &grad_configs[1];
+    model_case c;
+    model_case_make(&c, cf);
+    int64_t np = c.lay.total, NK = c.acts.N * c.arch.K;
+    float *g_all = gc_alloc(np), *out_all = gc_alloc(NK);
+    c.pass.decoders = GFUSE_I_DEC_ALL;
+    gfuse_i_loss_value all = model_case_loss(&c);
+    memcpy(out_all, c.acts.fh.probs, (size_t)NK * sizeof(float));
+    memset(g_all, 0, (size_t)np * sizeof(float));
+    gfuse_i_model_backward(g_all, &c.acts, &c.arch, &c.lay, c.P, c.g, &c.data, &c.pass);
+    c.pass.decoders = GFUSE_I_DEC_HIDDEN;
+    gfuse_i_loss_value hid = model_case_loss(&c);
+    ck_assert(hid.rec > 0.0);
+    ck_assert_double_eq_tol(hid.total, all.total, 1e-6 * fabs(all.total));
+    ck_assert_double_eq_tol(hid.rec, all.rec, 1e-6 * all.rec);
+    memset(c.G, 0, (size_t)np * sizeof(float));
+    gfuse_i_model_backward(c.G, &c.acts, &c.arch, &c.lay, c.P, c.g, &c.data, &c.pass);
+    for (int64_t t = 0; t < np; t++)
+        ck_assert_msg(fabsf(c.G[t] - g_all[t]) <= 1e-5f * (1.0f + fabsf(g_all[t])),
+                      "gradient %lld: %g with the hidden rows, %g with all", (long long)t,
+                      (double)c.G[t], (double)g_all[t]);
+    c.pass.decoders = GFUSE_I_DEC_NONE;
+    gfuse_i_model_forward(&c.acts, &c.arch, &c.lay, c.P, c.g, &c.data, &c.pass);
+    for (int m = 0; m < c.arch.M; m++) ck_assert_int_eq(c.acts.rec_n[m], 0);
+    for (int64_t t = 0; t < NK; t++) ck_assert_float_eq(c.acts.fh.probs[t], out_all[t]);
+    free(g_all);
+    free(out_all);
     model_case_free(&c);
 }
 END_TEST
@@ -783,6 +820,7 @@ static Suite *model_suite(void)
     tcase_add_checked_fixture(grad, tu_tmp_setup, tu_tmp_teardown);
     tcase_set_timeout(grad, 120);
     tcase_add_loop_test(grad, test_model_gradients, 0, N_GRAD_CONFIGS);
+    tcase_add_test(grad, test_model_decoder_rows);
     tcase_add_test(grad, test_model_graph_shapes);
     tcase_add_test(grad, test_decoder_fit_optimal);
     tcase_add_test(grad, test_model_layout_and_accumulation);
