@@ -15,6 +15,18 @@
 #include <stdint.h>
 #include <string.h>
 
+/* GFUSE_I_HOT marks the kernels that run over every node, edge or parameter of every epoch:
+ * the compiler builds each one for AVX-512 (x86-64-v4), for AVX2 and FMA (x86-64-v3) and for the
+ * baseline, and the loader picks the best the CPU has (GCC function multiversioning, OpenMP
+ * regions included). Results do not depend on the thread count on any of them; they may differ
+ * in the last bits between CPUs of different levels (vector width, fused multiply-add). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(GFUSE_NO_MULTIVERSION)
+#define GFUSE_I_HOT __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define GFUSE_I_HOT
+#endif
+
 static inline float gfuse_i_expf(float x)
 {
     const float lo = -87.0f, hi = 88.0f;

@@ -21,7 +21,8 @@ int64_t gfuse_i_gat_work_floats(const struct gfuse_graph *g, int H, int D)
 static inline float lrelu(float x) { return x > 0.0f ? x : GFUSE_I_GAT_SLOPE * x; }
 
 /* The one dot product of the kernels and the twins: vectorised in lanes, so its rounding is
- * that of this build's vector width, the same for both and for any thread count. */
+ * that of the vector width of the code the CPU runs (fastmath.h), the same for any thread
+ * count. */
 static inline float dot(const float *a, const float *b, int D)
 {
     float s = 0.0f;
@@ -64,6 +65,7 @@ static inline int64_t row_at(const struct gfuse_graph *g, int64_t t)
 
 /* ---- optimised forward ----------------------------------------------------------------- */
 
+GFUSE_I_HOT
 void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, const float *z,
                          const float *a_src, const float *a_dst, const uint8_t *src_mask,
                          const struct gfuse_graph *g, int H, int D, float attn_drop,
@@ -139,6 +141,7 @@ void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, c
 
 /* da[r, h, :] += sum over nodes u of ds[u, r, h] * z_u,h for both attention vectors: partial
  * sums over fixed blocks of nodes (in parallel), then the blocks added in order. */
+GFUSE_I_HOT
 static void attention_param_grads(float *da_src, float *da_dst, float *partial,
                                   const float *ds_src, const float *ds_dst, const float *z,
                                   int64_t V, int H, int D)
@@ -177,6 +180,7 @@ static void attention_param_grads(float *da_src, float *da_dst, float *partial,
     }
 }
 
+GFUSE_I_HOT
 void gfuse_i_gat_backward(float *dz, float *da_src, float *da_dst, float *work, const float *dout,
                           const float *alpha, const float *s_src, const float *s_dst,
                           const float *z, const float *a_src, const float *a_dst,
@@ -301,6 +305,7 @@ static float ref_pre(const float *z, const float *a_src, const float *a_dst, int
            dot(a_dst + (r * H + h) * D, z + v * F + h * D, D);
 }
 
+GFUSE_I_HOT
 void gfuse_i_gat_forward_ref(float *out, float *alpha, const float *z, const float *a_src,
                              const float *a_dst, const uint8_t *src_mask,
                              const struct gfuse_graph *g, int H, int D, float attn_drop,
@@ -335,6 +340,7 @@ void gfuse_i_gat_forward_ref(float *out, float *alpha, const float *z, const flo
     }
 }
 
+GFUSE_I_HOT
 void gfuse_i_gat_backward_ref(float *dz, float *da_src, float *da_dst, const float *dout,
                               const float *alpha, const float *z, const float *a_src,
                               const float *a_dst, const uint8_t *src_mask,

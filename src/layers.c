@@ -17,6 +17,7 @@
 
 /* sum[c] += sum over s of x[row(s), c] for c < C, s in order: parallel over column blocks, so
  * each column's sum runs in the same order whatever the thread count. rows NULL means row s. */
+GFUSE_I_HOT
 static void column_sums(float *sum, const float *x, const int64_t *rows, int64_t S, int C)
 {
     int nblk = (C + COL_BLOCK - 1) / COL_BLOCK;
@@ -179,6 +180,7 @@ void gfuse_i_gather_rows_backward(float *dinp, const float *dout, const int64_t 
 
 /* ---- activations ----------------------------------------------------------------------- */
 
+GFUSE_I_HOT
 void gfuse_i_elu_forward(float *out, const float *inp, int64_t n)
 {
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
@@ -190,6 +192,7 @@ void gfuse_i_elu_forward(float *out, const float *inp, int64_t n)
     }
 }
 
+GFUSE_I_HOT
 void gfuse_i_elu_backward(float *dinp, const float *dout, const float *inp, int64_t n)
 {
     /* in the forward pass this was: out = x > 0 ? x : exp(x) - 1, so now we have: */
@@ -230,6 +233,7 @@ void gfuse_i_relu_backward(float *dinp, const float *dout, const float *inp, int
         if (inp[t] > 0.0f) dinp[t] += dout[t];
 }
 
+GFUSE_I_HOT
 void gfuse_i_tanh_forward(float *out, const float *inp, int64_t n)
 {
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
@@ -241,6 +245,7 @@ void gfuse_i_tanh_forward(float *out, const float *inp, int64_t n)
     }
 }
 
+GFUSE_I_HOT
 void gfuse_i_tanh_backward(float *dinp, const float *dout, const float *out, int64_t n)
 {
     /* in the forward pass this was: out = tanh(x), so now we have: */
@@ -250,6 +255,7 @@ void gfuse_i_tanh_backward(float *dinp, const float *dout, const float *out, int
 
 /* ---- residual add ---------------------------------------------------------------------- */
 
+GFUSE_I_HOT
 void gfuse_i_add_forward(float *out, const float *a, const float *b, int64_t n)
 {
 #pragma omp parallel for schedule(static) if (n > PAR_MIN)
@@ -331,6 +337,7 @@ void gfuse_i_layernorm_backward(float *dinp, float *dgamma, float *dbeta, const 
 
 /* ---- dropout --------------------------------------------------------------------------- */
 
+GFUSE_I_HOT
 void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float p, uint64_t seed,
                              int64_t n)
 {
@@ -358,6 +365,7 @@ void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float 
     }
 }
 
+GFUSE_I_HOT
 void gfuse_i_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, float p,
                               int64_t n)
 {
@@ -378,6 +386,7 @@ void gfuse_i_dropout_backward(float *dinp, const float *dout, const uint8_t *mas
 
 /* ---- fusion head ----------------------------------------------------------------------- */
 
+GFUSE_I_HOT
 void gfuse_i_fusion_forward(float *fused, float *weights, float *proj, float *score,
                             const float *h, const uint8_t *mask, const float *U, const float *c,
                             const float *w, int64_t N, int M, int F, int A)
@@ -415,6 +424,7 @@ void gfuse_i_fusion_forward(float *fused, float *weights, float *proj, float *sc
     }
 }
 
+GFUSE_I_HOT
 void gfuse_i_fusion_backward(float *dh, float *dU, float *dc, float *dw, float *work,
                              const float *dfused, const float *weights, const float *proj,
                              const float *h, const uint8_t *mask, const float *U, const float *w,

@@ -2,6 +2,7 @@
  * modality-dropout graphs, and the AdamW loop with early stopping, member by member. */
 #include "model.h"
 
+#include "fastmath.h"
 #include "gat.h"
 #include "util.h"
 
@@ -283,6 +284,7 @@ static void draw_hidden(uint8_t *hidden, const gfuse_i_samples *s, double p, gfu
 #define ADAM_BETA2 0.999
 #define ADAM_EPS 1e-8
 
+GFUSE_I_HOT
 void gfuse_i_adamw_step(float *p, const float *g, float *mom, float *vel, const uint8_t *decay,
                         int64_t n, double lr, double wd, int t)
 {

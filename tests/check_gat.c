@@ -176,9 +176,10 @@ START_TEST(test_gat_gradients)
 }
 END_TEST
 
-/* The optimised kernels against the serial twins: the forward (out and alpha) is bitwise
- * identical; the backward sums in another order, so it must agree within 1e-5 of the largest
- * magnitude of each reference gradient (normwise). */
+/* The optimised kernels against the serial twins: the forward (out and alpha) computes the same
+ * sums in the same order, but the compiler may fuse different multiply-adds in the two (FMA on
+ * CPUs that have it), so it must agree within 1e-6 of the largest magnitude (normwise); the
+ * backward sums in another order, so it must agree within 1e-5. */
 static void compare_with_twins(gat_case *c)
 {
     const int64_t V = c->g.n_nodes, E = c->g.n_edges, F = (int64_t)c->H * c->D, P = NR * F;
@@ -187,8 +188,9 @@ static void compare_with_twins(gat_case *c)
     gat_case_forward(c);
     gfuse_i_gat_forward_ref(out, alpha, c->z, c->a_src, c->a_dst, c->mask, &c->g, c->H, c->D,
                             c->drop, c->seed);
-    ck_assert_msg(gc_same(c->out, out, V * F), "forward out differs from the twin");
-    ck_assert_msg(gc_same(c->alpha, alpha, E * c->H), "forward alpha differs from the twin");
+    ck_assert_msg(gc_normdiff(c->out, out, V * F) <= 1e-6, "forward out differs from the twin");
+    ck_assert_msg(gc_normdiff(c->alpha, alpha, E * c->H) <= 1e-6,
+                  "forward alpha differs from the twin");
     memset(c->dz, 0, sizeof(float) * (size_t)(V * F));
     memset(c->da_src, 0, sizeof(float) * (size_t)P);
     memset(c->da_dst, 0, sizeof(float) * (size_t)P);
