@@ -6,7 +6,7 @@
 #include <string.h>
 
 /* Below this many elements a loop runs serially: thread start-up would cost more than it saves. */
-#define PAR_MIN (1 << 18)
+#define PAR_MIN (1 << 15)
 /* Elements per block of the element-wise loops: OpenMP shares out blocks, each block runs as
  * one vector loop (the same code with one thread or many). */
 #define EW_BLOCK 4096
