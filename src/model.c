@@ -129,187 +129,160 @@ void gfuse_i_params_init(float *params, const gfuse_i_layout *lay, gfuse_i_rng *
 
 /* ---- activations ------------------------------------------------------------------------------- */
 
-static void *xcalloc(size_t n, size_t size, int *fail)
+/* The activations live in one zeroed block, carved as llm.c carves its activations: a first
+ * pass over the layout only adds up the sizes (base NULL), the second hands out the pieces. */
+typedef struct {
+    char *base; /* NULL: measuring */
+    size_t used;
+} arena;
+
+#define ARENA_ALIGN 64 /* a cache line: no two arrays share one, and vector loads align */
+
+static void *carve(arena *ar, size_t n, size_t size)
 {
-    void *p = calloc(n > 0 ? n : 1, size);
-    if (!p) *fail = 1;
-    return p;
+    size_t off = (ar->used + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+    ar->used = off + n * size;
+    return ar->base ? ar->base + off : NULL;
 }
 
-static int head_alloc(gfuse_i_head *hd, int64_t B, int F, int K)
+/* Element i of a pointer table carved from the arena, or a sink while measuring (the table
+ * itself is NULL then). */
+#define SLOT(table, i, sink) (*(ar->base ? &(table)[i] : &(sink)))
+
+static void head_layout(gfuse_i_head *hd, arena *ar, int64_t B, int F, int K)
 {
-    int fail = 0;
     size_t bf = (size_t)(B * F), bk = (size_t)(B * K), fl = sizeof(float);
     hd->B = B;
-    hd->in_drop = xcalloc(bf, fl, &fail);
-    hd->in_mask = xcalloc(bf, 1, &fail);
-    hd->pre = xcalloc(bf, fl, &fail);
-    hd->act = xcalloc(bf, fl, &fail);
-    hd->drop = xcalloc(bf, fl, &fail);
-    hd->mask = xcalloc(bf, 1, &fail);
-    hd->logits = xcalloc(bk, fl, &fail);
-    hd->probs = xcalloc(bk, fl, &fail);
-    hd->dlogits = xcalloc(bk, fl, &fail);
-    hd->d1 = xcalloc(bf, fl, &fail);
-    hd->d2 = xcalloc(bf, fl, &fail);
-    return fail;
+    hd->in_drop = carve(ar, bf, fl);
+    hd->in_mask = carve(ar, bf, 1);
+    hd->pre = carve(ar, bf, fl);
+    hd->act = carve(ar, bf, fl);
+    hd->drop = carve(ar, bf, fl);
+    hd->mask = carve(ar, bf, 1);
+    hd->logits = carve(ar, bk, fl);
+    hd->probs = carve(ar, bk, fl);
+    hd->dlogits = carve(ar, bk, fl);
+    hd->d1 = carve(ar, bf, fl);
+    hd->d2 = carve(ar, bf, fl);
 }
 
-static void head_free(gfuse_i_head *hd)
+static void acts_layout(gfuse_i_acts *a, arena *ar, const gfuse_i_arch *arch, int64_t N,
+                        int64_t E_cap, int64_t gat_work)
 {
-    void *arrays[] = {hd->in_drop, hd->in_mask, hd->pre,     hd->act, hd->drop, hd->mask,
-                      hd->logits,  hd->probs,   hd->dlogits, hd->d1,  hd->d2};
-    for (size_t t = 0; t < sizeof arrays / sizeof arrays[0]; t++) free(arrays[t]);
-    memset(hd, 0, sizeof *hd);
+    int M = arch->M, L = arch->L, F = arch->F, K = arch->K, A = arch->A;
+    int64_t V = N * (M + 1);
+    size_t vf = (size_t)(V * F), nf = (size_t)(N * F), fl = sizeof(float), i64 = sizeof(int64_t);
+    size_t un = (size_t)N, um = (size_t)M, ul = (size_t)L;
+    float *sink_f;
+    int64_t *sink_i;
+    uint8_t *sink_u;
+    a->N = N;
+    a->V = V;
+    a->E_cap = E_cap;
+    a->n_obs = carve(ar, um, i64);
+    a->n_miss = carve(ar, um, i64);
+    a->rec_n = carve(ar, um, i64);
+    a->loss_n = carve(ar, um, i64);
+    a->rec_used = carve(ar, um, sizeof(int));
+    int64_t ***itabs[] = {&a->obs_rows, &a->obs_nodes, &a->miss_nodes, &a->rec_rows,
+                          &a->obs_pos,  &a->loss_rows, &a->loss_pos};
+    for (size_t t = 0; t < sizeof itabs / sizeof itabs[0]; t++) {
+        *itabs[t] = carve(ar, um, sizeof(int64_t *));
+        for (int m = 0; m < M; m++) SLOT(*itabs[t], m, sink_i) = carve(ar, un, i64);
+    }
+    a->xin = carve(ar, um, sizeof(float *));
+    a->xdrop = carve(ar, um, sizeof(float *));
+    a->xmask = carve(ar, um, sizeof(uint8_t *));
+    for (int m = 0; m < M; m++) {
+        size_t nd = (size_t)(N * arch->d[m]);
+        SLOT(a->xin, m, sink_f) = carve(ar, nd, fl);
+        SLOT(a->xdrop, m, sink_f) = carve(ar, nd, fl);
+        SLOT(a->xmask, m, sink_u) = carve(ar, nd, 1);
+    }
+    /* N x F per modality: encodings, their gradients, the decoders' gradient into them */
+    float ***nftabs[] = {&a->enc_pre, &a->enc_act, &a->denc_act, &a->denc_pre, &a->ddec_enc};
+    for (size_t t = 0; t < sizeof nftabs / sizeof nftabs[0]; t++) {
+        *nftabs[t] = carve(ar, um, sizeof(float *));
+        for (int m = 0; m < M; m++) SLOT(*nftabs[t], m, sink_f) = carve(ar, nf, fl);
+    }
+    a->rec = carve(ar, um, sizeof(float *));
+    a->drec = carve(ar, um, sizeof(float *));
+    for (int m = 0; m < M; m++) {
+        size_t nd = (size_t)(N * arch->d[m]);
+        SLOT(a->rec, m, sink_f) = carve(ar, nd, fl);
+        SLOT(a->drec, m, sink_f) = carve(ar, nd, fl);
+    }
+    a->dec_in = carve(ar, nf * (size_t)(2 * M + 1), fl);
+    a->ddec_in = carve(ar, nf * (size_t)(2 * M + 1), fl);
+    a->h = carve(ar, ul + 1, sizeof(float *));
+    for (int l = 0; l <= L; l++) SLOT(a->h, l, sink_f) = carve(ar, vf, fl);
+    size_t vrh = (size_t)(V * GFUSE_I_N_REL * arch->H);
+    a->hdrop = carve(ar, ul, sizeof(float *));
+    a->hmask = carve(ar, ul, sizeof(uint8_t *));
+    a->z = carve(ar, ul, sizeof(float *));
+    a->gout = carve(ar, ul, sizeof(float *));
+    a->alpha = carve(ar, ul, sizeof(float *));
+    a->s_src = carve(ar, ul, sizeof(float *));
+    a->s_dst = carve(ar, ul, sizeof(float *));
+    for (int l = 0; l < L; l++) {
+        SLOT(a->hdrop, l, sink_f) = carve(ar, vf, fl);
+        SLOT(a->hmask, l, sink_u) = carve(ar, vf, 1);
+        SLOT(a->z, l, sink_f) = carve(ar, vf, fl);
+        SLOT(a->gout, l, sink_f) = carve(ar, vf, fl);
+        SLOT(a->alpha, l, sink_f) = carve(ar, (size_t)(E_cap * arch->H), fl);
+        SLOT(a->s_src, l, sink_f) = carve(ar, vrh, fl);
+        SLOT(a->s_dst, l, sink_f) = carve(ar, vrh, fl);
+    }
+    a->hub_nodes = carve(ar, un, i64);
+    a->fused = carve(ar, nf, fl);
+    a->fweights = carve(ar, (size_t)V, fl);
+    a->fproj = carve(ar, (size_t)(V * A), fl);
+    a->fscore = carve(ar, (size_t)V, fl);
+    head_layout(&a->fh, ar, N, F, K);
+    head_layout(&a->nh, ar, V, F, K);
+    a->node_label = carve(ar, (size_t)V, sizeof(int32_t));
+    a->node_target = carve(ar, (size_t)V, fl);
+    a->node_rows = carve(ar, (size_t)V, i64);
+    a->out = carve(ar, (size_t)(N * K), fl);
+    a->dfused = carve(ar, nf, fl);
+    a->dh = carve(ar, vf, fl);
+    a->dh_prev = carve(ar, vf, fl);
+    a->dtmp1 = carve(ar, vf, fl);
+    a->dtmp2 = carve(ar, vf, fl);
+    int64_t fusion_work = V * (A + 1);
+    a->work_cap = gat_work > fusion_work ? gat_work : fusion_work;
+    a->work = carve(ar, (size_t)a->work_cap, fl);
+    (void)sink_f;
+    (void)sink_i;
+    (void)sink_u;
 }
+
+#undef SLOT
 
 gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64_t N,
                                 int64_t E_cap, int64_t gat_work)
 {
     memset(a, 0, sizeof *a);
-    int M = arch->M, L = arch->L, F = arch->F, K = arch->K, A = arch->A;
-    int J = M + 1;
-    int64_t V = N * J;
-    size_t vf = (size_t)(V * F), nf = (size_t)(N * F), fl = sizeof(float);
-    int fail = 0;
-    a->N = N;
-    a->V = V;
-    a->E_cap = E_cap;
-    a->n_obs = xcalloc((size_t)M, sizeof(int64_t), &fail);
-    a->n_miss = xcalloc((size_t)M, sizeof(int64_t), &fail);
-    a->obs_rows = xcalloc((size_t)M, sizeof(int64_t *), &fail);
-    a->obs_nodes = xcalloc((size_t)M, sizeof(int64_t *), &fail);
-    a->miss_nodes = xcalloc((size_t)M, sizeof(int64_t *), &fail);
-    a->xin = xcalloc((size_t)M, sizeof(float *), &fail);
-    a->xdrop = xcalloc((size_t)M, sizeof(float *), &fail);
-    a->xmask = xcalloc((size_t)M, sizeof(uint8_t *), &fail);
-    a->enc_pre = xcalloc((size_t)M, sizeof(float *), &fail);
-    a->enc_act = xcalloc((size_t)M, sizeof(float *), &fail);
-    a->rec = xcalloc((size_t)M, sizeof(float *), &fail);
-    a->dec_in = xcalloc(nf * (size_t)(2 * M + 1), fl, &fail);
-    a->ddec_in = xcalloc(nf * (size_t)(2 * M + 1), fl, &fail);
-    a->drec = xcalloc((size_t)M, sizeof(float *), &fail);
-    a->denc_act = xcalloc((size_t)M, sizeof(float *), &fail);
-    a->denc_pre = xcalloc((size_t)M, sizeof(float *), &fail);
-    a->rec_rows = xcalloc((size_t)M, sizeof(int64_t *), &fail);
-    a->obs_pos = xcalloc((size_t)M, sizeof(int64_t *), &fail);
-    a->ddec_enc = xcalloc((size_t)M, sizeof(float *), &fail);
-    a->loss_rows = xcalloc((size_t)M, sizeof(int64_t *), &fail);
-    a->loss_pos = xcalloc((size_t)M, sizeof(int64_t *), &fail);
-    a->loss_n = xcalloc((size_t)M, sizeof(int64_t), &fail);
-    a->rec_used = xcalloc((size_t)M, sizeof(int), &fail);
-    a->rec_n = xcalloc((size_t)M, sizeof(int64_t), &fail);
-    a->h = xcalloc((size_t)L + 1, sizeof(float *), &fail);
-    a->hdrop = xcalloc((size_t)L, sizeof(float *), &fail);
-    a->hmask = xcalloc((size_t)L, sizeof(uint8_t *), &fail);
-    a->z = xcalloc((size_t)L, sizeof(float *), &fail);
-    a->gout = xcalloc((size_t)L, sizeof(float *), &fail);
-    a->alpha = xcalloc((size_t)L, sizeof(float *), &fail);
-    a->s_src = xcalloc((size_t)L, sizeof(float *), &fail);
-    a->s_dst = xcalloc((size_t)L, sizeof(float *), &fail);
-    if (fail) goto nomem;
-    for (int m = 0; m < M; m++) {
-        size_t nd = (size_t)(N * arch->d[m]);
-        a->obs_rows[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
-        a->obs_nodes[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
-        a->miss_nodes[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
-        a->rec_rows[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
-        a->obs_pos[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
-        a->ddec_enc[m] = xcalloc(nf, fl, &fail);
-        a->loss_rows[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
-        a->loss_pos[m] = xcalloc((size_t)N, sizeof(int64_t), &fail);
-        a->xin[m] = xcalloc(nd, fl, &fail);
-        a->xdrop[m] = xcalloc(nd, fl, &fail);
-        a->xmask[m] = xcalloc(nd, 1, &fail);
-        a->enc_pre[m] = xcalloc(nf, fl, &fail);
-        a->enc_act[m] = xcalloc(nf, fl, &fail);
-        a->rec[m] = xcalloc(nd, fl, &fail);
-        a->drec[m] = xcalloc(nd, fl, &fail);
-        a->denc_act[m] = xcalloc(nf, fl, &fail);
-        a->denc_pre[m] = xcalloc(nf, fl, &fail);
-    }
-    for (int l = 0; l <= L; l++) a->h[l] = xcalloc(vf, fl, &fail);
-    size_t vrh = (size_t)(V * GFUSE_I_N_REL * arch->H);
-    for (int l = 0; l < L; l++) {
-        a->hdrop[l] = xcalloc(vf, fl, &fail);
-        a->hmask[l] = xcalloc(vf, 1, &fail);
-        a->z[l] = xcalloc(vf, fl, &fail);
-        a->gout[l] = xcalloc(vf, fl, &fail);
-        a->alpha[l] = xcalloc((size_t)(E_cap * arch->H), fl, &fail);
-        a->s_src[l] = xcalloc(vrh, fl, &fail);
-        a->s_dst[l] = xcalloc(vrh, fl, &fail);
-    }
-    a->hub_nodes = xcalloc((size_t)N, sizeof(int64_t), &fail);
-    a->fused = xcalloc(nf, fl, &fail);
-    a->fweights = xcalloc((size_t)V, fl, &fail);
-    a->fproj = xcalloc((size_t)(V * A), fl, &fail);
-    a->fscore = xcalloc((size_t)V, fl, &fail);
-    fail |= head_alloc(&a->fh, N, F, K);
-    fail |= head_alloc(&a->nh, V, F, K);
-    a->node_label = xcalloc((size_t)V, sizeof(int32_t), &fail);
-    a->node_target = xcalloc((size_t)V, fl, &fail);
-    a->node_rows = xcalloc((size_t)V, sizeof(int64_t), &fail);
-    a->out = xcalloc((size_t)(N * K), fl, &fail);
-    a->dfused = xcalloc(nf, fl, &fail);
-    a->dh = xcalloc(vf, fl, &fail);
-    a->dh_prev = xcalloc(vf, fl, &fail);
-    a->dtmp1 = xcalloc(vf, fl, &fail);
-    a->dtmp2 = xcalloc(vf, fl, &fail);
-    int64_t fusion_work = V * (A + 1);
-    a->work_cap = gat_work > fusion_work ? gat_work : fusion_work;
-    a->work = xcalloc((size_t)a->work_cap, fl, &fail);
-    if (fail) goto nomem;
-    for (int64_t i = 0; i < N; i++) a->hub_nodes[i] = (int64_t)M * N + i;
+    arena ar = {NULL, 0};
+    acts_layout(a, &ar, arch, N, E_cap, gat_work);
+    memset(a, 0, sizeof *a);
+    ar.base = calloc(ar.used > 0 ? ar.used : 1, 1);
+    if (!ar.base)
+        return gfuse_i_error(GFUSE_ERR_NOMEM,
+                             "out of memory for the model's activations (%.1f MB)",
+                             (double)ar.used / 1e6);
+    ar.used = 0;
+    acts_layout(a, &ar, arch, N, E_cap, gat_work);
+    a->arena = ar.base;
+    a->arena_bytes = ar.used;
+    for (int64_t i = 0; i < N; i++) a->hub_nodes[i] = (int64_t)arch->M * N + i;
     return GFUSE_OK;
-nomem:
-    gfuse_i_acts_free(a, arch);
-    return gfuse_i_nomem("the model's activations");
 }
 
 void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
 {
-    int M = arch->M, L = arch->L;
-    for (int m = 0; m < M; m++) {
-        if (a->obs_rows) free(a->obs_rows[m]);
-        if (a->obs_nodes) free(a->obs_nodes[m]);
-        if (a->miss_nodes) free(a->miss_nodes[m]);
-        if (a->rec_rows) free(a->rec_rows[m]);
-        if (a->obs_pos) free(a->obs_pos[m]);
-        if (a->ddec_enc) free(a->ddec_enc[m]);
-        if (a->loss_rows) free(a->loss_rows[m]);
-        if (a->loss_pos) free(a->loss_pos[m]);
-        if (a->xin) free(a->xin[m]);
-        if (a->xdrop) free(a->xdrop[m]);
-        if (a->xmask) free(a->xmask[m]);
-        if (a->enc_pre) free(a->enc_pre[m]);
-        if (a->enc_act) free(a->enc_act[m]);
-        if (a->rec) free(a->rec[m]);
-        if (a->drec) free(a->drec[m]);
-        if (a->denc_act) free(a->denc_act[m]);
-        if (a->denc_pre) free(a->denc_pre[m]);
-    }
-    for (int l = 0; l <= L && a->h; l++) free(a->h[l]);
-    for (int l = 0; l < L; l++) {
-        if (a->hdrop) free(a->hdrop[l]);
-        if (a->hmask) free(a->hmask[l]);
-        if (a->z) free(a->z[l]);
-        if (a->gout) free(a->gout[l]);
-        if (a->alpha) free(a->alpha[l]);
-        if (a->s_src) free(a->s_src[l]);
-        if (a->s_dst) free(a->s_dst[l]);
-    }
-    void *arrays[] = {a->n_obs,    a->n_miss,    a->obs_rows,  a->obs_nodes, a->miss_nodes,
-                      a->xin,      a->xdrop,     a->xmask,     a->enc_pre,   a->enc_act,
-                      a->rec,      a->dec_in,    a->ddec_in,   a->drec,      a->denc_act,  a->denc_pre,  a->rec_rows,
-                      a->rec_used, a->rec_n, a->obs_pos, a->ddec_enc, a->loss_rows,
-                      a->loss_pos, a->loss_n, a->h,         a->hdrop,     a->hmask,     a->z,
-                      a->gout,     a->alpha,     a->s_src,     a->s_dst,     a->hub_nodes,
-                      a->fused,    a->fweights,  a->fproj,     a->fscore,    a->node_label,
-                      a->node_target, a->node_rows, a->out, a->dfused,  a->dh,        a->dh_prev,
-                      a->dtmp1,    a->dtmp2,     a->work};
-    head_free(&a->fh);
-    head_free(&a->nh);
-    for (size_t t = 0; t < sizeof arrays / sizeof arrays[0]; t++) free(arrays[t]);
+    (void)arch;
+    free(a->arena);
     memset(a, 0, sizeof *a);
 }
 

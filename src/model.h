@@ -180,6 +180,8 @@ typedef struct {
     float **denc_act, **denc_pre;        /* per modality n_obs cap (N) x F */
     float *work;        /* max(GAT work, fusion work V x (A + 1)) */
     int64_t work_cap;
+    void *arena;        /* the one block every array above is carved from */
+    size_t arena_bytes;
 } gfuse_i_acts;
 
 gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64_t N,
