@@ -4,6 +4,7 @@
 
 #include "fastmath.h"
 #include "gat.h"
+#include "layers.h"
 #include "util.h"
 
 #include <math.h>
@@ -303,6 +304,27 @@ void gfuse_i_adamw_step(float *p, const float *g, float *mom, float *vel, const 
 
 /* ---- training ------------------------------------------------------------------------------- */
 
+/* Graphs up to this many node-state floats (nodes x width) train their ensemble members side by
+ * side, one per thread: below it one member's kernels are too short to share among threads. */
+#define MEMBERS_SIDE_BY_SIDE_MAX ((int64_t)1 << 20)
+
+/* What one ensemble member's training needs for itself: members may train side by side. */
+typedef struct {
+    gfuse_i_acts acts;
+    int64_t *rows_train, *rows_val;
+    float *grads, *mom, *vel, *best, *ema;
+    gfuse_i_train_stats stats; /* this worker's share of the timings */
+} worker;
+
+/* The epoch reports of members trained side by side, passed to the callback in member order
+ * (every report of member 0, then of member 1, ...), as a sequential training would. */
+typedef struct {
+    gfuse_epoch_report **buf; /* per member: up to epochs reports */
+    int *n, *sent, *done;     /* per member: buffered, passed on, finished */
+    int next;                 /* the member whose reports go out now */
+    int stop;                 /* the callback asked to stop */
+} report_queue;
+
 typedef struct {
     gfuse_model *m;
     const gfuse_cohort *c;
@@ -312,21 +334,21 @@ typedef struct {
     int n_variants;     /* training graphs: variants[0 .. n_variants) */
     int n_fit_variants; /* decoder-fit graphs: the n_fit_variants after them */
     gfuse_i_data data;
-    gfuse_i_acts acts;
     int32_t *label;
     float *target;
     float *class_w;
     splits sp;
-    int64_t *rows_train, *rows_val;
-    float *grads, *mom, *vel, *best, *ema;
     uint8_t *decay;
+    int n_workers;      /* members trained side by side (1: one after the other) */
+    worker *workers;
+    report_queue q;     /* n_workers > 1 */
     gfuse_i_train_stats *stats; /* NULL: not timed */
 } trainer;
 
-static double val_metric(const trainer *t, const int64_t *rows, int64_t n_rows)
+static double val_metric(const trainer *t, const gfuse_i_acts *a, const int64_t *rows,
+                         int64_t n_rows)
 {
     const gfuse_model *m = t->m;
-    const gfuse_i_acts *a = &t->acts;
     if (n_rows == 0) return NAN;
     if (m->task == GFUSE_TASK_CLASSIFY) {
         int64_t hit = 0;
@@ -348,7 +370,50 @@ static double val_metric(const trainer *t, const int64_t *rows, int64_t n_rows)
     return sqrt(ss / (double)n_rows);
 }
 
-static gfuse_status train_member(trainer *t, int member)
+/* Passes the buffered reports on in member order; 1 when the callback asked to stop. Called
+ * inside the critical section of the queue. */
+static void queue_deliver(trainer *t)
+{
+    report_queue *q = &t->q;
+    const gfuse_train_options *o = t->o;
+    while (q->next < t->m->n_members) {
+        int k = q->next;
+        while (q->sent[k] < q->n[k]) {
+            const gfuse_epoch_report *r = &q->buf[k][q->sent[k]++];
+            if (!q->stop && o->on_epoch && o->on_epoch(r, o->user)) q->stop = 1;
+        }
+        if (!q->done[k]) break;
+        q->next++;
+    }
+}
+
+/* One epoch's report: straight to the callback, or through the queue; 1 to stop. */
+static int report_epoch(trainer *t, const gfuse_epoch_report *r)
+{
+    const gfuse_train_options *o = t->o;
+    if (t->n_workers == 1) return o->on_epoch ? o->on_epoch(r, o->user) != 0 : 0;
+    int stop;
+#pragma omp critical(gfuse_train_reports)
+    {
+        report_queue *q = &t->q;
+        if (q->n[r->member] < o->epochs) q->buf[r->member][q->n[r->member]++] = *r;
+        queue_deliver(t);
+        stop = q->stop;
+    }
+    return stop;
+}
+
+static void report_done(trainer *t, int member)
+{
+    if (t->n_workers == 1) return;
+#pragma omp critical(gfuse_train_reports)
+    {
+        t->q.done[member] = 1;
+        queue_deliver(t);
+    }
+}
+
+static gfuse_status train_member(trainer *t, worker *w, int member)
 {
     gfuse_model *m = t->m;
     const gfuse_train_options *o = t->o;
@@ -360,16 +425,16 @@ static gfuse_status train_member(trainer *t, int member)
     /* this member's training and validation rows */
     int64_t n_tr = 0, n_val = 0;
     if (t->sp.n_val_fixed > 0) {
-        memcpy(t->rows_val, t->sp.val_fixed, (size_t)t->sp.n_val_fixed * sizeof(int64_t));
+        memcpy(w->rows_val, t->sp.val_fixed, (size_t)t->sp.n_val_fixed * sizeof(int64_t));
         n_val = t->sp.n_val_fixed;
     }
     int fold = t->sp.n_folds > 0 ? member % t->sp.n_folds : -1;
     for (int64_t s = 0; s < t->sp.n_train_all; s++) {
         int64_t i = t->sp.train_all[s];
         if (fold >= 0 && t->sp.fold[i] == fold)
-            t->rows_val[n_val++] = i;
+            w->rows_val[n_val++] = i;
         else
-            t->rows_train[n_tr++] = i;
+            w->rows_train[n_tr++] = i;
     }
     if (n_tr == 0)
         return gfuse_i_error(GFUSE_ERR_DATA, "no labelled training sample is left for training "
@@ -378,13 +443,13 @@ static gfuse_status train_member(trainer *t, int member)
     gfuse_i_rng rng;
     gfuse_i_rng_seed_stream(&rng, o->seed, 1000 + (uint64_t)member);
     gfuse_i_params_init(P, lay, &rng);
-    memset(t->mom, 0, (size_t)np * sizeof(float));
-    memset(t->vel, 0, (size_t)np * sizeof(float));
-    memcpy(t->best, P, (size_t)np * sizeof(float));
-    memcpy(t->ema, P, (size_t)np * sizeof(float));
+    memset(w->mom, 0, (size_t)np * sizeof(float));
+    memset(w->vel, 0, (size_t)np * sizeof(float));
+    memcpy(w->best, P, (size_t)np * sizeof(float));
+    memcpy(w->ema, P, (size_t)np * sizeof(float));
 
     gfuse_i_loss_spec spec = {m->task, t->label,      t->target,
-                              t->rows_train, n_tr, t->class_w,
+                              w->rows_train, n_tr, t->class_w,
                               (float)o->lambda_rec, (float)o->lambda_node};
     gfuse_i_pass train_pass = {.training = 1,
                                .dropout = (float)o->dropout,
@@ -402,21 +467,21 @@ static gfuse_status train_member(trainer *t, int member)
                               : t->full;
         train_pass.seed = gfuse_i_rng_u64(&rng);
         double t0 = omp_get_wtime();
-        gfuse_i_model_forward(&t->acts, arch, lay, P, g, &t->data, &train_pass);
-        gfuse_i_loss_value lv = gfuse_i_model_loss(&t->acts, arch, g, &t->data, &spec);
+        gfuse_i_model_forward(&w->acts, arch, lay, P, g, &t->data, &train_pass);
+        gfuse_i_loss_value lv = gfuse_i_model_loss(&w->acts, arch, g, &t->data, &spec);
         double t1 = omp_get_wtime();
-        memset(t->grads, 0, (size_t)np * sizeof(float));
-        gfuse_i_model_backward(t->grads, &t->acts, arch, lay, P, g, &t->data, &train_pass);
+        memset(w->grads, 0, (size_t)np * sizeof(float));
+        gfuse_i_model_backward(w->grads, &w->acts, arch, lay, P, g, &t->data, &train_pass);
         double t2 = omp_get_wtime();
-        gfuse_i_adamw_step(P, t->grads, t->mom, t->vel, t->decay, np, o->lr, o->weight_decay, epoch);
+        gfuse_i_adamw_step(P, w->grads, w->mom, w->vel, t->decay, np, o->lr, o->weight_decay, epoch);
         /* the weights validated and kept: an exponential moving average of the iterates,
          * which smooths the noise of full-batch steps under heavy dropout */
         const float *V = P;
         if (o->ema > 0.0) {
             float keep = (float)o->ema;
 #pragma omp parallel for schedule(static) if (np > 65536)
-            for (int64_t j = 0; j < np; j++) t->ema[j] = keep * t->ema[j] + (1.0f - keep) * P[j];
-            V = t->ema;
+            for (int64_t j = 0; j < np; j++) w->ema[j] = keep * w->ema[j] + (1.0f - keep) * P[j];
+            V = w->ema;
         }
 
         double t3 = omp_get_wtime();
@@ -426,24 +491,24 @@ static gfuse_status train_member(trainer *t, int member)
         r.val_loss = NAN;
         r.val_metric = NAN;
         if (n_val > 0) {
-            gfuse_i_model_forward(&t->acts, arch, lay, V, t->full, &t->data, &eval_pass);
-            gfuse_i_model_output(&t->acts, arch, t->full, (float)o->node_vote);
-            r.val_loss = gfuse_i_task_loss(&t->acts, arch, &spec, t->rows_val, n_val);
-            r.val_metric = val_metric(t, t->rows_val, n_val);
+            gfuse_i_model_forward(&w->acts, arch, lay, V, t->full, &t->data, &eval_pass);
+            gfuse_i_model_output(&w->acts, arch, t->full, (float)o->node_vote);
+            r.val_loss = gfuse_i_task_loss(&w->acts, arch, &spec, w->rows_val, n_val);
+            r.val_metric = val_metric(t, &w->acts, w->rows_val, n_val);
             if (r.val_loss < best_loss) {
                 best_loss = r.val_loss;
                 best_epoch = epoch;
                 bad = 0;
-                memcpy(t->best, V, (size_t)np * sizeof(float));
+                memcpy(w->best, V, (size_t)np * sizeof(float));
             } else {
                 bad++;
             }
         } else {
             best_epoch = epoch;
-            memcpy(t->best, V, (size_t)np * sizeof(float));
+            memcpy(w->best, V, (size_t)np * sizeof(float));
         }
-        if (t->stats) {
-            gfuse_i_train_stats *ts = t->stats;
+        {
+            gfuse_i_train_stats *ts = &w->stats;
             double t4 = omp_get_wtime();
             ts->forward_s += t1 - t0;
             ts->backward_s += t2 - t1;
@@ -465,17 +530,17 @@ static gfuse_status train_member(trainer *t, int member)
             return gfuse_i_error(GFUSE_ERR_RUNTIME,
                                  "training diverged at epoch %d (loss %g): try a smaller --lr",
                                  epoch, lv.total);
-        if (o->on_epoch && o->on_epoch(&r, o->user)) break;
+        if (report_epoch(t, &r)) break;
         if (n_val > 0 && bad >= o->patience) break;
     }
-    memcpy(P, t->best, (size_t)np * sizeof(float));
+    memcpy(P, w->best, (size_t)np * sizeof(float));
     m->best_epoch[member] = best_epoch;
     gfuse_status st = GFUSE_OK;
     double r0 = omp_get_wtime();
     if (o->decoder_ridge > 0.0 && t->n_fit_variants > 0)
         st = gfuse_i_fit_decoders(P, arch, lay, t->variants + t->n_variants, t->n_fit_variants,
-                                  &t->data, &t->acts, o->decoder_ridge);
-    if (t->stats) t->stats->refit_s += omp_get_wtime() - r0;
+                                  &t->data, &w->acts, o->decoder_ridge);
+    w->stats.refit_s += omp_get_wtime() - r0;
     return st;
 }
 
@@ -495,18 +560,10 @@ static gfuse_status prepare(trainer *t)
 
     t->label = malloc((size_t)n * sizeof(int32_t));
     t->target = malloc((size_t)n * sizeof(float));
-    t->rows_train = malloc((size_t)n * sizeof(int64_t));
-    t->rows_val = malloc((size_t)n * sizeof(int64_t));
-    t->grads = malloc((size_t)np * sizeof(float));
-    t->mom = malloc((size_t)np * sizeof(float));
-    t->vel = malloc((size_t)np * sizeof(float));
-    t->best = malloc((size_t)np * sizeof(float));
-    t->ema = malloc((size_t)np * sizeof(float));
     t->decay = calloc((size_t)np, 1);
     m->params = calloc((size_t)o->ensemble, sizeof *m->params);
     m->best_epoch = calloc((size_t)o->ensemble, sizeof *m->best_epoch);
-    if (!t->label || !t->target || !t->rows_train || !t->rows_val || !t->grads || !t->mom ||
-        !t->vel || !t->best || !t->ema || !t->decay || !m->params || !m->best_epoch)
+    if (!t->label || !t->target || !t->decay || !m->params || !m->best_epoch)
         return gfuse_i_nomem("the trainer");
     m->n_members = o->ensemble;
     for (int k = 0; k < o->ensemble; k++) {
@@ -600,12 +657,113 @@ static gfuse_status prepare(trainer *t)
         free(hidden);
         if (st != GFUSE_OK) return st;
     }
-    return gfuse_i_acts_alloc(&t->acts, &m->arch, n, e_cap, work);
+
+    /* Members train side by side, one per thread, when the graph is too small for the threads
+     * to share one member's kernels well; every member's arithmetic is the same either way. */
+    int threads = gfuse_get_threads();
+    t->n_workers = 1;
+    if (o->ensemble > 1 && threads > 1 &&
+        t->full->n_nodes * (int64_t)m->arch.F <= MEMBERS_SIDE_BY_SIDE_MAX)
+        t->n_workers = threads < o->ensemble ? threads : o->ensemble;
+    t->workers = calloc((size_t)t->n_workers, sizeof *t->workers);
+    if (!t->workers) return gfuse_i_nomem("the trainer");
+    for (int k = 0; k < t->n_workers; k++) {
+        worker *w = &t->workers[k];
+        w->rows_train = malloc((size_t)n * sizeof(int64_t));
+        w->rows_val = malloc((size_t)n * sizeof(int64_t));
+        w->grads = malloc((size_t)np * sizeof(float));
+        w->mom = malloc((size_t)np * sizeof(float));
+        w->vel = malloc((size_t)np * sizeof(float));
+        w->best = malloc((size_t)np * sizeof(float));
+        w->ema = malloc((size_t)np * sizeof(float));
+        if (!w->rows_train || !w->rows_val || !w->grads || !w->mom || !w->vel || !w->best ||
+            !w->ema)
+            return gfuse_i_nomem("the trainer");
+        if (t->n_workers == 1 && t->stats) {
+            w->stats.epoch_s = t->stats->epoch_s;
+            w->stats.epoch_cap = t->stats->epoch_cap;
+        }
+        st = gfuse_i_acts_alloc(&w->acts, &m->arch, n, e_cap, work);
+        if (st != GFUSE_OK) return st;
+    }
+    if (t->n_workers > 1) {
+        int K2 = o->ensemble;
+        report_queue *q = &t->q;
+        q->buf = calloc((size_t)K2, sizeof *q->buf);
+        q->n = calloc((size_t)K2, sizeof(int));
+        q->sent = calloc((size_t)K2, sizeof(int));
+        q->done = calloc((size_t)K2, sizeof(int));
+        if (!q->buf || !q->n || !q->sent || !q->done) return gfuse_i_nomem("the trainer");
+        for (int k = 0; k < K2; k++) {
+            q->buf[k] = malloc((size_t)o->epochs * sizeof(gfuse_epoch_report));
+            if (!q->buf[k]) return gfuse_i_nomem("the trainer");
+        }
+    }
+    return GFUSE_OK;
+}
+
+/* Trains every member: one after the other, each using all the threads, or side by side, one
+ * per thread with BLAS and the kernels single-threaded. The first failing member's error is
+ * the result. */
+static gfuse_status train_members(trainer *t)
+{
+    gfuse_model *m = t->m;
+    if (t->n_workers == 1) {
+        for (int k = 0; k < m->n_members; k++) {
+            gfuse_status st = train_member(t, &t->workers[0], k);
+            if (st != GFUSE_OK) return st;
+        }
+        return GFUSE_OK;
+    }
+    int n = m->n_members;
+    gfuse_status *status = calloc((size_t)n, sizeof *status);
+    char (*message)[256] = calloc((size_t)n, sizeof *message);
+    if (!status || !message) {
+        free(status);
+        free(message);
+        return gfuse_i_nomem("the trainer");
+    }
+    int blas = gfuse_i_blas_serial_begin();
+#pragma omp parallel num_threads(t->n_workers)
+    {
+        worker *w = &t->workers[omp_get_thread_num()];
+        omp_set_num_threads(1); /* this thread's kernels */
+#pragma omp for schedule(dynamic, 1)
+        for (int k = 0; k < n; k++) {
+            status[k] = train_member(t, w, k);
+            if (status[k] != GFUSE_OK)
+                snprintf(message[k], sizeof message[k], "%s", gfuse_last_error());
+            report_done(t, k);
+        }
+    }
+    gfuse_i_blas_serial_end(blas);
+    gfuse_status st = GFUSE_OK;
+    for (int k = 0; k < n && st == GFUSE_OK; k++)
+        if (status[k] != GFUSE_OK) st = gfuse_i_error(status[k], "%s", message[k]);
+    free(status);
+    free(message);
+    return st;
 }
 
 static void trainer_free(trainer *t)
 {
-    if (t->m) gfuse_i_acts_free(&t->acts, &t->m->arch);
+    for (int k = 0; t->workers && k < t->n_workers; k++) {
+        worker *w = &t->workers[k];
+        gfuse_i_acts_free(&w->acts, &t->m->arch);
+        free(w->rows_train);
+        free(w->rows_val);
+        free(w->grads);
+        free(w->mom);
+        free(w->vel);
+        free(w->best);
+        free(w->ema);
+    }
+    free(t->workers);
+    for (int k = 0; t->q.buf && k < t->m->n_members; k++) free(t->q.buf[k]);
+    free(t->q.buf);
+    free(t->q.n);
+    free(t->q.sent);
+    free(t->q.done);
     gfuse_i_data_free(&t->data);
     for (int v = 0; v < t->n_variants + t->n_fit_variants; v++)
         gfuse_graph_free(&t->variants[v]);
@@ -615,13 +773,6 @@ static void trainer_free(trainer *t)
     free(t->label);
     free(t->target);
     free(t->class_w);
-    free(t->rows_train);
-    free(t->rows_val);
-    free(t->grads);
-    free(t->mom);
-    free(t->vel);
-    free(t->best);
-    free(t->ema);
     free(t->decay);
 }
 
@@ -667,7 +818,16 @@ gfuse_status gfuse_i_train(gfuse_model **out, const gfuse_cohort *c, const gfuse
     st = skeleton(m, c, task, o);
     if (st == GFUSE_OK) st = prepare(&t);
     if (stats) stats->setup_s = omp_get_wtime() - s0;
-    for (int k = 0; st == GFUSE_OK && k < m->n_members; k++) st = train_member(&t, k);
+    if (st == GFUSE_OK) st = train_members(&t);
+    for (int k = 0; k < t.n_workers && stats; k++) {
+        const gfuse_i_train_stats *ws = &t.workers[k].stats;
+        stats->forward_s += ws->forward_s;
+        stats->backward_s += ws->backward_s;
+        stats->optimizer_s += ws->optimizer_s;
+        stats->eval_s += ws->eval_s;
+        stats->refit_s += ws->refit_s;
+        stats->epochs += ws->epochs;
+    }
     trainer_free(&t);
     if (st != GFUSE_OK) {
         gfuse_model_free(&m);
