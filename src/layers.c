@@ -44,8 +44,8 @@ static void column_sums(float *sum, const float *x, const int64_t *rows, int64_t
 /* Below this many multiply-adds a product runs on the calling thread alone. */
 #define LIN_PAR_MIN (1 << 20)
 
-/* Makes BLAS single-threaded for the duration of a product; returns what to restore. */
-static int blas_serial_begin(void)
+/* BLAS thread control (layers.h) */
+int gfuse_i_blas_serial_begin(void)
 {
 #ifdef HAVE_OPENBLAS
     int n = openblas_get_num_threads();
@@ -56,7 +56,7 @@ static int blas_serial_begin(void)
 #endif
 }
 
-static void blas_serial_end(int n)
+void gfuse_i_blas_serial_end(int n)
 {
 #ifdef HAVE_OPENBLAS
     if (n != 1) openblas_set_num_threads(n);
@@ -71,7 +71,7 @@ void gfuse_i_linear_forward(float *out, const float *inp, const float *weight, c
     if (B <= 0 || OC <= 0) return;
     const int64_t nblk = (B + LIN_ROWS - 1) / LIN_ROWS;
     const int par = B * (int64_t)C * OC > LIN_PAR_MIN && nblk > 1;
-    int blas = blas_serial_begin();
+    int blas = gfuse_i_blas_serial_begin();
 #pragma omp parallel for schedule(static) if (par)
     for (int64_t k = 0; k < nblk; k++) {
         const int64_t b0 = k * LIN_ROWS;
@@ -86,7 +86,7 @@ void gfuse_i_linear_forward(float *out, const float *inp, const float *weight, c
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, OC, C, 1.0f,
                         inp + b0 * C, C, weight, C, 1.0f, o, OC);
     }
-    blas_serial_end(blas);
+    gfuse_i_blas_serial_end(blas);
 }
 
 void gfuse_i_linear_backward(float *dinp, float *dweight, float *dbias, const float *dout,
@@ -94,7 +94,7 @@ void gfuse_i_linear_backward(float *dinp, float *dweight, float *dbias, const fl
 {
     if (B <= 0 || OC <= 0) return;
     const int par = B * (int64_t)C * OC > LIN_PAR_MIN;
-    int blas = blas_serial_begin();
+    int blas = gfuse_i_blas_serial_begin();
     /* in the forward pass this was: out = inp · weight^T + bias, so now we have: */
     if (dinp && C > 0) { /* dinp (B x C) += dout (B x OC) · weight (OC x C), by row blocks */
         const int64_t nblk = (B + LIN_ROWS - 1) / LIN_ROWS;
@@ -117,7 +117,7 @@ void gfuse_i_linear_backward(float *dinp, float *dweight, float *dbias, const fl
                         dout + o0, OC, inp + c0, C, 1.0f, dweight + (int64_t)o0 * C + c0, C);
         }
     }
-    blas_serial_end(blas);
+    gfuse_i_blas_serial_end(blas);
     if (dbias) column_sums(dbias, dout, NULL, B, OC);
 }
 

@@ -37,6 +37,13 @@
 
 #include "gat.h"
 
+/* ---- BLAS threads --------------------------------------------------------------------------
+ * gfuse_i_blas_serial_begin makes BLAS (and the LAPACK that ships with it) single-threaded and
+ * returns the thread count that gfuse_i_blas_serial_end restores; code between the two
+ * parallelises over its own fixed tiling. */
+int gfuse_i_blas_serial_begin(void);
+void gfuse_i_blas_serial_end(int n);
+
 /* ---- linear --------------------------------------------------------------------------------
  * out = inp · weight^T + bias
  *   inp (B x C), weight (OC x C) (PyTorch/llm.c layout), bias (OC) or NULL, out (B x OC).
