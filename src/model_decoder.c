@@ -13,48 +13,23 @@
  * where c_a is column a's centred sum of squares over the rows (at least a thousandth of
  * their mean): the ridge of standardised columns, since u mixes node states and encodings of
  * very different scales; ridge is relative to the data, so it means the same for any number
- * of rows. It is solved through the normal equations in double precision (Cholesky). Cells
- * missing in the data drop out of their feature's equations only. Sums run in a fixed order
- * (OpenMP over the entries of the normal matrices), so the result does not depend on the
- * thread count. */
+ * of rows. It is solved through the normal equations in double precision: the normal matrix by
+ * BLAS dsyrk and the right-hand sides by dgemm, then one Cholesky factorisation (LAPACK dpotrf)
+ * and one solve with every feature of the modality as a right-hand side (dpotrs). Cells
+ * missing in the data drop out of their feature's equations only: the features with missing
+ * cells are grouped by the set of rows they miss, and each group is solved with the normal
+ * matrix of its own rows (the penalties stay those of all rows). Every product is cut into BLAS
+ * calls over a fixed tiling that depends on the shapes only, run on OpenMP threads with BLAS
+ * single-threaded, so the result does not depend on the thread count. */
+#include "layers.h"
 #include "model.h"
 
+#include <cblas.h>
+#include <lapacke.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* In-place Cholesky factorisation of the n x n matrix a (lower triangle); 0 on success. */
-static int cholesky(double *a, int n)
-{
-    for (int j = 0; j < n; j++) {
-        double s = a[(int64_t)j * n + j];
-        for (int k = 0; k < j; k++) s -= a[(int64_t)j * n + k] * a[(int64_t)j * n + k];
-        if (!(s > 0.0)) return -1;
-        double l = sqrt(s);
-        a[(int64_t)j * n + j] = l;
-        for (int i = j + 1; i < n; i++) {
-            double t = a[(int64_t)i * n + j];
-            for (int k = 0; k < j; k++) t -= a[(int64_t)i * n + k] * a[(int64_t)j * n + k];
-            a[(int64_t)i * n + j] = t / l;
-        }
-    }
-    return 0;
-}
-
-/* Solves L L^T x = b in place (b has n entries). */
-static void cholesky_solve(const double *l, int n, double *b)
-{
-    for (int i = 0; i < n; i++) {
-        double t = b[i];
-        for (int k = 0; k < i; k++) t -= l[(int64_t)i * n + k] * b[k];
-        b[i] = t / l[(int64_t)i * n + i];
-    }
-    for (int i = n - 1; i >= 0; i--) {
-        double t = b[i];
-        for (int k = i + 1; k < n; k++) t -= l[(int64_t)k * n + i] * b[k];
-        b[i] = t / l[(int64_t)i * n + i];
-    }
-}
 
 /* The rows (states with a trailing 1) and targets of one modality's hidden nodes, gathered
  * over every graph. */
@@ -83,98 +58,180 @@ static int rows_push(rows *r, const float *state, int F, const float *y)
     return 0;
 }
 
-/* G = sum_rows h h^T over rows whose target cell `feature` is present (all rows when feature
- * < 0), parallel over the entries of G, each summed in row order. */
-static void normal_matrix(double *G, const rows *r, int P, int64_t feature)
+/* Edge of the tiles of the blocked products: each tile of an output is one BLAS call. */
+#define DEC_TILE 128
+/* Below this many multiply-adds a product runs on the calling thread alone. */
+#define DEC_PAR_MIN (1 << 20)
+
+static int imin(int a, int b) { return a < b ? a : b; }
+
+/* G = A A^T, lower triangle, for A (P x n, column-major, leading dimension P: a row of the
+ * gathered states per column); G is P x P column-major. Parallel over the tiles of G's lower
+ * triangle, the diagonal ones by dsyrk and the others by dgemm. */
+static void gram(double *G, const double *A, int P, int n)
 {
-#pragma omp parallel for schedule(dynamic, 4) if ((int64_t)P * P * r->n > (1 << 20))
-    for (int a = 0; a < P; a++)
-        for (int b = 0; b <= a; b++) {
-            double s = 0.0;
-            for (int64_t t = 0; t < r->n; t++) {
-                if (feature >= 0 && r->y[t][feature] != r->y[t][feature]) continue;
-                s += r->h[t * P + a] * r->h[t * P + b];
-            }
-            G[(int64_t)a * P + b] = s;
-            G[(int64_t)b * P + a] = s;
-        }
+    const int nb = (P + DEC_TILE - 1) / DEC_TILE, nt = nb * (nb + 1) / 2;
+#pragma omp parallel for schedule(dynamic) if ((int64_t)P * P * n > 2 * DEC_PAR_MIN && nt > 1)
+    for (int t = 0; t < nt; t++) {
+        int bi = 0;
+        while ((bi + 1) * (bi + 2) / 2 <= t) bi++;
+        const int bj = t - bi * (bi + 1) / 2;
+        const int i0 = bi * DEC_TILE, j0 = bj * DEC_TILE;
+        const int ni = imin(DEC_TILE, P - i0), nj = imin(DEC_TILE, P - j0);
+        double *c = G + i0 + (int64_t)j0 * P;
+        if (bi == bj)
+            cblas_dsyrk(CblasColMajor, CblasLower, CblasNoTrans, ni, n, 1.0, A + i0, P, 0.0, c, P);
+        else
+            cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, ni, nj, n, 1.0, A + i0, P,
+                        A + j0, P, 0.0, c, P);
+    }
+}
+
+/* B = A Y for A as in gram and Y (n x d, column-major, leading dimension n); B is P x d
+ * column-major. Parallel over tiles of B. */
+static void cross(double *B, const double *A, const double *Y, int P, int n, int d)
+{
+    const int bp = (P + DEC_TILE - 1) / DEC_TILE, bd = (d + DEC_TILE - 1) / DEC_TILE;
+#pragma omp parallel for schedule(dynamic) if ((int64_t)P * d * n > DEC_PAR_MIN && bp * bd > 1)
+    for (int t = 0; t < bp * bd; t++) {
+        const int i0 = (t / bd) * DEC_TILE, f0 = (t % bd) * DEC_TILE;
+        const int ni = imin(DEC_TILE, P - i0), nf = imin(DEC_TILE, d - f0);
+        cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, ni, nf, n, 1.0, A + i0, P,
+                    Y + (int64_t)f0 * n, n, 0.0, B + i0 + (int64_t)f0 * P, P);
+    }
+}
+
+/* Whether features f and g miss the same rows. */
+static int same_missing(const rows *r, int64_t f, int64_t g)
+{
+    for (int64_t t = 0; t < r->n; t++)
+        if ((r->y[t][f] != r->y[t][f]) != (r->y[t][g] != r->y[t][g])) return 0;
+    return 1;
+}
+
+/* Factorises L (= the normal matrix G plus the penalties) and solves for the features
+ * feat[0..k) whose right-hand sides are the columns of B, writing their weights and biases;
+ * 0 on success, 1 when L is not positive definite (the decoder is left as it was for them).
+ * X holds P x k doubles. */
+static int solve_group(double *L, const double *G, const double *pen, const double *B,
+                       const int64_t *feat, int k, int P, double *X, float *W, float *bias)
+{
+    const int F = P - 1;
+    memcpy(L, G, (size_t)P * P * sizeof(double));
+    for (int a = 0; a < F; a++) L[(int64_t)a * P + a] += pen[a];
+    if (LAPACKE_dpotrf_work(LAPACK_COL_MAJOR, 'L', P, L, P) != 0) return 1;
+    for (int j = 0; j < k; j++)
+        memcpy(X + (int64_t)j * P, B + feat[j] * P, (size_t)P * sizeof(double));
+    if (LAPACKE_dpotrs_work(LAPACK_COL_MAJOR, 'L', P, k, L, P, X, P) != 0) return 1;
+    for (int j = 0; j < k; j++) {
+        const double *x = X + (int64_t)j * P;
+        for (int a = 0; a < F; a++) W[feat[j] * F + a] = (float)x[a];
+        bias[feat[j]] = (float)x[F];
+    }
+    return 0;
 }
 
 /* Fits decoder m from the gathered rows; leaves it unchanged when there are none. */
 static gfuse_status fit_one(float *params, const gfuse_i_layout *lay, int m, int F, int64_t d,
                             const rows *r, double ridge)
 {
-    int P = F + 1;
-    if (r->n == 0) return GFUSE_OK;
-    double *G = malloc((size_t)P * P * sizeof(double));
+    const int P = F + 1;
+    if (r->n == 0 || d == 0) return GFUSE_OK;
+    if (r->n > INT_MAX || d > INT_MAX)
+        return gfuse_i_error(GFUSE_ERR_RUNTIME, "the decoder fit: %lld rows of %lld features "
+                             "are too many for BLAS", (long long)r->n, (long long)d);
+    const int n = (int)r->n;
+    double *G = calloc((size_t)P * P, sizeof(double)); /* the lower triangle is used */
     double *L = malloc((size_t)P * P * sizeof(double));
-    double *B = malloc((size_t)(d * P) * sizeof(double)); /* right-hand sides by feature */
-    uint8_t *has_nan = calloc((size_t)d, 1);
-    double *pen = malloc((size_t)(F > 0 ? F : 1) * sizeof(double));
-    if (!G || !L || !B || !has_nan || !pen) {
-        free(G);
-        free(L);
-        free(B);
-        free(has_nan);
-        free(pen);
-        return gfuse_i_nomem("the decoder fit");
+    double *Y = malloc((size_t)n * (size_t)d * sizeof(double)); /* targets, 0 = missing */
+    double *B = malloc((size_t)P * (size_t)d * sizeof(double)); /* right-hand sides by feature */
+    double *X = malloc((size_t)P * (size_t)d * sizeof(double));
+    double *pen = malloc((size_t)P * sizeof(double));
+    /* per feature: the first feature that misses the same rows, -1 when none are missing */
+    int64_t *group = malloc((size_t)d * sizeof(int64_t));
+    int64_t *feat = malloc((size_t)d * sizeof(int64_t));
+    uint64_t *key = malloc((size_t)d * sizeof(uint64_t)); /* hash of the rows a feature misses */
+    double *Hg = NULL; /* the rows of one group */
+    gfuse_status st = GFUSE_OK;
+    if (!G || !L || !Y || !B || !X || !pen || !group || !feat || !key) {
+        st = gfuse_i_nomem("the decoder fit");
+        goto done;
     }
-#pragma omp parallel for schedule(static) if (d * P * r->n > (1 << 20))
-    for (int64_t f = 0; f < d; f++)
-        for (int a = 0; a < P; a++) {
-            double s = 0.0;
-            for (int64_t t = 0; t < r->n; t++) {
-                float y = r->y[t][f];
-                if (y != y) {
-                    has_nan[f] = 1;
-                    continue;
-                }
-                s += r->h[t * P + a] * y;
+    int64_t n_missing = 0; /* features with missing cells */
+    for (int64_t f = 0; f < d; f++) {
+        uint64_t h = 1469598103934665603ULL;
+        int any = 0;
+        double *y = Y + f * n;
+        for (int t = 0; t < n; t++) {
+            float v = r->y[t][f];
+            if (v == v) {
+                y[t] = v;
+            } else {
+                y[t] = 0.0;
+                h = (h ^ (uint64_t)t) * 1099511628211ULL;
+                any = 1;
             }
-            B[f * P + a] = s;
         }
-    normal_matrix(G, r, P, -1);
+        key[f] = h;
+        group[f] = any ? f : -1;
+        for (int64_t g = 0; any && g < f; g++)
+            if (group[g] == g && key[g] == h && same_missing(r, g, f)) {
+                group[f] = g;
+                break;
+            }
+        n_missing += any;
+    }
+    const double *A = r->h;
+    gram(G, A, P, n);
+    cross(B, A, Y, P, n, (int)d);
     /* the penalty of each weight: ridge times its column's centred sum of squares */
     double pen_mean = 0.0;
     for (int a = 0; a < F; a++) {
-        double sum = G[(int64_t)a * P + F], n = G[(int64_t)F * P + F];
-        double c = G[(int64_t)a * P + a] - (n > 0.0 ? sum * sum / n : 0.0);
+        double sum = G[(int64_t)a * P + F], cnt = G[(int64_t)F * P + F];
+        double c = G[(int64_t)a * P + a] - (cnt > 0.0 ? sum * sum / cnt : 0.0);
         pen[a] = c > 0.0 ? c : 0.0;
         pen_mean += pen[a] / F;
     }
     for (int a = 0; a < F; a++) /* (almost) constant columns are held like the others */
         pen[a] = ridge * fmax(pen[a], 1e-3 * pen_mean) + 1e-9;
-    int ok = 1;
-    memcpy(L, G, (size_t)P * P * sizeof(double));
-    for (int a = 0; a < F; a++) L[(int64_t)a * P + a] += pen[a];
-    if (cholesky(L, P) != 0) ok = 0;
     float *W = params + lay->dec_W[m], *bias = params + lay->dec_b[m];
-    for (int64_t f = 0; f < d && ok; f++) {
-        double *x = B + f * P;
-        if (has_nan[f]) { /* this feature's own normal matrix, without its missing cells */
-            double *Lf = malloc((size_t)P * P * sizeof(double));
-            if (!Lf) {
-                ok = -1;
-                break;
-            }
-            normal_matrix(Lf, r, P, f);
-            for (int a = 0; a < F; a++) Lf[(int64_t)a * P + a] += pen[a];
-            int fine = cholesky(Lf, P) == 0;
-            if (fine) cholesky_solve(Lf, P, x);
-            free(Lf);
-            if (!fine) continue; /* too few cells: keep the trained decoder for f */
-        } else {
-            cholesky_solve(L, P, x);
-        }
-        for (int a = 0; a < F; a++) W[f * F + a] = (float)x[a];
-        bias[f] = (float)x[F];
+    /* the features without missing cells share the normal matrix of all rows; when it cannot
+     * be factorised the whole decoder is left as trained */
+    int k = 0;
+    for (int64_t f = 0; f < d; f++)
+        if (group[f] < 0) feat[k++] = f;
+    if (solve_group(L, G, pen, B, feat, k, P, X, W, bias) != 0 || n_missing == 0) goto done;
+    /* each group of features missing the same rows: the normal matrix of its present rows */
+    Hg = malloc((size_t)n * (size_t)P * sizeof(double));
+    if (!Hg) {
+        st = gfuse_i_nomem("the decoder fit");
+        goto done;
     }
+    for (int64_t g = 0; g < d; g++) {
+        if (group[g] != g) continue;
+        int ng = 0;
+        for (int t = 0; t < n; t++)
+            if (r->y[t][g] == r->y[t][g])
+                memcpy(Hg + (int64_t)ng++ * P, A + (int64_t)t * P, (size_t)P * sizeof(double));
+        if (ng == 0) continue; /* no cells: the trained decoder stays for these features */
+        k = 0;
+        for (int64_t f = g; f < d; f++)
+            if (group[f] == g) feat[k++] = f;
+        gram(G, Hg, P, ng);
+        solve_group(L, G, pen, B, feat, k, P, X, W, bias); /* too few cells: left as trained */
+    }
+done:
     free(G);
     free(L);
+    free(Y);
     free(B);
-    free(has_nan);
+    free(X);
     free(pen);
-    return ok < 0 ? gfuse_i_nomem("the decoder fit") : GFUSE_OK;
+    free(group);
+    free(feat);
+    free(key);
+    free(Hg);
+    return st;
 }
 
 gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
@@ -201,8 +258,10 @@ gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
                 }
             }
     }
+    int blas = gfuse_i_blas_serial_begin();
     for (int m = 0; m < M && st == GFUSE_OK; m++)
         st = fit_one(params, lay, m, F, arch->d[m], &r[m], ridge);
+    gfuse_i_blas_serial_end(blas);
     for (int m = 0; m < M; m++) {
         free(r[m].h);
         free(r[m].y);

@@ -5,7 +5,7 @@
  * the parameter layout; model files (save -> load -> identical predictions, a flipped byte or a
  * truncation is an error); predictions (probabilities sum to 1, fusion weights sum to 1, new
  * samples leave the reference samples' predictions unchanged); the closing decoder fit (the
- * minimum of its ridge objective); imputation.
+ * minimum of its ridge objective, a plain serial reference solution); imputation.
  */
 #include "testutil.h"
 
@@ -432,6 +432,166 @@ START_TEST(test_decoder_fit_optimal)
 }
 END_TEST
 
+/* A plain Cholesky factorisation (lower triangle, row-major n x n, in place) and solve: the
+ * reference the decoder fit is checked against. 0 on success. */
+static int ref_cholesky(double *a, int n)
+{
+    for (int j = 0; j < n; j++) {
+        double s = a[(int64_t)j * n + j];
+        for (int k = 0; k < j; k++) s -= a[(int64_t)j * n + k] * a[(int64_t)j * n + k];
+        if (!(s > 0.0)) return -1;
+        double l = sqrt(s);
+        a[(int64_t)j * n + j] = l;
+        for (int i = j + 1; i < n; i++) {
+            double t = a[(int64_t)i * n + j];
+            for (int k = 0; k < j; k++) t -= a[(int64_t)i * n + k] * a[(int64_t)j * n + k];
+            a[(int64_t)i * n + j] = t / l;
+        }
+    }
+    return 0;
+}
+
+static void ref_cholesky_solve(const double *l, int n, double *b)
+{
+    for (int i = 0; i < n; i++) {
+        double t = b[i];
+        for (int k = 0; k < i; k++) t -= l[(int64_t)i * n + k] * b[k];
+        b[i] = t / l[(int64_t)i * n + i];
+    }
+    for (int i = n - 1; i >= 0; i--) {
+        double t = b[i];
+        for (int k = i + 1; k < n; k++) t -= l[(int64_t)k * n + i] * b[k];
+        b[i] = t / l[(int64_t)i * n + i];
+    }
+}
+
+/* The decoder fit equals a plain serial solution of the same problem (every feature's own
+ * normal equations over its present cells, solved one by one) to 1e-5 relative, over two fit
+ * graphs, on inputs wide enough for several tiles of the blocked products, with missing cells
+ * of every kind: features missing random cells, two features missing the same cells, a feature
+ * missing every cell (it keeps its trained decoder), a modality whose every feature misses a
+ * cell, a modality without rows (never hidden). The fit is bitwise identical with 1 and 2
+ * threads. */
+START_TEST(test_decoder_fit_reference)
+{
+    const grad_config cf = {120, 4, {2, 6, 4, 140}, 4, 8, 1, 2, 0.0f, 1, 0, 21};
+    model_case c;
+    model_case_make(&c, &cf);
+    const double ridge = 0.5;
+    int M = c.arch.M, U = (2 * M + 1) * c.arch.F, P = U + 1;
+    int64_t N = c.s.n;
+    ck_assert_int_gt(P, 128); /* more than one tile */
+    /* the missing cells of modalities 1 and 2 */
+    float *x1 = c.data.x[1], *x2 = c.data.x[2];
+    for (int64_t i = 0; i < N; i++) {
+        x1[i * 6 + 2] = x1[i * 6 + 1] != x1[i * 6 + 1] ? NAN : x1[i * 6 + 2];
+        x1[i * 6 + 3] = NAN;
+        for (int f = 4; f < 6; f++)
+            if (x1[i * 6 + f] != x1[i * 6 + f]) x1[i * 6 + f] = 0.25f;
+    }
+    for (int64_t i = 0, done = 0; i < N && !done; i++)
+        if (c.s.has[2 * N + i] && !c.g->observed[2 * N + i]) {
+            for (int f = 0; f < 4; f++) x2[i * 4 + f] = NAN;
+            done = 1;
+        }
+    float *trained = gc_alloc(c.lay.total), *one = gc_alloc(c.lay.total);
+    memcpy(trained, c.P, (size_t)c.lay.total * sizeof(float));
+    struct gfuse_graph *graphs[2] = {c.g, c.g};
+    int threads = gfuse_get_threads();
+    ck_assert_int_eq(gfuse_set_threads(1), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_fit_decoders(c.P, &c.arch, &c.lay, graphs, 2, &c.data, &c.acts, ridge),
+                     GFUSE_OK);
+    memcpy(one, c.P, (size_t)c.lay.total * sizeof(float));
+    memcpy(c.P, trained, (size_t)c.lay.total * sizeof(float));
+    ck_assert_int_eq(gfuse_set_threads(2), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_fit_decoders(c.P, &c.arch, &c.lay, graphs, 2, &c.data, &c.acts, ridge),
+                     GFUSE_OK);
+    ck_assert_int_eq(gfuse_set_threads(threads), GFUSE_OK);
+    ck_assert_msg(memcmp(one, c.P, (size_t)c.lay.total * sizeof(float)) == 0,
+                  "the decoder fit differs between 1 and 2 threads");
+
+    gfuse_i_pass eval = {0, 0, 0.0f, 0.0f, 0.0f, 0};
+    gfuse_i_model_forward(&c.acts, &c.arch, &c.lay, c.P, c.g, &c.data, &eval);
+    const float *u = c.acts.dec_in;
+    int64_t solved = 0, kept = 0;
+    for (int m = 0; m < M; m++) {
+        int64_t d = c.arch.d[m], n = 0;
+        const float *x = c.data.x[m];
+        /* the rows, each hidden node twice (once per graph) */
+        double *h = malloc((size_t)(2 * N * P) * sizeof(double));
+        int64_t *node = malloc((size_t)(2 * N) * sizeof(int64_t));
+        for (int rep = 0; rep < 2; rep++)
+            for (int64_t i = 0; i < N; i++) {
+                if (!c.s.has[m * N + i] || c.g->observed[m * N + i]) continue;
+                for (int a = 0; a < U; a++) h[n * P + a] = u[i * U + a];
+                h[n * P + U] = 1.0;
+                node[n++] = i;
+            }
+        const float *W = c.P + c.lay.dec_W[m], *bias = c.P + c.lay.dec_b[m];
+        const float *W0 = trained + c.lay.dec_W[m], *bias0 = trained + c.lay.dec_b[m];
+        if (n == 0) { /* modality 0 is never hidden: its decoder stays */
+            ck_assert_int_eq(m, 0);
+            ck_assert(memcmp(W, W0, (size_t)(d * U) * sizeof(float)) == 0);
+            free(h);
+            free(node);
+            continue;
+        }
+        double *G = calloc((size_t)P * P, sizeof(double)), *pen = calloc((size_t)U, sizeof(double));
+        double *b = malloc((size_t)P * sizeof(double));
+        for (int64_t t = 0; t < n; t++)
+            for (int a = 0; a < P; a++)
+                for (int e = 0; e < P; e++) G[a * P + e] += h[t * P + a] * h[t * P + e];
+        double pen_mean = 0.0;
+        for (int a = 0; a < U; a++) {
+            double sum = G[a * P + U], cnt = G[U * P + U];
+            pen[a] = fmax(G[a * P + a] - sum * sum / cnt, 0.0);
+            pen_mean += pen[a] / U;
+        }
+        for (int a = 0; a < U; a++) pen[a] = ridge * fmax(pen[a], 1e-3 * pen_mean) + 1e-9;
+        for (int64_t f = 0; f < d; f++) {
+            memset(G, 0, (size_t)P * P * sizeof(double));
+            memset(b, 0, (size_t)P * sizeof(double));
+            for (int64_t t = 0; t < n; t++) {
+                float y = x[node[t] * d + f];
+                if (y != y) continue;
+                for (int a = 0; a < P; a++) {
+                    b[a] += h[t * P + a] * y;
+                    for (int e = 0; e <= a; e++) G[a * P + e] += h[t * P + a] * h[t * P + e];
+                }
+            }
+            for (int a = 0; a < U; a++) G[a * P + a] += pen[a];
+            if (ref_cholesky(G, P) != 0) { /* no cells: the trained decoder stays */
+                ck_assert_msg(memcmp(W + f * U, W0 + f * U, (size_t)U * sizeof(float)) == 0 &&
+                                  bias[f] == bias0[f],
+                              "modality %d feature %lld: refitted without cells", m, (long long)f);
+                kept++;
+                continue;
+            }
+            ref_cholesky_solve(G, P, b);
+            double top = 0.0;
+            for (int a = 0; a < P; a++) top = fmax(top, fabs(b[a]));
+            for (int a = 0; a < P; a++) {
+                double got = a < U ? W[f * U + a] : bias[f];
+                ck_assert_msg(fabs(got - b[a]) <= 1e-5 * fmax(fabs(b[a]), 1e-3 * top),
+                              "modality %d feature %lld coefficient %d: %.9g, reference %.9g", m,
+                              (long long)f, a, got, b[a]);
+            }
+            solved++;
+        }
+        free(h);
+        free(node);
+        free(G);
+        free(pen);
+        free(b);
+    }
+    ck_assert_int_eq(kept, 1); /* modality 1, feature 3 */
+    ck_assert_int_eq(solved, 6 - 1 + 4 + 140);
+    free(trained);
+    free(one);
+    model_case_free(&c);
+}
+END_TEST
+
 /* The parameter layout tiles the buffer exactly, and backward accumulates (+=). */
 START_TEST(test_model_layout_and_accumulation)
 {
@@ -823,6 +983,7 @@ static Suite *model_suite(void)
     tcase_add_test(grad, test_model_decoder_rows);
     tcase_add_test(grad, test_model_graph_shapes);
     tcase_add_test(grad, test_decoder_fit_optimal);
+    tcase_add_test(grad, test_decoder_fit_reference);
     tcase_add_test(grad, test_model_layout_and_accumulation);
     suite_add_tcase(s, grad);
     TCase *files = tcase_create("files and predictions");
