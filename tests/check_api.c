@@ -131,6 +131,18 @@ START_TEST(test_error_formatting)
 }
 END_TEST
 
+/* The BLAS kernel advice names a tuned family or nothing, and nothing once OPENBLAS_CORETYPE
+ * is set (OpenBLAS then runs what the user chose). */
+START_TEST(test_blas_core_suggestion)
+{
+    const char *core = gfuse_blas_core_suggestion();
+    ck_assert(core == NULL || strcmp(core, "SkylakeX") == 0 || strcmp(core, "Haswell") == 0);
+    ck_assert_int_eq(setenv("OPENBLAS_CORETYPE", "Haswell", 1), 0);
+    ck_assert_ptr_null(gfuse_blas_core_suggestion());
+    unsetenv("OPENBLAS_CORETYPE");
+}
+END_TEST
+
 START_TEST(test_free_accepts_null)
 {
     gfuse_cohort *c = NULL;
@@ -174,6 +186,7 @@ Suite *api_suite(void)
     tcase_add_test(tc, test_threads_setting);
     tcase_add_test(tc, test_last_error_per_thread);
     tcase_add_test(tc, test_error_formatting);
+    tcase_add_test(tc, test_blas_core_suggestion);
     tcase_add_test(tc, test_free_accepts_null);
     tcase_add_test(tc, test_out_param_null_on_failure);
     suite_add_tcase(s, tc);
