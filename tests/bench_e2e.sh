@@ -26,7 +26,7 @@ run 0 "bench --like-peer (recipe)" bench --like-peer --samples 100 --features 16
     --warmup 1 --threads 1 --json
 check "peer json model" out_has '"model": *"peer_gat"'
 check "peer parameters: 64 + 3 (16 x 64 + 64) + 64 x 64 + 3 x 64 + 2 x 64 + 3 x 2" \
-    test "$(json_num parameters)" = 7686
+    test "$(json_num parameters)" = 7750
 check "peer nodes = 100 + 3 x 100" test "$(json_num nodes)" = 400
 loss1=$(json_num loss_last)
 run 0 "bench --like-peer with 2 threads" bench --like-peer --samples 100 --features 16 \
