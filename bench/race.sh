@@ -162,7 +162,9 @@ for n in $sizes; do
         : >"$work/model_$n.json"
         say "gfuse's whole model skipped at N = $n (above --model-max $model_max)"
     fi
-    "$GAT_BENCH" --peer "${stem:--}" "$n" 4 16 10 >"$work/gat_$n.json" 2>"$work/gat_$n.err" ||
+    reps=30
+    [ "$n" -le 10000 ] || reps=10
+    "$GAT_BENCH" --peer "${stem:--}" "$n" 4 16 "$reps" >"$work/gat_$n.json" 2>"$work/gat_$n.err" ||
         say "gat_bench failed: $(cat "$work/gat_$n.err")"
     record gat "$work/gat_$n.json"
 done
