@@ -600,8 +600,9 @@ GFUSE_API int64_t gfuse_modelfile_n_parameters(const gfuse_modelfile *mf);
  *     N * M nodes (sample i = node i, modality m of i = N + m * N + i), a member edge each way
  *     between every sample and its modality nodes and the union of the exact Euclidean kNN of
  *     every modality, symmetrised; or the edge list the peer exported (peer_graph).
- * Epoch statistics are over the epochs after the warm-up. Afterwards the GAT forward kernel is
- * run alone on the same graph at width hidden to measure its memory bandwidth.
+ * Epoch statistics are over the epochs after the warm-up. Afterwards the GAT kernels run alone
+ * on the same graph at width hidden (kernel_reps times) for the forward kernel's memory
+ * bandwidth; for the gfuse model the graph is built once more for this, outside the timings.
  */
 typedef struct {
     int64_t n_samples;    /* default 1000 */
@@ -641,8 +642,9 @@ typedef struct {
     double loss_first, loss_last; /* like_peer: training loss of the first and last epoch */
     double peak_rss_mb;    /* the process's peak resident memory so far */
     /* The GAT forward kernel alone on the graph at width hidden (heads x hidden / heads):
-     * median seconds per call, the bytes a call must move at least (the CSR, the node states
-     * once, the scores, the attention and the output) and that over the median time. */
+     * median seconds per call, the bytes a forward call must move at least (the CSR, the node
+     * states read by the score pass and by the aggregation, the per-node scores written and read,
+     * the attention and the output written) and those bytes over the median forward time. */
     double kernel_forward_s, kernel_backward_s;
     double kernel_bytes, kernel_gbs;
     double *epoch_s;       /* epochs + warmup durations, in order (owned) */

@@ -156,7 +156,7 @@ int cmd_bench(int argc, char **argv)
             "Times training on this machine. Makes a synthetic cohort like `gfuse synth` (in\n"
             "memory), builds its graph and trains the gfuse model (one member, no early stop)\n"
             "for --warmup then --epochs epochs, or with --like-peer the PyTorch Geometric peer's\n"
-            "plain GAT model (bench/peer_pyg.py: linear encoders to 64, GAT with --heads heads\n"
+            "plain GAT model (peer_pyg.py: linear encoders to 64, GAT with --heads heads\n"
             "of --hidden/--heads, ELU, GAT to the classes, Adam at --lr, no dropout) on the\n"
             "peer's graph. Prints graph build and setup time, median, min and max epoch time\n"
             "with its forward/backward/optimizer split, peak memory, graph size, threads,\n"
