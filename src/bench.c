@@ -533,7 +533,9 @@ gfuse_status gfuse_i_peer_problem_make(gfuse_i_peer_problem *p, int64_t N, int M
                                        double *graph_s)
 {
     memset(p, 0, sizeof *p);
-    GFUSE_CHECK_ARG(N >= 2 && M >= 1 && d >= 1 && C >= 2, "bad peer problem sizes");
+    GFUSE_CHECK_ARG(N >= 2 && M >= 1 && d >= 1 && C >= 2,
+                    "the peer problem needs N >= 2, M >= 1, d >= 1 and C >= 2, got %lld, %d, "
+                    "%lld, %d", (long long)N, M, (long long)d, C);
     GFUSE_CHECK_ARG(stem || (k >= 1 && k < N), "k must be in [1, N - 1], got %d", k);
     p->N = N;
     p->M = M;
