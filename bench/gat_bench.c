@@ -7,14 +7,29 @@
  *   make bench/gat_bench && ./bench/gat_bench [N] [heads] [head width] [reps] [attention dropout]
  *
  * Prints one JSON object per line: graph sizes, then per thread count the median forward and
- * backward times, the twins' times, and whether the outputs equal those of one thread. */
+ * backward times, the twins' times, and whether the outputs equal those of one thread.
+ *
+ * With --peer STEM (the graph bench/peer_pyg.py --export-dir wrote for N samples) or --peer -
+ * (the same recipe built here: M = 3, k = 10, 200 features), the fused GAT kernels instead run
+ * on the PyG peer's graph at the current thread count, beside the plain aggregation product
+ * out = A . H at the same width F = heads x head width: GraphBLAS GrB_mxm (PLUS_TIMES, FP32) on
+ * the graph's CSR handed over without a copy, and gfuse's own SpMM kernel; A's weights are the
+ * attention of head 0, so all three aggregate the same neighbourhoods with the same weights. The
+ * kernels take turns within every repetition.
+ *
+ *   ./bench/gat_bench --peer STEM|- N [heads] [head width] [reps]
+ *
+ * prints one JSON object (kind "race") with the median times, their ratios and the achieved
+ * bandwidths (bytes each call must move at least, over its median time). */
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "bench.h"
 #include "gat.h"
+#include "graphblas.h"
 #include "rng.h"
 
 static double now(void)
@@ -132,8 +147,160 @@ static void free_graph(struct gfuse_graph *g)
     free(g->out_eid);
 }
 
+static void fill_normal(float *x, int64_t n, float scale, gfuse_i_rng *r)
+{
+    for (int64_t t = 0; t < n; t++) x[t] = scale * (float)gfuse_i_rng_normal(r);
+}
+
+static double median_of(double *t, int reps)
+{
+    qsort(t, (size_t)reps, sizeof(double), cmp_double);
+    return t[reps / 2];
+}
+
+static int fail(const char *what, gfuse_status st)
+{
+    fprintf(stderr, "gat_bench: %s: %s\n", what, gfuse_last_error());
+    return st == GFUSE_ERR_ARG ? 2 : 1;
+}
+
+/* The fused GAT kernels beside GrB_mxm and gfuse's SpMM on the peer's graph (see the top). */
+static int race(const char *stem, int64_t N, int H, int D, int reps)
+{
+    const int M = 3, k = 10, F = H * D;
+    gfuse_status st = gfuse_init();
+    if (st == GFUSE_OK) st = gfuse_set_threads(omp_get_max_threads());
+    if (st != GFUSE_OK) return fail("gfuse_init", st);
+    gfuse_i_peer_problem p;
+    double graph_s = 0.0;
+    st = gfuse_i_peer_problem_make(&p, N, M, 200, 2, k, 1, strcmp(stem, "-") ? stem : NULL,
+                                   &graph_s);
+    if (st != GFUSE_OK) return fail("the peer graph", st);
+    struct gfuse_graph *g = p.g;
+    const int64_t V = g->n_nodes, E = g->n_edges, P = (int64_t)GFUSE_I_N_REL * F;
+    gfuse_i_rng r;
+    gfuse_i_rng_seed(&r, 2);
+    float *z = xcalloc((size_t)(V * F), sizeof(float)), *G = xcalloc((size_t)(V * F), sizeof(float));
+    float *att = xcalloc((size_t)(4 * P), sizeof(float));
+    float *out = xcalloc((size_t)(V * F), sizeof(float)), *dz = xcalloc((size_t)(V * F), sizeof(float));
+    float *sp = xcalloc((size_t)(V * F), sizeof(float));
+    float *alpha = xcalloc((size_t)(E * H), sizeof(float));
+    float *s_src = xcalloc((size_t)(V * GFUSE_I_N_REL * H), sizeof(float));
+    float *s_dst = xcalloc((size_t)(V * GFUSE_I_N_REL * H), sizeof(float));
+    float *work = xcalloc((size_t)gfuse_i_gat_work_floats(g, H, D), sizeof(float));
+    double *tf = xcalloc((size_t)reps, sizeof(double)), *tb = xcalloc((size_t)reps, sizeof(double));
+    double *tm = xcalloc((size_t)reps, sizeof(double)), *ts = xcalloc((size_t)reps, sizeof(double));
+    fill_normal(z, V * F, 1.0f, &r);
+    fill_normal(G, V * F, 1.0f, &r);
+    fill_normal(att, 2 * P, 0.2f, &r);
+    /* A's weights: the attention of head 0 */
+    gfuse_i_gat_forward(out, alpha, s_src, s_dst, z, att, att + P, NULL, g, H, D, 0.0f, 0);
+    for (int64_t e = 0; e < E; e++) g->in_w[e] = alpha[e * H];
+    /* GrB_mxm's operands: the dense one packed once, the CSR packed without a copy before each
+     * product and unpacked after it (both O(1)), the output reused */
+    GrB_Matrix A = NULL, Hm = NULL, C = NULL;
+    void *hx = xcalloc((size_t)(V * F), sizeof(float));
+    memcpy(hx, z, sizeof(float) * (size_t)(V * F));
+    GrB_Info info = GrB_Matrix_new(&Hm, GrB_FP32, (GrB_Index)V, (GrB_Index)F);
+    if (info == GrB_SUCCESS)
+        info = GxB_Matrix_pack_FullR(Hm, &hx, sizeof(float) * (GrB_Index)(V * F), false, NULL);
+    if (info == GrB_SUCCESS) info = GrB_Matrix_new(&C, GrB_FP32, (GrB_Index)V, (GrB_Index)F);
+    if (info != GrB_SUCCESS) {
+        fprintf(stderr, "gat_bench: GraphBLAS failed (GrB_Info %d)\n", (int)info);
+        return 1;
+    }
+    /* the kernels take turns within every repetition, so that the load of a shared machine
+     * falls on all of them alike */
+    for (int rep = 0; rep < reps && info == GrB_SUCCESS; rep++) {
+        double t0 = now();
+        gfuse_i_gat_forward(out, alpha, s_src, s_dst, z, att, att + P, NULL, g, H, D, 0.0f, 0);
+        tf[rep] = now() - t0;
+        memset(dz, 0, sizeof(float) * (size_t)(V * F));
+        t0 = now();
+        gfuse_i_gat_backward(dz, att + 2 * P, att + 3 * P, work, G, alpha, s_src, s_dst, z, att,
+                             att + P, NULL, g, H, D, 0.0f, 0);
+        tb[rep] = now() - t0;
+        t0 = now();
+        gfuse_i_graph_spmm(g, z, F, sp);
+        ts[rep] = now() - t0;
+        if ((st = gfuse_i_graph_pack(g, &A)) != GFUSE_OK) return fail("packing the graph", st);
+        t0 = now();
+        info = GrB_mxm(C, NULL, NULL, GrB_PLUS_TIMES_SEMIRING_FP32, A, Hm, NULL);
+        if (info == GrB_SUCCESS) info = GrB_Matrix_wait(C, GrB_MATERIALIZE);
+        tm[rep] = now() - t0;
+        if ((st = gfuse_i_graph_unpack(g, &A)) != GFUSE_OK) return fail("unpacking the graph", st);
+    }
+    /* the products agree: C against gfuse's SpMM */
+    double maxdiff = 0.0;
+    for (int64_t v = 0; v < V && info == GrB_SUCCESS; v += 97)
+        for (int f = 0; f < F; f++) {
+            float c = 0.0f;
+            if (GrB_Matrix_extractElement_FP32(&c, C, (GrB_Index)v, (GrB_Index)f) != GrB_SUCCESS)
+                c = 0.0f;
+            double dd = (double)c - (double)sp[v * F + f];
+            if (dd < 0) dd = -dd;
+            if (dd > maxdiff) maxdiff = dd;
+        }
+    if (info != GrB_SUCCESS) {
+        fprintf(stderr, "gat_bench: GrB_mxm failed (GrB_Info %d)\n", (int)info);
+        return 1;
+    }
+    GrB_Matrix_free(&Hm);
+    GrB_Matrix_free(&C);
+
+    const double fwd = median_of(tf, reps), bwd = median_of(tb, reps);
+    const double mxm = median_of(tm, reps), spmm = median_of(ts, reps);
+    /* SpMM traffic: the CSR with weights, H read once, out written once */
+    const double spmm_bytes = (V + 1) * 8.0 + E * 12.0 + 2.0 * V * F * 4.0;
+    const double gat_bytes = gfuse_i_gat_forward_bytes(g, H, D);
+    printf("{\"kind\":\"race\",\"graph\":\"%s\",\"N\":%lld,\"V\":%lld,\"nnz\":%lld,"
+           "\"heads\":%d,\"D\":%d,\"F\":%d,\"threads\":%d,\"reps\":%d,"
+           "\"graph_s\":%.4f,\"gat_fwd_median_s\":%.6f,\"gat_bwd_median_s\":%.6f,"
+           "\"grb_mxm_median_s\":%.6f,\"gfuse_spmm_median_s\":%.6f,"
+           "\"gat_fwd_over_mxm\":%.3f,\"spmm_over_mxm\":%.3f,"
+           "\"gat_fwd_bytes\":%.0f,\"spmm_bytes\":%.0f,\"gat_fwd_GBs\":%.2f,"
+           "\"grb_mxm_GBs\":%.2f,\"gfuse_spmm_GBs\":%.2f,\"gat_fwd_GBs_gathered\":%.2f,"
+           "\"mxm_vs_spmm_max_abs_diff\":%.3g}\n",
+           strcmp(stem, "-") ? "export" : "recipe", (long long)N, (long long)V, (long long)E,
+           H, D, F, omp_get_max_threads(), reps, graph_s, fwd, bwd, mxm, spmm, fwd / mxm,
+           spmm / mxm, gat_bytes, spmm_bytes, gat_bytes / fwd * 1e-9, spmm_bytes / mxm * 1e-9,
+           spmm_bytes / spmm * 1e-9, (double)E * (F * 4.0 + H * 4.0 + 9.0) / fwd * 1e-9, maxdiff);
+    free(z);
+    free(G);
+    free(att);
+    free(out);
+    free(sp);
+    free(dz);
+    free(alpha);
+    free(s_src);
+    free(s_dst);
+    free(work);
+    free(tf);
+    free(tb);
+    free(tm);
+    free(ts);
+    gfuse_i_peer_problem_free(&p);
+    gfuse_finalize();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc > 1 && strcmp(argv[1], "--peer") == 0) {
+        if (argc < 4) {
+            fprintf(stderr, "usage: gat_bench --peer STEM|- N [heads] [head width] [reps]\n");
+            return 2;
+        }
+        int64_t N = atoll(argv[3]);
+        int H = argc > 4 ? atoi(argv[4]) : 4, D = argc > 5 ? atoi(argv[5]) : 16;
+        int reps = argc > 6 ? atoi(argv[6]) : 10;
+        if (N < 11 || H < 1 || H > GFUSE_I_GAT_MAX_HEADS || D < 1 || reps < 1) {
+            fprintf(stderr, "gat_bench: N must be above 10, heads in 1..%d, width and reps "
+                            "positive\n", GFUSE_I_GAT_MAX_HEADS);
+            return 2;
+        }
+        return race(argv[2], N, H, D, reps);
+    }
     int64_t N = argc > 1 ? atoll(argv[1]) : 10000;
     int H = argc > 2 ? atoi(argv[2]) : 4, D = argc > 3 ? atoi(argv[3]) : 16;
     int reps = argc > 4 ? atoi(argv[4]) : 7;

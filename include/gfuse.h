@@ -594,6 +594,75 @@ GFUSE_API const char *gfuse_modelfile_hparam(const gfuse_modelfile *mf, const ch
 /* The number of trainable parameters: the float32 elements of the "param/" sections. */
 GFUSE_API int64_t gfuse_modelfile_n_parameters(const gfuse_modelfile *mf);
 
+/* ---- benchmark ------------------------------------------------------------------------------ */
+/*
+ * Times training on this machine (what `gfuse bench` prints): a synthetic cohort of
+ * gfuse_synth_write's kind is made in memory, then either
+ *   - the gfuse model: gfuse_train itself, one member, no early stop, warmup + epochs epochs,
+ *     timed phase by phase; or
+ *   - like_peer: the plain GAT model of the PyTorch Geometric peer (bench/README.md), built from
+ *     gfuse's kernels: per-modality linear encoders d -> 64 and one learned 64-vector shared by
+ *     the sample nodes, GAT(64 -> hidden, heads) with self loops, ELU, GAT(hidden -> classes, 1
+ *     head), cross-entropy over the sample nodes, Adam, no dropout, on the peer's graph: V = N +
+ *     N * M nodes (sample i = node i, modality m of i = N + m * N + i), a member edge each way
+ *     between every sample and its modality nodes and the union of the exact Euclidean kNN of
+ *     every modality, symmetrised; or the edge list the peer exported (peer_graph).
+ * Epoch statistics are over the epochs after the warm-up. Afterwards the GAT kernels run alone
+ * on the same graph at width hidden (kernel_reps times) for the forward kernel's memory
+ * bandwidth; for the gfuse model the graph is built once more for this, outside the timings.
+ */
+typedef struct {
+    int64_t n_samples;    /* default 1000 */
+    int n_modalities;     /* default 3 */
+    int64_t n_features;   /* per modality, default 200 */
+    int n_classes;        /* default 2 */
+    double missing_rate;  /* share of incomplete samples (gfuse model only), default 0 */
+    int epochs;           /* timed epochs, default 10 */
+    int warmup;           /* epochs run first and left out of the statistics, default 2 */
+    int kernel_reps;      /* runs of the kernel alone (0 = none), default 5 */
+    int like_peer;        /* 0: the gfuse model (default); 1: the peer's plain GAT */
+    const char *peer_graph; /* like_peer: stem of the peer's export (STEM.edges.i32,
+                               STEM.labels.i32); NULL builds the same recipe here */
+    /* Model options of the gfuse model (gfuse_train_options_init's defaults). like_peer reads
+     * heads, hidden, k, lr and seed from it; ensemble, epochs and patience are set by the
+     * benchmark. */
+    gfuse_train_options train;
+} gfuse_bench_options;
+
+/* Fills opts with the defaults above. */
+GFUSE_API void gfuse_bench_options_init(gfuse_bench_options *opts);
+
+typedef struct {
+    int like_peer;
+    int64_t nodes, edges;  /* of the training graph; like_peer: edges with the self loops */
+    int threads;
+    int64_t parameters;
+    int epochs, warmup;
+    double synth_s;        /* making the cohort (or reading the peer's labels) */
+    double graph_build_s;  /* the graph (like_peer: kNN and CSR, or reading the export) */
+    double setup_s;        /* everything before the first epoch, the graph included */
+    double epoch_median_s, epoch_min_s, epoch_max_s;
+    /* per-epoch medians of the phases: forward with the loss, backward, optimizer step, and
+     * (gfuse model) the validation pass that keeps the best weights */
+    double forward_s, backward_s, optimizer_s, eval_s;
+    double refit_s;        /* gfuse model: the decoder refit after the last epoch */
+    double loss_first, loss_last; /* like_peer: training loss of the first and last epoch */
+    double peak_rss_mb;    /* the process's peak resident memory so far */
+    /* The GAT forward kernel alone on the graph at width hidden (heads x hidden / heads):
+     * median seconds per call, the bytes a forward call must move at least (the CSR, the node
+     * states read by the score pass and by the aggregation, the per-node scores written and read,
+     * the attention and the output written) and those bytes over the median forward time. */
+    double kernel_forward_s, kernel_backward_s;
+    double kernel_bytes, kernel_gbs;
+    double *epoch_s;       /* epochs + warmup durations, in order (owned) */
+} gfuse_bench_result;
+
+/* Runs the benchmark. Errors: GFUSE_ERR_ARG (an option out of range), GFUSE_ERR_IO /
+ * GFUSE_ERR_DATA (a peer export that cannot be read or does not fit N and M), those of
+ * gfuse_train. Free the result with gfuse_bench_result_free. */
+GFUSE_API gfuse_status gfuse_bench_run(const gfuse_bench_options *opts, gfuse_bench_result *out);
+GFUSE_API void gfuse_bench_result_free(gfuse_bench_result *r);
+
 #ifdef __cplusplus
 }
 #endif

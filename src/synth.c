@@ -70,9 +70,8 @@ void gfuse_synth_options_init(gfuse_synth_options *opts)
     opts->seed = 1;
 }
 
-static gfuse_status check_options(const char *dir, const gfuse_synth_options *o)
+static gfuse_status check_options(const gfuse_synth_options *o)
 {
-    GFUSE_CHECK_ARG(dir && *dir, "dir must name a folder");
     GFUSE_CHECK_ARG(o->n_modalities >= 1 && o->n_modalities <= 64,
                     "n_modalities must be in [1, 64], got %d", o->n_modalities);
     GFUSE_CHECK_ARG(o->n_classes >= 1, "n_classes must be at least 1, got %d", o->n_classes);
@@ -480,6 +479,100 @@ static void synth_free(synth *s)
     gfuse_i_free_strings(s->id, s->id ? s->n : 0);
 }
 
+/* Ids, labels, latent values, missingness and split of s (features are made per column). */
+static gfuse_status synth_generate(synth *s)
+{
+    size_t n = (size_t)s->n;
+    s->label = malloc(n * sizeof *s->label);
+    s->z = malloc(n * (size_t)s->L * sizeof *s->z);
+    s->present = malloc(n * (size_t)s->M);
+    s->test = malloc(n);
+    s->id = calloc(n, sizeof *s->id);
+    if (!s->label || !s->z || !s->present || !s->test || !s->id)
+        return gfuse_i_nomem("a synthetic cohort");
+    int width = 1;
+    for (int64_t t = s->n; t >= 10; t /= 10) width++;
+    for (int64_t i = 0; i < s->n; i++)
+        if (!(s->id[i] = gfuse_i_asprintf("s%0*lld", width, (long long)i + 1)))
+            return gfuse_i_nomem("sample ids");
+    gfuse_status st = make_labels_and_latent(s);
+    if (st == GFUSE_OK) st = make_missingness(s);
+    if (st == GFUSE_OK) st = make_split(s);
+    return st;
+}
+
+gfuse_status gfuse_i_synth_cohort(gfuse_cohort **out, const gfuse_synth_options *opts)
+{
+    GFUSE_CHECK_ARG(out != NULL, "out must not be NULL");
+    *out = NULL;
+    gfuse_synth_options defaults;
+    if (!opts) {
+        gfuse_synth_options_init(&defaults);
+        opts = &defaults;
+    }
+    gfuse_status st = check_options(opts);
+    if (st != GFUSE_OK) return st;
+    synth s = {.o = opts, .n = opts->n_samples, .M = opts->n_modalities,
+               .L = opts->latent_dim, .K = opts->n_classes};
+    gfuse_cohort *c = NULL;
+    float *col = NULL, *rows = NULL;
+    double *scratch = NULL;
+    char **cname = calloc((size_t)s.K, sizeof *cname);
+    gfuse_split *split = malloc((size_t)s.n * sizeof *split);
+    if (!cname || !split) {
+        st = gfuse_i_nomem("a synthetic cohort");
+        goto done;
+    }
+    if ((st = synth_generate(&s)) != GFUSE_OK) goto done;
+    if ((st = gfuse_cohort_new(&c, s.n, (const char *const *)s.id)) != GFUSE_OK) goto done;
+    scratch = malloc(((size_t)s.n + (size_t)s.L) * sizeof *scratch);
+    col = malloc((size_t)s.n * sizeof *col);
+    if (!scratch || !col) {
+        st = gfuse_i_nomem("a synthetic modality");
+        goto done;
+    }
+    for (int m = 0; m < s.M && st == GFUSE_OK; m++) {
+        int64_t d = n_features(&s, m);
+        rows = malloc((size_t)s.n * (size_t)d * sizeof *rows); /* row-major, NaN rows: missing */
+        char name[32];
+        snprintf(name, sizeof name, "mod%d", m + 1);
+        if (!rows) {
+            st = gfuse_i_nomem("a synthetic modality");
+            break;
+        }
+        for (int64_t j = 0; j < d; j++) {
+            make_feature(&s, m, j, col, scratch);
+            for (int64_t i = 0; i < s.n; i++)
+                rows[i * d + j] = s.present[i * s.M + m] ? col[i] : NAN;
+        }
+        st = gfuse_cohort_add_modality(c, name, d, NULL, rows);
+        free(rows);
+        rows = NULL;
+    }
+    if (st != GFUSE_OK) goto done;
+    for (int k = 0; k < s.K; k++)
+        if (!(cname[k] = class_name(k, s.K))) {
+            st = gfuse_i_nomem("class names");
+            goto done;
+        }
+    if ((st = gfuse_cohort_set_classes(c, s.K, (const char *const *)cname, s.label)) != GFUSE_OK)
+        goto done;
+    for (int64_t i = 0; i < s.n; i++) split[i] = s.test[i] ? GFUSE_SPLIT_TEST : GFUSE_SPLIT_TRAIN;
+    st = gfuse_cohort_set_split(c, split);
+done:
+    if (cname) gfuse_i_free_strings(cname, s.K);
+    free(split);
+    free(col);
+    free(scratch);
+    synth_free(&s);
+    if (st != GFUSE_OK) {
+        gfuse_cohort_free(&c);
+        return st;
+    }
+    *out = c;
+    return GFUSE_OK;
+}
+
 gfuse_status gfuse_synth_write(const char *dir, const gfuse_synth_options *opts)
 {
     gfuse_synth_options defaults;
@@ -487,7 +580,8 @@ gfuse_status gfuse_synth_write(const char *dir, const gfuse_synth_options *opts)
         gfuse_synth_options_init(&defaults);
         opts = &defaults;
     }
-    gfuse_status st = check_options(dir, opts);
+    GFUSE_CHECK_ARG(dir && *dir, "dir must name a folder");
+    gfuse_status st = check_options(opts);
     if (st != GFUSE_OK) return st;
 
     synth s = {.o = opts, .n = opts->n_samples, .M = opts->n_modalities,
@@ -503,27 +597,7 @@ gfuse_status gfuse_synth_write(const char *dir, const gfuse_synth_options *opts)
         return gfuse_i_error(GFUSE_ERR_IO, "%s: %s", dir, strerror(errno));
     }
 
-    size_t n = (size_t)s.n;
-    s.label = malloc(n * sizeof *s.label);
-    s.z = malloc(n * (size_t)s.L * sizeof *s.z);
-    s.present = malloc(n * (size_t)s.M);
-    s.test = malloc(n);
-    s.id = calloc(n, sizeof *s.id);
-    if (!s.label || !s.z || !s.present || !s.test || !s.id) {
-        st = gfuse_i_nomem("a synthetic cohort");
-        goto done;
-    }
-    int width = 1;
-    for (int64_t t = s.n; t >= 10; t /= 10) width++;
-    for (int64_t i = 0; i < s.n; i++)
-        if (!(s.id[i] = gfuse_i_asprintf("s%0*lld", width, (long long)i + 1))) {
-            st = gfuse_i_nomem("sample ids");
-            goto done;
-        }
-
-    if ((st = make_labels_and_latent(&s)) != GFUSE_OK) goto done;
-    if ((st = make_missingness(&s)) != GFUSE_OK) goto done;
-    if ((st = make_split(&s)) != GFUSE_OK) goto done;
+    if ((st = synth_generate(&s)) != GFUSE_OK) goto done;
 
     tmp = gfuse_i_asprintf("%s.tmp.%ld", dir, (long)getpid());
     truth_dir = tmp ? gfuse_i_path_join(tmp, "truth") : NULL;

@@ -53,6 +53,7 @@ int cmd_graph(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_impute(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 /* ---- end of commands ---- */
 
 /* ---- options --------------------------------------------------------------------------- */
@@ -166,6 +167,75 @@ void cli_cohort_args_free(cli_cohort_args *ca);
  * --quiet). Needs --cohort or at least one --modality. Returns 0, or the exit code after
  * printing the error as "gfuse CMD: ...". */
 int cli_cohort_load(const char *cmd, cli_cohort_args *ca, gfuse_cohort **out);
+
+/* ---- model options shared by the commands that train (train, bench) ---------------------- */
+
+typedef struct {
+    gfuse_train_options to;      /* gfuse_train_options_init's defaults, then the options */
+    const char *class_weights;   /* --class-weights: none, balanced or w1,w2,... */
+    double *weights;             /* parsed from class_weights (owned) */
+    char default_lr[32], default_wd[32]; /* defaults as the help shows them */
+} cli_model_args;
+
+void cli_model_args_init(cli_model_args *ma);
+void cli_model_args_free(cli_model_args *ma);
+/* After cli_parse: checks what one option cannot check alone (--hidden a multiple of --heads)
+ * and parses --class-weights into ma->to. Returns 0, or the exit code after printing the
+ * error as "gfuse CMD: ...". */
+int cli_model_args_finish(const char *cmd, cli_model_args *ma);
+
+/* The model's architecture and training hyperparameters (not --epochs, --patience, --ensemble
+ * or --task, whose meaning differs between commands). */
+#define CLI_MODEL_OPTIONS(ma)                                                                    \
+    {.name = "layers", .kind = CLI_INT, .dest = &(ma)->to.layers, .metavar = "L",                \
+     .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 64, .help = "graph attention layers"},        \
+    {.name = "heads", .kind = CLI_INT, .dest = &(ma)->to.heads, .metavar = "H",                  \
+     .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 64, .help = "attention heads"},               \
+    {.name = "hidden", .kind = CLI_INT, .dest = &(ma)->to.hidden, .metavar = "F",                \
+     .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 65536,                                        \
+     .help = "node state width (a multiple of --heads)"},                                        \
+    {.name = "k", .kind = CLI_INT, .dest = &(ma)->to.k, .metavar = "K", .bounds = CLI_MIN,       \
+     .min = 1, .help = "knn neighbours per node"},                                               \
+    {.name = "lr", .kind = CLI_DOUBLE, .dest = &(ma)->to.lr, .metavar = "RATE",                  \
+     .bounds = CLI_MIN, .min = 1e-12, .help = "AdamW learning rate", .def = (ma)->default_lr},   \
+    {.name = "weight-decay", .kind = CLI_DOUBLE, .dest = &(ma)->to.weight_decay,                 \
+     .metavar = "W", .bounds = CLI_MIN, .min = 0,                                                \
+     .help = "AdamW decoupled weight decay on weights", .def = (ma)->default_wd},                \
+    {.name = "dropout", .kind = CLI_DOUBLE, .dest = &(ma)->to.dropout, .metavar = "P",           \
+     .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99,                                         \
+     .help = "dropout on node states and in the head"},                                          \
+    {.name = "input-dropout", .kind = CLI_DOUBLE, .dest = &(ma)->to.input_dropout,               \
+     .metavar = "P", .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99,                         \
+     .help = "dropout on the input features"},                                                   \
+    {.name = "attn-dropout", .kind = CLI_DOUBLE, .dest = &(ma)->to.attn_dropout, .metavar = "P", \
+     .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99, .help = "dropout on attention edges"},  \
+    {.name = "modality-dropout", .kind = CLI_DOUBLE, .dest = &(ma)->to.modality_dropout,         \
+     .metavar = "P", .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99,                         \
+     .help = "share of observed modalities hidden (and reconstructed) per training graph"},      \
+    {.name = "graph-variants", .kind = CLI_INT, .dest = &(ma)->to.graph_variants,                \
+     .metavar = "G", .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 4096,                         \
+     .help = "modality-dropout graphs drawn before training (0 = none)"},                        \
+    {.name = "lambda-rec", .kind = CLI_DOUBLE, .dest = &(ma)->to.lambda_rec, .metavar = "W",     \
+     .bounds = CLI_MIN, .min = 0, .help = "weight of the reconstruction loss"},                  \
+    {.name = "lambda-node", .kind = CLI_DOUBLE, .dest = &(ma)->to.lambda_node, .metavar = "W",   \
+     .bounds = CLI_MIN, .min = 0,                                                                \
+     .help = "weight of the per-node loss (each observed modality predicts on its own)"},        \
+    {.name = "node-vote", .kind = CLI_DOUBLE, .dest = &(ma)->to.node_vote, .metavar = "W",       \
+     .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 1,                                            \
+     .help = "weight of the per-node predictions (mean over observed modalities) in the output"},\
+    {.name = "decoder-ridge", .kind = CLI_DOUBLE, .dest = &(ma)->to.decoder_ridge,               \
+     .metavar = "R", .bounds = CLI_MIN, .min = 0,                                                \
+     .help = "refit the completion decoders by ridge regression, penalty R (0 = off)"},          \
+    {.name = "ema", .kind = CLI_DOUBLE, .dest = &(ma)->to.ema, .metavar = "D",                   \
+     .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.999,                                        \
+     .help = "validate and keep a moving average of the weights, decay D (0 = off)"},            \
+    {.name = "class-weights", .kind = CLI_STRING, .dest = &(ma)->class_weights,                  \
+     .metavar = "W", .help = "class weights of the loss: none, balanced or w1,w2,... per class"},\
+    {.name = "val-fraction", .kind = CLI_DOUBLE, .dest = &(ma)->to.val_fraction, .metavar = "F", \
+     .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.5,                                          \
+     .help = "validation share carved (stratified) when the split has no val samples"},          \
+    {.name = "seed", .kind = CLI_UINT64, .dest = &(ma)->to.seed, .metavar = "S",                 \
+     .help = "seed of every random choice"}
 
 /* ---- progress on stderr ------------------------------------------------------------------ */
 

@@ -3,7 +3,6 @@
 #include "cli.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 typedef struct {
@@ -38,117 +37,30 @@ static int on_epoch(const gfuse_epoch_report *r, void *user)
     return 0;
 }
 
-/* "none", "balanced" or "w1,w2,...": fills the options or prints a usage error. */
-static int parse_class_weights(const char *text, gfuse_train_options *to, double **weights)
-{
-    if (strcmp(text, "none") == 0) {
-        to->class_weight_mode = GFUSE_CLASS_WEIGHTS_NONE;
-        return 0;
-    }
-    if (strcmp(text, "balanced") == 0) {
-        to->class_weight_mode = GFUSE_CLASS_WEIGHTS_BALANCED;
-        return 0;
-    }
-    int n = 1;
-    for (const char *q = text; *q; q++) n += *q == ',';
-    *weights = malloc((size_t)n * sizeof(double));
-    if (!*weights) {
-        cli_error("train", "out of memory");
-        return CLI_EXIT_FAILURE;
-    }
-    const char *q = text;
-    for (int k = 0; k < n; k++) {
-        char *end = NULL;
-        double w = strtod(q, &end);
-        if (end == q || (*end != ',' && *end != '\0') || !(w > 0.0) || !isfinite(w))
-            return cli_usage_error("train",
-                                   "--class-weights must be none, balanced or positive numbers "
-                                   "w1,w2,... (one per class), got '%s'",
-                                   text);
-        (*weights)[k] = w;
-        q = end + (*end == ',');
-    }
-    to->class_weight_mode = GFUSE_CLASS_WEIGHTS_GIVEN;
-    to->class_weights = *weights;
-    to->n_class_weights = n;
-    return 0;
-}
-
 int cmd_train(int argc, char **argv)
 {
     cli_cohort_args ca;
     cli_cohort_args_init(&ca);
-    gfuse_train_options to;
-    gfuse_train_options_init(&to);
-    const char *model_path = NULL, *log_path = NULL, *class_weights = "none";
+    cli_model_args ma;
+    cli_model_args_init(&ma);
+    gfuse_train_options *to = &ma.to;
+    const char *model_path = NULL, *log_path = NULL;
     int task = 0; /* classify */
-    double *weights = NULL;
-    char default_lr[32], default_wd[32];
-    snprintf(default_lr, sizeof default_lr, "%g", to.lr);
-    snprintf(default_wd, sizeof default_wd, "%g", to.weight_decay);
     cli_option opts[] = {
         CLI_COHORT_OPTIONS(&ca),
         {.name = "model", .kind = CLI_STRING, .dest = &model_path, .metavar = "FILE",
          .help = "where to write the model (required)"},
         {.name = "task", .kind = CLI_CHOICE, .dest = &task, .choices = "classify|regress",
          .help = "classify labels (class names) or regress numeric labels"},
-        {.name = "layers", .kind = CLI_INT, .dest = &to.layers, .metavar = "L",
-         .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 64, .help = "graph attention layers"},
-        {.name = "heads", .kind = CLI_INT, .dest = &to.heads, .metavar = "H",
-         .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 64, .help = "attention heads"},
-        {.name = "hidden", .kind = CLI_INT, .dest = &to.hidden, .metavar = "F",
-         .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 65536,
-         .help = "node state width (a multiple of --heads)"},
-        {.name = "k", .kind = CLI_INT, .dest = &to.k, .metavar = "K", .bounds = CLI_MIN, .min = 1,
-         .help = "knn neighbours per node"},
-        {.name = "epochs", .kind = CLI_INT, .dest = &to.epochs, .metavar = "N", .bounds = CLI_MIN,
+        CLI_MODEL_OPTIONS(&ma),
+        {.name = "epochs", .kind = CLI_INT, .dest = &to->epochs, .metavar = "N", .bounds = CLI_MIN,
          .min = 1, .help = "most epochs per ensemble member"},
-        {.name = "lr", .kind = CLI_DOUBLE, .dest = &to.lr, .metavar = "RATE", .bounds = CLI_MIN,
-         .min = 1e-12, .help = "AdamW learning rate", .def = default_lr},
-        {.name = "weight-decay", .kind = CLI_DOUBLE, .dest = &to.weight_decay, .metavar = "W",
-         .bounds = CLI_MIN, .min = 0, .help = "AdamW decoupled weight decay on weights",
-         .def = default_wd},
-        {.name = "dropout", .kind = CLI_DOUBLE, .dest = &to.dropout, .metavar = "P",
-         .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99,
-         .help = "dropout on node states and in the head"},
-        {.name = "input-dropout", .kind = CLI_DOUBLE, .dest = &to.input_dropout, .metavar = "P",
-         .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99,
-         .help = "dropout on the input features"},
-        {.name = "attn-dropout", .kind = CLI_DOUBLE, .dest = &to.attn_dropout, .metavar = "P",
-         .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99, .help = "dropout on attention edges"},
-        {.name = "modality-dropout", .kind = CLI_DOUBLE, .dest = &to.modality_dropout,
-         .metavar = "P", .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99,
-         .help = "share of observed modalities hidden (and reconstructed) per training graph"},
-        {.name = "graph-variants", .kind = CLI_INT, .dest = &to.graph_variants, .metavar = "G",
-         .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 4096,
-         .help = "modality-dropout graphs drawn before training (0 = none)"},
-        {.name = "lambda-rec", .kind = CLI_DOUBLE, .dest = &to.lambda_rec, .metavar = "W",
-         .bounds = CLI_MIN, .min = 0, .help = "weight of the reconstruction loss"},
-        {.name = "lambda-node", .kind = CLI_DOUBLE, .dest = &to.lambda_node, .metavar = "W",
-         .bounds = CLI_MIN, .min = 0,
-         .help = "weight of the per-node loss (each observed modality predicts on its own)"},
-        {.name = "node-vote", .kind = CLI_DOUBLE, .dest = &to.node_vote, .metavar = "W",
-         .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 1,
-         .help = "weight of the per-node predictions (mean over observed modalities) in the output"},
-        {.name = "decoder-ridge", .kind = CLI_DOUBLE, .dest = &to.decoder_ridge, .metavar = "R",
-         .bounds = CLI_MIN, .min = 0,
-         .help = "refit the completion decoders by ridge regression, penalty R (0 = off)"},
-        {.name = "ema", .kind = CLI_DOUBLE, .dest = &to.ema, .metavar = "D",
-         .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.999,
-         .help = "validate and keep a moving average of the weights, decay D (0 = off)"},
-        {.name = "patience", .kind = CLI_INT, .dest = &to.patience, .metavar = "N",
+        {.name = "patience", .kind = CLI_INT, .dest = &to->patience, .metavar = "N",
          .bounds = CLI_MIN, .min = 1,
          .help = "stop after N epochs without a better validation loss"},
-        {.name = "class-weights", .kind = CLI_STRING, .dest = &class_weights,
-         .metavar = "W", .help = "class weights of the loss: none, balanced or w1,w2,... per class"},
-        {.name = "val-fraction", .kind = CLI_DOUBLE, .dest = &to.val_fraction, .metavar = "F",
-         .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.5,
-         .help = "validation share carved (stratified) when the split has no val samples"},
-        {.name = "ensemble", .kind = CLI_INT, .dest = &to.ensemble, .metavar = "E",
+        {.name = "ensemble", .kind = CLI_INT, .dest = &to->ensemble, .metavar = "E",
          .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 256,
          .help = "members trained on different validation folds, averaged"},
-        {.name = "seed", .kind = CLI_UINT64, .dest = &to.seed, .metavar = "S",
-         .help = "seed of every random choice"},
         {.name = "log", .kind = CLI_STRING, .dest = &log_path, .metavar = "FILE",
          .help = "write one CSV row per epoch", .def = "none"},
         CLI_END};
@@ -164,6 +76,7 @@ int cmd_train(int argc, char **argv)
         .options = opts};
     int rc = cli_parse(&spec, argc, argv);
     if (rc != CLI_PARSED) {
+        cli_model_args_free(&ma);
         cli_cohort_args_free(&ca);
         return cli_parse_exit(rc);
     }
@@ -177,14 +90,9 @@ int cmd_train(int argc, char **argv)
         rc = cli_usage_error("train", "--model FILE is required");
         goto done;
     }
-    if (to.hidden % to.heads != 0) {
-        rc = cli_usage_error("train", "--hidden (%d) must be a multiple of --heads (%d)",
-                             to.hidden, to.heads);
-        goto done;
-    }
-    if ((rc = parse_class_weights(class_weights, &to, &weights)) != 0) goto done;
-    to.task = task == 1 ? GFUSE_TASK_REGRESS : GFUSE_TASK_CLASSIFY;
-    ca.task = to.task;
+    if ((rc = cli_model_args_finish("train", &ma)) != 0) goto done;
+    to->task = task == 1 ? GFUSE_TASK_REGRESS : GFUSE_TASK_CLASSIFY;
+    ca.task = to->task;
     if ((rc = cli_cohort_load("train", &ca, &cohort)) != 0) goto done;
     if (log_path) {
         if ((rc = cli_outfile_open(&log_file, "train", log_path)) != 0) goto done;
@@ -195,11 +103,11 @@ int cmd_train(int argc, char **argv)
         cli_csv_end_row(&mon.log);
         mon.has_log = 1;
     }
-    mon.classify = to.task == GFUSE_TASK_CLASSIFY;
-    to.on_epoch = on_epoch;
-    to.user = &mon;
-    cli_progress_start(&mon.bar, "train", (int64_t)to.epochs * to.ensemble, ca.quiet);
-    gfuse_status st = gfuse_train(&model, cohort, &to);
+    mon.classify = to->task == GFUSE_TASK_CLASSIFY;
+    to->on_epoch = on_epoch;
+    to->user = &mon;
+    cli_progress_start(&mon.bar, "train", (int64_t)to->epochs * to->ensemble, ca.quiet);
+    gfuse_status st = gfuse_train(&model, cohort, to);
     if (mon.has_log && (rc = cli_outfile_commit(&log_file, "train")) != 0) goto done;
     if (st != GFUSE_OK) {
         rc = cli_fail("train", st);
@@ -222,7 +130,7 @@ done:
     cli_outfile_abort(&log_file);
     gfuse_model_free(&model);
     gfuse_cohort_free(&cohort);
-    free(weights);
+    cli_model_args_free(&ma);
     cli_cohort_args_free(&ca);
     return rc;
 }

@@ -23,6 +23,8 @@ static const command commands[] = {
     {"train", "train a graph attention model on a cohort and write the model file", cmd_train},
     {"predict", "predict every sample of a cohort with a trained model", cmd_predict},
     {"impute", "complete the missing modalities of a cohort with a trained model", cmd_impute},
+    {"bench", "time training on a synthetic cohort (gfuse's model or the PyG peer's GAT)",
+     cmd_bench},
 };
 /* ---- end of the commands ---- */
 
