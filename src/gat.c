@@ -63,6 +63,67 @@ static inline int64_t row_at(const struct gfuse_graph *g, int64_t t)
     return g->row_order ? g->row_order[t] : t;
 }
 
+/* One destination row v of the forward pass (gfuse_i_gat_forward). Inlined with H and D known
+ * at the call for the common shapes, so the per-head loops unroll into vector code. */
+static inline __attribute__((always_inline)) void
+forward_row(float *out, float *alpha, const float *s_src, const float *s_dst, const float *z,
+            const uint8_t *src_mask, const struct gfuse_graph *g, int64_t v, const int H,
+            const int D, float attn_drop, float scale, uint64_t seed)
+{
+    const int F = H * D;
+    const int64_t e0 = g->in_ptr[v], e1 = g->in_ptr[v + 1];
+    float mx[MAX_HEADS], sum[MAX_HEADS], inv[MAX_HEADS];
+    float *ov = out + v * F;
+    for (int h = 0; h < H; h++) {
+        mx[h] = -INFINITY;
+        sum[h] = 0.0f;
+    }
+    for (int f = 0; f < F; f++) ov[f] = 0.0f;
+    for (int64_t e = e0; e < e1; e++) {
+        const int64_t u = g->in_src[e];
+        const int r = g->in_rel[e];
+        if (e + AHEAD < e1) prefetch_row(s_src + g->in_src[e + AHEAD] * R * H, 1);
+        prefetch_row(z + u * F, F); /* for the aggregation below */
+        if (!edge_on(src_mask, u, v)) continue;
+        const float *ss = s_src + (u * R + r) * H, *sd = s_dst + (v * R + r) * H;
+        float *al = alpha + e * H;
+#pragma omp simd
+        for (int h = 0; h < H; h++) {
+            float sc = lrelu(ss[h] + sd[h]);
+            al[h] = sc;
+            mx[h] = sc > mx[h] ? sc : mx[h];
+        }
+    }
+    for (int64_t e = e0; e < e1; e++) {
+        const int64_t u = g->in_src[e];
+        float *al = alpha + e * H;
+        if (!edge_on(src_mask, u, v)) {
+            for (int h = 0; h < H; h++) al[h] = 0.0f;
+            continue;
+        }
+        float c[MAX_HEADS];
+#pragma omp simd
+        for (int h = 0; h < H; h++) {
+            float ex = gfuse_i_expf(al[h] - mx[h]);
+            al[h] = ex;
+            sum[h] += ex;
+            c[h] = ex;
+        }
+        if (attn_drop > 0.0f)
+            for (int h = 0; h < H; h++) c[h] *= drop_factor(seed, e, H, h, attn_drop, scale);
+        const float *zu = z + u * F;
+        for (int h = 0; h < H; h++)
+#pragma omp simd
+            for (int d = 0; d < D; d++) ov[h * D + d] += c[h] * zu[h * D + d];
+    }
+    for (int h = 0; h < H; h++) inv[h] = sum[h] > 0.0f ? 1.0f / sum[h] : 0.0f;
+    for (int h = 0; h < H; h++)
+#pragma omp simd
+        for (int d = 0; d < D; d++) ov[h * D + d] *= inv[h];
+    for (int64_t e = e0; e < e1; e++)
+        for (int h = 0; h < H; h++) alpha[e * H + h] *= inv[h];
+}
+
 /* ---- optimised forward ----------------------------------------------------------------- */
 
 GFUSE_I_HOT
@@ -87,53 +148,17 @@ void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, c
             }
     }
 
-    /* per destination row: scores, softmax and aggregation over the row's in-edges */
+    /* per destination row, in two passes over its in-edges: the scores and their maximum per
+     * head; then the softmax numerators, their sums and the aggregation of the numerators
+     * times the source rows (the source rows are read once); the row and the weights are then
+     * divided by the sums */
 #pragma omp parallel for schedule(dynamic, 64) if (par)
     for (int64_t t = 0; t < V; t++) {
         const int64_t v = row_at(g, t);
-        const int64_t e0 = g->in_ptr[v], e1 = g->in_ptr[v + 1];
-        float mx[MAX_HEADS], sum[MAX_HEADS];
-        float *ov = out + v * F;
-        for (int h = 0; h < H; h++) {
-            mx[h] = -INFINITY;
-            sum[h] = 0.0f;
-        }
-        for (int f = 0; f < F; f++) ov[f] = 0.0f;
-        for (int64_t e = e0; e < e1; e++) {
-            const int64_t u = g->in_src[e];
-            const int r = g->in_rel[e];
-            if (e + AHEAD < e1) prefetch_row(s_src + g->in_src[e + AHEAD] * R * H, 1);
-            prefetch_row(z + u * F, F); /* for the aggregation below */
-            if (!edge_on(src_mask, u, v)) continue;
-            for (int h = 0; h < H; h++) {
-                float sc = lrelu(s_src[(u * R + r) * H + h] + s_dst[(v * R + r) * H + h]);
-                alpha[e * H + h] = sc;
-                if (sc > mx[h]) mx[h] = sc;
-            }
-        }
-        for (int64_t e = e0; e < e1; e++) {
-            if (!edge_on(src_mask, g->in_src[e], v)) {
-                for (int h = 0; h < H; h++) alpha[e * H + h] = 0.0f;
-                continue;
-            }
-            for (int h = 0; h < H; h++) {
-                float ex = gfuse_i_expf(alpha[e * H + h] - mx[h]);
-                alpha[e * H + h] = ex;
-                sum[h] += ex;
-            }
-        }
-        for (int64_t e = e0; e < e1; e++) {
-            const int64_t u = g->in_src[e];
-            if (!edge_on(src_mask, u, v)) continue;
-            const float *zu = z + u * F;
-            for (int h = 0; h < H; h++) {
-                float a = alpha[e * H + h] / sum[h];
-                alpha[e * H + h] = a;
-                float c = a * drop_factor(seed, e, H, h, attn_drop, scale);
-#pragma omp simd
-                for (int d = 0; d < D; d++) ov[h * D + d] += c * zu[h * D + d];
-            }
-        }
+        if (H == 4 && D == 16) /* the default shape */
+            forward_row(out, alpha, s_src, s_dst, z, src_mask, g, v, 4, 16, attn_drop, scale, seed);
+        else
+            forward_row(out, alpha, s_src, s_dst, z, src_mask, g, v, H, D, attn_drop, scale, seed);
     }
 }
 
@@ -322,20 +347,20 @@ void gfuse_i_gat_forward_ref(float *out, float *alpha, const float *z, const flo
                 float sc = lrelu(ref_pre(z, a_src, a_dst, g->in_src[e], v, g->in_rel[e], h, H, D));
                 if (sc > mx) mx = sc;
             }
+            /* out_v,h = sum_e exp(score_e - max) drop_e z_u,h / sum_e exp(score_e - max) */
             for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
                 alpha[e * H + h] = 0.0f;
                 if (!edge_on(src_mask, g->in_src[e], v)) continue;
                 float sc = lrelu(ref_pre(z, a_src, a_dst, g->in_src[e], v, g->in_rel[e], h, H, D));
                 alpha[e * H + h] = gfuse_i_expf(sc - mx);
                 sum += alpha[e * H + h];
-            }
-            for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
-                if (!edge_on(src_mask, g->in_src[e], v)) continue;
-                alpha[e * H + h] /= sum;
                 float c = alpha[e * H + h] * drop_factor(seed, e, H, h, attn_drop, scale);
                 for (int d = 0; d < D; d++)
                     out[v * F + h * D + d] += c * z[g->in_src[e] * F + h * D + d];
             }
+            float inv = sum > 0.0f ? 1.0f / sum : 0.0f;
+            for (int d = 0; d < D; d++) out[v * F + h * D + d] *= inv;
+            for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) alpha[e * H + h] *= inv;
         }
     }
 }
