@@ -205,6 +205,101 @@ static void attention_param_grads(float *da_src, float *da_dst, float *partial,
     }
 }
 
+/* One destination row v of the backward pass (gfuse_i_gat_backward), inlined like forward_row. */
+static inline __attribute__((always_inline)) void
+backward_dst_row(float *dz, float *dscore, float *ds_dst, const float *dout, const float *alpha,
+                 const float *s_src, const float *s_dst, const float *z, const float *a_dst,
+                 const uint8_t *src_mask, const struct gfuse_graph *g, int64_t v, const int H,
+                 const int D, float attn_drop, float scale, uint64_t seed)
+{
+    const int F = H * D;
+    const int64_t e0 = g->in_ptr[v], e1 = g->in_ptr[v + 1];
+    const float *gv = dout + v * F;
+    float wsum[MAX_HEADS];
+    float *dsd = ds_dst + v * R * H;
+    for (int h = 0; h < H; h++) wsum[h] = 0.0f;
+    for (int q = 0; q < R * H; q++) dsd[q] = 0.0f;
+    for (int64_t e = e0; e < e1; e++) {
+        const int64_t u = g->in_src[e];
+        if (e + AHEAD < e1) prefetch_row(z + g->in_src[e + AHEAD] * F, F);
+        if (!edge_on(src_mask, u, v)) continue;
+        const float *zu = z + u * F;
+        for (int h = 0; h < H; h++) {
+            float da = drop_factor(seed, e, H, h, attn_drop, scale) *
+                       dot(gv + h * D, zu + h * D, D);
+            dscore[e * H + h] = da;
+            wsum[h] += alpha[e * H + h] * da;
+        }
+    }
+    for (int64_t e = e0; e < e1; e++) {
+        const int64_t u = g->in_src[e];
+        const int r = g->in_rel[e];
+        if (!edge_on(src_mask, u, v)) {
+            for (int h = 0; h < H; h++) dscore[e * H + h] = 0.0f;
+            continue;
+        }
+        for (int h = 0; h < H; h++) {
+            float pre = s_src[(u * R + r) * H + h] + s_dst[(v * R + r) * H + h];
+            float ds = alpha[e * H + h] * (dscore[e * H + h] - wsum[h]);
+            ds = pre > 0.0f ? ds : GFUSE_I_GAT_SLOPE * ds;
+            dscore[e * H + h] = ds;
+            dsd[r * H + h] += ds;
+        }
+    }
+    if (dz) {
+        float *dzv = dz + v * F;
+        for (int r = 0; r < R; r++)
+            for (int h = 0; h < H; h++) {
+                const float gd = dsd[r * H + h];
+                const float *ad = a_dst + (r * H + h) * D;
+#pragma omp simd
+                for (int d = 0; d < D; d++) dzv[h * D + d] += gd * ad[d];
+            }
+    }
+}
+
+/* One source row u of the backward pass over the transpose, inlined like forward_row. */
+static inline __attribute__((always_inline)) void
+backward_src_row(float *dz, float *ds_src, const float *dscore, const float *dout,
+                 const float *alpha, const float *a_src, const uint8_t *src_mask,
+                 const struct gfuse_graph *g, int64_t u, const int H, const int D,
+                 float attn_drop, float scale, uint64_t seed)
+{
+    const int F = H * D;
+    float *dss = ds_src + u * R * H;
+    float *dzu = dz ? dz + u * F : NULL;
+    for (int q = 0; q < R * H; q++) dss[q] = 0.0f;
+    const int64_t o1 = g->out_ptr[u + 1];
+    for (int64_t o = g->out_ptr[u]; o < o1; o++) {
+        const int64_t v = g->out_dst[o], e = g->out_eid[o];
+        if (o + AHEAD < o1) {
+            const int64_t ea = g->out_eid[o + AHEAD];
+            prefetch_row(dscore + ea * H, H);
+            prefetch_row(alpha + ea * H, H);
+            if (dzu) prefetch_row(dout + g->out_dst[o + AHEAD] * F, F);
+        }
+        if (!edge_on(src_mask, u, v)) continue;
+        const int r = g->in_rel[e];
+        const float *gv = dout + v * F;
+        for (int h = 0; h < H; h++) {
+            dss[r * H + h] += dscore[e * H + h];
+            if (!dzu) continue;
+            float c = alpha[e * H + h] * drop_factor(seed, e, H, h, attn_drop, scale);
+#pragma omp simd
+            for (int d = 0; d < D; d++) dzu[h * D + d] += c * gv[h * D + d];
+        }
+    }
+    if (dzu) {
+        for (int r = 0; r < R; r++)
+            for (int h = 0; h < H; h++) {
+                const float gs = dss[r * H + h];
+                const float *as = a_src + (r * H + h) * D;
+#pragma omp simd
+                for (int d = 0; d < D; d++) dzu[h * D + d] += gs * as[d];
+            }
+    }
+}
+
 GFUSE_I_HOT
 void gfuse_i_gat_backward(float *dz, float *da_src, float *da_dst, float *work, const float *dout,
                           const float *alpha, const float *s_src, const float *s_dst,
@@ -230,49 +325,12 @@ void gfuse_i_gat_backward(float *dz, float *da_src, float *da_dst, float *work, 
 #pragma omp parallel for schedule(dynamic, 64) if (par)
     for (int64_t t = 0; t < V; t++) {
         const int64_t v = row_at(g, t);
-        const int64_t e0 = g->in_ptr[v], e1 = g->in_ptr[v + 1];
-        const float *gv = dout + v * F;
-        float wsum[MAX_HEADS];
-        float *dsd = ds_dst + v * R * H;
-        for (int h = 0; h < H; h++) wsum[h] = 0.0f;
-        for (int q = 0; q < R * H; q++) dsd[q] = 0.0f;
-        for (int64_t e = e0; e < e1; e++) {
-            const int64_t u = g->in_src[e];
-            if (e + AHEAD < e1) prefetch_row(z + g->in_src[e + AHEAD] * F, F);
-            if (!edge_on(src_mask, u, v)) continue;
-            const float *zu = z + u * F;
-            for (int h = 0; h < H; h++) {
-                float da = drop_factor(seed, e, H, h, attn_drop, scale) *
-                           dot(gv + h * D, zu + h * D, D);
-                dscore[e * H + h] = da;
-                wsum[h] += alpha[e * H + h] * da;
-            }
-        }
-        for (int64_t e = e0; e < e1; e++) {
-            const int64_t u = g->in_src[e];
-            const int r = g->in_rel[e];
-            if (!edge_on(src_mask, u, v)) {
-                for (int h = 0; h < H; h++) dscore[e * H + h] = 0.0f;
-                continue;
-            }
-            for (int h = 0; h < H; h++) {
-                float pre = s_src[(u * R + r) * H + h] + s_dst[(v * R + r) * H + h];
-                float ds = alpha[e * H + h] * (dscore[e * H + h] - wsum[h]);
-                ds = pre > 0.0f ? ds : GFUSE_I_GAT_SLOPE * ds;
-                dscore[e * H + h] = ds;
-                dsd[r * H + h] += ds;
-            }
-        }
-        if (dz) {
-            float *dzv = dz + v * F;
-            for (int r = 0; r < R; r++)
-                for (int h = 0; h < H; h++) {
-                    const float gd = dsd[r * H + h];
-                    const float *ad = a_dst + (r * H + h) * D;
-#pragma omp simd
-                    for (int d = 0; d < D; d++) dzv[h * D + d] += gd * ad[d];
-                }
-        }
+        if (H == 4 && D == 16)
+            backward_dst_row(dz, dscore, ds_dst, dout, alpha, s_src, s_dst, z, a_dst, src_mask, g,
+                             v, 4, 16, attn_drop, scale, seed);
+        else
+            backward_dst_row(dz, dscore, ds_dst, dout, alpha, s_src, s_dst, z, a_dst, src_mask, g,
+                             v, H, D, attn_drop, scale, seed);
     }
 
     /* Source pass over the transpose: each thread owns rows u of dz.
@@ -281,38 +339,12 @@ void gfuse_i_gat_backward(float *dz, float *da_src, float *da_dst, float *work, 
 #pragma omp parallel for schedule(dynamic, 64) if (par)
     for (int64_t t = 0; t < V; t++) {
         const int64_t u = row_at(g, t);
-        float *dss = ds_src + u * R * H;
-        float *dzu = dz ? dz + u * F : NULL;
-        for (int q = 0; q < R * H; q++) dss[q] = 0.0f;
-        const int64_t o1 = g->out_ptr[u + 1];
-        for (int64_t o = g->out_ptr[u]; o < o1; o++) {
-            const int64_t v = g->out_dst[o], e = g->out_eid[o];
-            if (o + AHEAD < o1) {
-                const int64_t ea = g->out_eid[o + AHEAD];
-                prefetch_row(dscore + ea * H, H);
-                prefetch_row(alpha + ea * H, H);
-                if (dzu) prefetch_row(dout + g->out_dst[o + AHEAD] * F, F);
-            }
-            if (!edge_on(src_mask, u, v)) continue;
-            const int r = g->in_rel[e];
-            const float *gv = dout + v * F;
-            for (int h = 0; h < H; h++) {
-                dss[r * H + h] += dscore[e * H + h];
-                if (!dzu) continue;
-                float c = alpha[e * H + h] * drop_factor(seed, e, H, h, attn_drop, scale);
-#pragma omp simd
-                for (int d = 0; d < D; d++) dzu[h * D + d] += c * gv[h * D + d];
-            }
-        }
-        if (dzu) {
-            for (int r = 0; r < R; r++)
-                for (int h = 0; h < H; h++) {
-                    const float gs = dss[r * H + h];
-                    const float *as = a_src + (r * H + h) * D;
-#pragma omp simd
-                    for (int d = 0; d < D; d++) dzu[h * D + d] += gs * as[d];
-                }
-        }
+        if (H == 4 && D == 16)
+            backward_src_row(dz, ds_src, dscore, dout, alpha, a_src, src_mask, g, u, 4, 16,
+                             attn_drop, scale, seed);
+        else
+            backward_src_row(dz, ds_src, dscore, dout, alpha, a_src, src_mask, g, u, H, D,
+                             attn_drop, scale, seed);
     }
 
     /* da_src[r, h] += sum_u ds_src[u, r, h] z_u,h;  da_dst[r, h] += sum_v ds_dst[v, r, h] z_v,h */
