@@ -413,6 +413,13 @@ static void report_done(trainer *t, int member)
     }
 }
 
+/* Where a member's timings go: the caller's statistics, live, when members train one after
+ * the other; the worker's, added up at the end, when they train side by side. */
+static gfuse_i_train_stats *member_stats(trainer *t, worker *w)
+{
+    return t->n_workers == 1 && t->stats ? t->stats : &w->stats;
+}
+
 static gfuse_status train_member(trainer *t, worker *w, int member)
 {
     gfuse_model *m = t->m;
@@ -508,7 +515,7 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
             memcpy(w->best, V, (size_t)np * sizeof(float));
         }
         {
-            gfuse_i_train_stats *ts = &w->stats;
+            gfuse_i_train_stats *ts = member_stats(t, w);
             double t4 = omp_get_wtime();
             ts->forward_s += t1 - t0;
             ts->backward_s += t2 - t1;
@@ -540,7 +547,7 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
     if (o->decoder_ridge > 0.0 && t->n_fit_variants > 0)
         st = gfuse_i_fit_decoders(P, arch, lay, t->variants + t->n_variants, t->n_fit_variants,
                                   &t->data, &w->acts, o->decoder_ridge);
-    w->stats.refit_s += omp_get_wtime() - r0;
+    member_stats(t, w)->refit_s += omp_get_wtime() - r0;
     return st;
 }
 
@@ -679,10 +686,6 @@ static gfuse_status prepare(trainer *t)
         if (!w->rows_train || !w->rows_val || !w->grads || !w->mom || !w->vel || !w->best ||
             !w->ema)
             return gfuse_i_nomem("the trainer");
-        if (t->n_workers == 1 && t->stats) {
-            w->stats.epoch_s = t->stats->epoch_s;
-            w->stats.epoch_cap = t->stats->epoch_cap;
-        }
         st = gfuse_i_acts_alloc(&w->acts, &m->arch, n, e_cap, work);
         if (st != GFUSE_OK) return st;
     }
@@ -819,7 +822,7 @@ gfuse_status gfuse_i_train(gfuse_model **out, const gfuse_cohort *c, const gfuse
     if (st == GFUSE_OK) st = prepare(&t);
     if (stats) stats->setup_s = omp_get_wtime() - s0;
     if (st == GFUSE_OK) st = train_members(&t);
-    for (int k = 0; k < t.n_workers && stats; k++) {
+    for (int k = 0; k < t.n_workers && stats && t.n_workers > 1; k++) {
         const gfuse_i_train_stats *ws = &t.workers[k].stats;
         stats->forward_s += ws->forward_s;
         stats->backward_s += ws->backward_s;
