@@ -13,9 +13,13 @@
  * With --orders, the effect of the row visiting orders on the aggregation kernel (A . H,
  * H with 64 columns) is timed on the built graph as well.
  *
+ * With --variant P, a modality-dropout graph (each observed modality hidden with probability P,
+ * one kept per sample, as training draws them) is timed two ways: rebuilt from the cohort with
+ * the hidden rows removed, and derived from the full graph (gfuse_i_graph_variant).
+ *
  * usage: graph_bench [--samples N] [--modalities M] [--features D] [--missing R] [--k K]
  *                    [--metric cosine|euclidean] [--runs R] [--sklearn SCRIPT] [--python PATH]
- *                    [--orders] [--seed S]
+ *                    [--orders] [--variant P] [--seed S]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -40,6 +44,7 @@ typedef struct {
     int euclidean;
     int runs;
     int orders;
+    double variant;
     uint64_t seed;
     const char *sklearn;
     const char *python;
@@ -203,6 +208,94 @@ static void bench_orders(const gfuse_cohort *c, const bench_args *a)
     }
 }
 
+/* Times one modality-dropout graph, rebuilt and derived (median of the runs each). */
+static int bench_variant(const gfuse_cohort *c, float *const *x, const bench_args *a,
+                         const gfuse_graph_options *o)
+{
+    int64_t n = a->n, d = a->d;
+    int nm = a->m;
+    gfuse_graph *full = NULL;
+    if (gfuse_graph_build(&full, c, o) != GFUSE_OK) return -1;
+    uint8_t *hidden = calloc((size_t)(n * nm), 1);
+    int64_t *dims = malloc((size_t)nm * sizeof *dims);
+    char **ids = malloc((size_t)n * sizeof *ids);
+    double *t_re = malloc((size_t)a->runs * sizeof *t_re);
+    double *t_var = malloc((size_t)a->runs * sizeof *t_var);
+    double *c_re = malloc((size_t)a->runs * sizeof *c_re);
+    double *c_var = malloc((size_t)a->runs * sizeof *c_var);
+    if (!hidden || !dims || !ids || !t_re || !t_var || !c_re || !c_var) return -1;
+    gfuse_i_rng rng;
+    gfuse_i_rng_seed(&rng, a->seed + 1);
+    int64_t n_hid = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int kept = 0, last = -1;
+        for (int s = 0; s < nm; s++) {
+            int64_t v = (int64_t)s * n + i;
+            if (!full->observed[v]) continue;
+            last = s;
+            if (gfuse_i_rng_uniform(&rng) < a->variant) hidden[v] = 1;
+            else kept++;
+        }
+        if (kept == 0 && last >= 0) hidden[(int64_t)last * n + i] = 0;
+    }
+    for (int64_t v = 0; v < n * nm; v++) n_hid += hidden[v];
+    /* the cohort a rebuild reads: the hidden rows removed */
+    for (int64_t i = 0; i < n; i++) {
+        ids[i] = malloc(24);
+        if (!ids[i]) return -1;
+        snprintf(ids[i], 24, "s%lld", (long long)i);
+    }
+    gfuse_cohort *ch = NULL;
+    if (gfuse_cohort_new(&ch, n, (const char *const *)ids) != GFUSE_OK) return -1;
+    float *rows = malloc((size_t)(n * d) * sizeof *rows);
+    if (!rows) return -1;
+    for (int s = 0; s < nm; s++) {
+        dims[s] = d;
+        memcpy(rows, x[s], (size_t)(n * d) * sizeof *rows);
+        for (int64_t i = 0; i < n; i++)
+            if (hidden[(int64_t)s * n + i])
+                for (int64_t f = 0; f < d; f++) rows[i * d + f] = (float)NAN;
+        char name[16];
+        snprintf(name, sizeof name, "mod%d", s + 1);
+        if (gfuse_cohort_add_modality(ch, name, d, NULL, rows) != GFUSE_OK) return -1;
+    }
+    free(rows);
+    for (int r = 0; r < a->runs; r++) {
+        gfuse_graph *g = NULL;
+        double t0 = now(), c0 = cpu_now();
+        if (gfuse_graph_build(&g, ch, o) != GFUSE_OK) return -1;
+        t_re[r] = now() - t0;
+        c_re[r] = cpu_now() - c0;
+        gfuse_graph_free(&g);
+        t0 = now();
+        c0 = cpu_now();
+        if (gfuse_i_graph_variant(&g, full, dims, (const float *const *)x, hidden, o) != GFUSE_OK)
+            return -1;
+        t_var[r] = now() - t0;
+        c_var[r] = cpu_now() - c0;
+        gfuse_graph_free(&g);
+    }
+    double re = median(t_re, a->runs), var = median(t_var, a->runs);
+    double re_cpu = median(c_re, a->runs), var_cpu = median(c_var, a->runs);
+    printf("dropout graph, P = %.2f (%lld nodes hidden), median of %d runs:\n", a->variant,
+           (long long)n_hid, a->runs);
+    printf("  rebuilt from the cohort:   %8.3f s wall, %8.3f s CPU\n", re, re_cpu);
+    printf("  derived from the full one: %8.3f s wall, %8.3f s CPU (%.1fx less wall, %.1fx "
+           "less CPU)\n",
+           var, var_cpu, re / var, re_cpu / var_cpu);
+    for (int64_t i = 0; i < n; i++) free(ids[i]);
+    free(ids);
+    free(hidden);
+    free(dims);
+    free(t_re);
+    free(t_var);
+    free(c_re);
+    free(c_var);
+    gfuse_cohort_free(&ch);
+    gfuse_graph_free(&full);
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, bench_args *a)
 {
     for (int t = 1; t < argc; t++) {
@@ -220,12 +313,16 @@ static int parse_args(int argc, char **argv, bench_args *a)
         else if (strcmp(o, "--k") == 0) a->k = atoi(v);
         else if (strcmp(o, "--runs") == 0) a->runs = atoi(v);
         else if (strcmp(o, "--seed") == 0) a->seed = strtoull(v, NULL, 10);
+        else if (strcmp(o, "--variant") == 0) a->variant = atof(v);
         else if (strcmp(o, "--sklearn") == 0) a->sklearn = v;
         else if (strcmp(o, "--python") == 0) a->python = v;
         else if (strcmp(o, "--metric") == 0) a->euclidean = strcmp(v, "euclidean") == 0;
         else return -1;
     }
-    return a->n >= 2 && a->m >= 1 && a->m <= 16 && a->d >= 1 && a->k >= 1 && a->runs >= 1 ? 0 : -1;
+    return a->n >= 2 && a->m >= 1 && a->m <= 16 && a->d >= 1 && a->k >= 1 && a->runs >= 1 &&
+                   a->variant >= 0.0 && a->variant < 1.0
+               ? 0
+               : -1;
 }
 
 int main(int argc, char **argv)
@@ -236,7 +333,7 @@ int main(int argc, char **argv)
     if (help || parse_args(argc, argv, &a) != 0) {
         fprintf(stderr, "usage: graph_bench [--samples N] [--modalities M] [--features D] "
                         "[--missing R] [--k K] [--metric cosine|euclidean] [--runs R] "
-                        "[--sklearn SCRIPT] [--python PATH] [--orders] [--seed S]\n");
+                        "[--sklearn SCRIPT] [--python PATH] [--orders] [--variant P] [--seed S]\n");
         return help ? 0 : 2;
     }
     if (gfuse_init() != GFUSE_OK) return 1;
@@ -279,6 +376,11 @@ int main(int argc, char **argv)
     printf("gfuse graph build:        median %8.3f s wall, %8.3f s CPU, of %d runs (%lld edges); "
            "peak RSS %.0f MiB (%.0f MiB before the build)\n",
            gf, gf_cpu, a.runs, (long long)n_edges, peak, rss_before);
+
+    if (a.variant > 0.0 && bench_variant(c, x, &a, &o) != 0) {
+        fprintf(stderr, "graph_bench: the dropout graph failed: %s\n", gfuse_last_error());
+        return 1;
+    }
 
     if (a.sklearn) {
         char dir[] = "/tmp/gfuse_graph_bench_XXXXXX";

@@ -50,7 +50,7 @@ struct gfuse_graph {
     int64_t n_isolated_missing;
 };
 
-/* ---- construction (graph_build.c) ---------------------------------------------------------- */
+/* ---- construction (graph.c) --------------------------------------------------------------- */
 
 /* Builds the graph of cohort c with options o (NULL = defaults). sender (NULL = every sample)
  * holds one flag per sample: only samples with sender[i] = 1 send knn edges, so new samples
@@ -59,6 +59,25 @@ struct gfuse_graph {
  * edges among senders do not depend on the other samples. *g stays NULL on failure. */
 gfuse_status gfuse_i_graph_build(struct gfuse_graph **g, const gfuse_cohort *c,
                                  const gfuse_graph_options *o, const uint8_t *sender);
+
+/* Derives the modality-dropout graph of hidden (M x N, index m * N + i) from full, the graph
+ * the same options built without a sender restriction, instead of rebuilding it (variant.c):
+ * a hidden observed node (i, m) becomes missing (observed 0), stops sending (its knn and
+ * member out-edges go; its self loop and hub -> (i, m) stay) and is linked as a missing node
+ * by the shared-modality rule, exactly as a rebuild with hidden removed links it. Every other
+ * row is full's minus the edges from hidden nodes (see variant.c for how this differs from a
+ * rebuild). d and x are the per-modality rows full was built from: x[m] holds N x d[m] raw
+ * values, row i for sample i (NaN cells missing); only the rows observed in full are read.
+ * o NULL = defaults; o->k must be full's k. *out stays NULL on failure. */
+gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const struct gfuse_graph *full,
+                                   const int64_t *d, const float *const *x,
+                                   const uint8_t *hidden, const gfuse_graph_options *o);
+
+/* Pieces of the builder the variant shares (graph.c): option checks, freeing a graph, and
+ * sorting the edges e0 .. e1-1 of one row by source (a handful of entries). */
+gfuse_status gfuse_i_graph_check_options(const gfuse_graph_options *o);
+void gfuse_i_graph_release(struct gfuse_graph *g);
+void gfuse_i_graph_sort_row(struct gfuse_graph *g, int64_t e0, int64_t e1);
 
 /* ---- exact kNN per modality (knn.c, knn_ref.c) ---------------------------------------------- */
 

@@ -81,6 +81,20 @@ gfuse_status gfuse_i_samples_graph(struct gfuse_graph **g, const gfuse_i_samples
     return st;
 }
 
+gfuse_status gfuse_i_samples_graph_variant(struct gfuse_graph **g,
+                                           const struct gfuse_graph *full,
+                                           const gfuse_i_samples *s, const uint8_t *hidden,
+                                           int k)
+{
+    *g = NULL;
+    GFUSE_CHECK_ARG(full != NULL && full->n_samples == s->n && full->n_mod == s->M,
+                    "the full graph is not the sample set's");
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = k;
+    return gfuse_i_graph_variant(g, full, s->d, (const float *const *)s->x, hidden, &o);
+}
+
 gfuse_status gfuse_i_standard_stats(float **mean, float **sd, const gfuse_i_samples *s)
 {
     for (int m = 0; m < s->M; m++) {

@@ -3,13 +3,17 @@
  * brute-force reference written here in double precision (and with the library's serial twin),
  * on random cohorts with ties, duplicate rows, zero vectors, missing cells and missing
  * modalities; the graph must not depend on the thread count; the CSR, its transpose and the
- * GraphBLAS hand-over must round-trip; diagnostics are checked on small hand-made cohorts and,
- * when ../shared is present, on the ROSMAP cohort.
+ * GraphBLAS hand-over must round-trip; modality-dropout graphs derived from the full one must
+ * give the hidden nodes a rebuild's in-edges and keep every other edge not from a hidden node;
+ * diagnostics are checked on small hand-made cohorts and, when ../shared is present, on the
+ * ROSMAP cohort.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 
 #include "graph.h"
 #include "graphblas.h"
+#include "knn_prep.h"
+#include "model.h"
 #include "rng.h"
 #include "util.h"
 
@@ -976,6 +980,306 @@ START_TEST(test_bad_options)
 }
 END_TEST
 
+/* ---- modality-dropout variants ------------------------------------------------------------ */
+
+/* A dropout mask as training draws it: each observed node of full hidden with probability p,
+ * at least one observed modality kept per sample; plus a few missing nodes marked too, which a
+ * variant must ignore (nothing to hide there). */
+static uint8_t *draw_hidden(const struct gfuse_graph *full, double p, uint64_t seed)
+{
+    int64_t n = full->n_samples;
+    int nm = full->n_mod;
+    uint8_t *hidden = calloc((size_t)(n * nm), 1);
+    ck_assert_ptr_nonnull(hidden);
+    gfuse_i_rng g;
+    gfuse_i_rng_seed(&g, seed);
+    for (int64_t i = 0; i < n; i++) {
+        int kept = 0, last = -1;
+        for (int m = 0; m < nm; m++) {
+            int64_t v = (int64_t)m * n + i;
+            if (!full->observed[v]) {
+                hidden[v] = gfuse_i_rng_uniform(&g) < 0.2;
+                continue;
+            }
+            last = m;
+            if (gfuse_i_rng_uniform(&g) < p) hidden[v] = 1;
+            else kept++;
+        }
+        if (kept == 0 && last >= 0) hidden[(int64_t)last * n + i] = 0;
+    }
+    return hidden;
+}
+
+/* The rebuild with the same mask: the cohort with the hidden rows removed. */
+static struct gfuse_graph *rebuild_hidden(const raw_cohort *r, const uint8_t *hidden,
+                                          const gfuse_graph_options *o)
+{
+    raw_cohort h = *r;
+    for (int s = 0; s < r->m; s++) {
+        h.x[s] = malloc((size_t)(r->n * r->d[s]) * sizeof(float));
+        ck_assert_ptr_nonnull(h.x[s]);
+        memcpy(h.x[s], r->x[s], (size_t)(r->n * r->d[s]) * sizeof(float));
+        for (int64_t i = 0; i < r->n; i++)
+            if (hidden[(int64_t)s * r->n + i])
+                for (int64_t f = 0; f < r->d[s]; f++) h.x[s][i * r->d[s] + f] = NAN;
+    }
+    gfuse_cohort *c = raw_to_cohort(&h);
+    struct gfuse_graph *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, o), GFUSE_OK);
+    gfuse_cohort_free(&c);
+    raw_free(&h);
+    return g;
+}
+
+/* Rows v of a and b hold the same edges (sources, relations, weights, in order). */
+static void rows_equal(const struct gfuse_graph *a, const struct gfuse_graph *b, int64_t v)
+{
+    int64_t ea = a->in_ptr[v], eb = b->in_ptr[v];
+    ck_assert_int_eq(a->in_ptr[v + 1] - ea, b->in_ptr[v + 1] - eb);
+    for (; ea < a->in_ptr[v + 1]; ea++, eb++) {
+        ck_assert_int_eq(a->in_src[ea], b->in_src[eb]);
+        ck_assert_int_eq(a->in_rel[ea], b->in_rel[eb]);
+        ck_assert_float_eq(a->in_w[ea], b->in_w[eb]);
+    }
+}
+
+/* Checks variant g of full under hidden:
+ *   - it is a valid graph;
+ *   - hidden (observed) nodes are missing and send nothing but their self loop and, through
+ *     the hub, nothing at all (no knn, no member out-edge); they keep self and hub -> node;
+ *   - every other row is full's row without the edges from hidden nodes;
+ *   - each hidden node's knn in-edges (sources and weights) are a rebuild's with the same
+ *     mask. The rebuild standardises over the rows that remain observed, and so does the
+ *     variant, so the two are compared exactly; their other rows may differ (see variant.c).
+ * Returns the number of hidden nodes. */
+static int64_t check_variant(const raw_cohort *r, const struct gfuse_graph *full,
+                             const struct gfuse_graph *g, const uint8_t *hidden,
+                             const gfuse_graph_options *o)
+{
+    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+    int64_t n = full->n_samples, nmn = n * full->n_mod, n_hid = 0;
+    ck_assert_int_eq(g->n_nodes, full->n_nodes);
+    uint8_t *hid = malloc((size_t)nmn);
+    for (int64_t v = 0; v < nmn; v++) {
+        hid[v] = hidden[v] && full->observed[v];
+        ck_assert_int_eq(g->observed[v], full->observed[v] && !hid[v]);
+        n_hid += hid[v];
+    }
+    struct gfuse_graph *re = rebuild_hidden(r, hidden, o);
+    ck_assert(memcmp(re->observed, g->observed, (size_t)g->n_nodes) == 0);
+    int64_t isolated = 0;
+    for (int64_t v = 0; v < g->n_nodes; v++) {
+        int64_t n_knn = 0;
+        for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++)
+            n_knn += g->in_rel[e] == GFUSE_I_REL_KNN;
+        if (v < nmn && !g->observed[v] && n_knn == 0) isolated++;
+        if (v < nmn && hid[v]) {
+            /* out-edges: the self loop and nothing else */
+            ck_assert_int_eq(g->out_ptr[v + 1] - g->out_ptr[v], 1);
+            ck_assert_int_eq(g->out_dst[g->out_ptr[v]], v);
+            /* in-edges: the rebuild's row (knn from the same sources with the same weights,
+             * self, hub) */
+            rows_equal(g, re, v);
+            ck_assert_int_eq(g->in_src[g->in_ptr[v + 1] - 1], nmn + v % n);
+            continue;
+        }
+        /* full's row minus the edges from hidden nodes, in order */
+        int64_t e = g->in_ptr[v];
+        for (int64_t f = full->in_ptr[v]; f < full->in_ptr[v + 1]; f++) {
+            int64_t u = full->in_src[f];
+            if (u < nmn && hid[u]) continue;
+            ck_assert_int_lt(e, g->in_ptr[v + 1]);
+            ck_assert_int_eq(g->in_src[e], u);
+            ck_assert_int_eq(g->in_rel[e], full->in_rel[f]);
+            ck_assert_float_eq(g->in_w[e], full->in_w[f]);
+            e++;
+        }
+        ck_assert_int_eq(e, g->in_ptr[v + 1]);
+    }
+    ck_assert_int_eq(g->n_isolated_missing, isolated);
+    gfuse_graph_free(&re);
+    free(hid);
+    return n_hid;
+}
+
+START_TEST(test_variant_matches_rebuild)
+{
+    static const int64_t sizes[] = {2, 9, 60, 250};
+    for (int rep = 0; rep < 4; rep++) {
+        for (int variant = 0; variant < 4; variant++) {
+            raw_cohort r;
+            raw_random(&r, 400 + (uint64_t)rep * 7 + (uint64_t)variant, sizes[rep],
+                       1 + (rep + variant) % 4);
+            gfuse_cohort *c = raw_to_cohort(&r);
+            gfuse_graph_options o;
+            gfuse_graph_options_init(&o);
+            o.metric = variant & 1 ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
+            o.standardize = variant & 2 ? 0 : 1;
+            o.weighted = rep != 2;
+            o.k = 1 + (rep * 3 + variant) % 6;
+            struct gfuse_graph *full = NULL, *g = NULL;
+            ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
+            uint8_t *hidden = draw_hidden(full, 0.3 + 0.1 * variant, 7 + (uint64_t)rep);
+            ck_assert_int_eq(gfuse_i_graph_variant(&g, full, r.d, (const float *const *)r.x,
+                                                   hidden, &o),
+                             GFUSE_OK);
+            int64_t n_hid = check_variant(&r, full, g, hidden, &o);
+            if (sizes[rep] >= 60 && r.m > 1) ck_assert_int_gt(n_hid, 0);
+            gfuse_graph_free(&g);
+            gfuse_graph_free(&full);
+            free(hidden);
+            gfuse_cohort_free(&c);
+            raw_free(&r);
+        }
+    }
+}
+END_TEST
+
+/* The kernel's missing-node pass on chosen nodes against its serial twin, on a cohort large
+ * enough to span several sample ranges and query blocks. */
+START_TEST(test_link_missing_matches_twin)
+{
+    raw_cohort r;
+    raw_random(&r, 41, 2600, 3);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    struct gfuse_graph *full = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
+    uint8_t *hidden = draw_hidden(full, 0.3, 3);
+    int64_t nmn = full->n_samples * full->n_mod;
+    uint8_t *present = malloc((size_t)nmn), *query = malloc((size_t)nmn);
+    for (int64_t v = 0; v < nmn; v++) {
+        query[v] = hidden[v] && full->observed[v];
+        present[v] = full->observed[v] && !query[v];
+    }
+    for (int metric = 0; metric < 2; metric++) {
+        o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
+        gfuse_i_knn_prep p;
+        ck_assert_int_eq(gfuse_i_knn_prep_init_rows(&p, r.n, r.m, r.d,
+                                                    (const float *const *)r.x, present, &o),
+                         GFUSE_OK);
+        gfuse_i_knn fast, twin;
+        ck_assert_int_eq(gfuse_i_knn_link_missing(&fast, &p, query), GFUSE_OK);
+        ck_assert_int_eq(gfuse_i_knn_link_missing_reference(&twin, &p, query), GFUSE_OK);
+        knn_equal(&fast, &twin);
+        int64_t linked = 0;
+        for (int64_t v = 0; v < nmn; v++) {
+            if (!query[v]) ck_assert_int_eq(fast.count[v], 0);
+            linked += fast.count[v] > 0;
+        }
+        ck_assert_int_gt(linked, 1000);
+        gfuse_i_knn_free(&fast);
+        gfuse_i_knn_free(&twin);
+        gfuse_i_knn_prep_free(&p);
+    }
+    free(present);
+    free(query);
+    free(hidden);
+    gfuse_graph_free(&full);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+START_TEST(test_variant_any_threads)
+{
+    raw_cohort r;
+    raw_random(&r, 33, 2000, 3);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    struct gfuse_graph *full = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
+    ck_assert_int_gt(full->n_edges, 65536); /* large enough for the parallel paths */
+    uint8_t *hidden = draw_hidden(full, 0.3, 11);
+    int saved = omp_get_max_threads();
+    struct gfuse_graph *g1 = NULL, *g2 = NULL;
+    omp_set_num_threads(1);
+    ck_assert_int_eq(gfuse_i_graph_variant(&g1, full, r.d, (const float *const *)r.x, hidden, &o),
+                     GFUSE_OK);
+    omp_set_num_threads(2);
+    ck_assert_int_eq(gfuse_i_graph_variant(&g2, full, r.d, (const float *const *)r.x, hidden, &o),
+                     GFUSE_OK);
+    omp_set_num_threads(saved);
+    graphs_identical(g1, g2);
+    ck_assert_int_gt(check_variant(&r, full, g2, hidden, &o), 1000);
+    gfuse_graph_free(&g1);
+    gfuse_graph_free(&g2);
+    gfuse_graph_free(&full);
+    free(hidden);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+/* Nothing hidden gives the full graph back; a k other than the full graph's is refused. */
+START_TEST(test_variant_edge_cases)
+{
+    raw_cohort r;
+    raw_random(&r, 35, 80, 2);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = 4;
+    struct gfuse_graph *full = NULL, *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
+    uint8_t *none = calloc((size_t)(r.n * r.m), 1);
+    ck_assert_int_eq(gfuse_i_graph_variant(&g, full, r.d, (const float *const *)r.x, none, &o),
+                     GFUSE_OK);
+    graphs_identical(g, full);
+    gfuse_graph_free(&g);
+    o.k = 5;
+    ck_assert_int_eq(gfuse_i_graph_variant(&g, full, r.d, (const float *const *)r.x, none, &o),
+                     GFUSE_ERR_ARG);
+    ck_assert_ptr_null(g);
+    free(none);
+    gfuse_graph_free(&full);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+/* The trainer's path: a sample set's full graph, then its dropout variant through the sample
+ * set wrapper; the hidden nodes get the in-edges of the sample set's rebuild with the mask. */
+START_TEST(test_samples_graph_variant)
+{
+    raw_cohort r;
+    raw_random(&r, 37, 300, 3);
+    gfuse_i_samples s;
+    ck_assert_int_eq(gfuse_i_samples_alloc(&s, r.n, r.m, r.d), GFUSE_OK);
+    for (int64_t i = 0; i < r.n; i++) s.id[i] = gfuse_i_asprintf("s%lld", (long long)i);
+    for (int m = 0; m < r.m; m++) {
+        memcpy(s.x[m], r.x[m], (size_t)(r.n * r.d[m]) * sizeof(float));
+        for (int64_t i = 0; i < r.n; i++)
+            s.has[(int64_t)m * r.n + i] = (uint8_t)row_present(&r, m, i);
+    }
+    const char *const names[] = {"a", "b", "c"};
+    struct gfuse_graph *full = NULL, *g = NULL, *re = NULL;
+    ck_assert_int_eq(gfuse_i_samples_graph(&full, &s, names, NULL, NULL, 6), GFUSE_OK);
+    uint8_t *hidden = draw_hidden(full, 0.4, 5);
+    ck_assert_int_eq(gfuse_i_samples_graph_variant(&g, full, &s, hidden, 6), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_samples_graph(&re, &s, names, hidden, NULL, 6), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+    ck_assert(memcmp(g->observed, re->observed, (size_t)g->n_nodes) == 0);
+    int64_t n_hid = 0;
+    for (int64_t v = 0; v < r.n * r.m; v++)
+        if (hidden[v] && full->observed[v]) {
+            rows_equal(g, re, v);
+            n_hid++;
+        }
+    ck_assert_int_gt(n_hid, 100);
+    gfuse_graph_free(&g);
+    ck_assert_int_eq(gfuse_i_samples_graph_variant(&g, full, &s, hidden, 7), GFUSE_ERR_ARG);
+    ck_assert_ptr_null(g);
+    gfuse_graph_free(&re);
+    gfuse_graph_free(&full);
+    free(hidden);
+    gfuse_i_samples_free(&s);
+    raw_free(&r);
+}
+END_TEST
+
 static Suite *graph_suite(void)
 {
     Suite *s = suite_create("graph");
@@ -989,6 +1293,14 @@ static Suite *graph_suite(void)
     tcase_add_test(core, test_zero_vector_cosine);
     tcase_add_test(core, test_isolated_missing);
     suite_add_tcase(s, core);
+    TCase *variants = tcase_create("variants");
+    tcase_set_timeout(variants, 120);
+    tcase_add_test(variants, test_variant_matches_rebuild);
+    tcase_add_test(variants, test_link_missing_matches_twin);
+    tcase_add_test(variants, test_variant_any_threads);
+    tcase_add_test(variants, test_variant_edge_cases);
+    tcase_add_test(variants, test_samples_graph_variant);
+    suite_add_tcase(s, variants);
     TCase *storage = tcase_create("storage");
     tcase_set_timeout(storage, 60);
     tcase_add_test(storage, test_prefix_sum);
