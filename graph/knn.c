@@ -16,9 +16,7 @@
  * Missing nodes (i,m) rank candidates j by the mean similarity over the modalities both have:
  * for a block of such samples and a range of candidate samples, per-modality tiles are summed
  * into a (block x range) sum and count, then each missing node offers the range's candidates of
- * its modality with count > 0 to its heap; memory stays bounded by the tile here too. That pass
- * also runs alone on chosen missing nodes (gfuse_i_knn_link_missing): the hidden nodes of a
- * modality-dropout graph (variant.c).
+ * its modality with count > 0 to its heap; memory stays bounded by the tile here too.
  *
  * When every present row is a candidate (no sender restriction) the similarity matrix is
  * symmetric and each pair of blocks is multiplied once, its tile feeding both blocks' heaps
@@ -419,18 +417,11 @@ static void knn_observed_symmetric(gfuse_i_knn *out, const gfuse_i_knn_prep *p, 
     }
 }
 
-/* Whether missing node (i, m) is to be linked: every missing node, or those marked in query
- * (M x N) when there is one. */
-static inline int links_node(const gfuse_i_knn_prep *p, const uint8_t *query, int64_t i, int m)
-{
-    return !p->has[i * p->n_mod + m] && (!query || query[(int64_t)m * p->n + i]);
-}
-
-/* Whether sample i has a missing node to link in a modality that has candidates. */
-static int needs_missing_links(const gfuse_i_knn_prep *p, const uint8_t *query, int64_t i)
+/* Whether sample i lacks a modality that has candidates (so it has missing nodes to link). */
+static int needs_missing_links(const gfuse_i_knn_prep *p, int64_t i)
 {
     for (int m = 0; m < p->n_mod; m++)
-        if (links_node(p, query, i, m) && p->mod[m].n_cand > 0) return 1;
+        if (!p->has[i * p->n_mod + m] && p->mod[m].n_cand > 0) return 1;
     return 0;
 }
 
@@ -497,11 +488,9 @@ static void accumulate_tile(scratch *w, const gfuse_i_knn_prep *p, int s, const 
 /* Missing nodes: mean similarity over shared modalities. A block of samples is compared with
  * the candidates one range of SAMPLE_RANGE samples at a time; the per-modality tiles of a range
  * are summed (in modality order) into a (block x range) tile, then every missing node of the
- * block that is to be linked (links_node) offers that range's candidates of its modality to
- * its heap. */
+ * block offers that range's candidates of its modality to its heap. */
 static void knn_missing(gfuse_i_knn *out, const gfuse_i_knn_prep *p, const float_mod *fm,
-                        const int64_t *qlist, int64_t n_q, const uint8_t *query, scratch *ws,
-                        int cap)
+                        const int64_t *qlist, int64_t n_q, scratch *ws, int cap)
 {
     int64_t n = p->n;
     int nm = p->n_mod;
@@ -543,7 +532,7 @@ static void knn_missing(gfuse_i_knn *out, const gfuse_i_knn_prep *p, const float
                 const float *acc = w->acc + t * SAMPLE_RANGE - j0;
                 const uint16_t *accn = w->acc_n + t * SAMPLE_RANGE - j0;
                 for (int m = 0; m < nm; m++) {
-                    if (!links_node(p, query, i, m)) continue;
+                    if (p->has[i * nm + m]) continue;
                     const int64_t *cand = p->mod[m].cand;
                     heap_entry *h = w->heap + (t * nm + m) * cap;
                     int len = w->len[t * nm + m];
@@ -560,7 +549,7 @@ static void knn_missing(gfuse_i_knn *out, const gfuse_i_knn_prep *p, const float
             int64_t i = qlist[b0 + t];
             float eps = eps_missing(p, fm, i);
             for (int m = 0; m < nm; m++)
-                if (links_node(p, query, i, m))
+                if (!p->has[i * nm + m])
                     finish_node(out, p, m, i, w->heap + (t * nm + m) * cap, w->len[t * nm + m],
                                 cap, eps, w);
         }
@@ -589,54 +578,49 @@ static void scratch_free(scratch *ws, int nt)
     free(ws);
 }
 
-/* What the kernels share: each modality's float side, per-thread scratch, and the samples
- * whose missing nodes are to be linked. */
-typedef struct {
-    int nt;
-    int cap;
-    float_mod *fm;
-    scratch *ws;
-    int64_t *qlist;
-    int64_t n_q;
-} knn_work;
-
-static void work_free(knn_work *k, int nm)
+gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_cohort *c,
+                               const gfuse_graph_options *o, const uint8_t *sender)
 {
-    if (k->fm)
-        for (int s = 0; s < nm; s++) float_mod_free(&k->fm[s]);
-    free(k->fm);
-    scratch_free(k->ws, k->nt);
-    free(k->qlist);
-    memset(k, 0, sizeof *k);
-}
+    gfuse_i_knn_prep p;
+    gfuse_status st = gfuse_i_knn_prep_init(&p, c, o, sender);
+    if (st != GFUSE_OK) return st;
+    int nt = omp_get_max_threads();
+    int nm = p.n_mod;
+    int64_t n = p.n;
+    int cap = o->k + KEEP_EXTRA;
+    float_mod *fm = calloc((size_t)(nm > 0 ? nm : 1), sizeof *fm);
+    scratch *ws = calloc((size_t)nt, sizeof *ws);
+    int64_t *qlist = malloc((size_t)(n > 0 ? n : 1) * sizeof *qlist);
+    heap_entry *heaps = NULL; /* one heap per present row, for the symmetric path */
+    int *lens = NULL;
+#ifdef HAVE_OPENBLAS
+    int blas_threads = openblas_get_num_threads();
+#endif
+    if (!fm || !ws || !qlist) goto nomem;
+    st = gfuse_i_knn_alloc(out, &p);
+    if (st != GFUSE_OK) goto done;
 
-/* Sets up k for p; query as in knn_missing. */
-static gfuse_status work_init(knn_work *k, const gfuse_i_knn_prep *p, const uint8_t *query)
-{
-    memset(k, 0, sizeof *k);
-    int nm = p->n_mod;
-    int64_t n = p->n;
-    k->nt = omp_get_max_threads();
-    k->cap = p->k + KEEP_EXTRA;
-    int cap = k->cap;
-    k->fm = calloc((size_t)(nm > 0 ? nm : 1), sizeof *k->fm);
-    k->ws = calloc((size_t)k->nt, sizeof *k->ws);
-    k->qlist = malloc((size_t)(n > 0 ? n : 1) * sizeof *k->qlist);
-    if (!k->fm || !k->ws || !k->qlist) goto nomem;
     int64_t dsum = 0;
     for (int s = 0; s < nm; s++) {
-        if (float_mod_init(&k->fm[s], &p->mod[s], n, p->metric) != 0) goto nomem;
-        dsum += p->mod[s].d;
+        if (float_mod_init(&fm[s], &p.mod[s], n, p.metric) != 0) goto nomem;
+        dsum += p.mod[s].d;
     }
+    int64_t n_q = 0;
     for (int64_t i = 0; i < n; i++)
-        if (needs_missing_links(p, query, i)) k->qlist[k->n_q++] = i;
+        if (needs_missing_links(&p, i)) qlist[n_q++] = i;
+    int64_t np_max = 1;
+    for (int s = 0; s < nm; s++)
+        if (p.mod[s].n_present > np_max) np_max = p.mod[s].n_present;
+    heaps = malloc((size_t)np_max * (size_t)cap * sizeof *heaps);
+    lens = malloc((size_t)np_max * sizeof *lens);
+    if (!heaps || !lens) goto nomem;
     size_t tile = (size_t)QUERY_BLOCK * CAND_BLOCK;
     if (tile < (size_t)MISSING_BLOCK * SAMPLE_RANGE) tile = (size_t)MISSING_BLOCK * SAMPLE_RANGE;
     size_t n_heaps = QUERY_BLOCK;
-    if (k->n_q > 0 && n_heaps < (size_t)MISSING_BLOCK * (size_t)nm)
+    if (n_q > 0 && n_heaps < (size_t)MISSING_BLOCK * (size_t)nm)
         n_heaps = (size_t)MISSING_BLOCK * (size_t)nm;
-    for (int t = 0; t < k->nt; t++) {
-        scratch *w = &k->ws[t];
+    for (int t = 0; t < nt; t++) {
+        scratch *w = &ws[t];
         w->tile = malloc(tile * sizeof *w->tile);
         w->tile_t = malloc((size_t)QUERY_BLOCK * QUERY_BLOCK * sizeof *w->tile_t);
         w->heap = malloc(n_heaps * (size_t)cap * sizeof *w->heap);
@@ -647,7 +631,7 @@ static gfuse_status work_init(knn_work *k, const gfuse_i_knn_prep *p, const uint
         if (!w->tile || !w->tile_t || !w->heap || !w->len || !w->rs_sim || !w->rs_idx ||
             !w->keys)
             goto nomem;
-        if (k->n_q > 0) {
+        if (n_q > 0) {
             w->qz = malloc((size_t)(MISSING_BLOCK * dsum) * sizeof *w->qz);
             w->qrow = malloc((size_t)MISSING_BLOCK * (size_t)nm * sizeof *w->qrow);
             w->q_inv = malloc((size_t)MISSING_BLOCK * (size_t)nm * sizeof *w->q_inv);
@@ -659,76 +643,34 @@ static gfuse_status work_init(knn_work *k, const gfuse_i_knn_prep *p, const uint
                 goto nomem;
         }
     }
-    return GFUSE_OK;
-nomem:
-    work_free(k, nm);
-    return gfuse_i_nomem("the kNN tiles");
-}
-
-gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_cohort *c,
-                               const gfuse_graph_options *o, const uint8_t *sender)
-{
-    gfuse_i_knn_prep p;
-    gfuse_status st = gfuse_i_knn_prep_init(&p, c, o, sender);
-    if (st != GFUSE_OK) return st;
-    int nm = p.n_mod;
-    knn_work k;
-    heap_entry *heaps = NULL; /* one heap per present row, for the symmetric path */
-    int *lens = NULL;
-    st = work_init(&k, &p, NULL);
-    if (st != GFUSE_OK) goto done;
-    int64_t np_max = 1;
-    for (int s = 0; s < nm; s++)
-        if (p.mod[s].n_present > np_max) np_max = p.mod[s].n_present;
-    heaps = malloc((size_t)np_max * (size_t)k.cap * sizeof *heaps);
-    lens = malloc((size_t)np_max * sizeof *lens);
-    if (!heaps || !lens) {
-        st = gfuse_i_nomem("the kNN tiles");
-        goto done;
-    }
-    st = gfuse_i_knn_alloc(out, &p);
-    if (st != GFUSE_OK) goto done;
 
     /* Each thread runs its own sgemm calls; BLAS must not start threads of its own. */
 #ifdef HAVE_OPENBLAS
-    int blas_threads = openblas_get_num_threads();
     openblas_set_num_threads(1);
 #endif
     for (int m = 0; m < nm; m++) {
         if (p.mod[m].n_cand == p.mod[m].n_present && p.mod[m].n_present > QUERY_BLOCK)
-            knn_observed_symmetric(out, &p, m, &k.fm[m], k.ws, k.cap, heaps, lens);
+            knn_observed_symmetric(out, &p, m, &fm[m], ws, cap, heaps, lens);
         else
-            knn_observed(out, &p, m, &k.fm[m], k.ws, k.cap);
+            knn_observed(out, &p, m, &fm[m], ws, cap);
     }
-    if (k.n_q > 0) knn_missing(out, &p, k.fm, k.qlist, k.n_q, NULL, k.ws, k.cap);
+    if (n_q > 0) knn_missing(out, &p, fm, qlist, n_q, ws, cap);
 #ifdef HAVE_OPENBLAS
     openblas_set_num_threads(blas_threads);
 #endif
+    st = GFUSE_OK;
+    goto done;
+nomem:
+    st = gfuse_i_nomem("the kNN tiles");
+    gfuse_i_knn_free(out);
 done:
-    work_free(&k, nm);
+    if (fm)
+        for (int s = 0; s < nm; s++) float_mod_free(&fm[s]);
+    free(fm);
+    scratch_free(ws, nt);
+    free(qlist);
     free(heaps);
     free(lens);
     gfuse_i_knn_prep_free(&p);
-    return st;
-}
-
-gfuse_status gfuse_i_knn_link_missing(gfuse_i_knn *out, const gfuse_i_knn_prep *p,
-                                      const uint8_t *query)
-{
-    knn_work k;
-    gfuse_status st = work_init(&k, p, query);
-    if (st != GFUSE_OK) return st;
-    st = gfuse_i_knn_alloc(out, p);
-    if (st == GFUSE_OK && k.n_q > 0) {
-#ifdef HAVE_OPENBLAS
-        int blas_threads = openblas_get_num_threads();
-        openblas_set_num_threads(1);
-#endif
-        knn_missing(out, p, k.fm, k.qlist, k.n_q, query, k.ws, k.cap);
-#ifdef HAVE_OPENBLAS
-        openblas_set_num_threads(blas_threads);
-#endif
-    }
-    work_free(&k, p->n_mod);
     return st;
 }

@@ -45,20 +45,11 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
                                    const gfuse_graph_options *o, const uint8_t *sender);
 /* The same from plain rows: x[s] holds row i of sample i (N x d[s]) and present (M x N, index
  * s * N + i) says which samples have modality s; every present row is a candidate. x is
- * borrowed. */
+ * read while p is made: the similarities read only p's z rows. */
 gfuse_status gfuse_i_knn_prep_init_rows(gfuse_i_knn_prep *p, int64_t n, int nm,
                                         const int64_t *d, const float *const *x,
                                         const uint8_t *present, const gfuse_graph_options *o);
 void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p);
-
-/* Links only the missing nodes marked in query (M x N, index m * N + i; each one missing in p)
- * by the shared-modality rule, exactly as gfuse_i_knn_build links missing nodes (the same
- * kernel): out gets p's shape, count 0 for every node not marked. */
-gfuse_status gfuse_i_knn_link_missing(gfuse_i_knn *out, const gfuse_i_knn_prep *p,
-                                      const uint8_t *query);
-/* Its plain serial twin: every candidate scored in double precision. */
-gfuse_status gfuse_i_knn_link_missing_reference(gfuse_i_knn *out, const gfuse_i_knn_prep *p,
-                                                const uint8_t *query);
 
 /* The standardised value of one cell, rounded to float. */
 static inline float gfuse_i_knn_z(const gfuse_i_knn_mod *md, float x, int64_t f)

@@ -1,6 +1,5 @@
-/* knn_ref.c: the plain serial twin of the kNN kernel (and of its missing-node linking alone):
- * every (node, candidate) pair scored in double precision, the best k kept by insertion. Tests
- * compare the kernel against it. */
+/* knn_ref.c: the plain serial twin of the kNN kernel: every (node, candidate) pair scored in
+ * double precision, the best k kept by insertion. Tests compare the kernel against it. */
 #include "knn_prep.h"
 
 #include <stdlib.h>
@@ -22,57 +21,43 @@ static void top_insert(double *top_sim, int64_t *top_idx, int *len, int k, doubl
     if (n < k) *len = n + 1;
 }
 
-/* The neighbour list of node (i, m): every candidate of m scored against it. */
-static void ref_node(gfuse_i_knn *out, const gfuse_i_knn_prep *p, int m, int64_t i,
-                     double *top_sim, int64_t *top_idx)
-{
-    const gfuse_i_knn_mod *md = &p->mod[m];
-    int k = p->k, len = 0;
-    for (int64_t t = 0; t < md->n_cand; t++) {
-        int64_t j = md->cand[t];
-        if (j == i) continue;
-        int shared;
-        double s = gfuse_i_knn_node_sim(p, m, i, j, &shared);
-        if (shared > 0) top_insert(top_sim, top_idx, &len, k, s, j);
-    }
-    int64_t v = (int64_t)m * p->n + i;
-    out->count[v] = len;
-    for (int t = 0; t < len; t++) {
-        out->nbr[v * k + t] = top_idx[t];
-        out->sim[v * k + t] = (float)top_sim[t];
-    }
-}
-
-/* Every node of p (query NULL), or the missing nodes marked in query. */
-static gfuse_status ref_nodes(gfuse_i_knn *out, const gfuse_i_knn_prep *p, const uint8_t *query)
-{
-    double *top_sim = malloc((size_t)p->k * sizeof *top_sim);
-    int64_t *top_idx = malloc((size_t)p->k * sizeof *top_idx);
-    gfuse_status st = top_sim && top_idx ? gfuse_i_knn_alloc(out, p)
-                                         : gfuse_i_nomem("the reference kNN lists");
-    if (st == GFUSE_OK)
-        for (int m = 0; m < p->n_mod; m++)
-            for (int64_t i = 0; i < p->n; i++)
-                if (!query || (query[(int64_t)m * p->n + i] && !p->has[i * p->n_mod + m]))
-                    ref_node(out, p, m, i, top_sim, top_idx);
-    free(top_sim);
-    free(top_idx);
-    return st;
-}
-
 gfuse_status gfuse_i_knn_reference(gfuse_i_knn *out, const gfuse_cohort *c,
                                    const gfuse_graph_options *o, const uint8_t *sender)
 {
     gfuse_i_knn_prep p;
     gfuse_status st = gfuse_i_knn_prep_init(&p, c, o, sender);
     if (st != GFUSE_OK) return st;
-    st = ref_nodes(out, &p, NULL);
+    int k = o->k;
+    double *top_sim = malloc((size_t)k * sizeof *top_sim);
+    int64_t *top_idx = malloc((size_t)k * sizeof *top_idx);
+    if (!top_sim || !top_idx) {
+        st = gfuse_i_nomem("the reference kNN lists");
+        goto done;
+    }
+    st = gfuse_i_knn_alloc(out, &p);
+    if (st != GFUSE_OK) goto done;
+    for (int m = 0; m < p.n_mod; m++) {
+        const gfuse_i_knn_mod *md = &p.mod[m];
+        for (int64_t i = 0; i < p.n; i++) {
+            int len = 0;
+            for (int64_t t = 0; t < md->n_cand; t++) {
+                int64_t j = md->cand[t];
+                if (j == i) continue;
+                int shared;
+                double s = gfuse_i_knn_node_sim(&p, m, i, j, &shared);
+                if (shared > 0) top_insert(top_sim, top_idx, &len, k, s, j);
+            }
+            int64_t v = (int64_t)m * p.n + i;
+            out->count[v] = len;
+            for (int t = 0; t < len; t++) {
+                out->nbr[v * k + t] = top_idx[t];
+                out->sim[v * k + t] = (float)top_sim[t];
+            }
+        }
+    }
+done:
+    free(top_sim);
+    free(top_idx);
     gfuse_i_knn_prep_free(&p);
     return st;
-}
-
-gfuse_status gfuse_i_knn_link_missing_reference(gfuse_i_knn *out, const gfuse_i_knn_prep *p,
-                                                const uint8_t *query)
-{
-    return ref_nodes(out, p, query);
 }
