@@ -13,9 +13,15 @@
  * With --orders, the effect of the row visiting orders on the aggregation kernel (A . H,
  * H with 64 columns) is timed on the built graph as well.
  *
+ * With --variant P, a modality-dropout graph (each observed modality hidden with probability P,
+ * one kept per sample, as training draws them) is timed two ways: rebuilt from the cohort with
+ * the hidden rows removed, and derived from the full graph (gfuse_i_variant_base_new once, then
+ * gfuse_i_graph_variant); the derived hidden rows' recall against the rebuild's is reported, and
+ * the training setup (the full graph and 16 variants) as a multiple of one build.
+ *
  * usage: graph_bench [--samples N] [--modalities M] [--features D] [--missing R] [--k K]
  *                    [--metric cosine|euclidean] [--runs R] [--sklearn SCRIPT] [--python PATH]
- *                    [--orders] [--seed S]
+ *                    [--orders] [--variant P] [--seed S]
  */
 #define _POSIX_C_SOURCE 200809L
 
@@ -40,6 +46,7 @@ typedef struct {
     int euclidean;
     int runs;
     int orders;
+    double variant;
     uint64_t seed;
     const char *sklearn;
     const char *python;
@@ -203,6 +210,136 @@ static void bench_orders(const gfuse_cohort *c, const bench_args *a)
     }
 }
 
+/* Shared knn sources of rows v of a and b (sources ascending in both); *nb gets b's count. */
+static int64_t shared_knn_sources(const gfuse_graph *a, const gfuse_graph *b, int64_t v,
+                                  int64_t *nb)
+{
+    int64_t ea = a->in_ptr[v], eb = b->in_ptr[v], common = 0;
+    *nb = 0;
+    for (int64_t e = eb; e < b->in_ptr[v + 1]; e++) *nb += b->in_rel[e] == GFUSE_I_REL_KNN;
+    while (ea < a->in_ptr[v + 1] && eb < b->in_ptr[v + 1]) {
+        if (a->in_rel[ea] != GFUSE_I_REL_KNN) ea++;
+        else if (b->in_rel[eb] != GFUSE_I_REL_KNN) eb++;
+        else if (a->in_src[ea] < b->in_src[eb]) ea++;
+        else if (a->in_src[ea] > b->in_src[eb]) eb++;
+        else {
+            common++;
+            ea++;
+            eb++;
+        }
+    }
+    return common;
+}
+
+/* Times the modality-dropout graphs of full (built in build_s wall, build_cpu CPU seconds):
+ * the shared base once, one variant derived from it (median of the runs), and a rebuild from
+ * the cohort with the hidden rows removed, whose hidden rows measure the derived ones' recall;
+ * then the training setup (the full graph, the base and 16 variants) against one build. */
+static int bench_variant(float *const *x, const bench_args *a,
+                         const gfuse_graph_options *o, const gfuse_graph *full, double build_s,
+                         double build_cpu)
+{
+    int64_t n = a->n, d = a->d;
+    int nm = a->m;
+    uint8_t *hidden = calloc((size_t)(n * nm), 1);
+    int64_t *dims = malloc((size_t)nm * sizeof *dims);
+    char **ids = malloc((size_t)n * sizeof *ids);
+    double *t_var = malloc((size_t)a->runs * sizeof *t_var);
+    double *c_var = malloc((size_t)a->runs * sizeof *c_var);
+    if (!hidden || !dims || !ids || !t_var || !c_var) return -1;
+    gfuse_i_rng rng;
+    gfuse_i_rng_seed(&rng, a->seed + 1);
+    int64_t n_hid = 0;
+    for (int64_t i = 0; i < n; i++) {
+        int kept = 0, last = -1;
+        for (int s = 0; s < nm; s++) {
+            int64_t v = (int64_t)s * n + i;
+            if (!full->observed[v]) continue;
+            last = s;
+            if (gfuse_i_rng_uniform(&rng) < a->variant) hidden[v] = 1;
+            else kept++;
+        }
+        if (kept == 0 && last >= 0) hidden[(int64_t)last * n + i] = 0;
+    }
+    for (int64_t v = 0; v < n * nm; v++) n_hid += hidden[v];
+    for (int s = 0; s < nm; s++) dims[s] = d;
+
+    gfuse_i_variant_base *base = NULL;
+    double t0 = now(), c0 = cpu_now();
+    if (gfuse_i_variant_base_new(&base, full, dims, (const float *const *)x, o) != GFUSE_OK)
+        return -1;
+    double t_base = now() - t0, c_base = cpu_now() - c0;
+    gfuse_graph *g = NULL;
+    for (int r = 0; r < a->runs; r++) {
+        gfuse_graph_free(&g);
+        t0 = now();
+        c0 = cpu_now();
+        if (gfuse_i_graph_variant(&g, base, hidden) != GFUSE_OK) return -1;
+        t_var[r] = now() - t0;
+        c_var[r] = cpu_now() - c0;
+    }
+    gfuse_i_variant_base_free(&base);
+
+    /* the cohort a rebuild reads: the hidden rows removed */
+    for (int64_t i = 0; i < n; i++) {
+        ids[i] = malloc(24);
+        if (!ids[i]) return -1;
+        snprintf(ids[i], 24, "s%lld", (long long)i);
+    }
+    gfuse_cohort *ch = NULL;
+    if (gfuse_cohort_new(&ch, n, (const char *const *)ids) != GFUSE_OK) return -1;
+    float *rows = malloc((size_t)(n * d) * sizeof *rows);
+    if (!rows) return -1;
+    for (int s = 0; s < nm; s++) {
+        memcpy(rows, x[s], (size_t)(n * d) * sizeof *rows);
+        for (int64_t i = 0; i < n; i++)
+            if (hidden[(int64_t)s * n + i])
+                for (int64_t f = 0; f < d; f++) rows[i * d + f] = (float)NAN;
+        char name[16];
+        snprintf(name, sizeof name, "mod%d", s + 1);
+        if (gfuse_cohort_add_modality(ch, name, d, NULL, rows) != GFUSE_OK) return -1;
+    }
+    free(rows);
+    gfuse_graph *re = NULL;
+    t0 = now();
+    c0 = cpu_now();
+    if (gfuse_graph_build(&re, ch, o) != GFUSE_OK) return -1;
+    double t_re = now() - t0, c_re = cpu_now() - c0;
+    int64_t common = 0, exact = 0;
+    for (int64_t v = 0; v < n * nm; v++) {
+        if (!hidden[v] || !full->observed[v]) continue;
+        int64_t nb;
+        common += shared_knn_sources(g, re, v, &nb);
+        exact += nb;
+    }
+
+    double var = median(t_var, a->runs), var_cpu = median(c_var, a->runs);
+    printf("dropout graph, P = %.2f (%lld nodes hidden):\n", a->variant, (long long)n_hid);
+    printf("  rebuilt from the cohort:   %8.3f s wall, %8.3f s CPU (one run)\n", t_re, c_re);
+    printf("  shared base (once):        %8.3f s wall, %8.3f s CPU\n", t_base, c_base);
+    printf("  derived from the base:     %8.3f s wall, %8.3f s CPU (median of %d runs; %.1f%% "
+           "of a build's wall, %.1f%% of its CPU)\n",
+           var, var_cpu, a->runs, 100.0 * var / build_s, 100.0 * var_cpu / build_cpu);
+    printf("  recall of the hidden nodes' knn sources against the rebuild: %.1f%% (%lld of "
+           "%lld)\n",
+           exact > 0 ? 100.0 * (double)common / (double)exact : 100.0, (long long)common,
+           (long long)exact);
+    printf("  training setup, the full graph and 16 variants: 1 + 16 * variant / build = %.3f "
+           "wall, %.3f CPU; with the base %.3f wall, %.3f CPU\n",
+           1.0 + 16.0 * var / build_s, 1.0 + 16.0 * var_cpu / build_cpu,
+           1.0 + (t_base + 16.0 * var) / build_s, 1.0 + (c_base + 16.0 * var_cpu) / build_cpu);
+    gfuse_graph_free(&g);
+    gfuse_graph_free(&re);
+    for (int64_t i = 0; i < n; i++) free(ids[i]);
+    free(ids);
+    free(hidden);
+    free(dims);
+    free(t_var);
+    free(c_var);
+    gfuse_cohort_free(&ch);
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, bench_args *a)
 {
     for (int t = 1; t < argc; t++) {
@@ -220,12 +357,16 @@ static int parse_args(int argc, char **argv, bench_args *a)
         else if (strcmp(o, "--k") == 0) a->k = atoi(v);
         else if (strcmp(o, "--runs") == 0) a->runs = atoi(v);
         else if (strcmp(o, "--seed") == 0) a->seed = strtoull(v, NULL, 10);
+        else if (strcmp(o, "--variant") == 0) a->variant = atof(v);
         else if (strcmp(o, "--sklearn") == 0) a->sklearn = v;
         else if (strcmp(o, "--python") == 0) a->python = v;
         else if (strcmp(o, "--metric") == 0) a->euclidean = strcmp(v, "euclidean") == 0;
         else return -1;
     }
-    return a->n >= 2 && a->m >= 1 && a->m <= 16 && a->d >= 1 && a->k >= 1 && a->runs >= 1 ? 0 : -1;
+    return a->n >= 2 && a->m >= 1 && a->m <= 16 && a->d >= 1 && a->k >= 1 && a->runs >= 1 &&
+                   a->variant >= 0.0 && a->variant < 1.0
+               ? 0
+               : -1;
 }
 
 int main(int argc, char **argv)
@@ -236,7 +377,7 @@ int main(int argc, char **argv)
     if (help || parse_args(argc, argv, &a) != 0) {
         fprintf(stderr, "usage: graph_bench [--samples N] [--modalities M] [--features D] "
                         "[--missing R] [--k K] [--metric cosine|euclidean] [--runs R] "
-                        "[--sklearn SCRIPT] [--python PATH] [--orders] [--seed S]\n");
+                        "[--sklearn SCRIPT] [--python PATH] [--orders] [--variant P] [--seed S]\n");
         return help ? 0 : 2;
     }
     if (gfuse_init() != GFUSE_OK) return 1;
@@ -260,6 +401,7 @@ int main(int argc, char **argv)
     double *cpu = malloc((size_t)a.runs * sizeof *cpu);
     double rss_before = proc_status_mib("VmRSS"), peak = 0.0;
     int64_t n_edges = 0;
+    gfuse_graph *full = NULL; /* the last build, kept for --variant */
     for (int r = 0; r < a.runs; r++) {
         reset_peak();
         gfuse_graph *g = NULL;
@@ -273,12 +415,19 @@ int main(int argc, char **argv)
         double p = proc_status_mib("VmHWM");
         if (p > peak) peak = p;
         n_edges = gfuse_graph_n_edges(g);
-        gfuse_graph_free(&g);
+        if (r + 1 == a.runs && a.variant > 0.0) full = g;
+        else gfuse_graph_free(&g);
     }
     double gf = median(times, a.runs), gf_cpu = median(cpu, a.runs);
     printf("gfuse graph build:        median %8.3f s wall, %8.3f s CPU, of %d runs (%lld edges); "
            "peak RSS %.0f MiB (%.0f MiB before the build)\n",
            gf, gf_cpu, a.runs, (long long)n_edges, peak, rss_before);
+
+    if (a.variant > 0.0 && bench_variant(x, &a, &o, full, gf, gf_cpu) != 0) {
+        fprintf(stderr, "graph_bench: the dropout graph failed: %s\n", gfuse_last_error());
+        return 1;
+    }
+    gfuse_graph_free(&full);
 
     if (a.sklearn) {
         char dir[] = "/tmp/gfuse_graph_bench_XXXXXX";

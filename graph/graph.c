@@ -19,7 +19,7 @@ void gfuse_graph_options_init(gfuse_graph_options *opts)
     opts->reorder = GFUSE_ORDER_NATURAL;
 }
 
-static gfuse_status check_options(const gfuse_graph_options *o)
+gfuse_status gfuse_i_graph_check_options(const gfuse_graph_options *o)
 {
     GFUSE_CHECK_ARG(o->k >= 1 && o->k <= K_MAX, "k must be between 1 and %d, got %d", K_MAX,
                     o->k);
@@ -32,7 +32,7 @@ static gfuse_status check_options(const gfuse_graph_options *o)
     return GFUSE_OK;
 }
 
-static void graph_release(struct gfuse_graph *g)
+void gfuse_i_graph_release(struct gfuse_graph *g)
 {
     if (!g) return;
     free(g->observed);
@@ -50,12 +50,11 @@ static void graph_release(struct gfuse_graph *g)
 void gfuse_graph_free(gfuse_graph **g)
 {
     if (!g) return;
-    graph_release(*g);
+    gfuse_i_graph_release(*g);
     *g = NULL;
 }
 
-/* Sorts the edges e0 .. e1-1 of one row by source (a handful of entries: insertion sort). */
-static void sort_row(struct gfuse_graph *g, int64_t e0, int64_t e1)
+void gfuse_i_graph_sort_row(struct gfuse_graph *g, int64_t e0, int64_t e1)
 {
     for (int64_t a = e0 + 1; a < e1; a++) {
         int64_t src = g->in_src[a];
@@ -97,7 +96,7 @@ static void fill_rows(struct gfuse_graph *g, const gfuse_i_knn *knn, int weighte
             g->in_rel[e] = GFUSE_I_REL_SELF;
             g->in_w[e] = 1.0f;
             e++;
-            sort_row(g, g->in_ptr[v], e);
+            gfuse_i_graph_sort_row(g, g->in_ptr[v], e);
             g->in_src[e] = n_mod_nodes + i;
             g->in_rel[e] = GFUSE_I_REL_MEMBER;
             g->in_w[e] = 1.0f;
@@ -126,7 +125,7 @@ gfuse_status gfuse_i_graph_build(struct gfuse_graph **out, const gfuse_cohort *c
     gfuse_graph_options defaults;
     gfuse_graph_options_init(&defaults);
     const gfuse_graph_options *o = opts ? opts : &defaults;
-    gfuse_status st = check_options(o);
+    gfuse_status st = gfuse_i_graph_check_options(o);
     if (st != GFUSE_OK) return st;
     GFUSE_CHECK_ARG(c->n >= 1, "the cohort has no sample");
     GFUSE_CHECK_ARG(c->m >= 1, "the cohort has no modality");
@@ -188,7 +187,7 @@ nomem:
     st = gfuse_i_nomem("the graph");
 fail:
     gfuse_i_knn_free(&knn);
-    graph_release(g);
+    gfuse_i_graph_release(g);
     return st;
 }
 

@@ -50,7 +50,7 @@ struct gfuse_graph {
     int64_t n_isolated_missing;
 };
 
-/* ---- construction (graph_build.c) ---------------------------------------------------------- */
+/* ---- construction (graph.c) --------------------------------------------------------------- */
 
 /* Builds the graph of cohort c with options o (NULL = defaults). sender (NULL = every sample)
  * holds one flag per sample: only samples with sender[i] = 1 send knn edges, so new samples
@@ -59,6 +59,57 @@ struct gfuse_graph {
  * edges among senders do not depend on the other samples. *g stays NULL on failure. */
 gfuse_status gfuse_i_graph_build(struct gfuse_graph **g, const gfuse_cohort *c,
                                  const gfuse_graph_options *o, const uint8_t *sender);
+
+/* ---- modality-dropout graphs (variant.c) ---------------------------------------------------- */
+
+/* What every modality-dropout graph derived from one full graph shares: the full graph
+ * (borrowed) and its standardised rows, per modality N_present x d floats (about the size of
+ * the input), made once. */
+typedef struct gfuse_i_variant_base gfuse_i_variant_base;
+
+/* Makes the shared part for full, the graph options o (NULL = defaults) built without a sender
+ * restriction from the per-modality rows d, x: x[m] holds N x d[m] raw values, row i for sample
+ * i (NaN cells missing); only the rows observed in full are read, and only during this call.
+ * o->k must be full's k and o's metric and standardisation those full was built with. full must
+ * outlive *out. *out stays NULL on failure. */
+gfuse_status gfuse_i_variant_base_new(gfuse_i_variant_base **out, const struct gfuse_graph *full,
+                                      const int64_t *d, const float *const *x,
+                                      const gfuse_graph_options *o);
+void gfuse_i_variant_base_free(gfuse_i_variant_base **b);
+
+/* The modality-dropout graph of hidden (M x N, index m * N + i; marks on missing nodes are
+ * ignored) derived from b's full graph without a rebuild: a hidden node (i, m) becomes missing
+ * (observed 0), stops sending (its knn and member out-edges go; its self loop and hub -> (i, m)
+ * stay) and gets knn in-edges from the best candidates of its second-order pool (see variant.c);
+ * every other row is full's minus the edges from hidden nodes. *out stays NULL on failure. */
+gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const gfuse_i_variant_base *b,
+                                   const uint8_t *hidden);
+
+/* The knn in-edges the hidden nodes of one variant get, best first (similarity descending, ties
+ * by smaller sample index). */
+typedef struct {
+    int k;
+    int64_t n_hidden;
+    int64_t *node;   /* n_hidden: the hidden nodes, ascending */
+    int64_t *slot;   /* N * M: node v's index in node[], -1 when v is not hidden */
+    int32_t *count;  /* n_hidden: 0 when the sample has no other observed modality */
+    int64_t *nbr;    /* n_hidden * k: source sample j (the source node is m * N + j) */
+    float *sim;      /* n_hidden * k */
+} gfuse_i_variant_links;
+
+/* The links of hidden under b (OpenMP over hidden nodes; the same for any thread count), and
+ * their plain serial twin (the pool marked per sample, every sample visited in order). */
+gfuse_status gfuse_i_variant_link(gfuse_i_variant_links *out, const gfuse_i_variant_base *b,
+                                  const uint8_t *hidden);
+gfuse_status gfuse_i_variant_link_serial(gfuse_i_variant_links *out,
+                                         const gfuse_i_variant_base *b, const uint8_t *hidden);
+void gfuse_i_variant_links_free(gfuse_i_variant_links *l);
+
+/* Pieces of the builder the variant shares (graph.c): option checks, freeing a graph, and
+ * sorting the edges e0 .. e1-1 of one row by source (a handful of entries). */
+gfuse_status gfuse_i_graph_check_options(const gfuse_graph_options *o);
+void gfuse_i_graph_release(struct gfuse_graph *g);
+void gfuse_i_graph_sort_row(struct gfuse_graph *g, int64_t e0, int64_t e1);
 
 /* ---- exact kNN per modality (knn.c, knn_ref.c) ---------------------------------------------- */
 

@@ -1,5 +1,6 @@
 /* knn_prep.c: standardisation statistics, row lists and double-precision pair similarities
- * shared by the kNN kernel (knn.c) and its serial reference (knn_ref.c). */
+ * shared by the kNN kernel (knn.c), its serial reference (knn_ref.c) and the modality-dropout
+ * variants (variant.c). */
 #include "knn_prep.h"
 
 #include <math.h>
@@ -48,12 +49,13 @@ static int feature_statistics(gfuse_i_knn_mod *md, int standardize)
     return 0;
 }
 
-gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
-                                   const gfuse_graph_options *o, const uint8_t *sender)
+/* The prep from per-modality rows: modality s has d[s] features, row[s][i] is sample i's row of
+ * x[s], and present[s * n + i] says whether sample i has modality s. */
+static gfuse_status prep_init(gfuse_i_knn_prep *p, int64_t n, int nm, const int64_t *d,
+                              const float *const *x, const int64_t *const *row,
+                              const uint8_t *present, const gfuse_graph_options *o,
+                              const uint8_t *sender)
 {
-    memset(p, 0, sizeof *p);
-    int64_t n = c->n;
-    int nm = c->m;
     p->n = n;
     p->n_mod = nm;
     p->k = o->k;
@@ -62,12 +64,11 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
     p->has = calloc((size_t)(n * nm > 0 ? n * nm : 1), 1);
     if (!p->mod || !p->has) goto nomem;
     for (int s = 0; s < nm; s++) {
-        const gfuse_i_modality *cm = &c->mod[s];
         gfuse_i_knn_mod *md = &p->mod[s];
-        md->d = cm->d;
-        md->x = cm->x;
-        md->row = cm->row;
-        int64_t d1 = cm->d > 0 ? cm->d : 1;
+        md->d = d[s];
+        md->x = x[s];
+        md->row = row[s];
+        int64_t d1 = d[s] > 0 ? d[s] : 1;
         md->mean = malloc((size_t)d1 * sizeof *md->mean);
         md->inv_sd = malloc((size_t)d1 * sizeof *md->inv_sd);
         md->present = malloc((size_t)(n > 0 ? n : 1) * sizeof *md->present);
@@ -78,24 +79,24 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
             goto nomem;
         for (int64_t i = 0; i < n; i++) {
             md->zrow[i] = -1;
-            if (!cm->present[i] || cm->row[i] < 0) continue;
+            if (!present[(int64_t)s * n + i]) continue;
             p->has[i * nm + s] = 1;
             md->zrow[i] = md->n_present;
             md->present[md->n_present++] = i;
             if (!sender || sender[i]) md->cand[md->n_cand++] = i;
         }
         if (feature_statistics(md, o->standardize) != 0) goto nomem;
-        int64_t np = md->n_present, d = md->d;
-        md->z = malloc((size_t)(np * d > 0 ? np * d : 1) * sizeof *md->z);
+        int64_t np = md->n_present, dm = md->d;
+        md->z = malloc((size_t)(np * dm > 0 ? np * dm : 1) * sizeof *md->z);
         if (!md->z) goto nomem;
-#pragma omp parallel for schedule(static) if (np * d > 65536)
+#pragma omp parallel for schedule(static) if (np * dm > 65536)
         for (int64_t t = 0; t < np; t++) {
             int64_t i = md->present[t];
-            const float *x = md->x + md->row[i] * d;
-            float *z = md->z + t * d;
+            const float *xr = md->x + md->row[i] * dm;
+            float *z = md->z + t * dm;
             double ss = 0.0;
-            for (int64_t f = 0; f < d; f++) {
-                z[f] = gfuse_i_knn_z(md, x[f], f);
+            for (int64_t f = 0; f < dm; f++) {
+                z[f] = gfuse_i_knn_z(md, xr[f], f);
                 ss += (double)z[f] * (double)z[f];
             }
             md->norm[i] = sqrt(ss);
@@ -105,6 +106,58 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
 nomem:
     gfuse_i_knn_prep_free(p);
     return gfuse_i_nomem("the kNN statistics");
+}
+
+gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
+                                   const gfuse_graph_options *o, const uint8_t *sender)
+{
+    memset(p, 0, sizeof *p);
+    int64_t n = c->n;
+    int nm = c->m;
+    size_t nm1 = (size_t)(nm > 0 ? nm : 1);
+    int64_t *d = malloc(nm1 * sizeof *d);
+    const float **x = malloc(nm1 * sizeof *x);
+    const int64_t **row = malloc(nm1 * sizeof *row);
+    uint8_t *present = malloc((size_t)(n * nm > 0 ? n * nm : 1));
+    gfuse_status st;
+    if (!d || !x || !row || !present) {
+        st = gfuse_i_nomem("the kNN statistics");
+    } else {
+        for (int s = 0; s < nm; s++) {
+            const gfuse_i_modality *cm = &c->mod[s];
+            d[s] = cm->d;
+            x[s] = cm->x;
+            row[s] = cm->row;
+            for (int64_t i = 0; i < n; i++)
+                present[(int64_t)s * n + i] = cm->present[i] && cm->row[i] >= 0;
+        }
+        st = prep_init(p, n, nm, d, x, row, present, o, sender);
+    }
+    free(d);
+    free(x);
+    free(row);
+    free(present);
+    return st;
+}
+
+gfuse_status gfuse_i_knn_prep_init_rows(gfuse_i_knn_prep *p, int64_t n, int nm,
+                                        const int64_t *d, const float *const *x,
+                                        const uint8_t *present, const gfuse_graph_options *o)
+{
+    memset(p, 0, sizeof *p);
+    size_t nm1 = (size_t)(nm > 0 ? nm : 1);
+    const int64_t **row = malloc(nm1 * sizeof *row);
+    p->identity = malloc((size_t)(n > 0 ? n : 1) * sizeof *p->identity);
+    if (!row || !p->identity) {
+        free(row);
+        gfuse_i_knn_prep_free(p);
+        return gfuse_i_nomem("the kNN statistics");
+    }
+    for (int64_t i = 0; i < n; i++) p->identity[i] = i;
+    for (int s = 0; s < nm; s++) row[s] = p->identity;
+    gfuse_status st = prep_init(p, n, nm, d, x, row, present, o, NULL);
+    free(row);
+    return st;
 }
 
 void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p)
@@ -122,6 +175,7 @@ void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p)
     }
     free(p->mod);
     free(p->has);
+    free(p->identity);
     memset(p, 0, sizeof *p);
 }
 

@@ -38,10 +38,17 @@ typedef struct {
     gfuse_metric metric;
     gfuse_i_knn_mod *mod;
     uint8_t *has;         /* N * M: has[i * M + s] = sample i has modality s */
+    int64_t *identity;    /* N: row i of sample i, when the rows are the samples (else NULL) */
 } gfuse_i_knn_prep;
 
 gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
                                    const gfuse_graph_options *o, const uint8_t *sender);
+/* The same from plain rows: x[s] holds row i of sample i (N x d[s]) and present (M x N, index
+ * s * N + i) says which samples have modality s; every present row is a candidate. x is
+ * read while p is made: the similarities read only p's z rows. */
+gfuse_status gfuse_i_knn_prep_init_rows(gfuse_i_knn_prep *p, int64_t n, int nm,
+                                        const int64_t *d, const float *const *x,
+                                        const uint8_t *present, const gfuse_graph_options *o);
 void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p);
 
 /* The standardised value of one cell, rounded to float. */

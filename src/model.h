@@ -102,6 +102,13 @@ void gfuse_i_samples_free(gfuse_i_samples *s);
 gfuse_status gfuse_i_samples_graph(struct gfuse_graph **g, const gfuse_i_samples *s,
                                    const char *const *mod_names, const uint8_t *hidden,
                                    const uint8_t *sender, int k);
+/* What the modality-dropout graphs of s share (gfuse_i_variant_base_new): full is the graph
+ * gfuse_i_samples_graph built for s with no hidden mask, no sender restriction and the same k,
+ * and must outlive *b. Each variant is then gfuse_i_graph_variant(&g, *b, hidden) with hidden
+ * M x n; free *b with gfuse_i_variant_base_free. */
+gfuse_status gfuse_i_samples_variant_base(gfuse_i_variant_base **b,
+                                          const struct gfuse_graph *full,
+                                          const gfuse_i_samples *s, int k);
 
 /* Standardised inputs of the network. */
 typedef struct {

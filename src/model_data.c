@@ -81,6 +81,19 @@ gfuse_status gfuse_i_samples_graph(struct gfuse_graph **g, const gfuse_i_samples
     return st;
 }
 
+gfuse_status gfuse_i_samples_variant_base(gfuse_i_variant_base **b,
+                                          const struct gfuse_graph *full,
+                                          const gfuse_i_samples *s, int k)
+{
+    *b = NULL;
+    GFUSE_CHECK_ARG(full != NULL && full->n_samples == s->n && full->n_mod == s->M,
+                    "the full graph is not the sample set's");
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = k;
+    return gfuse_i_variant_base_new(b, full, s->d, (const float *const *)s->x, &o);
+}
+
 gfuse_status gfuse_i_standard_stats(float **mean, float **sd, const gfuse_i_samples *s)
 {
     for (int m = 0; m < s->M; m++) {

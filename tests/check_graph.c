@@ -3,13 +3,17 @@
  * brute-force reference written here in double precision (and with the library's serial twin),
  * on random cohorts with ties, duplicate rows, zero vectors, missing cells and missing
  * modalities; the graph must not depend on the thread count; the CSR, its transpose and the
- * GraphBLAS hand-over must round-trip; diagnostics are checked on small hand-made cohorts and,
- * when ../shared is present, on the ROSMAP cohort.
+ * GraphBLAS hand-over must round-trip; modality-dropout graphs derived from the full one must
+ * give the hidden nodes the serial twin's in-edges (and, on a clustered cohort, most of a
+ * rebuild's knn sources), keep every other edge not from a hidden node and not depend on the
+ * thread count; diagnostics are checked on small hand-made cohorts and, when ../shared is present, on the
+ * ROSMAP cohort.
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 
 #include "graph.h"
 #include "graphblas.h"
+#include "model.h"
 #include "rng.h"
 #include "util.h"
 
@@ -976,6 +980,413 @@ START_TEST(test_bad_options)
 }
 END_TEST
 
+/* ---- modality-dropout variants ------------------------------------------------------------ */
+
+/* A dropout mask as training draws it: each observed node of full hidden with probability p,
+ * at least one observed modality kept per sample; plus a few missing nodes marked too, which a
+ * variant must ignore (nothing to hide there). */
+static uint8_t *draw_hidden(const struct gfuse_graph *full, double p, uint64_t seed)
+{
+    int64_t n = full->n_samples;
+    int nm = full->n_mod;
+    uint8_t *hidden = calloc((size_t)(n * nm), 1);
+    ck_assert_ptr_nonnull(hidden);
+    gfuse_i_rng g;
+    gfuse_i_rng_seed(&g, seed);
+    for (int64_t i = 0; i < n; i++) {
+        int kept = 0, last = -1;
+        for (int m = 0; m < nm; m++) {
+            int64_t v = (int64_t)m * n + i;
+            if (!full->observed[v]) {
+                hidden[v] = gfuse_i_rng_uniform(&g) < 0.2;
+                continue;
+            }
+            last = m;
+            if (gfuse_i_rng_uniform(&g) < p) hidden[v] = 1;
+            else kept++;
+        }
+        if (kept == 0 && last >= 0) hidden[(int64_t)last * n + i] = 0;
+    }
+    return hidden;
+}
+
+/* The rebuild with the same mask: the cohort with the hidden rows removed. */
+static struct gfuse_graph *rebuild_hidden(const raw_cohort *r, const uint8_t *hidden,
+                                          const gfuse_graph_options *o)
+{
+    raw_cohort h = *r;
+    for (int s = 0; s < r->m; s++) {
+        h.x[s] = malloc((size_t)(r->n * r->d[s]) * sizeof(float));
+        ck_assert_ptr_nonnull(h.x[s]);
+        memcpy(h.x[s], r->x[s], (size_t)(r->n * r->d[s]) * sizeof(float));
+        for (int64_t i = 0; i < r->n; i++)
+            if (hidden[(int64_t)s * r->n + i])
+                for (int64_t f = 0; f < r->d[s]; f++) h.x[s][i * r->d[s] + f] = NAN;
+    }
+    gfuse_cohort *c = raw_to_cohort(&h);
+    struct gfuse_graph *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, o), GFUSE_OK);
+    gfuse_cohort_free(&c);
+    raw_free(&h);
+    return g;
+}
+
+/* The links of two passes are the same, bit for bit. */
+static void links_equal(const gfuse_i_variant_links *a, const gfuse_i_variant_links *b)
+{
+    ck_assert_int_eq(a->n_hidden, b->n_hidden);
+    ck_assert_int_eq(a->k, b->k);
+    for (int64_t t = 0; t < a->n_hidden; t++) {
+        ck_assert_int_eq(a->node[t], b->node[t]);
+        ck_assert_int_eq(a->count[t], b->count[t]);
+        for (int r = 0; r < a->count[t]; r++) {
+            ck_assert_int_eq(a->nbr[t * a->k + r], b->nbr[t * b->k + r]);
+            ck_assert(memcmp(&a->sim[t * a->k + r], &b->sim[t * b->k + r], sizeof(float)) == 0);
+        }
+    }
+}
+
+/* Checks variant g of full under hidden against the serial twin's links:
+ *   - it is a valid graph with full's nodes; hidden (observed and marked) nodes are missing;
+ *   - a hidden node sends nothing but its self loop, and its row is the twin's knn list
+ *     (sources, and weights when weighted, sorted by source), its self loop, then its hub;
+ *   - every other row is full's row without the edges from hidden nodes, in order;
+ *   - n_isolated_missing counts the missing nodes without a knn in-edge.
+ * Returns the number of hidden nodes. */
+static int64_t check_variant(const struct gfuse_graph *full, const struct gfuse_graph *g,
+                             const gfuse_i_variant_base *b, const uint8_t *hidden, int weighted)
+{
+    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+    int64_t n = full->n_samples, nmn = n * full->n_mod, n_hid = 0;
+    ck_assert_int_eq(g->n_nodes, full->n_nodes);
+    ck_assert_int_eq(g->k, full->k);
+    gfuse_i_variant_links twin;
+    ck_assert_int_eq(gfuse_i_variant_link_serial(&twin, b, hidden), GFUSE_OK);
+    uint8_t *hid = malloc((size_t)nmn);
+    ck_assert_ptr_nonnull(hid);
+    for (int64_t v = 0; v < nmn; v++) {
+        hid[v] = hidden[v] && full->observed[v];
+        ck_assert_int_eq(g->observed[v], full->observed[v] && !hid[v]);
+        ck_assert_int_eq(twin.slot[v] >= 0, hid[v]);
+        n_hid += hid[v];
+    }
+    ck_assert(memcmp(g->observed + nmn, full->observed + nmn, (size_t)(g->n_nodes - nmn)) == 0);
+    int64_t isolated = 0;
+    for (int64_t v = 0; v < g->n_nodes; v++) {
+        int64_t n_knn = 0;
+        for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++)
+            n_knn += g->in_rel[e] == GFUSE_I_REL_KNN;
+        if (v < nmn && !g->observed[v] && n_knn == 0) isolated++;
+        if (v < nmn && hid[v]) {
+            /* out-edges: the self loop and nothing else */
+            ck_assert_int_eq(g->out_ptr[v + 1] - g->out_ptr[v], 1);
+            ck_assert_int_eq(g->out_dst[g->out_ptr[v]], v);
+            /* in-edges: the twin's list by source, the self loop among them, the hub last */
+            int64_t t = twin.slot[v], i = v % n, base = v - i;
+            ck_assert_int_eq(g->in_ptr[v + 1] - g->in_ptr[v], twin.count[t] + 2);
+            int64_t prev = -1, seen = 0;
+            for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1] - 1; e++) {
+                ck_assert_int_gt(g->in_src[e], prev);
+                prev = g->in_src[e];
+                if (g->in_rel[e] == GFUSE_I_REL_SELF) {
+                    ck_assert_int_eq(g->in_src[e], v);
+                    continue;
+                }
+                ck_assert_int_eq(g->in_rel[e], GFUSE_I_REL_KNN);
+                int r = 0;
+                while (r < twin.count[t] && base + twin.nbr[t * twin.k + r] != g->in_src[e]) r++;
+                ck_assert_int_lt(r, twin.count[t]);
+                ck_assert_float_eq(g->in_w[e], weighted ? twin.sim[t * twin.k + r] : 1.0f);
+                seen++;
+            }
+            ck_assert_int_eq(seen, twin.count[t]);
+            int64_t last = g->in_ptr[v + 1] - 1;
+            ck_assert_int_eq(g->in_src[last], nmn + i);
+            ck_assert_int_eq(g->in_rel[last], GFUSE_I_REL_MEMBER);
+            continue;
+        }
+        /* full's row minus the edges from hidden nodes, in order */
+        int64_t e = g->in_ptr[v];
+        for (int64_t f = full->in_ptr[v]; f < full->in_ptr[v + 1]; f++) {
+            int64_t u = full->in_src[f];
+            if (u < nmn && hid[u]) continue;
+            ck_assert_int_lt(e, g->in_ptr[v + 1]);
+            ck_assert_int_eq(g->in_src[e], u);
+            ck_assert_int_eq(g->in_rel[e], full->in_rel[f]);
+            ck_assert_float_eq(g->in_w[e], full->in_w[f]);
+            e++;
+        }
+        ck_assert_int_eq(e, g->in_ptr[v + 1]);
+    }
+    ck_assert_int_eq(g->n_isolated_missing, isolated);
+    gfuse_i_variant_links_free(&twin);
+    free(hid);
+    return n_hid;
+}
+
+/* The parallel links of hidden against their serial twin. */
+static void check_links(const gfuse_i_variant_base *b, const uint8_t *hidden)
+{
+    gfuse_i_variant_links fast, twin;
+    ck_assert_int_eq(gfuse_i_variant_link(&fast, b, hidden), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_variant_link_serial(&twin, b, hidden), GFUSE_OK);
+    links_equal(&fast, &twin);
+    gfuse_i_variant_links_free(&fast);
+    gfuse_i_variant_links_free(&twin);
+}
+
+START_TEST(test_variant_matches_twin)
+{
+    static const int64_t sizes[] = {2, 9, 60, 250};
+    for (int rep = 0; rep < 4; rep++) {
+        for (int variant = 0; variant < 4; variant++) {
+            raw_cohort r;
+            raw_random(&r, 400 + (uint64_t)rep * 7 + (uint64_t)variant, sizes[rep],
+                       1 + (rep + variant) % 4);
+            gfuse_cohort *c = raw_to_cohort(&r);
+            gfuse_graph_options o;
+            gfuse_graph_options_init(&o);
+            o.metric = variant & 1 ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
+            o.standardize = variant & 2 ? 0 : 1;
+            o.weighted = rep != 2;
+            o.k = 1 + (rep * 3 + variant) % 6;
+            struct gfuse_graph *full = NULL, *g = NULL;
+            ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
+            gfuse_i_variant_base *b = NULL;
+            ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, r.d, (const float *const *)r.x,
+                                                      &o),
+                             GFUSE_OK);
+            for (int draw = 0; draw < 2; draw++) {
+                uint8_t *hidden = draw_hidden(full, 0.3 + 0.1 * variant, 7 + (uint64_t)rep * 3 +
+                                                                            (uint64_t)draw);
+                ck_assert_int_eq(gfuse_i_graph_variant(&g, b, hidden), GFUSE_OK);
+                int64_t n_hid = check_variant(full, g, b, hidden, o.weighted);
+                if (sizes[rep] >= 60 && r.m > 1) ck_assert_int_gt(n_hid, 0);
+                check_links(b, hidden);
+                gfuse_graph_free(&g);
+                free(hidden);
+            }
+            gfuse_i_variant_base_free(&b);
+            ck_assert_ptr_null(b);
+            gfuse_graph_free(&full);
+            gfuse_cohort_free(&c);
+            raw_free(&r);
+        }
+    }
+}
+END_TEST
+
+START_TEST(test_variant_any_threads)
+{
+    raw_cohort r;
+    raw_random(&r, 33, 2000, 3);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    struct gfuse_graph *full = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
+    ck_assert_int_gt(full->n_edges, 65536); /* large enough for the parallel paths */
+    gfuse_i_variant_base *b = NULL;
+    ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, r.d, (const float *const *)r.x, &o),
+                     GFUSE_OK);
+    uint8_t *hidden = draw_hidden(full, 0.3, 11);
+    int saved = omp_get_max_threads();
+    struct gfuse_graph *g1 = NULL, *g2 = NULL;
+    omp_set_num_threads(1);
+    ck_assert_int_eq(gfuse_i_graph_variant(&g1, b, hidden), GFUSE_OK);
+    omp_set_num_threads(2);
+    ck_assert_int_eq(gfuse_i_graph_variant(&g2, b, hidden), GFUSE_OK);
+    check_links(b, hidden);
+    omp_set_num_threads(saved);
+    graphs_identical(g1, g2);
+    ck_assert_int_gt(check_variant(full, g2, b, hidden, o.weighted), 1000);
+    gfuse_graph_free(&g1);
+    gfuse_graph_free(&g2);
+    gfuse_i_variant_base_free(&b);
+    gfuse_graph_free(&full);
+    free(hidden);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+/* Nothing hidden gives the full graph back; a sample whose every observed modality is hidden
+ * gets no knn in-edge (isolated); a k other than the full graph's is refused. */
+START_TEST(test_variant_edge_cases)
+{
+    raw_cohort r;
+    raw_random(&r, 35, 80, 2);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = 4;
+    struct gfuse_graph *full = NULL, *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
+    gfuse_i_variant_base *b = NULL;
+    ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, r.d, (const float *const *)r.x, &o),
+                     GFUSE_OK);
+    uint8_t *hidden = calloc((size_t)(r.n * r.m), 1);
+    ck_assert_int_eq(gfuse_i_graph_variant(&g, b, hidden), GFUSE_OK);
+    graphs_identical(g, full);
+    gfuse_graph_free(&g);
+    for (int m = 0; m < r.m; m++) hidden[(int64_t)m * r.n] = 1; /* all of sample 0 */
+    hidden[1] = 1;                                               /* (1, 0) */
+    ck_assert_int_eq(gfuse_i_graph_variant(&g, b, hidden), GFUSE_OK);
+    check_variant(full, g, b, hidden, o.weighted);
+    for (int m = 0; m < r.m; m++) {
+        int64_t v = (int64_t)m * r.n;
+        if (!full->observed[v]) continue;
+        ck_assert_int_eq(g->in_ptr[v + 1] - g->in_ptr[v], 2); /* self and hub */
+    }
+    ck_assert_int_ge(g->n_isolated_missing, 1);
+    gfuse_graph_free(&g);
+    ck_assert_int_eq(gfuse_i_graph_variant(&g, NULL, hidden), GFUSE_ERR_ARG);
+    ck_assert_int_eq(gfuse_i_graph_variant(&g, b, NULL), GFUSE_ERR_ARG);
+    ck_assert_ptr_null(g);
+    gfuse_i_variant_base_free(&b);
+    o.k = 5;
+    ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, r.d, (const float *const *)r.x, &o),
+                     GFUSE_ERR_ARG);
+    ck_assert_ptr_null(b);
+    free(hidden);
+    gfuse_graph_free(&full);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
+/* The trainer's path: a sample set's full graph, its base through the sample set wrapper, then
+ * its dropout variants. */
+START_TEST(test_samples_variant_base)
+{
+    raw_cohort r;
+    raw_random(&r, 37, 300, 3);
+    gfuse_i_samples s;
+    ck_assert_int_eq(gfuse_i_samples_alloc(&s, r.n, r.m, r.d), GFUSE_OK);
+    for (int64_t i = 0; i < r.n; i++) s.id[i] = gfuse_i_asprintf("s%lld", (long long)i);
+    for (int m = 0; m < r.m; m++) {
+        memcpy(s.x[m], r.x[m], (size_t)(r.n * r.d[m]) * sizeof(float));
+        for (int64_t i = 0; i < r.n; i++)
+            s.has[(int64_t)m * r.n + i] = (uint8_t)row_present(&r, m, i);
+    }
+    const char *const names[] = {"a", "b", "c"};
+    struct gfuse_graph *full = NULL, *g = NULL;
+    ck_assert_int_eq(gfuse_i_samples_graph(&full, &s, names, NULL, NULL, 6), GFUSE_OK);
+    gfuse_i_variant_base *b = NULL;
+    ck_assert_int_eq(gfuse_i_samples_variant_base(&b, full, &s, 6), GFUSE_OK);
+    for (int draw = 0; draw < 3; draw++) {
+        uint8_t *hidden = draw_hidden(full, 0.4, 5 + (uint64_t)draw);
+        ck_assert_int_eq(gfuse_i_graph_variant(&g, b, hidden), GFUSE_OK);
+        ck_assert_int_gt(check_variant(full, g, b, hidden, 1), 100);
+        gfuse_graph_free(&g);
+        free(hidden);
+    }
+    gfuse_i_variant_base_free(&b);
+    ck_assert_int_eq(gfuse_i_samples_variant_base(&b, full, &s, 7), GFUSE_ERR_ARG);
+    ck_assert_ptr_null(b);
+    gfuse_graph_free(&full);
+    gfuse_i_samples_free(&s);
+    raw_free(&r);
+}
+END_TEST
+
+/* A cohort with cluster structure: CLUSTERS centres; each sample lies near its cluster's centre
+ * along a few shared latent directions (so that neighbours agree across modalities), each
+ * modality a noisy view; about 15% of (sample, modality) pairs absent, one kept per sample. */
+#define CLUSTERS 12
+static void raw_clustered(raw_cohort *r, uint64_t seed, int64_t n)
+{
+    enum { LAT = 4 };
+    gfuse_i_rng g;
+    gfuse_i_rng_seed(&g, seed);
+    r->n = n;
+    r->m = 3;
+    static const int64_t dims[3] = {24, 40, 16};
+    double *centre[3], *load[3];
+    double *u = malloc((size_t)n * LAT * sizeof *u);
+    int *cl = malloc((size_t)n * sizeof *cl);
+    ck_assert_ptr_nonnull(u);
+    ck_assert_ptr_nonnull(cl);
+    for (int64_t i = 0; i < n; i++) {
+        cl[i] = (int)gfuse_i_rng_below(&g, CLUSTERS);
+        for (int l = 0; l < LAT; l++) u[i * LAT + l] = gfuse_i_rng_normal(&g);
+    }
+    for (int s = 0; s < 3; s++) {
+        int64_t d = r->d[s] = dims[s];
+        centre[s] = malloc((size_t)(CLUSTERS * d) * sizeof(double));
+        load[s] = malloc((size_t)(LAT * d) * sizeof(double));
+        r->x[s] = malloc((size_t)(n * d) * sizeof(float));
+        ck_assert_ptr_nonnull(centre[s]);
+        ck_assert_ptr_nonnull(load[s]);
+        ck_assert_ptr_nonnull(r->x[s]);
+        for (int64_t t = 0; t < CLUSTERS * d; t++) centre[s][t] = 3.0 * gfuse_i_rng_normal(&g);
+        for (int64_t t = 0; t < LAT * d; t++) load[s][t] = gfuse_i_rng_normal(&g);
+        for (int64_t i = 0; i < n; i++)
+            for (int64_t f = 0; f < d; f++) {
+                double v = centre[s][cl[i] * d + f] + 0.5 * gfuse_i_rng_normal(&g);
+                for (int l = 0; l < LAT; l++) v += load[s][l * d + f] * u[i * LAT + l];
+                r->x[s][i * d + f] = (float)v;
+            }
+    }
+    for (int64_t i = 0; i < n; i++) {
+        int keep = (int)gfuse_i_rng_below(&g, 3);
+        for (int s = 0; s < 3; s++)
+            if (s != keep && gfuse_i_rng_uniform(&g) < 0.15)
+                for (int64_t f = 0; f < r->d[s]; f++) r->x[s][i * r->d[s] + f] = NAN;
+    }
+    for (int s = 0; s < 3; s++) {
+        free(centre[s]);
+        free(load[s]);
+    }
+    free(u);
+    free(cl);
+}
+
+/* Recall of the derived hidden rows: on a clustered cohort, the share of the knn sources a
+ * rebuild with the same mask gives the hidden nodes that the variant gives them too. */
+#define RECALL_MIN 0.65
+START_TEST(test_variant_recall)
+{
+    raw_cohort r;
+    raw_clustered(&r, 91, 3000);
+    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    struct gfuse_graph *full = NULL, *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
+    gfuse_i_variant_base *b = NULL;
+    ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, r.d, (const float *const *)r.x, &o),
+                     GFUSE_OK);
+    int64_t common = 0, exact = 0, nmn = r.n * r.m;
+    for (int draw = 0; draw < 2; draw++) {
+        uint8_t *hidden = draw_hidden(full, 0.3, 21 + (uint64_t)draw);
+        ck_assert_int_eq(gfuse_i_graph_variant(&g, b, hidden), GFUSE_OK);
+        struct gfuse_graph *re = rebuild_hidden(&r, hidden, &o);
+        for (int64_t v = 0; v < nmn; v++) {
+            if (!hidden[v] || !full->observed[v]) continue;
+            for (int64_t e = re->in_ptr[v]; e < re->in_ptr[v + 1]; e++) {
+                if (re->in_rel[e] != GFUSE_I_REL_KNN) continue;
+                exact++;
+                for (int64_t f = g->in_ptr[v]; f < g->in_ptr[v + 1]; f++)
+                    common += g->in_rel[f] == GFUSE_I_REL_KNN && g->in_src[f] == re->in_src[e];
+            }
+        }
+        gfuse_graph_free(&re);
+        gfuse_graph_free(&g);
+        free(hidden);
+    }
+    double recall = (double)common / (double)exact;
+    printf("variant recall against the rebuild: %.3f (%lld of %lld knn sources)\n", recall,
+           (long long)common, (long long)exact);
+    ck_assert_int_gt(exact, 10000);
+    ck_assert(recall >= RECALL_MIN);
+    gfuse_i_variant_base_free(&b);
+    gfuse_graph_free(&full);
+    gfuse_cohort_free(&c);
+    raw_free(&r);
+}
+END_TEST
+
 static Suite *graph_suite(void)
 {
     Suite *s = suite_create("graph");
@@ -989,6 +1400,14 @@ static Suite *graph_suite(void)
     tcase_add_test(core, test_zero_vector_cosine);
     tcase_add_test(core, test_isolated_missing);
     suite_add_tcase(s, core);
+    TCase *variants = tcase_create("variants");
+    tcase_set_timeout(variants, 120);
+    tcase_add_test(variants, test_variant_matches_twin);
+    tcase_add_test(variants, test_variant_any_threads);
+    tcase_add_test(variants, test_variant_edge_cases);
+    tcase_add_test(variants, test_samples_variant_base);
+    tcase_add_test(variants, test_variant_recall);
+    suite_add_tcase(s, variants);
     TCase *storage = tcase_create("storage");
     tcase_set_timeout(storage, 60);
     tcase_add_test(storage, test_prefix_sum);
