@@ -649,9 +649,12 @@ static gfuse_status prepare(trainer *t)
         }
         gfuse_i_rng rng;
         gfuse_i_rng_seed_stream(&rng, o->seed, 0x9a9b);
+        /* every variant is derived from the full graph: only the hidden nodes change */
+        gfuse_i_variant_base *vb = NULL;
+        st = gfuse_i_samples_variant_base(&vb, t->full, &m->ref, o->k);
         for (int v = 0; v < n_graphs && st == GFUSE_OK; v++) {
             draw_hidden(hidden, &m->ref, o->modality_dropout, &rng);
-            st = gfuse_i_samples_graph(&t->variants[v], &m->ref, names, hidden, NULL, o->k);
+            st = gfuse_i_graph_variant(&t->variants[v], vb, hidden);
             if (st != GFUSE_OK) break;
             if (v < o->graph_variants)
                 t->n_variants++;
@@ -661,6 +664,7 @@ static gfuse_status prepare(trainer *t)
             if (t->variants[v]->n_edges > e_cap) e_cap = t->variants[v]->n_edges;
             if (w > work) work = w;
         }
+        gfuse_i_variant_base_free(&vb);
         free(hidden);
         if (st != GFUSE_OK) return st;
     }
