@@ -86,10 +86,11 @@ records=$work/race.jsonl
 : >"$records"
 say() { echo "$*" | tee -a "$report"; }
 # record TAG FILE: appends FILE's JSON objects (one per line, or one indented object) to the
-# records, each tagged with the run and the step.
+# records, each tagged with the run and the step; the temporary folder is written WORK.
 record() {
     tr -d '\n' <"$2" | sed 's/}[[:space:]]*{/}\n{/g' | grep '^{' |
-        sed "s/^{/{\"race_step\": \"$1\", \"race_run\": \"$run_id\", /" >>"$records"
+        sed "s/^{/{\"race_step\": \"$1\", \"race_run\": \"$run_id\", /; s|$work/|WORK/|g" \
+            >>"$records"
     echo >>"$records"
 }
 run_id=$(date -u +%Y-%m-%dT%H:%M:%SZ)
