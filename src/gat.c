@@ -63,6 +63,24 @@ static inline int64_t row_at(const struct gfuse_graph *g, int64_t t)
     return g->row_order ? g->row_order[t] : t;
 }
 
+/* The largest block matrix of attention vectors (R H x F floats) the forward pass builds on
+ * the stack to compute the score halves as one product. */
+#define SCORE_MATRIX_MAX (GFUSE_I_N_REL * 8 * 128)
+
+/* The score halves of node u (gfuse_i_gat_forward) when the block matrix would be too big. */
+static inline void
+node_scores(float *s_src, float *s_dst, const float *z, const float *a_src, const float *a_dst,
+            int64_t u, const int H, const int D)
+{
+    const int F = H * D;
+    for (int r = 0; r < R; r++)
+        for (int h = 0; h < H; h++) {
+            const float *zu = z + u * F + h * D;
+            s_src[(u * R + r) * H + h] = dot(a_src + (r * H + h) * D, zu, D);
+            s_dst[(u * R + r) * H + h] = dot(a_dst + (r * H + h) * D, zu, D);
+        }
+}
+
 /* One destination row v of the forward pass (gfuse_i_gat_forward). Inlined with H and D known
  * at the call for the common shapes, so the per-head loops unroll into vector code. */
 static inline __attribute__((always_inline)) void
@@ -137,15 +155,24 @@ void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, c
     const float scale = attn_drop > 0.0f ? 1.0f / (1.0f - attn_drop) : 1.0f;
     const int par = g->n_edges * (int64_t)F > PAR_MIN_WORK;
 
-    /* per-node halves of the scores: one dot product per (node, relation, head) */
+    /* per-node halves of the scores: one dot product per (node, relation, head), as one
+     * product s = z A^T with the block matrix A (R H x F) of the attention vectors, row
+     * (r, h) = a[r, h] in the columns of head h */
+    if ((int64_t)R * H * F <= SCORE_MATRIX_MAX) {
+        float A[SCORE_MATRIX_MAX];
+        const float *att[2] = {a_src, a_dst};
+        float *sc[2] = {s_src, s_dst};
+        for (int k = 0; k < 2; k++) {
+            memset(A, 0, sizeof(float) * (size_t)(R * H * F));
+            for (int r = 0; r < R; r++)
+                for (int h = 0; h < H; h++)
+                    memcpy(A + (int64_t)(r * H + h) * F + h * D, att[k] + (r * H + h) * D,
+                           sizeof(float) * (size_t)D);
+            gfuse_i_linear_forward(sc[k], z, A, NULL, V, F, R * H);
+        }
+    } else {
 #pragma omp parallel for schedule(static) if (par)
-    for (int64_t u = 0; u < V; u++) {
-        for (int r = 0; r < R; r++)
-            for (int h = 0; h < H; h++) {
-                const float *zu = z + u * F + h * D;
-                s_src[(u * R + r) * H + h] = dot(a_src + (r * H + h) * D, zu, D);
-                s_dst[(u * R + r) * H + h] = dot(a_dst + (r * H + h) * D, zu, D);
-            }
+        for (int64_t u = 0; u < V; u++) node_scores(s_src, s_dst, z, a_src, a_dst, u, H, D);
     }
 
     /* per destination row, in two passes over its in-edges: the scores and their maximum per
