@@ -116,6 +116,24 @@ static void fill_rows(struct gfuse_graph *g, const gfuse_i_knn *knn, int weighte
     }
 }
 
+int gfuse_i_graph_alloc_edges(struct gfuse_graph *g)
+{
+    size_t ne = (size_t)(g->n_edges > 0 ? g->n_edges : 1);
+    g->in_src = malloc(ne * sizeof *g->in_src);
+    g->in_rel = malloc(ne * sizeof *g->in_rel);
+    g->in_w = malloc(ne * sizeof *g->in_w);
+    g->out_dst = malloc(ne * sizeof *g->out_dst);
+    g->out_eid = malloc(ne * sizeof *g->out_eid);
+    return !g->in_src || !g->in_rel || !g->in_w || !g->out_dst || !g->out_eid ? -1 : 0;
+}
+
+gfuse_status gfuse_i_graph_finish(struct gfuse_graph *g, gfuse_row_order reorder)
+{
+    gfuse_status st = gfuse_i_graph_transpose(g);
+    if (st == GFUSE_OK && reorder != GFUSE_ORDER_NATURAL) st = gfuse_i_graph_order(g, reorder);
+    return st;
+}
+
 gfuse_status gfuse_i_graph_build(struct gfuse_graph **out, const gfuse_cohort *c,
                                  const gfuse_graph_options *opts, const uint8_t *sender)
 {
@@ -165,22 +183,12 @@ gfuse_status gfuse_i_graph_build(struct gfuse_graph **out, const gfuse_cohort *c
     }
     gfuse_i_prefix_sum(g->in_ptr, nn);
     g->n_edges = g->in_ptr[nn];
-    size_t ne = (size_t)(g->n_edges > 0 ? g->n_edges : 1);
-    g->in_src = malloc(ne * sizeof *g->in_src);
-    g->in_rel = malloc(ne * sizeof *g->in_rel);
-    g->in_w = malloc(ne * sizeof *g->in_w);
-    g->out_dst = malloc(ne * sizeof *g->out_dst);
-    g->out_eid = malloc(ne * sizeof *g->out_eid);
-    if (!g->in_src || !g->in_rel || !g->in_w || !g->out_dst || !g->out_eid) goto nomem;
+    if (gfuse_i_graph_alloc_edges(g) != 0) goto nomem;
     fill_rows(g, &knn, o->weighted);
     gfuse_i_knn_free(&knn);
 
-    st = gfuse_i_graph_transpose(g);
+    st = gfuse_i_graph_finish(g, o->reorder);
     if (st != GFUSE_OK) goto fail;
-    if (o->reorder != GFUSE_ORDER_NATURAL) {
-        st = gfuse_i_graph_order(g, o->reorder);
-        if (st != GFUSE_OK) goto fail;
-    }
     *out = g;
     return GFUSE_OK;
 nomem:

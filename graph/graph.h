@@ -109,6 +109,10 @@ void gfuse_i_variant_links_free(gfuse_i_variant_links *l);
  * sorting the edges e0 .. e1-1 of one row by source (a handful of entries). */
 gfuse_status gfuse_i_graph_check_options(const gfuse_graph_options *o);
 void gfuse_i_graph_release(struct gfuse_graph *g);
+/* Allocates the five edge arrays of g for g->n_edges edges (0, or -1 when out of memory). */
+int gfuse_i_graph_alloc_edges(struct gfuse_graph *g);
+/* Builds the transpose of a filled graph and its row order (NATURAL: none). */
+gfuse_status gfuse_i_graph_finish(struct gfuse_graph *g, gfuse_row_order reorder);
 void gfuse_i_graph_sort_row(struct gfuse_graph *g, int64_t e0, int64_t e1);
 
 /* ---- exact kNN per modality (knn.c, knn_ref.c) ---------------------------------------------- */

@@ -75,4 +75,22 @@ void gfuse_i_knn_sort(double *sim, int64_t *idx, int64_t n);
 /* Allocates the result arrays for p's shape, counts zeroed. */
 gfuse_status gfuse_i_knn_alloc(gfuse_i_knn *out, const gfuse_i_knn_prep *p);
 
+/* Inserts (s, j) into the sorted top list (best first) of length *len <= k. Candidates arrive
+ * in ascending j, so an equal similarity never displaces an earlier (smaller) index. */
+static inline void gfuse_i_top_insert(double *top_sim, int64_t *top_idx, int *len, int k,
+                                      double s, int64_t j)
+{
+    int n = *len;
+    if (n == k && !(s > top_sim[k - 1])) return;
+    int b = n < k ? n : k - 1;
+    while (b > 0 && top_sim[b - 1] < s) {
+        top_sim[b] = top_sim[b - 1];
+        top_idx[b] = top_idx[b - 1];
+        b--;
+    }
+    top_sim[b] = s;
+    top_idx[b] = j;
+    if (n < k) *len = n + 1;
+}
+
 #endif

@@ -4,23 +4,6 @@
 
 #include <stdlib.h>
 
-/* Inserts (s, j) into the sorted top list (best first) of length *len <= k. Candidates arrive
- * in ascending j, so an equal similarity never displaces an earlier (smaller) index. */
-static void top_insert(double *top_sim, int64_t *top_idx, int *len, int k, double s, int64_t j)
-{
-    int n = *len;
-    if (n == k && !(s > top_sim[k - 1])) return;
-    int b = n < k ? n : k - 1;
-    while (b > 0 && top_sim[b - 1] < s) {
-        top_sim[b] = top_sim[b - 1];
-        top_idx[b] = top_idx[b - 1];
-        b--;
-    }
-    top_sim[b] = s;
-    top_idx[b] = j;
-    if (n < k) *len = n + 1;
-}
-
 gfuse_status gfuse_i_knn_reference(gfuse_i_knn *out, const gfuse_cohort *c,
                                    const gfuse_graph_options *o, const uint8_t *sender)
 {
@@ -45,7 +28,7 @@ gfuse_status gfuse_i_knn_reference(gfuse_i_knn *out, const gfuse_cohort *c,
                 if (j == i) continue;
                 int shared;
                 double s = gfuse_i_knn_node_sim(&p, m, i, j, &shared);
-                if (shared > 0) top_insert(top_sim, top_idx, &len, k, s, j);
+                if (shared > 0) gfuse_i_top_insert(top_sim, top_idx, &len, k, s, j);
             }
             int64_t v = (int64_t)m * p.n + i;
             out->count[v] = len;

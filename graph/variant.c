@@ -159,23 +159,6 @@ static double shared_sim(const gfuse_i_variant_base *b, const int64_t *slot, int
     return cnt > 0 ? sum / cnt : 0.0;
 }
 
-/* Inserts (s, j) into the sorted top list (best first) of length *len <= k. Candidates arrive
- * in ascending j, so an equal similarity never displaces an earlier (smaller) index. */
-static void top_insert(double *top_sim, int64_t *top_idx, int *len, int k, double s, int64_t j)
-{
-    int n = *len;
-    if (n == k && !(s > top_sim[k - 1])) return;
-    int b = n < k ? n : k - 1;
-    while (b > 0 && top_sim[b - 1] < s) {
-        top_sim[b] = top_sim[b - 1];
-        top_idx[b] = top_idx[b - 1];
-        b--;
-    }
-    top_sim[b] = s;
-    top_idx[b] = j;
-    if (n < k) *len = n + 1;
-}
-
 /* Stores the top list of hidden node t. */
 static void store_top(gfuse_i_variant_links *l, int64_t t, const double *top_sim,
                       const int64_t *top_idx, int len)
@@ -329,7 +312,8 @@ static void link_node(gfuse_i_variant_links *l, const gfuse_i_variant_base *b, i
     int len = 0;
     for (int64_t c = 0; c < nc; c++)
         if (w->cnt[c] > 0)
-            top_insert(w->top_sim, w->top_idx, &len, l->k, w->sum[c] / w->cnt[c], w->pool[c]);
+            gfuse_i_top_insert(w->top_sim, w->top_idx, &len, l->k, w->sum[c] / w->cnt[c],
+                               w->pool[c]);
     store_top(l, t, w->top_sim, w->top_idx, len);
 }
 
@@ -422,7 +406,7 @@ gfuse_status gfuse_i_variant_link_serial(gfuse_i_variant_links *out,
                 if (j == i || !kept_node(full, out->slot, m * n + j)) continue;
                 int shared;
                 double sim = shared_sim(b, out->slot, i, j, &shared);
-                if (shared > 0) top_insert(top_sim, top_idx, &len, k, sim, j);
+                if (shared > 0) gfuse_i_top_insert(top_sim, top_idx, &len, k, sim, j);
             }
             store_top(out, t, top_sim, top_idx, len);
         }
@@ -528,22 +512,12 @@ gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const gfuse_i_varia
     }
     gfuse_i_prefix_sum(g->in_ptr, nn);
     g->n_edges = g->in_ptr[nn];
-    size_t ne = (size_t)(g->n_edges > 0 ? g->n_edges : 1);
-    g->in_src = malloc(ne * sizeof *g->in_src);
-    g->in_rel = malloc(ne * sizeof *g->in_rel);
-    g->in_w = malloc(ne * sizeof *g->in_w);
-    g->out_dst = malloc(ne * sizeof *g->out_dst);
-    g->out_eid = malloc(ne * sizeof *g->out_eid);
-    if (!g->in_src || !g->in_rel || !g->in_w || !g->out_dst || !g->out_eid) goto nomem;
+    if (gfuse_i_graph_alloc_edges(g) != 0) goto nomem;
     g->n_isolated_missing = fill_variant(g, full, &l, b->weighted);
     gfuse_i_variant_links_free(&l);
 
-    st = gfuse_i_graph_transpose(g);
+    st = gfuse_i_graph_finish(g, b->reorder);
     if (st != GFUSE_OK) goto fail;
-    if (b->reorder != GFUSE_ORDER_NATURAL) {
-        st = gfuse_i_graph_order(g, b->reorder);
-        if (st != GFUSE_OK) goto fail;
-    }
     *out = g;
     return GFUSE_OK;
 nomem:
