@@ -324,6 +324,23 @@ static void gather_decoder_input(gfuse_i_acts *a, const gfuse_i_arch *arch, int 
     a->dec_in_of = want;
 }
 
+/* Zeroing and copying of activation-sized arrays, shared out among the threads in blocks. */
+#define FILL_BLOCK ((int64_t)1 << 16)
+
+static void zero(float *x, int64_t n)
+{
+#pragma omp parallel for schedule(static) if (n > 4 * FILL_BLOCK)
+    for (int64_t b = 0; b < n; b += FILL_BLOCK)
+        memset(x + b, 0, (size_t)(n - b < FILL_BLOCK ? n - b : FILL_BLOCK) * sizeof(float));
+}
+
+static void copy(float *dst, const float *src, int64_t n)
+{
+#pragma omp parallel for schedule(static) if (n > 4 * FILL_BLOCK)
+    for (int64_t b = 0; b < n; b += FILL_BLOCK)
+        memcpy(dst + b, src + b, (size_t)(n - b < FILL_BLOCK ? n - b : FILL_BLOCK) * sizeof(float));
+}
+
 /* Dropout seeds of one step: an independent stream per place in the network. */
 enum { SEED_INPUT = 1, SEED_NODE = 1 << 8, SEED_ATTN = 2 << 8, SEED_FUSED = 3 << 8,
        SEED_HIDDEN = 4 << 8, SEED_NODE_HEAD = 5 << 8, SEED_NODE_HIDDEN = 6 << 8 };
@@ -359,14 +376,14 @@ static void head_forward(gfuse_i_head *hd, const float *in, int64_t B, const flo
 static void head_backward(float *G, float *din, gfuse_i_head *hd, int64_t B, const float *P,
                           const gfuse_i_layout *lay, int F, int K, float p)
 {
-    memset(hd->d1, 0, (size_t)(B * F) * sizeof(float));
+    zero(hd->d1, B * F);
     gfuse_i_linear_backward(hd->d1, G + lay->head_W2, G + lay->head_b2, hd->dlogits, hd->drop,
                             P + lay->head_W2, B, F, K);
-    memset(hd->d2, 0, (size_t)(B * F) * sizeof(float));
+    zero(hd->d2, B * F);
     gfuse_i_dropout_backward(hd->d2, hd->d1, hd->mask, p, B * F);
-    memset(hd->d1, 0, (size_t)(B * F) * sizeof(float));
+    zero(hd->d1, B * F);
     gfuse_i_elu_backward(hd->d1, hd->d2, hd->pre, B * F);
-    memset(hd->d2, 0, (size_t)(B * F) * sizeof(float));
+    zero(hd->d2, B * F);
     gfuse_i_linear_backward(hd->d2, G + lay->head_W1, G + lay->head_b1, hd->d1, hd->in_drop,
                             P + lay->head_W1, B, F, F);
     gfuse_i_dropout_backward(din, hd->d2, hd->in_mask, p, B * F);
@@ -397,6 +414,7 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
         a->n_miss[m] = nmiss;
         for (int64_t i = 0; i < N; i++) a->obs_pos[m][i] = -1;
         for (int64_t s = 0; s < no; s++) a->obs_pos[m][a->obs_rows[m][s]] = s;
+#pragma omp parallel for schedule(static) if (no * d > 65536)
         for (int64_t s = 0; s < no; s++) {
             const float *src = data->x[m] + a->obs_rows[m][s] * d;
             float *dst = a->xin[m] + s * d;
@@ -530,7 +548,7 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
                 a->node_target[v] = spec->target ? spec->target[i] : NAN;
             }
         }
-        memset(a->nh.dlogits, 0, (size_t)(a->V * K) * sizeof(float));
+        zero(a->nh.dlogits, a->V * K);
         if (spec->task == GFUSE_TASK_REGRESS) {
             lv.node = gfuse_i_mse_forward(a->nh.logits, a->node_target, a->node_rows, S);
             gfuse_i_mse_backward(a->nh.dlogits, a->nh.logits, a->node_target, a->node_rows, S,
@@ -581,7 +599,6 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
 
 /* ---- backward ----------------------------------------------------------------------------------- */
 
-static void zero(float *x, int64_t n) { memset(x, 0, (size_t)n * sizeof(float)); }
 
 void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
                             const gfuse_i_layout *lay, const float *P,
@@ -641,7 +658,7 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
 
     /* attention layers, last to first: h_{l+1} = ELU(GAT(W dropout(h_l))) + h_l */
     for (int l = L - 1; l >= 0; l--) {
-        memcpy(a->dh_prev, a->dh, (size_t)(V * F) * sizeof(float)); /* the residual path */
+        copy(a->dh_prev, a->dh, V * F); /* the residual path */
         zero(a->dtmp1, V * F);
         gfuse_i_elu_backward(a->dtmp1, a->dh, a->gout[l], V * F);
         zero(a->dtmp2, V * F);
