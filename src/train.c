@@ -333,6 +333,13 @@ typedef struct {
     struct gfuse_graph **variants;
     int n_variants;     /* training graphs: variants[0 .. n_variants) */
     int n_fit_variants; /* decoder-fit graphs: the n_fit_variants after them */
+    /* The decoder-fit graphs are derived when the first member reaches its refit (they are
+     * not needed before): what they are derived from, until then. */
+    int fit_pending;            /* graphs still to derive (0: none, or done) */
+    gfuse_i_variant_base *vb;   /* the full graph's shared part */
+    gfuse_i_rng fit_rng;        /* the stream their hidden masks are drawn from */
+    gfuse_status fit_status;    /* how deriving them went */
+    char fit_message[256];      /* and its error message */
     gfuse_i_data data;
     int32_t *label;
     float *target;
@@ -411,6 +418,40 @@ static void report_done(trainer *t, int member)
         t->q.done[member] = 1;
         queue_deliver(t);
     }
+}
+
+/* Derives the decoder-fit graphs once, for whichever member gets there first. */
+static gfuse_status fit_graphs(trainer *t)
+{
+#pragma omp critical(gfuse_train_fit_graphs)
+    {
+        if (t->fit_pending > 0) {
+            const gfuse_model *m = t->m;
+            int64_t n = m->ref.n;
+            uint8_t *hidden = malloc((size_t)(n * m->arch.M));
+            gfuse_status st = hidden ? GFUSE_OK : gfuse_i_nomem("the decoder-fit graphs");
+            for (int k = 0; k < t->fit_pending && st == GFUSE_OK; k++) {
+                struct gfuse_graph **g = &t->variants[t->n_variants + t->n_fit_variants];
+                draw_hidden(hidden, &m->ref, t->o->modality_dropout, &t->fit_rng);
+                st = gfuse_i_graph_variant(g, t->vb, hidden);
+                if (st != GFUSE_OK) break;
+                t->n_fit_variants++;
+                /* a variant never has more edges than the full graph the buffers are sized for */
+                if ((*g)->n_edges > t->full->n_edges)
+                    st = gfuse_i_error(GFUSE_ERR_RUNTIME, "a decoder-fit graph has %lld edges, "
+                                       "more than the full graph's %lld",
+                                       (long long)(*g)->n_edges, (long long)t->full->n_edges);
+            }
+            free(hidden);
+            gfuse_i_variant_base_free(&t->vb);
+            t->fit_pending = 0;
+            t->fit_status = st;
+            if (st != GFUSE_OK) snprintf(t->fit_message, sizeof t->fit_message, "%s",
+                                         gfuse_last_error());
+        }
+    }
+    if (t->fit_status != GFUSE_OK) return gfuse_i_error(t->fit_status, "%s", t->fit_message);
+    return GFUSE_OK;
 }
 
 /* Where a member's timings go: the caller's statistics, live, when members train one after
@@ -544,6 +585,7 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
     m->best_epoch[member] = best_epoch;
     gfuse_status st = GFUSE_OK;
     double r0 = omp_get_wtime();
+    if (o->decoder_ridge > 0.0 && (st = fit_graphs(t)) != GFUSE_OK) return st;
     if (o->decoder_ridge > 0.0 && t->n_fit_variants > 0)
         st = gfuse_i_fit_decoders(P, arch, lay, t->variants + t->n_variants, t->n_fit_variants,
                                   &t->data, &w->acts, o->decoder_ridge);
@@ -638,8 +680,9 @@ static gfuse_status prepare(trainer *t)
     int64_t e_cap = t->full->n_edges;
     int64_t work = gfuse_i_gat_work_floats(t->full, m->arch.H, m->arch.D);
     if (o->modality_dropout > 0.0 && o->graph_variants > 0) {
-        /* graph_variants graphs for training, then as many fresh ones for the decoder fit:
-         * hidden nodes the network never had to reconstruct, like truly missing ones */
+        /* graph_variants graphs for training, then as many fresh ones for the decoder fit
+         * (derived at the first refit): hidden nodes the network never had to reconstruct,
+         * like truly missing ones */
         int n_graphs = o->graph_variants * (o->decoder_ridge > 0.0 ? 2 : 1);
         t->variants = calloc((size_t)n_graphs, sizeof *t->variants);
         uint8_t *hidden = malloc((size_t)(n * m->arch.M));
@@ -650,23 +693,21 @@ static gfuse_status prepare(trainer *t)
         gfuse_i_rng rng;
         gfuse_i_rng_seed_stream(&rng, o->seed, 0x9a9b);
         /* every variant is derived from the full graph: only the hidden nodes change */
-        gfuse_i_variant_base *vb = NULL;
-        st = gfuse_i_samples_variant_base(&vb, t->full, &m->ref, o->k);
-        for (int v = 0; v < n_graphs && st == GFUSE_OK; v++) {
+        st = gfuse_i_samples_variant_base(&t->vb, t->full, &m->ref, o->k);
+        for (int v = 0; v < o->graph_variants && st == GFUSE_OK; v++) {
             draw_hidden(hidden, &m->ref, o->modality_dropout, &rng);
-            st = gfuse_i_graph_variant(&t->variants[v], vb, hidden);
+            st = gfuse_i_graph_variant(&t->variants[v], t->vb, hidden);
             if (st != GFUSE_OK) break;
-            if (v < o->graph_variants)
-                t->n_variants++;
-            else
-                t->n_fit_variants++;
+            t->n_variants++;
             int64_t w = gfuse_i_gat_work_floats(t->variants[v], m->arch.H, m->arch.D);
             if (t->variants[v]->n_edges > e_cap) e_cap = t->variants[v]->n_edges;
             if (w > work) work = w;
         }
-        gfuse_i_variant_base_free(&vb);
         free(hidden);
         if (st != GFUSE_OK) return st;
+        t->fit_rng = rng;
+        t->fit_pending = n_graphs - o->graph_variants;
+        if (t->fit_pending == 0) gfuse_i_variant_base_free(&t->vb);
     }
 
     /* Members train side by side, one per thread, when the graph is too small for the threads
@@ -774,6 +815,7 @@ static void trainer_free(trainer *t)
     gfuse_i_data_free(&t->data);
     for (int v = 0; v < t->n_variants + t->n_fit_variants; v++)
         gfuse_graph_free(&t->variants[v]);
+    gfuse_i_variant_base_free(&t->vb);
     free(t->variants);
     gfuse_graph_free(&t->full);
     splits_free(&t->sp);
