@@ -44,6 +44,31 @@ static inline float drop_factor(uint64_t seed, int64_t e, int H, int h, float p,
     return gfuse_i_dropout_keep(seed, (uint64_t)(e * H + h), p) ? scale : 0.0f;
 }
 
+/* The same factors for the optimised kernels, with the key and threshold of the mask worked out
+ * once per call instead of once per (edge, head). */
+typedef struct {
+    int on;          /* attention dropout at all */
+    uint64_t seed;
+    uint32_t key0;   /* the key of indices below 2^32 */
+    uint32_t thr;
+    float scale;
+} gat_drop;
+
+static inline gat_drop drop_init(uint64_t seed, float p)
+{
+    gat_drop d = {p > 0.0f, seed, gfuse_i_dropout_key(seed, 0), gfuse_i_dropout_threshold(p),
+                  p > 0.0f ? 1.0f / (1.0f - p) : 1.0f};
+    return d;
+}
+
+static inline float drop_at(const gat_drop *d, int64_t e, int H, int h)
+{
+    if (!d->on) return 1.0f;
+    uint64_t t = (uint64_t)(e * H + h);
+    uint32_t key = t >> 32 ? gfuse_i_dropout_key(d->seed, t) : d->key0;
+    return gfuse_i_hash32(key, (uint32_t)t) >= d->thr ? d->scale : 0.0f;
+}
+
 /* Edges ahead whose rows the loops ask the memory system for early: the rows of neighbours are
  * scattered over memory, and a row's edges are known before they are visited. */
 #define AHEAD 4
@@ -86,7 +111,7 @@ node_scores(float *s_src, float *s_dst, const float *z, const float *a_src, cons
 static inline __attribute__((always_inline)) void
 forward_row(float *out, float *alpha, const float *s_src, const float *s_dst, const float *z,
             const uint8_t *src_mask, const struct gfuse_graph *g, int64_t v, const int H,
-            const int D, float attn_drop, float scale, uint64_t seed)
+            const int D, const gat_drop *dr)
 {
     const int F = H * D;
     const int64_t e0 = g->in_ptr[v], e1 = g->in_ptr[v + 1];
@@ -127,8 +152,8 @@ forward_row(float *out, float *alpha, const float *s_src, const float *s_dst, co
             sum[h] += ex;
             c[h] = ex;
         }
-        if (attn_drop > 0.0f)
-            for (int h = 0; h < H; h++) c[h] *= drop_factor(seed, e, H, h, attn_drop, scale);
+        if (dr->on)
+            for (int h = 0; h < H; h++) c[h] *= drop_at(dr, e, H, h);
         const float *zu = z + u * F;
         for (int h = 0; h < H; h++)
 #pragma omp simd
@@ -152,7 +177,7 @@ void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, c
 {
     const int64_t V = g->n_nodes;
     const int F = H * D;
-    const float scale = attn_drop > 0.0f ? 1.0f / (1.0f - attn_drop) : 1.0f;
+    const gat_drop dr = drop_init(seed, attn_drop);
     const int par = g->n_edges * (int64_t)F > PAR_MIN_WORK;
 
     /* per-node halves of the scores: one dot product per (node, relation, head), as one
@@ -183,9 +208,9 @@ void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, c
     for (int64_t t = 0; t < V; t++) {
         const int64_t v = row_at(g, t);
         if (H == 4 && D == 16) /* the default shape */
-            forward_row(out, alpha, s_src, s_dst, z, src_mask, g, v, 4, 16, attn_drop, scale, seed);
+            forward_row(out, alpha, s_src, s_dst, z, src_mask, g, v, 4, 16, &dr);
         else
-            forward_row(out, alpha, s_src, s_dst, z, src_mask, g, v, H, D, attn_drop, scale, seed);
+            forward_row(out, alpha, s_src, s_dst, z, src_mask, g, v, H, D, &dr);
     }
 }
 
@@ -237,7 +262,7 @@ static inline __attribute__((always_inline)) void
 backward_dst_row(float *dz, float *dscore, float *ds_dst, const float *dout, const float *alpha,
                  const float *s_src, const float *s_dst, const float *z, const float *a_dst,
                  const uint8_t *src_mask, const struct gfuse_graph *g, int64_t v, const int H,
-                 const int D, float attn_drop, float scale, uint64_t seed)
+                 const int D, const gat_drop *dr)
 {
     const int F = H * D;
     const int64_t e0 = g->in_ptr[v], e1 = g->in_ptr[v + 1];
@@ -252,7 +277,7 @@ backward_dst_row(float *dz, float *dscore, float *ds_dst, const float *dout, con
         if (!edge_on(src_mask, u, v)) continue;
         const float *zu = z + u * F;
         for (int h = 0; h < H; h++) {
-            float da = drop_factor(seed, e, H, h, attn_drop, scale) *
+            float da = drop_at(dr, e, H, h) *
                        dot(gv + h * D, zu + h * D, D);
             dscore[e * H + h] = da;
             wsum[h] += alpha[e * H + h] * da;
@@ -290,7 +315,7 @@ static inline __attribute__((always_inline)) void
 backward_src_row(float *dz, float *ds_src, const float *dscore, const float *dout,
                  const float *alpha, const float *a_src, const uint8_t *src_mask,
                  const struct gfuse_graph *g, int64_t u, const int H, const int D,
-                 float attn_drop, float scale, uint64_t seed)
+                 const gat_drop *dr)
 {
     const int F = H * D;
     float *dss = ds_src + u * R * H;
@@ -311,7 +336,7 @@ backward_src_row(float *dz, float *ds_src, const float *dscore, const float *dou
         for (int h = 0; h < H; h++) {
             dss[r * H + h] += dscore[e * H + h];
             if (!dzu) continue;
-            float c = alpha[e * H + h] * drop_factor(seed, e, H, h, attn_drop, scale);
+            float c = alpha[e * H + h] * drop_at(dr, e, H, h);
 #pragma omp simd
             for (int d = 0; d < D; d++) dzu[h * D + d] += c * gv[h * D + d];
         }
@@ -336,7 +361,7 @@ void gfuse_i_gat_backward(float *dz, float *da_src, float *da_dst, float *work, 
 {
     const int64_t V = g->n_nodes, E = g->n_edges;
     const int F = H * D;
-    const float scale = attn_drop > 0.0f ? 1.0f / (1.0f - attn_drop) : 1.0f;
+    const gat_drop dr = drop_init(seed, attn_drop);
     const int par = E * (int64_t)F > PAR_MIN_WORK;
     float *dscore = work;               /* E x H: d loss / d (pre-LeakyReLU score) */
     float *ds_src = dscore + E * H;     /* V x R x H */
@@ -354,10 +379,10 @@ void gfuse_i_gat_backward(float *dz, float *da_src, float *da_dst, float *work, 
         const int64_t v = row_at(g, t);
         if (H == 4 && D == 16)
             backward_dst_row(dz, dscore, ds_dst, dout, alpha, s_src, s_dst, z, a_dst, src_mask, g,
-                             v, 4, 16, attn_drop, scale, seed);
+                             v, 4, 16, &dr);
         else
             backward_dst_row(dz, dscore, ds_dst, dout, alpha, s_src, s_dst, z, a_dst, src_mask, g,
-                             v, H, D, attn_drop, scale, seed);
+                             v, H, D, &dr);
     }
 
     /* Source pass over the transpose: each thread owns rows u of dz.
@@ -368,10 +393,10 @@ void gfuse_i_gat_backward(float *dz, float *da_src, float *da_dst, float *work, 
         const int64_t u = row_at(g, t);
         if (H == 4 && D == 16)
             backward_src_row(dz, ds_src, dscore, dout, alpha, a_src, src_mask, g, u, 4, 16,
-                             attn_drop, scale, seed);
+                             &dr);
         else
             backward_src_row(dz, ds_src, dscore, dout, alpha, a_src, src_mask, g, u, H, D,
-                             attn_drop, scale, seed);
+                             &dr);
     }
 
     /* da_src[r, h] += sum_u ds_src[u, r, h] z_u,h;  da_dst[r, h] += sum_v ds_dst[v, r, h] z_v,h */
