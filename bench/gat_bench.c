@@ -1,4 +1,4 @@
-/* gat_bench.c: times the GAT kernels (src/gat.c) against their serial twins and across thread
+/* gat_bench.c: times the GAT kernels (src/nn/gat.c) against their serial twins and across thread
  * counts, on a random graph of gfuse's shape: N samples, M modalities and N hubs, a self loop on
  * every node, member edges between each modality node and its hub, and k knn in-edges per
  * modality node from random observed nodes of the same modality (a fraction of the modality
@@ -27,10 +27,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "bench.h"
-#include "gat.h"
-#include "graphblas.h"
-#include "rng.h"
+#include "model/bench.h"
+#include "nn/gat.h"
+#include "graph/graphblas.h"
+#include "core/rng.h"
 
 static double now(void)
 {

@@ -25,9 +25,9 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "graph.h"
-#include "graphblas.h"
-#include "rng.h"
+#include "graph/graph.h"
+#include "graph/graphblas.h"
+#include "core/rng.h"
 
 #include <omp.h>
 #include <stdio.h>

@@ -1,5 +1,5 @@
 /* csr.c: prefix sums, the transpose (by source) of the destination CSR, and invariant checks. */
-#include "graph.h"
+#include "graph/graph.h"
 
 #include <omp.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  * igraph runs with the non-aborting handler gfuse_init installs; every igraph_error_t is
  * checked, and nothing here runs inside an OpenMP region.
  */
-#include "graph.h"
+#include "graph/graph.h"
 
 #include <igraph.h>
 #include <math.h>

@@ -1,6 +1,6 @@
 /* export.c: the graph as GraphML and as a TSV edge list, written atomically. */
-#include "graph.h"
-#include "util.h"
+#include "graph/graph.h"
+#include "core/util.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -1,5 +1,5 @@
 /* graph.c: building the sample-modality graph from the kNN lists, options, accessors, free. */
-#include "graph.h"
+#include "graph/graph.h"
 
 #include <omp.h>
 #include <stdlib.h>

@@ -19,7 +19,7 @@
 #ifndef GFUSE_GRAPH_H
 #define GFUSE_GRAPH_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* Relation types (GFUSE_REL_* in gfuse.h use the same values). */
 enum { GFUSE_I_REL_KNN = 0, GFUSE_I_REL_MEMBER = 1, GFUSE_I_REL_SELF = 2, GFUSE_I_N_REL = 3 };

@@ -1,6 +1,6 @@
 /* graphblas.c: zero-copy hand-over of the graph's CSR to GraphBLAS, and the aggregation
  * product A . H as a serial reference, an OpenMP kernel and a GraphBLAS call. */
-#include "graphblas.h"
+#include "graph/graphblas.h"
 
 #include <omp.h>
 #include <stdlib.h>

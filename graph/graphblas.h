@@ -6,7 +6,7 @@
 #ifndef GFUSE_GRAPHBLAS_H
 #define GFUSE_GRAPHBLAS_H
 
-#include "graph.h"
+#include "graph/graph.h"
 
 #include <GraphBLAS.h>
 

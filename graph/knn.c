@@ -27,7 +27,7 @@
  * a heap keeps the best entries under a strict order whatever the order of the offers, so
  * results are identical for any number of threads.
  */
-#include "knn_prep.h"
+#include "graph/knn_prep.h"
 
 #include <cblas.h>
 #include <math.h>

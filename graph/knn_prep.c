@@ -1,7 +1,7 @@
 /* knn_prep.c: standardisation statistics, row lists and double-precision pair similarities
  * shared by the kNN kernel (knn.c), its serial reference (knn_ref.c) and the modality-dropout
  * variants (variant.c). */
-#include "knn_prep.h"
+#include "graph/knn_prep.h"
 
 #include <math.h>
 #include <stdlib.h>

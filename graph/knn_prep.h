@@ -14,7 +14,7 @@
 #ifndef GFUSE_KNN_PREP_H
 #define GFUSE_KNN_PREP_H
 
-#include "graph.h"
+#include "graph/graph.h"
 
 typedef struct {
     int64_t d;

@@ -1,6 +1,6 @@
 /* knn_ref.c: the plain serial twin of the kNN kernel: every (node, candidate) pair scored in
  * double precision, the best k kept by insertion. Tests compare the kernel against it. */
-#include "knn_prep.h"
+#include "graph/knn_prep.h"
 
 #include <stdlib.h>
 

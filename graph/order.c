@@ -3,7 +3,7 @@
  * share sources are visited close together, so the source feature rows they gather stay in
  * cache. Node ids are never renamed: g->row_order only changes the order kernels visit rows.
  */
-#include "graph.h"
+#include "graph/graph.h"
 
 #include <amd.h>
 #include <stdlib.h>

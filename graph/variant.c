@@ -36,7 +36,7 @@
  * parallel, each thread writing only its own rows: the variant does not depend on the thread
  * count.
  */
-#include "knn_prep.h"
+#include "graph/knn_prep.h"
 
 #include <omp.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #include "config.h"
 #include "testutil.h"
 
-#include "internal.h"
+#include "core/internal.h"
 
 #include <pthread.h>
 

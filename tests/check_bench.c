@@ -3,8 +3,8 @@
  * edges, self loops, valid CSR and transpose), and gfuse_bench_run on both models. */
 #include "testutil.h"
 
-#include "bench.h"
-#include "internal.h"
+#include "model/bench.h"
+#include "core/internal.h"
 
 #include <math.h>
 

@@ -1,4 +1,4 @@
-/* check_gat.c: the multi-head GAT kernels (src/gat.c) on small random graphs with missing nodes,
+/* check_gat.c: the multi-head GAT kernels (src/nn/gat.c) on small random graphs with missing nodes,
  * all three relations, self-only nodes and an empty row: gradients against central finite
  * differences, the optimised kernels against their serial twins, thread-count independence,
  * softmax and sender-mask semantics, attention dropout. */
@@ -8,9 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "gat.h"
-#include "graphblas.h"
-#include "layers.h"
+#include "nn/gat.h"
+#include "graph/graphblas.h"
+#include "nn/layers.h"
 #include "gradcheck.h"
 #include "randgraph.h"
 

@@ -11,11 +11,11 @@
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 
-#include "graph.h"
-#include "graphblas.h"
-#include "model.h"
-#include "rng.h"
-#include "util.h"
+#include "graph/graph.h"
+#include "graph/graphblas.h"
+#include "model/model.h"
+#include "core/rng.h"
+#include "core/util.h"
 
 #include <check.h>
 #include <math.h>

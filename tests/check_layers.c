@@ -1,5 +1,5 @@
 /* check_layers.c: the dense and element-wise layers, dropout, the fusion head and the losses
- * (src/layers.c): every backward against central finite differences over several seeds and
+ * (src/nn/layers.c): every backward against central finite differences over several seeds and
  * shapes, backward accumulation, dropout masks, and thread-count independence. */
 #include <check.h>
 #include <math.h>
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "gradcheck.h"
-#include "layers.h"
+#include "nn/layers.h"
 
 #ifdef HAVE_OPENBLAS
 #include <cblas.h>

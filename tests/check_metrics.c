@@ -1,7 +1,7 @@
 /* check_metrics.c: accuracy, F1, AUROC (ties, one-vs-rest), log-loss, RMSE and the confusion
  * matrix against values worked out by hand (and agreeing with scikit-learn's), and AUROC
  * against a brute-force count over all positive/negative pairs. */
-#include "metrics.h"
+#include "core/metrics.h"
 
 #include <check.h>
 #include <math.h>

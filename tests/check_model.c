@@ -1,5 +1,5 @@
 /*
- * check_model.c: the whole model (src/model.c): gradients of the complete loss against central
+ * check_model.c: the whole model (src/model/model.c): gradients of the complete loss against central
  * differences on small random cohorts and their real graphs (missing nodes, hidden nodes under
  * modality dropout, all three relations, dropout on and off, classification and regression);
  * the parameter layout; model files (save -> load -> identical predictions, a flipped byte or a
@@ -9,10 +9,10 @@
  */
 #include "testutil.h"
 
-#include "gat.h"
+#include "nn/gat.h"
 #include "gradcheck.h"
-#include "model.h"
-#include "util.h"
+#include "model/model.h"
+#include "core/util.h"
 
 #include <float.h>
 #include <math.h>

@@ -3,7 +3,7 @@
  * missing files (never a crash, whatever the bytes). */
 #define _POSIX_C_SOURCE 200809L
 
-#include "modelfile.h"
+#include "model/modelfile.h"
 
 #include <check.h>
 #include <dirent.h>

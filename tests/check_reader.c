@@ -1,11 +1,11 @@
 /*
- * check_reader.c: the CSV/TSV reader behind cohort loading (src/csv.c): syntax (quoting, NA
+ * check_reader.c: the CSV/TSV reader behind cohort loading (src/core/csv.c): syntax (quoting, NA
  * forms, byte-order mark, line ends, delimiters), number parsing against strtof, and every class
  * of bad input with the exact message it must give.
  */
 #include "testutil.h"
 
-#include "csv.h"
+#include "core/csv.h"
 
 #include <math.h>
 #include <stdint.h>

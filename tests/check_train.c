@@ -1,13 +1,13 @@
 /*
- * check_train.c: gfuse_train (src/train.c): option checks, learning on a structured toy
+ * check_train.c: gfuse_train (src/model/train.c): option checks, learning on a structured toy
  * cohort (classification and regression), reproducibility (same seed, any thread count),
  * test labels never read, validation and early stopping, the epoch callback, class weights,
  * ensembles, and the errors of cohorts that cannot be trained on.
  */
 #include "testutil.h"
 
-#include "rng.h"
-#include "util.h"
+#include "core/rng.h"
+#include "core/util.h"
 
 #include <math.h>
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "rng.h"
+#include "core/rng.h"
 
 /* Finite-difference step on float32 inputs. */
 #define GC_STEP 1e-3f

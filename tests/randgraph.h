@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "graph.h"
-#include "rng.h"
+#include "graph/graph.h"
+#include "core/rng.h"
 
 typedef struct {
     int64_t n_samples;

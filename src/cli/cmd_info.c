@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Conventional section names of a gfuse model file (src/modelfile.h). */
+/* Conventional section names of a gfuse model file (src/model/modelfile.h). */
 #define SECTION_HPARAMS "hparams"
 #define SECTION_MODALITIES "modality_names"
 #define SECTION_FEATURES_PREFIX "feature_names/"

@@ -6,7 +6,7 @@
 #ifndef GFUSE_BENCH_H
 #define GFUSE_BENCH_H
 
-#include "graph.h"
+#include "graph/graph.h"
 
 /* The peer's problem: V = N + N * M nodes, sample i = node i, modality m of sample i =
  * N + m * N + i. The graph is a struct gfuse_graph over these ids (n_samples = V, n_mod = 0:

@@ -5,12 +5,12 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "bench.h"
-#include "gat.h"
-#include "layers.h"
-#include "model.h"
-#include "rng.h"
-#include "util.h"
+#include "model/bench.h"
+#include "nn/gat.h"
+#include "nn/layers.h"
+#include "model/model.h"
+#include "core/rng.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <math.h>

@@ -11,7 +11,7 @@
 #ifndef GFUSE_METRICS_H
 #define GFUSE_METRICS_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* The predicted class of each row: the first arg max of prob (n x K). */
 void gfuse_i_argmax_rows(int32_t *pred, const float *prob, int64_t n, int k);

@@ -1,6 +1,6 @@
 /* csv.c: the streaming CSV/TSV tokenizer, number parsing and the two table readers (csv.h). */
-#include "csv.h"
-#include "util.h"
+#include "core/csv.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <float.h>

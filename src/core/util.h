@@ -2,7 +2,7 @@
 #ifndef GFUSE_UTIL_H
 #define GFUSE_UTIL_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdio.h>
 

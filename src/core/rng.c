@@ -1,5 +1,5 @@
 /* rng.c: xoshiro256** (Blackman and Vigna), seeded with splitmix64. */
-#include "rng.h"
+#include "core/rng.h"
 
 #include <math.h>
 

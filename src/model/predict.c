@@ -2,9 +2,9 @@
  * and features by name, samples to the reference samples by id), the graph is built over the
  * references and the new samples (only references send knn edges), and every member of the
  * model runs its forward pass on it. */
-#include "model.h"
+#include "model/model.h"
 
-#include "util.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdlib.h>

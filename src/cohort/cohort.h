@@ -10,7 +10,7 @@
 #ifndef GFUSE_COHORT_H
 #define GFUSE_COHORT_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 /* An empty cohort of n samples whose ids are still to be set: no modalities, labels -1,
  * targets NaN, split NONE, task AUTO, an empty string pool, no index. */

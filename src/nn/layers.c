@@ -1,5 +1,5 @@
 /* layers.c: dense and element-wise layers, the fusion head and the losses (layers.h). */
-#include "layers.h"
+#include "nn/layers.h"
 
 #include <cblas.h>
 #include <math.h>

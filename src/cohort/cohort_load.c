@@ -5,9 +5,9 @@
  * the union of their ids as the samples, then read labels, split and mask. Everything is built
  * in a private cohort that is handed out only when all of it succeeded.
  */
-#include "cohort.h"
-#include "csv.h"
-#include "util.h"
+#include "cohort/cohort.h"
+#include "core/csv.h"
+#include "core/util.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* gat.c: the multi-head graph attention kernels and their serial reference twins (gat.h). */
-#include "gat.h"
-#include "layers.h"
+#include "nn/gat.h"
+#include "nn/layers.h"
 
 #include <math.h>
 #include <string.h>

@@ -1,8 +1,8 @@
 /* model_data.c: sample sets (the model's view of a cohort), their graphs, and the
  * standardised inputs of the network. */
-#include "model.h"
+#include "model/model.h"
 
-#include "util.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /* error.c: status strings, the per-thread last error message, and the library session. */
-#include "internal.h"
+#include "core/internal.h"
 
 #include <GraphBLAS.h>
 #include <igraph.h>

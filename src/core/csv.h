@@ -18,7 +18,7 @@
 #ifndef GFUSE_CSV_H
 #define GFUSE_CSV_H
 
-#include "internal.h"
+#include "core/internal.h"
 
 #include <stdio.h>
 

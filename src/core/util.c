@@ -1,5 +1,5 @@
 /* util.c: string helpers, the id hash map and atomic output files. */
-#include "util.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <stdlib.h>

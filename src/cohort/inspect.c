@@ -1,5 +1,5 @@
 /* inspect.c: missing-modality patterns of a cohort (what `gfuse inspect` tabulates). */
-#include "cohort.h"
+#include "cohort/cohort.h"
 
 #include <stdlib.h>
 #include <string.h>

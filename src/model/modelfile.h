@@ -47,8 +47,8 @@
 #ifndef GFUSE_MODELFILE_H
 #define GFUSE_MODELFILE_H
 
-#include "internal.h"
-#include "util.h"
+#include "core/internal.h"
+#include "core/util.h"
 
 /* The newest format this gfuse writes and reads. */
 #define GFUSE_I_MFILE_VERSION 1u

@@ -35,9 +35,9 @@
 
 #include <stdint.h>
 
-#include "fastmath.h"
+#include "core/fastmath.h"
+#include "core/internal.h"
 
-#include "gat.h"
 
 /* ---- BLAS threads --------------------------------------------------------------------------
  * gfuse_i_blas_serial_begin makes BLAS (and the LAPACK that ships with it) single-threaded and

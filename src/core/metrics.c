@@ -1,5 +1,5 @@
 /* metrics.c: accuracy, F1, AUROC, log-loss, RMSE and the confusion matrix (see metrics.h). */
-#include "metrics.h"
+#include "core/metrics.h"
 
 #include <math.h>
 #include <stdlib.h>

@@ -38,7 +38,7 @@
 
 #include <stdint.h>
 
-#include "graph.h"
+#include "graph/graph.h"
 
 #define GFUSE_I_GAT_SLOPE 0.2f
 /* Most heads the kernels take (H <= 64). */

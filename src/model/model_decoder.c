@@ -21,8 +21,8 @@
  * matrix of its own rows (the penalties stay those of all rows). Every product is cut into BLAS
  * calls over a fixed tiling that depends on the shapes only, run on OpenMP threads with BLAS
  * single-threaded, so the result does not depend on the thread count. */
-#include "layers.h"
-#include "model.h"
+#include "nn/layers.h"
+#include "model/model.h"
 
 #include <cblas.h>
 #include <lapacke.h>

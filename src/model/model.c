@@ -1,11 +1,11 @@
 /* model.c: the network of model.h: parameter layout and initialisation, activations, the
  * forward pass, the losses, the backward pass, inference with an ensemble, and the model
  * handle with its accessors. */
-#include "model.h"
+#include "model/model.h"
 
-#include "gat.h"
-#include "layers.h"
-#include "util.h"
+#include "nn/gat.h"
+#include "nn/layers.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /* cohort.c: the cohort handle: allocation, the in-memory builder, accessors, warnings, free. */
-#include "cohort.h"
-#include "csv.h"
-#include "util.h"
+#include "cohort/cohort.h"
+#include "core/csv.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -1,11 +1,11 @@
 /* train.c: gfuse_train: the model skeleton from a cohort, training and validation splits,
  * modality-dropout graphs, and the AdamW loop with early stopping, member by member. */
-#include "model.h"
+#include "model/model.h"
 
-#include "fastmath.h"
-#include "gat.h"
-#include "layers.h"
-#include "util.h"
+#include "core/fastmath.h"
+#include "nn/gat.h"
+#include "nn/layers.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <omp.h>

@@ -31,9 +31,9 @@
 #ifndef GFUSE_MODEL_H
 #define GFUSE_MODEL_H
 
-#include "graph.h"
-#include "internal.h"
-#include "rng.h"
+#include "graph/graph.h"
+#include "core/internal.h"
+#include "core/rng.h"
 
 /* ---- architecture and parameter layout ---------------------------------------------------- */
 

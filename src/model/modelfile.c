@@ -1,6 +1,6 @@
 /* modelfile.c: the model-file container: writer, validating reader, CRC-32C, and the public
  * inspection API (gfuse_modelfile_*). The layout is described in modelfile.h. */
-#include "modelfile.h"
+#include "model/modelfile.h"
 
 #include <errno.h>
 #include <inttypes.h>

@@ -13,10 +13,10 @@
  *   best_epoch                i32, per ensemble member
  *   param/<k>/<tensor>        f32, the weights of member k, one section per tensor
  */
-#include "model.h"
+#include "model/model.h"
 
-#include "modelfile.h"
-#include "util.h"
+#include "model/modelfile.h"
+#include "core/util.h"
 
 #include <inttypes.h>
 #include <stdio.h>

@@ -29,8 +29,8 @@
  */
 #define _POSIX_C_SOURCE 200809L
 
-#include "rng.h"
-#include "util.h"
+#include "core/rng.h"
+#include "core/util.h"
 
 #include <dirent.h>
 #include <errno.h>
