@@ -134,7 +134,8 @@ void gfuse_i_params_init(float *params, const gfuse_i_layout *lay, gfuse_i_rng *
  * activations: each piece names the pointer it is handed to, its element count and element
  * size; the table is filled once, summed, and the block allocated and handed out in table order.
  * A piece may go to an entry of a pointer table (the per-modality and per-layer arrays) that an
- * earlier piece of the table carved. */
+ * earlier piece of the table carved. A pass allocates nothing: it writes into these arrays, and
+ * the parameter gradients it accumulates into are one array the caller zeroes with one memset. */
 typedef struct {
     void *field;  /* the address of the pointer to set; with slot >= 0 of a pointer table */
     int slot;     /* -1, or the entry of the table *field that receives the piece */
