@@ -4,6 +4,7 @@
 #include "model/model.h"
 
 #include "nn/gat.h"
+#include "nn/head.h"
 #include "nn/layers.h"
 #include "core/util.h"
 
@@ -129,152 +130,184 @@ void gfuse_i_params_init(float *params, const gfuse_i_layout *lay, gfuse_i_rng *
 
 /* ---- activations ------------------------------------------------------------------------------- */
 
-/* The activations live in one zeroed block, carved as llm.c carves its activations: a first
- * pass over the layout only adds up the sizes (base NULL), the second hands out the pieces. */
+/* The activations live in one zeroed block carved by a sizes table, as llm.c carves its
+ * activations: each piece names the pointer it is handed to, its element count and element
+ * size; the table is filled once, summed, and the block allocated and handed out in table order.
+ * A piece may go to an entry of a pointer table (the per-modality and per-layer arrays) that an
+ * earlier piece of the table carved. A pass allocates nothing: it writes into these arrays, and
+ * the parameter gradients it accumulates into are one array the caller zeroes with one memset. */
 typedef struct {
-    char *base; /* NULL: measuring */
-    size_t used;
-} arena;
+    void *field;  /* the address of the pointer to set; with slot >= 0 of a pointer table */
+    int slot;     /* -1, or the entry of the table *field that receives the piece */
+    size_t count, size;
+} acts_piece;
+
+typedef struct {
+    acts_piece *p;
+    size_t n, cap;
+    int nomem;
+} acts_sizes;
+
+/* Pointers are stored and read as bytes (any object pointer has the representation of void *
+ * on the platforms gfuse builds on), so one table serves every element type. */
+_Static_assert(sizeof(float *) == sizeof(void *) && sizeof(int64_t *) == sizeof(void *) &&
+                   sizeof(float **) == sizeof(void *),
+               "object pointers of one size");
+
+static void piece(acts_sizes *t, void *field, int slot, size_t count, size_t size)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? 2 * t->cap : 64;
+        acts_piece *p = realloc(t->p, cap * sizeof *p);
+        if (!p) {
+            t->nomem = 1;
+            return;
+        }
+        t->p = p;
+        t->cap = cap;
+    }
+    t->p[t->n++] = (acts_piece){field, slot, count, size};
+}
 
 #define ARENA_ALIGN 64 /* a cache line: no two arrays share one, and vector loads align */
 
-static void *carve(arena *ar, size_t n, size_t size)
+/* The bytes of the pieces, each starting on an ARENA_ALIGN boundary; with base, the pieces are
+ * handed out of base too. */
+static size_t carve(const acts_sizes *t, char *base)
 {
-    size_t off = (ar->used + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
-    ar->used = off + n * size;
-    return ar->base ? ar->base + off : NULL;
+    size_t used = 0;
+    for (size_t k = 0; k < t->n; k++) {
+        const acts_piece *pc = &t->p[k];
+        size_t off = (used + ARENA_ALIGN - 1) / ARENA_ALIGN * ARENA_ALIGN;
+        used = off + pc->count * pc->size;
+        if (!base) continue;
+        void *ptr = base + off;
+        char *dst = pc->field;
+        if (pc->slot >= 0) {
+            char *table;
+            memcpy(&table, pc->field, sizeof table);
+            dst = table + (size_t)pc->slot * sizeof(void *);
+        }
+        memcpy(dst, &ptr, sizeof ptr);
+    }
+    return used;
 }
 
-/* Element i of a pointer table carved from the arena, or a sink while measuring (the table
- * itself is NULL then). */
-#define SLOT(table, i, sink) (*(ar->base ? &(table)[i] : &(sink)))
-
-static void head_layout(gfuse_i_head *hd, arena *ar, int64_t B, int F, int K)
+static void head_sizes(acts_sizes *t, gfuse_i_head *hd, int64_t B, int F, int K)
 {
     size_t bf = (size_t)(B * F), bk = (size_t)(B * K), fl = sizeof(float);
     hd->B = B;
-    hd->in_drop = carve(ar, bf, fl);
-    hd->in_mask = carve(ar, bf, 1);
-    hd->pre = carve(ar, bf, fl);
-    hd->act = carve(ar, bf, fl);
-    hd->drop = carve(ar, bf, fl);
-    hd->mask = carve(ar, bf, 1);
-    hd->logits = carve(ar, bk, fl);
-    hd->probs = carve(ar, bk, fl);
-    hd->dlogits = carve(ar, bk, fl);
-    hd->d1 = carve(ar, bf, fl);
-    hd->d2 = carve(ar, bf, fl);
+    piece(t, &hd->in_drop, -1, bf, fl);
+    piece(t, &hd->in_mask, -1, bf, 1);
+    piece(t, &hd->pre, -1, bf, fl);
+    piece(t, &hd->act, -1, bf, fl);
+    piece(t, &hd->drop, -1, bf, fl);
+    piece(t, &hd->mask, -1, bf, 1);
+    piece(t, &hd->logits, -1, bk, fl);
+    piece(t, &hd->probs, -1, bk, fl);
+    piece(t, &hd->dlogits, -1, bk, fl);
+    piece(t, &hd->d1, -1, bf, fl);
+    piece(t, &hd->d2, -1, bf, fl);
 }
 
-static void acts_layout(gfuse_i_acts *a, arena *ar, const gfuse_i_arch *arch, int64_t N,
-                        int64_t E_cap, int64_t gat_work)
+/* A pointer table of n entries, then a piece of count elements for each entry. */
+static void table_sizes(acts_sizes *t, void *table, int n, size_t count, size_t size)
+{
+    piece(t, table, -1, (size_t)n, sizeof(void *));
+    for (int k = 0; k < n; k++) piece(t, table, k, count, size);
+}
+
+/* The sizes table of the activations (and their scalar fields). */
+static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *arch, int64_t N,
+                            int64_t E_cap, int64_t gat_work)
 {
     int M = arch->M, L = arch->L, F = arch->F, K = arch->K, A = arch->A;
     int64_t V = N * (M + 1);
     size_t vf = (size_t)(V * F), nf = (size_t)(N * F), fl = sizeof(float), i64 = sizeof(int64_t);
-    size_t un = (size_t)N, um = (size_t)M, ul = (size_t)L;
-    float *sink_f;
-    int64_t *sink_i;
-    uint8_t *sink_u;
+    size_t un = (size_t)N, um = (size_t)M;
     a->N = N;
     a->V = V;
     a->E_cap = E_cap;
-    a->n_obs = carve(ar, um, i64);
-    a->n_miss = carve(ar, um, i64);
-    a->rec_n = carve(ar, um, i64);
-    a->loss_n = carve(ar, um, i64);
-    a->rec_used = carve(ar, um, sizeof(int));
+    piece(t, &a->n_obs, -1, um, i64);
+    piece(t, &a->n_miss, -1, um, i64);
+    piece(t, &a->rec_n, -1, um, i64);
+    piece(t, &a->loss_n, -1, um, i64);
+    piece(t, &a->rec_used, -1, um, sizeof(int));
     int64_t ***itabs[] = {&a->obs_rows, &a->obs_nodes, &a->miss_nodes, &a->rec_rows,
                           &a->obs_pos,  &a->loss_rows, &a->loss_pos};
-    for (size_t t = 0; t < sizeof itabs / sizeof itabs[0]; t++) {
-        *itabs[t] = carve(ar, um, sizeof(int64_t *));
-        for (int m = 0; m < M; m++) SLOT(*itabs[t], m, sink_i) = carve(ar, un, i64);
-    }
-    a->xin = carve(ar, um, sizeof(float *));
-    a->xdrop = carve(ar, um, sizeof(float *));
-    a->xmask = carve(ar, um, sizeof(uint8_t *));
+    for (size_t k = 0; k < sizeof itabs / sizeof itabs[0]; k++)
+        table_sizes(t, itabs[k], M, un, i64);
+    piece(t, &a->xin, -1, um, sizeof(float *));
+    piece(t, &a->xdrop, -1, um, sizeof(float *));
+    piece(t, &a->xmask, -1, um, sizeof(uint8_t *));
     for (int m = 0; m < M; m++) {
         size_t nd = (size_t)(N * arch->d[m]);
-        SLOT(a->xin, m, sink_f) = carve(ar, nd, fl);
-        SLOT(a->xdrop, m, sink_f) = carve(ar, nd, fl);
-        SLOT(a->xmask, m, sink_u) = carve(ar, nd, 1);
+        piece(t, &a->xin, m, nd, fl);
+        piece(t, &a->xdrop, m, nd, fl);
+        piece(t, &a->xmask, m, nd, 1);
     }
     /* N x F per modality: encodings, their gradients, the decoders' gradient into them */
     float ***nftabs[] = {&a->enc_pre, &a->enc_act, &a->denc_act, &a->denc_pre, &a->ddec_enc};
-    for (size_t t = 0; t < sizeof nftabs / sizeof nftabs[0]; t++) {
-        *nftabs[t] = carve(ar, um, sizeof(float *));
-        for (int m = 0; m < M; m++) SLOT(*nftabs[t], m, sink_f) = carve(ar, nf, fl);
-    }
-    a->rec = carve(ar, um, sizeof(float *));
-    a->drec = carve(ar, um, sizeof(float *));
+    for (size_t k = 0; k < sizeof nftabs / sizeof nftabs[0]; k++)
+        table_sizes(t, nftabs[k], M, nf, fl);
+    piece(t, &a->rec, -1, um, sizeof(float *));
+    piece(t, &a->drec, -1, um, sizeof(float *));
     for (int m = 0; m < M; m++) {
         size_t nd = (size_t)(N * arch->d[m]);
-        SLOT(a->rec, m, sink_f) = carve(ar, nd, fl);
-        SLOT(a->drec, m, sink_f) = carve(ar, nd, fl);
+        piece(t, &a->rec, m, nd, fl);
+        piece(t, &a->drec, m, nd, fl);
     }
-    a->dec_in = carve(ar, nf * (size_t)(2 * M + 1), fl);
-    a->ddec_in = carve(ar, nf * (size_t)(2 * M + 1), fl);
-    a->h = carve(ar, ul + 1, sizeof(float *));
-    for (int l = 0; l <= L; l++) SLOT(a->h, l, sink_f) = carve(ar, vf, fl);
+    piece(t, &a->dec_in, -1, nf * (size_t)(2 * M + 1), fl);
+    piece(t, &a->ddec_in, -1, nf * (size_t)(2 * M + 1), fl);
+    table_sizes(t, &a->h, L + 1, vf, fl);
     size_t vrh = (size_t)(V * GFUSE_I_N_REL * arch->H);
-    a->hdrop = carve(ar, ul, sizeof(float *));
-    a->hmask = carve(ar, ul, sizeof(uint8_t *));
-    a->z = carve(ar, ul, sizeof(float *));
-    a->gout = carve(ar, ul, sizeof(float *));
-    a->alpha = carve(ar, ul, sizeof(float *));
-    a->s_src = carve(ar, ul, sizeof(float *));
-    a->s_dst = carve(ar, ul, sizeof(float *));
-    for (int l = 0; l < L; l++) {
-        SLOT(a->hdrop, l, sink_f) = carve(ar, vf, fl);
-        SLOT(a->hmask, l, sink_u) = carve(ar, vf, 1);
-        SLOT(a->z, l, sink_f) = carve(ar, vf, fl);
-        SLOT(a->gout, l, sink_f) = carve(ar, vf, fl);
-        SLOT(a->alpha, l, sink_f) = carve(ar, (size_t)(E_cap * arch->H), fl);
-        SLOT(a->s_src, l, sink_f) = carve(ar, vrh, fl);
-        SLOT(a->s_dst, l, sink_f) = carve(ar, vrh, fl);
-    }
-    a->hub_nodes = carve(ar, un, i64);
-    a->fused = carve(ar, nf, fl);
-    a->fweights = carve(ar, (size_t)V, fl);
-    a->fproj = carve(ar, (size_t)(V * A), fl);
-    a->fscore = carve(ar, (size_t)V, fl);
-    head_layout(&a->fh, ar, N, F, K);
-    head_layout(&a->nh, ar, V, F, K);
-    a->node_label = carve(ar, (size_t)V, sizeof(int32_t));
-    a->node_target = carve(ar, (size_t)V, fl);
-    a->node_rows = carve(ar, (size_t)V, i64);
-    a->out = carve(ar, (size_t)(N * K), fl);
-    a->dfused = carve(ar, nf, fl);
-    a->dh = carve(ar, vf, fl);
-    a->dh_prev = carve(ar, vf, fl);
-    a->dtmp1 = carve(ar, vf, fl);
-    a->dtmp2 = carve(ar, vf, fl);
+    void *ltabs[] = {&a->hdrop, &a->hmask, &a->z, &a->gout, &a->alpha, &a->s_src, &a->s_dst};
+    size_t lcount[] = {vf, vf, vf, vf, (size_t)(E_cap * arch->H), vrh, vrh};
+    size_t lsize[] = {fl, 1, fl, fl, fl, fl, fl};
+    for (size_t k = 0; k < sizeof ltabs / sizeof ltabs[0]; k++)
+        piece(t, ltabs[k], -1, (size_t)L, sizeof(void *));
+    for (int l = 0; l < L; l++)
+        for (size_t k = 0; k < sizeof ltabs / sizeof ltabs[0]; k++)
+            piece(t, ltabs[k], l, lcount[k], lsize[k]);
+    piece(t, &a->hub_nodes, -1, un, i64);
+    piece(t, &a->fused, -1, nf, fl);
+    piece(t, &a->fweights, -1, (size_t)V, fl);
+    piece(t, &a->fproj, -1, (size_t)(V * A), fl);
+    piece(t, &a->fscore, -1, (size_t)V, fl);
+    head_sizes(t, &a->fh, N, F, K);
+    head_sizes(t, &a->nh, V, F, K);
+    piece(t, &a->node_label, -1, (size_t)V, sizeof(int32_t));
+    piece(t, &a->node_target, -1, (size_t)V, fl);
+    piece(t, &a->node_rows, -1, (size_t)V, i64);
+    piece(t, &a->out, -1, (size_t)(N * K), fl);
+    piece(t, &a->dfused, -1, nf, fl);
+    piece(t, &a->dh, -1, vf, fl);
+    piece(t, &a->dh_prev, -1, vf, fl);
+    piece(t, &a->dtmp1, -1, vf, fl);
+    piece(t, &a->dtmp2, -1, vf, fl);
     int64_t fusion_work = V * (A + 1);
     a->work_cap = gat_work > fusion_work ? gat_work : fusion_work;
-    a->work = carve(ar, (size_t)a->work_cap, fl);
-    (void)sink_f;
-    (void)sink_i;
-    (void)sink_u;
+    piece(t, &a->work, -1, (size_t)a->work_cap, fl);
 }
-
-#undef SLOT
 
 gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64_t N,
                                 int64_t E_cap, int64_t gat_work)
 {
     memset(a, 0, sizeof *a);
-    arena ar = {NULL, 0};
-    acts_layout(a, &ar, arch, N, E_cap, gat_work);
-    memset(a, 0, sizeof *a);
-    ar.base = calloc(ar.used > 0 ? ar.used : 1, 1);
-    if (!ar.base)
+    acts_sizes t = {NULL, 0, 0, 0};
+    acts_sizes_fill(&t, a, arch, N, E_cap, gat_work);
+    size_t bytes = carve(&t, NULL);
+    char *base = t.nomem ? NULL : calloc(bytes > 0 ? bytes : 1, 1);
+    if (!base) {
+        free(t.p);
         return gfuse_i_error(GFUSE_ERR_NOMEM,
                              "out of memory for the model's activations (%.1f MB)",
-                             (double)ar.used / 1e6);
-    ar.used = 0;
-    acts_layout(a, &ar, arch, N, E_cap, gat_work);
-    a->arena = ar.base;
-    a->arena_bytes = ar.used;
+                             (double)bytes / 1e6);
+    }
+    carve(&t, base);
+    free(t.p);
+    a->arena = base;
+    a->arena_bytes = bytes;
     for (int64_t i = 0; i < N; i++) a->hub_nodes[i] = (int64_t)arch->M * N + i;
     return GFUSE_OK;
 }
@@ -288,28 +321,6 @@ void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch)
 
 /* ---- forward ------------------------------------------------------------------------------------ */
 
-void gfuse_i_decoder_input(float *in, const float *h, const float *const *enc_pre,
-                           const int64_t *const *obs_pos, const int64_t *rows, int64_t S,
-                           int64_t N, int M, int F)
-{
-    int J = M + 1;
-    int64_t U = (int64_t)(2 * M + 1) * F;
-    size_t row_bytes = (size_t)F * sizeof(float);
-#pragma omp parallel for schedule(static) if (S * U > 65536)
-    for (int64_t s = 0; s < S; s++) {
-        int64_t i = rows ? rows[s] : s;
-        float *u = in + s * U;
-        for (int j = 0; j < J; j++) memcpy(u + (int64_t)j * F, h + ((int64_t)j * N + i) * F, row_bytes);
-        for (int m = 0; m < M; m++) {
-            int64_t pos = obs_pos[m][i];
-            if (pos >= 0)
-                memcpy(u + (int64_t)(J + m) * F, enc_pre[m] + pos * F, row_bytes);
-            else
-                memset(u + (int64_t)(J + m) * F, 0, row_bytes);
-        }
-    }
-}
-
 /* Fills a->dec_in with the decoder input of modality m's decoder rows (every sample with
  * GFUSE_I_DEC_ALL, which all the decoders share), unless it holds them already. */
 static void gather_decoder_input(gfuse_i_acts *a, const gfuse_i_arch *arch, int m)
@@ -317,28 +328,11 @@ static void gather_decoder_input(gfuse_i_acts *a, const gfuse_i_arch *arch, int 
     int M = arch->M;
     int want = a->dec_mode == GFUSE_I_DEC_ALL ? M : m;
     if (a->dec_in_of == want) return;
-    gfuse_i_decoder_input(a->dec_in, a->h[arch->L], (const float *const *)a->enc_pre,
-                          (const int64_t *const *)a->obs_pos,
-                          want == M ? NULL : a->rec_rows[m], want == M ? a->N : a->rec_n[m],
-                          a->N, M, arch->F);
+    gfuse_i_decoder_input_forward(a->dec_in, a->h[arch->L], (const float *const *)a->enc_pre,
+                                  (const int64_t *const *)a->obs_pos,
+                                  want == M ? NULL : a->rec_rows[m],
+                                  want == M ? a->N : a->rec_n[m], a->N, M, arch->F);
     a->dec_in_of = want;
-}
-
-/* Zeroing and copying of activation-sized arrays, shared out among the threads in blocks. */
-#define FILL_BLOCK ((int64_t)1 << 16)
-
-static void zero(float *x, int64_t n)
-{
-#pragma omp parallel for schedule(static) if (n > 4 * FILL_BLOCK)
-    for (int64_t b = 0; b < n; b += FILL_BLOCK)
-        memset(x + b, 0, (size_t)(n - b < FILL_BLOCK ? n - b : FILL_BLOCK) * sizeof(float));
-}
-
-static void copy(float *dst, const float *src, int64_t n)
-{
-#pragma omp parallel for schedule(static) if (n > 4 * FILL_BLOCK)
-    for (int64_t b = 0; b < n; b += FILL_BLOCK)
-        memcpy(dst + b, src + b, (size_t)(n - b < FILL_BLOCK ? n - b : FILL_BLOCK) * sizeof(float));
 }
 
 /* Dropout seeds of one step: an independent stream per place in the network. */
@@ -354,40 +348,6 @@ static uint64_t sub_seed(uint64_t seed, uint64_t tag)
 }
 
 static float pass_p(const gfuse_i_pass *pass, float p) { return pass->training ? p : 0.0f; }
-
-/* logits = W2 dropout(ELU(W1 dropout(in) + b1)) + b2 on B rows; probs = softmax(logits) (a
- * copy for regression). */
-static void head_forward(gfuse_i_head *hd, const float *in, int64_t B, const float *P,
-                         const gfuse_i_layout *lay, int F, int K, float p, uint64_t seed_in,
-                         uint64_t seed_hidden)
-{
-    gfuse_i_dropout_forward(hd->in_drop, hd->in_mask, in, p, seed_in, B * F);
-    gfuse_i_linear_forward(hd->pre, hd->in_drop, P + lay->head_W1, P + lay->head_b1, B, F, F);
-    gfuse_i_elu_forward(hd->act, hd->pre, B * F);
-    gfuse_i_dropout_forward(hd->drop, hd->mask, hd->act, p, seed_hidden, B * F);
-    gfuse_i_linear_forward(hd->logits, hd->drop, P + lay->head_W2, P + lay->head_b2, B, F, K);
-    if (K > 1)
-        gfuse_i_softmax_forward(hd->probs, hd->logits, B, K);
-    else
-        memcpy(hd->probs, hd->logits, (size_t)B * sizeof(float));
-}
-
-/* Accumulates the head's parameter gradients into G and its input gradient into din. */
-static void head_backward(float *G, float *din, gfuse_i_head *hd, int64_t B, const float *P,
-                          const gfuse_i_layout *lay, int F, int K, float p)
-{
-    zero(hd->d1, B * F);
-    gfuse_i_linear_backward(hd->d1, G + lay->head_W2, G + lay->head_b2, hd->dlogits, hd->drop,
-                            P + lay->head_W2, B, F, K);
-    zero(hd->d2, B * F);
-    gfuse_i_dropout_backward(hd->d2, hd->d1, hd->mask, p, B * F);
-    zero(hd->d1, B * F);
-    gfuse_i_elu_backward(hd->d1, hd->d2, hd->pre, B * F);
-    zero(hd->d2, B * F);
-    gfuse_i_linear_backward(hd->d2, G + lay->head_W1, G + lay->head_b1, hd->d1, hd->in_drop,
-                            P + lay->head_W1, B, F, F);
-    gfuse_i_dropout_backward(din, hd->d2, hd->in_mask, p, B * F);
-}
 
 void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfuse_i_layout *lay,
                            const float *P, const struct gfuse_graph *g, const gfuse_i_data *data,
@@ -469,11 +429,13 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     /* fusion over the observed modality nodes and the hub, then the head */
     gfuse_i_fusion_forward(a->fused, a->fweights, a->fproj, a->fscore, hL, g->observed,
                            P + lay->fus_U, P + lay->fus_c, P + lay->fus_w, N, M, F, arch->A);
-    head_forward(&a->fh, a->fused, N, P, lay, F, K, p, sub_seed(pass->seed, SEED_FUSED),
-                 sub_seed(pass->seed, SEED_HIDDEN));
+    gfuse_i_head_forward(&a->fh, a->fused, P + lay->head_W1, P + lay->head_b1, P + lay->head_W2,
+                         P + lay->head_b2, N, F, K, p, sub_seed(pass->seed, SEED_FUSED),
+                         sub_seed(pass->seed, SEED_HIDDEN));
     if (pass->node_head)
-        head_forward(&a->nh, hL, V, P, lay, F, K, p, sub_seed(pass->seed, SEED_NODE_HEAD),
-                     sub_seed(pass->seed, SEED_NODE_HIDDEN));
+        gfuse_i_head_forward(&a->nh, hL, P + lay->head_W1, P + lay->head_b1, P + lay->head_W2,
+                             P + lay->head_b2, V, F, K, p, sub_seed(pass->seed, SEED_NODE_HEAD),
+                             sub_seed(pass->seed, SEED_NODE_HIDDEN));
 }
 
 /* ---- losses ------------------------------------------------------------------------------------- */
@@ -548,7 +510,7 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
                 a->node_target[v] = spec->target ? spec->target[i] : NAN;
             }
         }
-        zero(a->nh.dlogits, a->V * K);
+        gfuse_i_zero(a->nh.dlogits, a->V * K);
         if (spec->task == GFUSE_TASK_REGRESS) {
             lv.node = gfuse_i_mse_forward(a->nh.logits, a->node_target, a->node_rows, S);
             gfuse_i_mse_backward(a->nh.dlogits, a->nh.logits, a->node_target, a->node_rows, S,
@@ -611,62 +573,52 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
     float p_att = pass_p(pass, pass->attn_dropout);
 
     /* the head on the fused vectors */
-    zero(a->dfused, N * F);
-    head_backward(G, a->dfused, &a->fh, N, P, lay, F, K, p);
+    gfuse_i_zero(a->dfused, N * F);
+    gfuse_i_head_backward(a->dfused, G + lay->head_W1, G + lay->head_b1, G + lay->head_W2,
+                          G + lay->head_b2, &a->fh, a->fh.dlogits, P + lay->head_W1,
+                          P + lay->head_W2, N, F, K, p);
 
     /* fusion and decoders both read h_L */
     const float *hL = a->h[L];
-    zero(a->dh, V * F);
+    gfuse_i_zero(a->dh, V * F);
     gfuse_i_fusion_backward(a->dh, G + lay->fus_U, G + lay->fus_c, G + lay->fus_w, a->work,
                             a->dfused, a->fweights, a->fproj, hL, g->observed, P + lay->fus_U,
                             P + lay->fus_w, N, M, F, arch->A);
-    if (pass->node_head) head_backward(G, a->dh, &a->nh, V, P, lay, F, K, p);
+    if (pass->node_head)
+        gfuse_i_head_backward(a->dh, G + lay->head_W1, G + lay->head_b1, G + lay->head_W2,
+                              G + lay->head_b2, &a->nh, a->nh.dlogits, P + lay->head_W1,
+                              P + lay->head_W2, V, F, K, p);
     /* in the forward pass this was: rec_m = W_m u(i) + b_m on the decoder rows, with u(i)
      * the sample's node states and encodings side by side, so now we have: du = drec_m W_m,
      * scattered back to the nodes here and to the encoders below */
-    int any_rec = 0, U = (2 * M + 1) * F, J = M + 1;
+    int any_rec = 0, U = (2 * M + 1) * F;
     for (int m = 0; m < M; m++) {
         if (!a->rec_used[m]) continue;
         if (!any_rec)
-            for (int m2 = 0; m2 < M; m2++) zero(a->ddec_enc[m2], a->n_obs[m2] * F);
+            for (int m2 = 0; m2 < M; m2++) gfuse_i_zero(a->ddec_enc[m2], a->n_obs[m2] * F);
         any_rec = 1;
         int64_t S = a->rec_n[m];
-        const int64_t *rows = a->rec_rows[m];
         gather_decoder_input(a, arch, m);
-        zero(a->ddec_in, S * U);
+        gfuse_i_zero(a->ddec_in, S * U);
         gfuse_i_linear_backward(a->ddec_in, G + lay->dec_W[m], G + lay->dec_b[m], a->drec[m],
                                 a->dec_in, P + lay->dec_W[m], S, U, (int)arch->d[m]);
-        /* each sample appears once among a modality's rows: the scatter has no conflicts */
-#pragma omp parallel for schedule(static) if (S * (int64_t)U > 65536)
-        for (int64_t s = 0; s < S; s++) {
-            int64_t i = rows[s];
-            const float *du = a->ddec_in + s * U;
-            for (int j = 0; j < J; j++) {
-                float *dst = a->dh + ((int64_t)j * N + i) * F;
-                const float *src = du + (int64_t)j * F;
-                for (int f = 0; f < F; f++) dst[f] += src[f];
-            }
-            for (int m2 = 0; m2 < M; m2++) {
-                int64_t pos = a->obs_pos[m2][i];
-                if (pos < 0) continue;
-                float *dst = a->ddec_enc[m2] + pos * F;
-                const float *src = du + (int64_t)(J + m2) * F;
-                for (int f = 0; f < F; f++) dst[f] += src[f];
-            }
-        }
+        /* each sample appears once among a modality's rows */
+        gfuse_i_decoder_input_backward(a->dh, a->ddec_enc, a->ddec_in,
+                                       (const int64_t *const *)a->obs_pos, a->rec_rows[m], S, N,
+                                       M, F);
     }
 
     /* attention layers, last to first: h_{l+1} = ELU(GAT(W dropout(h_l))) + h_l */
     for (int l = L - 1; l >= 0; l--) {
-        copy(a->dh_prev, a->dh, V * F); /* the residual path */
-        zero(a->dtmp1, V * F);
+        gfuse_i_copy(a->dh_prev, a->dh, V * F); /* the residual path */
+        gfuse_i_zero(a->dtmp1, V * F);
         gfuse_i_elu_backward(a->dtmp1, a->dh, a->gout[l], V * F);
-        zero(a->dtmp2, V * F);
+        gfuse_i_zero(a->dtmp2, V * F);
         gfuse_i_gat_backward(a->dtmp2, G + lay->att_src[l], G + lay->att_dst[l], a->work,
                              a->dtmp1, a->alpha[l], a->s_src[l], a->s_dst[l], a->z[l],
                              P + lay->att_src[l], P + lay->att_dst[l], NULL, g, H, D, p_att,
                              sub_seed(pass->seed, SEED_ATTN + (uint64_t)l));
-        zero(a->dtmp1, V * F);
+        gfuse_i_zero(a->dtmp1, V * F);
         gfuse_i_linear_backward(a->dtmp1, G + lay->gat_W[l], NULL, a->dtmp2, a->hdrop[l],
                                 P + lay->gat_W[l], V, F, F);
         gfuse_i_dropout_backward(a->dh_prev, a->dtmp1, a->hmask[l], p, V * F);
@@ -681,10 +633,10 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
         int64_t no = a->n_obs[m], d = arch->d[m];
         gfuse_i_place_rows_backward(NULL, G + lay->tok_miss[m], a->dh, a->miss_nodes[m],
                                     a->n_miss[m], F);
-        zero(a->denc_act[m], no * F);
+        gfuse_i_zero(a->denc_act[m], no * F);
         gfuse_i_place_rows_backward(a->denc_act[m], G + lay->enc_e[m], a->dh, a->obs_nodes[m],
                                     no, F);
-        zero(a->denc_pre[m], no * F);
+        gfuse_i_zero(a->denc_pre[m], no * F);
         gfuse_i_elu_backward(a->denc_pre[m], a->denc_act[m], a->enc_pre[m], no * F);
         if (any_rec) /* the decoders read enc_pre too */
             gfuse_i_add_forward(a->denc_pre[m], a->denc_pre[m], a->ddec_enc[m], no * F);
@@ -711,9 +663,9 @@ gfuse_status gfuse_i_model_infer(const gfuse_model *m, const struct gfuse_graph 
     if (st != GFUSE_OK) return st;
     st = gfuse_i_acts_alloc(&a, arch, N, g->n_edges, gfuse_i_gat_work_floats(g, arch->H, arch->D));
     if (st != GFUSE_OK) goto done;
-    zero(probs, N * K);
-    zero(fusion, N * J);
-    for (int j = 0; rec && j < M; j++) zero(rec[j], N * arch->d[j]);
+    gfuse_i_zero(probs, N * K);
+    gfuse_i_zero(fusion, N * J);
+    for (int j = 0; rec && j < M; j++) gfuse_i_zero(rec[j], N * arch->d[j]);
     float vote = (float)m->opts.node_vote;
     gfuse_i_pass pass = {.node_head = vote > 0.0f,
                          .decoders = rec ? GFUSE_I_DEC_ALL : GFUSE_I_DEC_NONE};

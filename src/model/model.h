@@ -34,6 +34,7 @@
 #include "graph/graph.h"
 #include "core/internal.h"
 #include "core/rng.h"
+#include "nn/head.h"
 
 /* ---- architecture and parameter layout ---------------------------------------------------- */
 
@@ -127,17 +128,6 @@ void gfuse_i_data_free(gfuse_i_data *data);
 
 /* ---- activations and passes ------------------------------------------------------------------ */
 
-/* The head (dropout, W1, ELU, dropout, W2, softmax) on B rows of width F, with its caches. */
-typedef struct {
-    int64_t B;
-    float *in_drop; uint8_t *in_mask; /* B x F: dropout of the input */
-    float *pre, *act, *drop;          /* B x F: W1 x + b1, ELU, dropout */
-    uint8_t *mask;
-    float *logits, *probs;            /* B x K (probs = logits for regression) */
-    float *dlogits;                   /* B x K, filled by the loss */
-    float *d1, *d2;                   /* B x F scratch of the backward */
-} gfuse_i_head;
-
 /* Everything a forward pass keeps for its backward pass, and the backward's scratch, sized for
  * N samples and at most E edges. */
 typedef struct {
@@ -165,7 +155,7 @@ typedef struct {
                          * (all N samples in order with GFUSE_I_DEC_ALL) */
     float *dec_in;      /* up to N x (2M+1)F: the decoder input u(i) of the rows of one
                          * modality (of every sample with GFUSE_I_DEC_ALL), see
-                         * gfuse_i_decoder_input */
+                         * gfuse_i_decoder_input_forward (nn/head.h) */
     int dec_in_of;      /* whose rows dec_in holds: a modality, M for all samples, -1 none */
     float *ddec_in;     /* its gradient */
     float **ddec_enc;   /* per modality: n_obs x F, the decoders' gradient into enc_pre */
@@ -243,14 +233,6 @@ void gfuse_i_model_backward(float *grads, gfuse_i_acts *a, const gfuse_i_arch *a
                             const gfuse_i_layout *lay, const float *params,
                             const struct gfuse_graph *g, const gfuse_i_data *data,
                             const gfuse_i_pass *pass);
-
-/* The decoders' input u (S x (2M+1)F) of samples rows[0..S) (rows NULL: samples 0..S-1, S =
- * N): row s = the rows of h of sample i = rows[s]'s nodes (modality 0 .. M-1, then the hub),
- * then for each modality m the encoder's pre-activation of sample i (enc_pre[m] row
- * obs_pos[m][i]) or zeros when the node is not observed. */
-void gfuse_i_decoder_input(float *in, const float *h, const float *const *enc_pre,
-                           const int64_t *const *obs_pos, const int64_t *rows, int64_t S,
-                           int64_t N, int M, int F);
 
 /* Refits the completion decoders of params by ridge regression from the inference-mode node
  * states of the nodes each graph hides (see model_decoder.c). */
