@@ -10,6 +10,7 @@
 #include "nn/layers.h"
 #include "model/model.h"
 #include "core/rng.h"
+#include "cohort/cohort.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -482,7 +483,10 @@ static gfuse_status build_recipe(gfuse_i_peer_problem *p, int k)
     go.k = k;
     go.metric = GFUSE_METRIC_EUCLIDEAN; /* 1 / (1 + d^2 / D): nearest first */
     go.standardize = 0;
-    if (st == GFUSE_OK) st = gfuse_i_knn_build(&knn, c, &go, NULL);
+    gfuse_i_view view = {0};
+    if (st == GFUSE_OK) st = gfuse_i_cohort_view(&view, c);
+    if (st == GFUSE_OK) st = gfuse_i_knn_build(&knn, &view, &go, NULL);
+    gfuse_i_view_release(&view);
     gfuse_cohort_free(&c);
     if (ids) gfuse_i_free_strings(ids, N);
     const int64_t cap = 2 * N * p->M * ((int64_t)k + 1);
