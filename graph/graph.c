@@ -1,5 +1,6 @@
 /* graph.c: building the sample-modality graph from the kNN lists, options, accessors, free. */
 #include "graph/graph.h"
+#include "cohort/cohort.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -134,22 +135,22 @@ gfuse_status gfuse_i_graph_finish(struct gfuse_graph *g, gfuse_row_order reorder
     return st;
 }
 
-gfuse_status gfuse_i_graph_build(struct gfuse_graph **out, const gfuse_cohort *c,
+gfuse_status gfuse_i_graph_build(struct gfuse_graph **out, const gfuse_i_view *view,
                                  const gfuse_graph_options *opts, const uint8_t *sender)
 {
     GFUSE_CHECK_ARG(out != NULL, "out must not be NULL");
     *out = NULL;
-    GFUSE_CHECK_ARG(c != NULL, "cohort must not be NULL");
+    GFUSE_CHECK_ARG(view != NULL, "the view must not be NULL");
     gfuse_graph_options defaults;
     gfuse_graph_options_init(&defaults);
     const gfuse_graph_options *o = opts ? opts : &defaults;
     gfuse_status st = gfuse_i_graph_check_options(o);
     if (st != GFUSE_OK) return st;
-    GFUSE_CHECK_ARG(c->n >= 1, "the cohort has no sample");
-    GFUSE_CHECK_ARG(c->m >= 1, "the cohort has no modality");
+    GFUSE_CHECK_ARG(view->n >= 1, "the cohort has no sample");
+    GFUSE_CHECK_ARG(view->M >= 1, "the cohort has no modality");
 
-    int64_t n = c->n;
-    int nm = c->m;
+    int64_t n = view->n;
+    int nm = view->M;
     gfuse_i_knn knn;
     memset(&knn, 0, sizeof knn);
     struct gfuse_graph *g = calloc(1, sizeof *g);
@@ -163,13 +164,10 @@ gfuse_status gfuse_i_graph_build(struct gfuse_graph **out, const gfuse_cohort *c
     g->in_ptr = malloc((size_t)(nn + 1) * sizeof *g->in_ptr);
     g->out_ptr = malloc((size_t)(nn + 1) * sizeof *g->out_ptr);
     if (!g->observed || !g->in_ptr || !g->out_ptr) goto nomem;
-    for (int m = 0; m < nm; m++)
-        for (int64_t i = 0; i < n; i++)
-            g->observed[(int64_t)m * n + i] =
-                c->mod[m].present[i] && c->mod[m].row[i] >= 0 ? 1 : 0;
+    memcpy(g->observed, view->has, (size_t)(n * nm)); /* the view's layout is the node ids' */
     memset(g->observed + (int64_t)nm * n, 1, (size_t)n);
 
-    st = gfuse_i_knn_build(&knn, c, o, sender);
+    st = gfuse_i_knn_build(&knn, view, o, sender);
     if (st != GFUSE_OK) goto fail;
 
     for (int64_t v = 0; v < n * nm; v++) {
@@ -202,7 +200,15 @@ fail:
 gfuse_status gfuse_graph_build(gfuse_graph **out, const gfuse_cohort *c,
                                const gfuse_graph_options *opts)
 {
-    return gfuse_i_graph_build(out, c, opts, NULL);
+    GFUSE_CHECK_ARG(out != NULL, "out must not be NULL");
+    *out = NULL;
+    GFUSE_CHECK_ARG(c != NULL, "cohort must not be NULL");
+    gfuse_i_view v;
+    gfuse_status st = gfuse_i_cohort_view(&v, c);
+    if (st != GFUSE_OK) return st;
+    st = gfuse_i_graph_build(out, &v, opts, NULL);
+    gfuse_i_view_release(&v);
+    return st;
 }
 
 int64_t gfuse_graph_n_nodes(const gfuse_graph *g) { return g ? g->n_nodes : 0; }

@@ -20,6 +20,7 @@
 #define GFUSE_GRAPH_H
 
 #include "core/internal.h"
+#include "core/view.h"
 
 /* Relation types (GFUSE_REL_* in gfuse.h use the same values). */
 enum { GFUSE_I_REL_KNN = 0, GFUSE_I_REL_MEMBER = 1, GFUSE_I_REL_SELF = 2, GFUSE_I_N_REL = 3 };
@@ -52,12 +53,13 @@ struct gfuse_graph {
 
 /* ---- construction (graph.c) --------------------------------------------------------------- */
 
-/* Builds the graph of cohort c with options o (NULL = defaults). sender (NULL = every sample)
- * holds one flag per sample: only samples with sender[i] = 1 send knn edges, so new samples
+/* Builds the graph of the samples of view (view.h; a cohort's from gfuse_i_cohort_view, a
+ * model's sample set's from gfuse_i_samples_view) with options o (NULL = defaults). sender
+ * (NULL = every sample) holds one flag per sample: only samples with sender[i] = 1 send knn edges, so new samples
  * (predict) attach to stored reference samples by the same kNN rules without linking to each
  * other; feature statistics for standardisation are taken over sender samples only, so the
  * edges among senders do not depend on the other samples. *g stays NULL on failure. */
-gfuse_status gfuse_i_graph_build(struct gfuse_graph **g, const gfuse_cohort *c,
+gfuse_status gfuse_i_graph_build(struct gfuse_graph **g, const gfuse_i_view *view,
                                  const gfuse_graph_options *o, const uint8_t *sender);
 
 /* ---- modality-dropout graphs (variant.c) ---------------------------------------------------- */
@@ -130,10 +132,10 @@ typedef struct {
 
 /* The blocked kernel: BLAS sgemm tiles, OpenMP over query blocks, top-k heaps, then the kept
  * candidates rescored in double precision. Memory O(threads * tile + N * (d + M * k)). */
-gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_cohort *c,
+gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
                                const gfuse_graph_options *o, const uint8_t *sender);
 /* Its plain serial twin: every pair scored in double precision, O(N^2 * d) time. */
-gfuse_status gfuse_i_knn_reference(gfuse_i_knn *out, const gfuse_cohort *c,
+gfuse_status gfuse_i_knn_reference(gfuse_i_knn *out, const gfuse_i_view *view,
                                    const gfuse_graph_options *o, const uint8_t *sender);
 void gfuse_i_knn_free(gfuse_i_knn *knn);
 

@@ -421,7 +421,7 @@ static void knn_observed_symmetric(gfuse_i_knn *out, const gfuse_i_knn_prep *p, 
 static int needs_missing_links(const gfuse_i_knn_prep *p, int64_t i)
 {
     for (int m = 0; m < p->n_mod; m++)
-        if (!p->has[i * p->n_mod + m] && p->mod[m].n_cand > 0) return 1;
+        if (!p->has[(int64_t)m * p->n + i] && p->mod[m].n_cand > 0) return 1;
     return 0;
 }
 
@@ -532,7 +532,7 @@ static void knn_missing(gfuse_i_knn *out, const gfuse_i_knn_prep *p, const float
                 const float *acc = w->acc + t * SAMPLE_RANGE - j0;
                 const uint16_t *accn = w->acc_n + t * SAMPLE_RANGE - j0;
                 for (int m = 0; m < nm; m++) {
-                    if (p->has[i * nm + m]) continue;
+                    if (p->has[(int64_t)m * p->n + i]) continue;
                     const int64_t *cand = p->mod[m].cand;
                     heap_entry *h = w->heap + (t * nm + m) * cap;
                     int len = w->len[t * nm + m];
@@ -549,7 +549,7 @@ static void knn_missing(gfuse_i_knn *out, const gfuse_i_knn_prep *p, const float
             int64_t i = qlist[b0 + t];
             float eps = eps_missing(p, fm, i);
             for (int m = 0; m < nm; m++)
-                if (!p->has[i * nm + m])
+                if (!p->has[(int64_t)m * p->n + i])
                     finish_node(out, p, m, i, w->heap + (t * nm + m) * cap, w->len[t * nm + m],
                                 cap, eps, w);
         }
@@ -578,11 +578,11 @@ static void scratch_free(scratch *ws, int nt)
     free(ws);
 }
 
-gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_cohort *c,
+gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
                                const gfuse_graph_options *o, const uint8_t *sender)
 {
     gfuse_i_knn_prep p;
-    gfuse_status st = gfuse_i_knn_prep_init(&p, c, o, sender);
+    gfuse_status st = gfuse_i_knn_prep_init(&p, view, o, sender);
     if (st != GFUSE_OK) return st;
     int nt = omp_get_max_threads();
     int nm = p.n_mod;

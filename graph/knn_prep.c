@@ -7,10 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Mean and 1/sd of every feature over the candidate rows (NaN cells skipped). A feature with
- * no value or zero spread gets inv_sd = 0, so it contributes nothing. Rows are read in order
- * (row-major data), each feature summing its rows in ascending order. */
-static int feature_statistics(gfuse_i_knn_mod *md, int standardize)
+/* Mean and 1/sd of every feature over the candidate rows (the standardiser of view.h over the
+ * senders that have the modality). A feature with no value or zero spread gets inv_sd = 0, so it
+ * contributes nothing. */
+static int feature_statistics(gfuse_i_knn_mod *md, const gfuse_i_view *v, int s,
+                              const uint8_t *sender, int standardize)
 {
     int64_t d = md->d;
     for (int64_t f = 0; f < d; f++) {
@@ -18,57 +19,29 @@ static int feature_statistics(gfuse_i_knn_mod *md, int standardize)
         md->inv_sd[f] = 1.0;
     }
     if (!standardize) return 0;
-    int64_t *cnt = calloc((size_t)(d > 0 ? d : 1), sizeof *cnt);
-    double *ss = calloc((size_t)(d > 0 ? d : 1), sizeof *ss);
-    if (!cnt || !ss) {
-        free(cnt);
-        free(ss);
-        return -1;
-    }
-    for (int64_t f = 0; f < d; f++) md->mean[f] = 0.0;
-    for (int64_t t = 0; t < md->n_cand; t++) {
-        const float *x = md->x + md->row[md->cand[t]] * d;
-        for (int64_t f = 0; f < d; f++)
-            if (x[f] == x[f]) {
-                md->mean[f] += x[f];
-                cnt[f]++;
-            }
-    }
-    for (int64_t f = 0; f < d; f++) md->mean[f] = cnt[f] > 0 ? md->mean[f] / (double)cnt[f] : 0.0;
-    for (int64_t t = 0; t < md->n_cand; t++) {
-        const float *x = md->x + md->row[md->cand[t]] * d;
-        for (int64_t f = 0; f < d; f++)
-            if (x[f] == x[f]) ss[f] += ((double)x[f] - md->mean[f]) * ((double)x[f] - md->mean[f]);
-    }
-    for (int64_t f = 0; f < d; f++) {
-        double sd = cnt[f] > 0 ? sqrt(ss[f] / (double)cnt[f]) : 0.0;
-        md->inv_sd[f] = sd > 0.0 ? 1.0 / sd : 0.0;
-    }
-    free(cnt);
-    free(ss);
+    if (gfuse_i_view_stats(v, s, sender, md->mean, md->inv_sd) != 0) return -1;
+    for (int64_t f = 0; f < d; f++) md->inv_sd[f] = md->inv_sd[f] > 0.0 ? 1.0 / md->inv_sd[f] : 0.0;
     return 0;
 }
 
-/* The prep from per-modality rows: modality s has d[s] features, row[s][i] is sample i's row of
- * x[s], and present[s * n + i] says whether sample i has modality s. */
-static gfuse_status prep_init(gfuse_i_knn_prep *p, int64_t n, int nm, const int64_t *d,
-                              const float *const *x, const int64_t *const *row,
-                              const uint8_t *present, const gfuse_graph_options *o,
-                              const uint8_t *sender)
+gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_i_view *v,
+                                   const gfuse_graph_options *o, const uint8_t *sender)
 {
+    memset(p, 0, sizeof *p);
+    int64_t n = v->n;
+    int nm = v->M;
     p->n = n;
     p->n_mod = nm;
     p->k = o->k;
     p->metric = o->metric;
+    p->has = v->has;
     p->mod = calloc((size_t)(nm > 0 ? nm : 1), sizeof *p->mod);
-    p->has = calloc((size_t)(n * nm > 0 ? n * nm : 1), 1);
-    if (!p->mod || !p->has) goto nomem;
+    if (!p->mod) goto nomem;
     for (int s = 0; s < nm; s++) {
         gfuse_i_knn_mod *md = &p->mod[s];
-        md->d = d[s];
-        md->x = x[s];
-        md->row = row[s];
-        int64_t d1 = d[s] > 0 ? d[s] : 1;
+        const uint8_t *has = v->has + (int64_t)s * n;
+        md->d = v->d[s];
+        int64_t d1 = md->d > 0 ? md->d : 1;
         md->mean = malloc((size_t)d1 * sizeof *md->mean);
         md->inv_sd = malloc((size_t)d1 * sizeof *md->inv_sd);
         md->present = malloc((size_t)(n > 0 ? n : 1) * sizeof *md->present);
@@ -79,20 +52,19 @@ static gfuse_status prep_init(gfuse_i_knn_prep *p, int64_t n, int nm, const int6
             goto nomem;
         for (int64_t i = 0; i < n; i++) {
             md->zrow[i] = -1;
-            if (!present[(int64_t)s * n + i]) continue;
-            p->has[i * nm + s] = 1;
+            if (!has[i]) continue;
             md->zrow[i] = md->n_present;
             md->present[md->n_present++] = i;
             if (!sender || sender[i]) md->cand[md->n_cand++] = i;
         }
-        if (feature_statistics(md, o->standardize) != 0) goto nomem;
+        if (feature_statistics(md, v, s, sender, o->standardize) != 0) goto nomem;
         int64_t np = md->n_present, dm = md->d;
         md->z = malloc((size_t)(np * dm > 0 ? np * dm : 1) * sizeof *md->z);
         if (!md->z) goto nomem;
 #pragma omp parallel for schedule(static) if (np * dm > 65536)
         for (int64_t t = 0; t < np; t++) {
             int64_t i = md->present[t];
-            const float *xr = md->x + md->row[i] * dm;
+            const float *xr = gfuse_i_view_row(v, s, i);
             float *z = md->z + t * dm;
             double ss = 0.0;
             for (int64_t f = 0; f < dm; f++) {
@@ -106,58 +78,6 @@ static gfuse_status prep_init(gfuse_i_knn_prep *p, int64_t n, int nm, const int6
 nomem:
     gfuse_i_knn_prep_free(p);
     return gfuse_i_nomem("the kNN statistics");
-}
-
-gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
-                                   const gfuse_graph_options *o, const uint8_t *sender)
-{
-    memset(p, 0, sizeof *p);
-    int64_t n = c->n;
-    int nm = c->m;
-    size_t nm1 = (size_t)(nm > 0 ? nm : 1);
-    int64_t *d = malloc(nm1 * sizeof *d);
-    const float **x = malloc(nm1 * sizeof *x);
-    const int64_t **row = malloc(nm1 * sizeof *row);
-    uint8_t *present = malloc((size_t)(n * nm > 0 ? n * nm : 1));
-    gfuse_status st;
-    if (!d || !x || !row || !present) {
-        st = gfuse_i_nomem("the kNN statistics");
-    } else {
-        for (int s = 0; s < nm; s++) {
-            const gfuse_i_modality *cm = &c->mod[s];
-            d[s] = cm->d;
-            x[s] = cm->x;
-            row[s] = cm->row;
-            for (int64_t i = 0; i < n; i++)
-                present[(int64_t)s * n + i] = cm->present[i] && cm->row[i] >= 0;
-        }
-        st = prep_init(p, n, nm, d, x, row, present, o, sender);
-    }
-    free(d);
-    free(x);
-    free(row);
-    free(present);
-    return st;
-}
-
-gfuse_status gfuse_i_knn_prep_init_rows(gfuse_i_knn_prep *p, int64_t n, int nm,
-                                        const int64_t *d, const float *const *x,
-                                        const uint8_t *present, const gfuse_graph_options *o)
-{
-    memset(p, 0, sizeof *p);
-    size_t nm1 = (size_t)(nm > 0 ? nm : 1);
-    const int64_t **row = malloc(nm1 * sizeof *row);
-    p->identity = malloc((size_t)(n > 0 ? n : 1) * sizeof *p->identity);
-    if (!row || !p->identity) {
-        free(row);
-        gfuse_i_knn_prep_free(p);
-        return gfuse_i_nomem("the kNN statistics");
-    }
-    for (int64_t i = 0; i < n; i++) p->identity[i] = i;
-    for (int s = 0; s < nm; s++) row[s] = p->identity;
-    gfuse_status st = prep_init(p, n, nm, d, x, row, present, o, NULL);
-    free(row);
-    return st;
 }
 
 void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p)
@@ -174,8 +94,6 @@ void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p)
         }
     }
     free(p->mod);
-    free(p->has);
-    free(p->identity);
     memset(p, 0, sizeof *p);
 }
 
@@ -202,14 +120,15 @@ double gfuse_i_knn_pair_sim(const gfuse_i_knn_prep *p, int s, int64_t i, int64_t
 double gfuse_i_knn_node_sim(const gfuse_i_knn_prep *p, int m, int64_t i, int64_t j, int *shared)
 {
     int nm = p->n_mod;
-    if (p->has[i * nm + m]) {
+    int64_t n = p->n;
+    if (p->has[(int64_t)m * n + i]) {
         *shared = 1;
         return gfuse_i_knn_pair_sim(p, m, i, j);
     }
     double sum = 0.0;
     int cnt = 0;
     for (int s = 0; s < nm; s++) {
-        if (!p->has[i * nm + s] || !p->has[j * nm + s]) continue;
+        if (!p->has[(int64_t)s * n + i] || !p->has[(int64_t)s * n + j]) continue;
         sum += gfuse_i_knn_pair_sim(p, s, i, j);
         cnt++;
     }

@@ -14,12 +14,11 @@
 #ifndef GFUSE_KNN_PREP_H
 #define GFUSE_KNN_PREP_H
 
+#include "core/view.h"
 #include "graph/graph.h"
 
 typedef struct {
     int64_t d;
-    const float *x;       /* the cohort's rows (n_rows x d), borrowed */
-    const int64_t *row;   /* sample -> row of x, borrowed */
     double *mean;         /* d */
     double *inv_sd;       /* d */
     int64_t n_present;    /* samples that have the modality */
@@ -37,18 +36,14 @@ typedef struct {
     int k;
     gfuse_metric metric;
     gfuse_i_knn_mod *mod;
-    uint8_t *has;         /* N * M: has[i * M + s] = sample i has modality s */
-    int64_t *identity;    /* N: row i of sample i, when the rows are the samples (else NULL) */
+    const uint8_t *has;   /* M x N: has[s * N + i] = sample i has modality s (the view's) */
 } gfuse_i_knn_prep;
 
-gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_cohort *c,
+/* The prep of view v: sender (NULL = every sample) marks the candidates, and the statistics
+ * are taken over them. v's rows are read while p is made (the similarities read only p's z
+ * rows); v's presence is borrowed by p->has and must outlive p. */
+gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_i_view *v,
                                    const gfuse_graph_options *o, const uint8_t *sender);
-/* The same from plain rows: x[s] holds row i of sample i (N x d[s]) and present (M x N, index
- * s * N + i) says which samples have modality s; every present row is a candidate. x is
- * read while p is made: the similarities read only p's z rows. */
-gfuse_status gfuse_i_knn_prep_init_rows(gfuse_i_knn_prep *p, int64_t n, int nm,
-                                        const int64_t *d, const float *const *x,
-                                        const uint8_t *present, const gfuse_graph_options *o);
 void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p);
 
 /* The standardised value of one cell, rounded to float. */

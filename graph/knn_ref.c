@@ -4,11 +4,11 @@
 
 #include <stdlib.h>
 
-gfuse_status gfuse_i_knn_reference(gfuse_i_knn *out, const gfuse_cohort *c,
+gfuse_status gfuse_i_knn_reference(gfuse_i_knn *out, const gfuse_i_view *view,
                                    const gfuse_graph_options *o, const uint8_t *sender)
 {
     gfuse_i_knn_prep p;
-    gfuse_status st = gfuse_i_knn_prep_init(&p, c, o, sender);
+    gfuse_status st = gfuse_i_knn_prep_init(&p, view, o, sender);
     if (st != GFUSE_OK) return st;
     int k = o->k;
     double *top_sim = malloc((size_t)k * sizeof *top_sim);

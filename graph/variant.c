@@ -76,7 +76,10 @@ gfuse_status gfuse_i_variant_base_new(gfuse_i_variant_base **out, const struct g
     b->full = full;
     b->weighted = o->weighted;
     b->reorder = o->reorder;
-    st = gfuse_i_knn_prep_init_rows(&b->p, full->n_samples, full->n_mod, d, x, full->observed, o);
+    /* The rows as a view whose presence is full's observed flags (the same layout). */
+    gfuse_i_view v = {.n = full->n_samples, .M = full->n_mod, .d = d, .x = x,
+                      .has = full->observed};
+    st = gfuse_i_knn_prep_init(&b->p, &v, o, NULL);
     if (st != GFUSE_OK) {
         free(b);
         return st;

@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
 
+#include "cohort/cohort.h"
 #include "graph/graph.h"
 #include "graph/graphblas.h"
 #include "model/model.h"
@@ -308,6 +309,8 @@ START_TEST(test_knn_matches_reference)
             raw_cohort r;
             raw_random(&r, 100 + (uint64_t)rep * 7 + (uint64_t)variant, sizes[rep], 1 + (rep + variant) % 3);
             gfuse_cohort *c = raw_to_cohort(&r);
+            gfuse_i_view v;
+            ck_assert_int_eq(gfuse_i_cohort_view(&v, c), GFUSE_OK);
             gfuse_graph_options o;
             gfuse_graph_options_init(&o);
             o.metric = variant & 1 ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
@@ -319,12 +322,13 @@ START_TEST(test_knn_matches_reference)
             check_against_reference(&r, g, &o, NULL);
 
             gfuse_i_knn fast, twin;
-            ck_assert_int_eq(gfuse_i_knn_build(&fast, c, &o, NULL), GFUSE_OK);
-            ck_assert_int_eq(gfuse_i_knn_reference(&twin, c, &o, NULL), GFUSE_OK);
+            ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, NULL), GFUSE_OK);
+            ck_assert_int_eq(gfuse_i_knn_reference(&twin, &v, &o, NULL), GFUSE_OK);
             knn_equal(&fast, &twin);
             gfuse_i_knn_free(&fast);
             gfuse_i_knn_free(&twin);
             gfuse_graph_free(&g);
+            gfuse_i_view_release(&v);
             gfuse_cohort_free(&c);
             raw_free(&r);
         }
@@ -338,14 +342,16 @@ START_TEST(test_knn_across_tiles)
     raw_cohort r;
     raw_random(&r, 77, 2600, 2);
     gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_i_view v;
+    ck_assert_int_eq(gfuse_i_cohort_view(&v, c), GFUSE_OK);
     gfuse_graph_options o;
     gfuse_graph_options_init(&o);
     o.k = 7;
     for (int metric = 0; metric < 2; metric++) {
         o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
         gfuse_i_knn fast, twin;
-        ck_assert_int_eq(gfuse_i_knn_build(&fast, c, &o, NULL), GFUSE_OK);
-        ck_assert_int_eq(gfuse_i_knn_reference(&twin, c, &o, NULL), GFUSE_OK);
+        ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, NULL), GFUSE_OK);
+        ck_assert_int_eq(gfuse_i_knn_reference(&twin, &v, &o, NULL), GFUSE_OK);
         knn_equal(&fast, &twin);
         gfuse_i_knn_free(&fast);
         gfuse_i_knn_free(&twin);
@@ -354,12 +360,13 @@ START_TEST(test_knn_across_tiles)
     uint8_t *sender = malloc((size_t)r.n);
     for (int64_t i = 0; i < r.n; i++) sender[i] = i % 3 != 0;
     gfuse_i_knn fast, twin;
-    ck_assert_int_eq(gfuse_i_knn_build(&fast, c, &o, sender), GFUSE_OK);
-    ck_assert_int_eq(gfuse_i_knn_reference(&twin, c, &o, sender), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, sender), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_knn_reference(&twin, &v, &o, sender), GFUSE_OK);
     knn_equal(&fast, &twin);
     gfuse_i_knn_free(&fast);
     gfuse_i_knn_free(&twin);
     free(sender);
+    gfuse_i_view_release(&v);
     gfuse_cohort_free(&c);
     raw_free(&r);
 }
@@ -377,18 +384,21 @@ START_TEST(test_knn_continuous)
         for (int64_t t = 0; t < r.n * r.d[s]; t++)
             if (!isnan(r.x[s][t])) r.x[s][t] += (float)(0.3 * gfuse_i_rng_normal(&rng));
     gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_i_view v;
+    ck_assert_int_eq(gfuse_i_cohort_view(&v, c), GFUSE_OK);
     gfuse_graph_options o;
     gfuse_graph_options_init(&o);
     o.k = 12;
     for (int metric = 0; metric < 2; metric++) {
         o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
         gfuse_i_knn fast, twin;
-        ck_assert_int_eq(gfuse_i_knn_build(&fast, c, &o, NULL), GFUSE_OK);
-        ck_assert_int_eq(gfuse_i_knn_reference(&twin, c, &o, NULL), GFUSE_OK);
+        ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, NULL), GFUSE_OK);
+        ck_assert_int_eq(gfuse_i_knn_reference(&twin, &v, &o, NULL), GFUSE_OK);
         knn_equal(&fast, &twin);
         gfuse_i_knn_free(&fast);
         gfuse_i_knn_free(&twin);
     }
+    gfuse_i_view_release(&v);
     gfuse_cohort_free(&c);
     raw_free(&r);
 }
@@ -400,19 +410,22 @@ START_TEST(test_knn_senders)
     raw_cohort r;
     raw_random(&r, 5, 120, 3);
     gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_i_view v;
+    ck_assert_int_eq(gfuse_i_cohort_view(&v, c), GFUSE_OK);
     uint8_t *sender = malloc((size_t)r.n);
     for (int64_t i = 0; i < r.n; i++) sender[i] = i % 4 != 1;
     gfuse_graph_options o;
     gfuse_graph_options_init(&o);
     o.k = 5;
     struct gfuse_graph *g = NULL;
-    ck_assert_int_eq(gfuse_i_graph_build(&g, c, &o, sender), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_graph_build(&g, &v, &o, sender), GFUSE_OK);
     ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
     check_against_reference(&r, g, &o, sender);
     for (int64_t e = 0; e < g->n_edges; e++)
         if (g->in_rel[e] == GFUSE_I_REL_KNN) ck_assert(sender[g->in_src[e] % r.n]);
     gfuse_graph_free(&g);
     free(sender);
+    gfuse_i_view_release(&v);
     gfuse_cohort_free(&c);
     raw_free(&r);
 }

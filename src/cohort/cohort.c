@@ -35,6 +35,39 @@ gfuse_status gfuse_i_cohort_alloc(gfuse_cohort **out, int64_t n)
     return GFUSE_OK;
 }
 
+gfuse_status gfuse_i_cohort_view(gfuse_i_view *v, const gfuse_cohort *c)
+{
+    memset(v, 0, sizeof *v);
+    int64_t n = c->n;
+    int nm = c->m;
+    size_t m1 = (size_t)(nm > 0 ? nm : 1);
+    /* One block: d, then the x and row pointers, then the presence bytes. */
+    size_t head = m1 * (sizeof(int64_t) + sizeof(float *) + sizeof(int64_t *));
+    char *block = malloc(head + (size_t)(n * nm > 0 ? n * nm : 1));
+    if (!block) return gfuse_i_nomem("the cohort's view");
+    int64_t *d = (int64_t *)block;
+    const float **x = (const float **)(block + m1 * sizeof(int64_t));
+    const int64_t **row = (const int64_t **)(block + m1 * (sizeof(int64_t) + sizeof(float *)));
+    uint8_t *has = (uint8_t *)(block + head);
+    for (int m = 0; m < nm; m++) {
+        const gfuse_i_modality *cm = &c->mod[m];
+        d[m] = cm->d;
+        x[m] = cm->x;
+        row[m] = cm->row;
+        for (int64_t i = 0; i < n; i++)
+            has[(int64_t)m * n + i] = cm->present[i] && cm->row[i] >= 0 ? 1 : 0;
+    }
+    v->n = n;
+    v->M = nm;
+    v->d = d;
+    v->x = x;
+    v->row = row;
+    v->has = has;
+    v->id = (const char *const *)c->id;
+    v->owned = block;
+    return GFUSE_OK;
+}
+
 gfuse_status gfuse_i_cohort_add_slot(gfuse_cohort *c, int *m)
 {
     gfuse_i_modality *mod = realloc(c->mod, (size_t)(c->m + 1) * sizeof *mod);

@@ -11,6 +11,7 @@
 #define GFUSE_COHORT_H
 
 #include "core/internal.h"
+#include "core/view.h"
 
 /* An empty cohort of n samples whose ids are still to be set: no modalities, labels -1,
  * targets NaN, split NONE, task AUTO, an empty string pool, no index. */
@@ -21,6 +22,11 @@ gfuse_status gfuse_i_cohort_add_slot(gfuse_cohort *c, int *m);
 void gfuse_i_modality_recount(const gfuse_cohort *c, gfuse_i_modality *mod);
 /* 1 when every one of the d values is NaN. */
 int gfuse_i_row_all_missing(const float *x, int64_t d);
+
+/* The view of c (view.h): its value matrices, row maps and ids borrowed; presence (a sample
+ * has modality m when present and it has a row) and the small arrays owned by the view, freed
+ * with gfuse_i_view_release. c must outlive the view and stay unchanged while it is read. */
+gfuse_status gfuse_i_cohort_view(gfuse_i_view *v, const gfuse_cohort *c);
 
 /* Appends a warning that lists up to a few ids: "<head> \"a\", \"b\", ... (N in all)". */
 typedef struct {

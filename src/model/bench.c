@@ -10,6 +10,7 @@
 #include "nn/layers.h"
 #include "model/model.h"
 #include "core/rng.h"
+#include "cohort/cohort.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -463,28 +464,27 @@ static gfuse_status read_export(gfuse_i_peer_problem *p, const char *stem)
 static gfuse_status build_recipe(gfuse_i_peer_problem *p, int k)
 {
     const int64_t N = p->N, V = N + N * p->M;
-    gfuse_cohort *c = NULL;
     gfuse_i_knn knn;
     memset(&knn, 0, sizeof knn);
     int64_t *src = NULL, *dst = NULL, *key = NULL;
-    char **ids = calloc((size_t)N, sizeof *ids);
-    gfuse_status st = ids ? GFUSE_OK : gfuse_i_nomem("sample ids");
-    for (int64_t i = 0; st == GFUSE_OK && i < N; i++)
-        if (!(ids[i] = gfuse_i_asprintf("%lld", (long long)i))) st = gfuse_i_nomem("sample ids");
-    if (st == GFUSE_OK) st = gfuse_cohort_new(&c, N, (const char *const *)ids);
+    /* The rows as a view: a sample has a modality when its row holds a value. */
+    int64_t *d = malloc((size_t)p->M * sizeof *d);
+    uint8_t *has = malloc((size_t)(N * p->M));
+    gfuse_status st = d && has ? GFUSE_OK : gfuse_i_nomem("the recipe's view");
     for (int m = 0; st == GFUSE_OK && m < p->M; m++) {
-        char name[32];
-        snprintf(name, sizeof name, "mod%d", m + 1);
-        st = gfuse_cohort_add_modality(c, name, p->d, NULL, p->x[m]);
+        d[m] = p->d;
+        for (int64_t i = 0; i < N; i++)
+            has[(int64_t)m * N + i] = !gfuse_i_row_all_missing(p->x[m] + i * p->d, p->d);
     }
+    gfuse_i_view view = {.n = N, .M = p->M, .d = d, .x = (const float *const *)p->x, .has = has};
     gfuse_graph_options go;
     gfuse_graph_options_init(&go);
     go.k = k;
     go.metric = GFUSE_METRIC_EUCLIDEAN; /* 1 / (1 + d^2 / D): nearest first */
     go.standardize = 0;
-    if (st == GFUSE_OK) st = gfuse_i_knn_build(&knn, c, &go, NULL);
-    gfuse_cohort_free(&c);
-    if (ids) gfuse_i_free_strings(ids, N);
+    if (st == GFUSE_OK) st = gfuse_i_knn_build(&knn, &view, &go, NULL);
+    free(d);
+    free(has);
     const int64_t cap = 2 * N * p->M * ((int64_t)k + 1);
     if (st == GFUSE_OK) {
         src = malloc((size_t)cap * sizeof *src);

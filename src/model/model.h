@@ -90,16 +90,18 @@ typedef struct {
     int M;
     int64_t *d;     /* M feature counts */
     char **id;      /* n ids */
-    uint8_t *has;   /* M x n, index m * n + i: 1 when sample i has modality m */
+    uint8_t *has;   /* M x n, index m * n + i (view.h's layout): 1 when sample i has modality m */
     float **x;      /* per modality: n x d_m raw values, NaN cells missing, NaN rows where !has */
 } gfuse_i_samples;
 
 gfuse_status gfuse_i_samples_alloc(gfuse_i_samples *s, int64_t n, int M, const int64_t *d);
 void gfuse_i_samples_free(gfuse_i_samples *s);
 
-/* Builds the graph of a sample set: hidden (M x n or NULL) hides modalities as a mask file
- * would; sender (n or NULL = all) marks who sends knn edges. Modality names label the
- * temporary cohort the graph builder reads. */
+/* The view of a sample set (view.h): everything borrowed from s, nothing to release. */
+void gfuse_i_samples_view(gfuse_i_view *v, const gfuse_i_samples *s);
+/* Builds the graph of a sample set from its view: hidden (M x n or NULL) hides modalities as a
+ * mask file would; sender (n or NULL = all) marks who sends knn edges. mod_names is not read
+ * (the graph carries no names). */
 gfuse_status gfuse_i_samples_graph(struct gfuse_graph **g, const gfuse_i_samples *s,
                                    const char *const *mod_names, const uint8_t *hidden,
                                    const uint8_t *sender, int k);
@@ -120,7 +122,8 @@ typedef struct {
     const uint8_t *has; /* M x n (borrowed from the sample set) */
 } gfuse_i_data;
 
-/* Per-feature mean and sd over the rows the samples have (NaN skipped; sd 0 -> 1). */
+/* Per-feature mean and sd over the rows the samples have (the standardiser of view.h, rounded
+ * to float; sd 0 -> 1). */
 gfuse_status gfuse_i_standard_stats(float **mean, float **sd, const gfuse_i_samples *s);
 gfuse_status gfuse_i_data_make(gfuse_i_data *data, const gfuse_i_samples *s,
                                float *const *mean, float *const *sd);

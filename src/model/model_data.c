@@ -2,6 +2,7 @@
  * standardised inputs of the network. */
 #include "model/model.h"
 
+#include "cohort/cohort.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -42,42 +43,43 @@ void gfuse_i_samples_free(gfuse_i_samples *s)
     memset(s, 0, sizeof *s);
 }
 
-/* The graph builder reads a cohort: this one is made from the sample set with the public
- * builder, so training and prediction build their graphs through the same path and the graph
- * of the training samples is the same both times. */
+void gfuse_i_samples_view(gfuse_i_view *v, const gfuse_i_samples *s)
+{
+    memset(v, 0, sizeof *v);
+    v->n = s->n;
+    v->M = s->M;
+    v->d = s->d;
+    v->x = (const float *const *)s->x;
+    v->has = s->has;
+    v->id = (const char *const *)s->id;
+}
+
+/* Training and prediction build their graphs through this one path, so the graph of the
+ * training samples is the same both times. A node is observed when the sample has the
+ * modality, it is not hidden and its row holds a value (a cohort's presence rule). */
 gfuse_status gfuse_i_samples_graph(struct gfuse_graph **g, const gfuse_i_samples *s,
                                    const char *const *mod_names, const uint8_t *hidden,
                                    const uint8_t *sender, int k)
 {
+    (void)mod_names; /* the graph carries no names */
     *g = NULL;
-    gfuse_cohort *c = NULL;
-    float *vals = NULL;
-    gfuse_status st = gfuse_cohort_new(&c, s->n, (const char *const *)s->id);
-    for (int m = 0; m < s->M && st == GFUSE_OK; m++) {
-        int64_t d = s->d[m];
-        size_t cells = (size_t)(s->n * d);
-        free(vals);
-        vals = malloc((cells > 0 ? cells : 1) * sizeof(float));
-        if (!vals) {
-            st = gfuse_i_nomem("the graph's input");
-            break;
-        }
-        memcpy(vals, s->x[m], cells * sizeof(float));
+    int64_t nodes = s->n * s->M;
+    uint8_t *has = malloc((size_t)(nodes > 0 ? nodes : 1));
+    if (!has) return gfuse_i_nomem("the graph's input");
+    for (int m = 0; m < s->M; m++)
         for (int64_t i = 0; i < s->n; i++) {
             int64_t v = (int64_t)m * s->n + i;
-            if (s->has[v] && !(hidden && hidden[v])) continue;
-            for (int64_t f = 0; f < d; f++) vals[i * d + f] = NAN; /* lacks the modality */
+            has[v] = s->has[v] && !(hidden && hidden[v]) &&
+                     !gfuse_i_row_all_missing(s->x[m] + i * s->d[m], s->d[m]);
         }
-        st = gfuse_cohort_add_modality(c, mod_names[m], d, NULL, vals);
-    }
-    if (st == GFUSE_OK) {
-        gfuse_graph_options o;
-        gfuse_graph_options_init(&o);
-        o.k = k;
-        st = gfuse_i_graph_build(g, c, &o, sender);
-    }
-    free(vals);
-    gfuse_cohort_free(&c);
+    gfuse_i_view view;
+    gfuse_i_samples_view(&view, s);
+    view.has = has;
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = k;
+    gfuse_status st = gfuse_i_graph_build(g, &view, &o, sender);
+    free(has);
     return st;
 }
 
@@ -96,32 +98,30 @@ gfuse_status gfuse_i_samples_variant_base(gfuse_i_variant_base **b,
 
 gfuse_status gfuse_i_standard_stats(float **mean, float **sd, const gfuse_i_samples *s)
 {
+    gfuse_i_view view;
+    gfuse_i_samples_view(&view, s);
+    int64_t dmax = 1;
+    for (int m = 0; m < s->M; m++)
+        if (s->d[m] > dmax) dmax = s->d[m];
+    double *mu = malloc((size_t)dmax * sizeof *mu), *sdv = malloc((size_t)dmax * sizeof *sdv);
+    if (!mu || !sdv) goto nomem;
     for (int m = 0; m < s->M; m++) {
         int64_t d = s->d[m];
         mean[m] = malloc((size_t)(d > 0 ? d : 1) * sizeof(float));
         sd[m] = malloc((size_t)(d > 0 ? d : 1) * sizeof(float));
-        if (!mean[m] || !sd[m]) return gfuse_i_nomem("the standardisation statistics");
+        if (!mean[m] || !sd[m] || gfuse_i_view_stats(&view, m, NULL, mu, sdv) != 0) goto nomem;
         for (int64_t f = 0; f < d; f++) {
-            double sum = 0.0, ss = 0.0;
-            int64_t cnt = 0;
-            for (int64_t i = 0; i < s->n; i++) {
-                double v = s->x[m][i * d + f];
-                if (!s->has[(int64_t)m * s->n + i] || v != v) continue;
-                sum += v;
-                cnt++;
-            }
-            double mu = cnt > 0 ? sum / (double)cnt : 0.0;
-            for (int64_t i = 0; i < s->n; i++) {
-                double v = s->x[m][i * d + f];
-                if (!s->has[(int64_t)m * s->n + i] || v != v) continue;
-                ss += (v - mu) * (v - mu);
-            }
-            double sdv = cnt > 0 ? sqrt(ss / (double)cnt) : 0.0;
-            mean[m][f] = (float)mu;
-            sd[m][f] = sdv > 0.0 && (float)sdv > 0.0f ? (float)sdv : 1.0f;
+            mean[m][f] = (float)mu[f];
+            sd[m][f] = sdv[f] > 0.0 && (float)sdv[f] > 0.0f ? (float)sdv[f] : 1.0f;
         }
     }
+    free(mu);
+    free(sdv);
     return GFUSE_OK;
+nomem:
+    free(mu);
+    free(sdv);
+    return gfuse_i_nomem("the standardisation statistics");
 }
 
 gfuse_status gfuse_i_data_make(gfuse_i_data *data, const gfuse_i_samples *s,
