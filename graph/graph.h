@@ -101,8 +101,8 @@ typedef struct {
  * their plain serial twin (the pool marked per sample, every sample visited in order). */
 gfuse_status gfuse_i_variant_link(gfuse_i_variant_links *out, const gfuse_i_variant_base *b,
                                   const uint8_t *hidden);
-gfuse_status gfuse_i_variant_link_serial(gfuse_i_variant_links *out,
-                                         const gfuse_i_variant_base *b, const uint8_t *hidden);
+gfuse_status gfuse_i_variant_link_ref(gfuse_i_variant_links *out,
+                                      const gfuse_i_variant_base *b, const uint8_t *hidden);
 void gfuse_i_variant_links_free(gfuse_i_variant_links *l);
 
 /* Pieces of the builder the variant shares (graph.c): option checks, freeing a graph, and
@@ -133,8 +133,8 @@ typedef struct {
 gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_cohort *c,
                                const gfuse_graph_options *o, const uint8_t *sender);
 /* Its plain serial twin: every pair scored in double precision, O(N^2 * d) time. */
-gfuse_status gfuse_i_knn_reference(gfuse_i_knn *out, const gfuse_cohort *c,
-                                   const gfuse_graph_options *o, const uint8_t *sender);
+gfuse_status gfuse_i_knn_ref(gfuse_i_knn *out, const gfuse_cohort *c,
+                             const gfuse_graph_options *o, const uint8_t *sender);
 void gfuse_i_knn_free(gfuse_i_knn *knn);
 
 /* ---- storage (csr.c) -------------------------------------------------------------------------- */

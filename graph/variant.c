@@ -363,8 +363,8 @@ gfuse_status gfuse_i_variant_link(gfuse_i_variant_links *out, const gfuse_i_vari
     return st;
 }
 
-gfuse_status gfuse_i_variant_link_serial(gfuse_i_variant_links *out,
-                                         const gfuse_i_variant_base *b, const uint8_t *hidden)
+gfuse_status gfuse_i_variant_link_ref(gfuse_i_variant_links *out,
+                                      const gfuse_i_variant_base *b, const uint8_t *hidden)
 {
     gfuse_status st = links_alloc(out, b, hidden);
     if (st != GFUSE_OK) return st;

@@ -84,8 +84,6 @@ void gfuse_i_strpool_absorb(gfuse_i_strpool *dst, gfuse_i_strpool *src)
     free(src);
 }
 
-size_t gfuse_i_strpool_bytes(const gfuse_i_strpool *pool) { return pool ? pool->bytes : 0; }
-
 /* ---- tokenizer ---------------------------------------------------------------------------------- */
 
 enum { CSV_BUF = 1 << 20 };
