@@ -29,6 +29,7 @@
 
 #include "model/bench.h"
 #include "nn/gat.h"
+#include "graph/graph.h"
 #include "graph/graphblas.h"
 #include "core/rng.h"
 
@@ -133,18 +134,6 @@ static void make_graph(struct gfuse_graph *g, int64_t N, int M, int k, double mi
             g->out_eid[o] = e;
         }
     free(fill);
-}
-
-static void free_graph(struct gfuse_graph *g)
-{
-    free(g->observed);
-    free(g->in_ptr);
-    free(g->in_src);
-    free(g->in_rel);
-    free(g->in_w);
-    free(g->out_ptr);
-    free(g->out_dst);
-    free(g->out_eid);
 }
 
 static void fill_normal(float *x, int64_t n, float scale, gfuse_i_rng *r)
@@ -394,6 +383,6 @@ int main(int argc, char **argv)
     free(dz1);
     free(tf);
     free(tb);
-    free_graph(&g);
+    gfuse_i_graph_clear(&g);
     return 0;
 }

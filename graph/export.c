@@ -47,13 +47,20 @@ static void node_name(FILE *f, const struct gfuse_graph *g, const gfuse_cohort *
     }
 }
 
-gfuse_status gfuse_graph_write_edges(const gfuse_graph *g, const gfuse_cohort *c,
-                                     const char *path)
+/* Checks that g and c belong together and opens path for writing as out. */
+static gfuse_status open_export(gfuse_i_outfile *out, const gfuse_graph *g, const gfuse_cohort *c,
+                                const char *path)
 {
     gfuse_status st = check_pair(g, c, path);
     if (st != GFUSE_OK) return st;
+    return gfuse_i_outfile_open(out, path, "w");
+}
+
+gfuse_status gfuse_graph_write_edges(const gfuse_graph *g, const gfuse_cohort *c,
+                                     const char *path)
+{
     gfuse_i_outfile out;
-    st = gfuse_i_outfile_open(&out, path, "w");
+    gfuse_status st = open_export(&out, g, c, path);
     if (st != GFUSE_OK) return st;
     FILE *f = out.f;
     fputs("src\tdst\trelation\tweight\n", f);
@@ -70,10 +77,8 @@ gfuse_status gfuse_graph_write_edges(const gfuse_graph *g, const gfuse_cohort *c
 gfuse_status gfuse_graph_write_graphml(const gfuse_graph *g, const gfuse_cohort *c,
                                        const char *path)
 {
-    gfuse_status st = check_pair(g, c, path);
-    if (st != GFUSE_OK) return st;
     gfuse_i_outfile out;
-    st = gfuse_i_outfile_open(&out, path, "w");
+    gfuse_status st = open_export(&out, g, c, path);
     if (st != GFUSE_OK) return st;
     FILE *f = out.f;
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -33,9 +33,8 @@ gfuse_status gfuse_i_graph_check_options(const gfuse_graph_options *o)
     return GFUSE_OK;
 }
 
-void gfuse_i_graph_release(struct gfuse_graph *g)
+void gfuse_i_graph_clear(struct gfuse_graph *g)
 {
-    if (!g) return;
     free(g->observed);
     free(g->in_ptr);
     free(g->in_src);
@@ -45,7 +44,26 @@ void gfuse_i_graph_release(struct gfuse_graph *g)
     free(g->out_dst);
     free(g->out_eid);
     free(g->row_order);
+    memset(g, 0, sizeof *g);
+}
+
+void gfuse_i_graph_release(struct gfuse_graph *g)
+{
+    if (!g) return;
+    gfuse_i_graph_clear(g);
     free(g);
+}
+
+gfuse_status gfuse_i_graph_done(gfuse_graph **out, struct gfuse_graph *g, gfuse_row_order reorder,
+                                gfuse_status st)
+{
+    if (st == GFUSE_OK) st = gfuse_i_graph_finish(g, reorder);
+    if (st == GFUSE_OK) {
+        *out = g;
+        return GFUSE_OK;
+    }
+    gfuse_i_graph_release(g);
+    return st;
 }
 
 void gfuse_graph_free(gfuse_graph **g)
@@ -117,8 +135,19 @@ static void fill_rows(struct gfuse_graph *g, const gfuse_i_knn *knn, int weighte
     }
 }
 
+int gfuse_i_graph_alloc_nodes(struct gfuse_graph *g)
+{
+    int64_t nn = g->n_nodes;
+    g->observed = malloc((size_t)nn);
+    g->in_ptr = malloc((size_t)(nn + 1) * sizeof *g->in_ptr);
+    g->out_ptr = malloc((size_t)(nn + 1) * sizeof *g->out_ptr);
+    return !g->observed || !g->in_ptr || !g->out_ptr ? -1 : 0;
+}
+
 int gfuse_i_graph_alloc_edges(struct gfuse_graph *g)
 {
+    gfuse_i_prefix_sum(g->in_ptr, g->n_nodes);
+    g->n_edges = g->in_ptr[g->n_nodes];
     size_t ne = (size_t)(g->n_edges > 0 ? g->n_edges : 1);
     g->in_src = malloc(ne * sizeof *g->in_src);
     g->in_rel = malloc(ne * sizeof *g->in_rel);
@@ -159,11 +188,7 @@ gfuse_status gfuse_i_graph_build(struct gfuse_graph **out, const gfuse_i_view *v
     g->n_mod = nm;
     g->n_nodes = n * (nm + 1);
     g->k = o->k;
-    int64_t nn = g->n_nodes;
-    g->observed = malloc((size_t)nn);
-    g->in_ptr = malloc((size_t)(nn + 1) * sizeof *g->in_ptr);
-    g->out_ptr = malloc((size_t)(nn + 1) * sizeof *g->out_ptr);
-    if (!g->observed || !g->in_ptr || !g->out_ptr) goto nomem;
+    if (gfuse_i_graph_alloc_nodes(g) != 0) goto nomem;
     memcpy(g->observed, view->has, (size_t)(n * nm)); /* the view's layout is the node ids' */
     memset(g->observed + (int64_t)nm * n, 1, (size_t)n);
 
@@ -179,22 +204,15 @@ gfuse_status gfuse_i_graph_build(struct gfuse_graph **out, const gfuse_i_view *v
         for (int m = 0; m < nm; m++) deg += g->observed[(int64_t)m * n + i];
         g->in_ptr[n * nm + i] = deg;
     }
-    gfuse_i_prefix_sum(g->in_ptr, nn);
-    g->n_edges = g->in_ptr[nn];
     if (gfuse_i_graph_alloc_edges(g) != 0) goto nomem;
     fill_rows(g, &knn, o->weighted);
     gfuse_i_knn_free(&knn);
-
-    st = gfuse_i_graph_finish(g, o->reorder);
-    if (st != GFUSE_OK) goto fail;
-    *out = g;
-    return GFUSE_OK;
+    return gfuse_i_graph_done(out, g, o->reorder, GFUSE_OK);
 nomem:
     st = gfuse_i_nomem("the graph");
 fail:
     gfuse_i_knn_free(&knn);
-    gfuse_i_graph_release(g);
-    return st;
+    return gfuse_i_graph_done(out, g, o->reorder, st);
 }
 
 gfuse_status gfuse_graph_build(gfuse_graph **out, const gfuse_cohort *c,

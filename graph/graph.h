@@ -103,16 +103,27 @@ typedef struct {
  * their plain serial twin (the pool marked per sample, every sample visited in order). */
 gfuse_status gfuse_i_variant_link(gfuse_i_variant_links *out, const gfuse_i_variant_base *b,
                                   const uint8_t *hidden);
-gfuse_status gfuse_i_variant_link_serial(gfuse_i_variant_links *out,
-                                         const gfuse_i_variant_base *b, const uint8_t *hidden);
+gfuse_status gfuse_i_variant_link_ref(gfuse_i_variant_links *out,
+                                      const gfuse_i_variant_base *b, const uint8_t *hidden);
 void gfuse_i_variant_links_free(gfuse_i_variant_links *l);
 
 /* Pieces of the builder the variant shares (graph.c): option checks, freeing a graph, and
- * sorting the edges e0 .. e1-1 of one row by source (a handful of entries). */
+ * sorting the edges e0 .. e1-1 of one row by source (a handful of entries). clear frees the
+ * arrays of g and zeroes it (g itself stays, e.g. on the stack); release frees a malloc'ed g
+ * and its arrays (NULL is ignored). */
 gfuse_status gfuse_i_graph_check_options(const gfuse_graph_options *o);
+void gfuse_i_graph_clear(struct gfuse_graph *g);
 void gfuse_i_graph_release(struct gfuse_graph *g);
-/* Allocates the five edge arrays of g for g->n_edges edges (0, or -1 when out of memory). */
+/* Allocates observed, in_ptr and out_ptr of g for g->n_nodes nodes (0, or -1 when out of
+ * memory). */
+int gfuse_i_graph_alloc_nodes(struct gfuse_graph *g);
+/* Turns the in-degrees in in_ptr[0 .. n_nodes) into row pointers, sets n_edges, and allocates
+ * the five edge arrays of g (0, or -1 when out of memory). */
 int gfuse_i_graph_alloc_edges(struct gfuse_graph *g);
+/* The end of a build: with st GFUSE_OK, finishes the filled g (gfuse_i_graph_finish) and hands
+ * it to *out; otherwise, or when finishing fails, frees g (may be NULL). Returns the status. */
+gfuse_status gfuse_i_graph_done(gfuse_graph **out, struct gfuse_graph *g, gfuse_row_order reorder,
+                                gfuse_status st);
 /* Builds the transpose of a filled graph and its row order (NATURAL: none). */
 gfuse_status gfuse_i_graph_finish(struct gfuse_graph *g, gfuse_row_order reorder);
 void gfuse_i_graph_sort_row(struct gfuse_graph *g, int64_t e0, int64_t e1);
@@ -135,8 +146,8 @@ typedef struct {
 gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
                                const gfuse_graph_options *o, const uint8_t *sender);
 /* Its plain serial twin: every pair scored in double precision, O(N^2 * d) time. */
-gfuse_status gfuse_i_knn_reference(gfuse_i_knn *out, const gfuse_i_view *view,
-                                   const gfuse_graph_options *o, const uint8_t *sender);
+gfuse_status gfuse_i_knn_ref(gfuse_i_knn *out, const gfuse_i_view *view,
+                             const gfuse_graph_options *o, const uint8_t *sender);
 void gfuse_i_knn_free(gfuse_i_knn *knn);
 
 /* ---- storage (csr.c) -------------------------------------------------------------------------- */

@@ -4,8 +4,8 @@
 
 #include <stdlib.h>
 
-gfuse_status gfuse_i_knn_reference(gfuse_i_knn *out, const gfuse_i_view *view,
-                                   const gfuse_graph_options *o, const uint8_t *sender)
+gfuse_status gfuse_i_knn_ref(gfuse_i_knn *out, const gfuse_i_view *view,
+                             const gfuse_graph_options *o, const uint8_t *sender)
 {
     gfuse_i_knn_prep p;
     gfuse_status st = gfuse_i_knn_prep_init(&p, view, o, sender);

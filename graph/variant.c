@@ -366,8 +366,8 @@ gfuse_status gfuse_i_variant_link(gfuse_i_variant_links *out, const gfuse_i_vari
     return st;
 }
 
-gfuse_status gfuse_i_variant_link_serial(gfuse_i_variant_links *out,
-                                         const gfuse_i_variant_base *b, const uint8_t *hidden)
+gfuse_status gfuse_i_variant_link_ref(gfuse_i_variant_links *out,
+                                      const gfuse_i_variant_base *b, const uint8_t *hidden)
 {
     gfuse_status st = links_alloc(out, b, hidden);
     if (st != GFUSE_OK) return st;
@@ -494,10 +494,7 @@ gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const gfuse_i_varia
     g->n_mod = full->n_mod;
     g->n_nodes = nn;
     g->k = full->k;
-    g->observed = malloc((size_t)nn);
-    g->in_ptr = malloc((size_t)(nn + 1) * sizeof *g->in_ptr);
-    g->out_ptr = malloc((size_t)(nn + 1) * sizeof *g->out_ptr);
-    if (!g->observed || !g->in_ptr || !g->out_ptr) goto nomem;
+    if (gfuse_i_graph_alloc_nodes(g) != 0) goto nomem;
     for (int64_t v = 0; v < nmn; v++) g->observed[v] = kept_node(full, l.slot, v);
     memcpy(g->observed + nmn, full->observed + nmn, (size_t)(nn - nmn));
 
@@ -513,20 +510,11 @@ gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const gfuse_i_varia
             deg += kept_edge(full, l.slot, e);
         g->in_ptr[v] = deg;
     }
-    gfuse_i_prefix_sum(g->in_ptr, nn);
-    g->n_edges = g->in_ptr[nn];
     if (gfuse_i_graph_alloc_edges(g) != 0) goto nomem;
     g->n_isolated_missing = fill_variant(g, full, &l, b->weighted);
     gfuse_i_variant_links_free(&l);
-
-    st = gfuse_i_graph_finish(g, b->reorder);
-    if (st != GFUSE_OK) goto fail;
-    *out = g;
-    return GFUSE_OK;
+    return gfuse_i_graph_done(out, g, b->reorder, GFUSE_OK);
 nomem:
-    st = gfuse_i_nomem("the modality-dropout graph");
-fail:
     gfuse_i_variant_links_free(&l);
-    gfuse_i_graph_release(g);
-    return st;
+    return gfuse_i_graph_done(out, g, b->reorder, gfuse_i_nomem("the modality-dropout graph"));
 }

@@ -67,7 +67,7 @@ static void gat_case_make(gat_case *c, const randgraph_spec *sp, int H, int D, f
 
 static void gat_case_free(gat_case *c)
 {
-    randgraph_free(&c->g);
+    gfuse_i_graph_clear(&c->g);
     free(c->mask);
     free(c->z);
     free(c->a_src);
@@ -331,7 +331,7 @@ START_TEST(test_gat_sender_mask)
     ck_assert(gc_same(c.dz, d.dz, V * F));
     ck_assert(gc_same(c.da_src, d.da_src, P));
     ck_assert(gc_same(c.da_dst, d.da_dst, P));
-    randgraph_free(&d.g);
+    gfuse_i_graph_clear(&d.g);
     free(d.out);
     free(d.alpha);
     free(d.s_src);
@@ -449,7 +449,7 @@ START_TEST(test_gat_random_graphs_valid)
         randgraph_make(&g, &configs[t].sp);
         ck_assert_msg(gfuse_i_graph_validate(&g) == GFUSE_OK, "config %d: %s", t,
                       gfuse_last_error());
-        randgraph_free(&g);
+        gfuse_i_graph_clear(&g);
     }
 }
 END_TEST
@@ -494,7 +494,7 @@ START_TEST(test_gat_built_graph)
     gat_case c;
     randgraph_spec unused = {4, 1, 1, 0.0, 0.0, 0, 0, 501};
     gat_case_make(&c, &unused, 2, 8, 0.15f, 0); /* tensors sized below for the built graph */
-    randgraph_free(&c.g);
+    gfuse_i_graph_clear(&c.g);
     c.g = *built; /* borrowed: restored before the graph is freed */
     const int64_t V = c.g.n_nodes, E = c.g.n_edges, F = 16, P = NR * F;
     free(c.z);

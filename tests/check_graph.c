@@ -323,7 +323,7 @@ START_TEST(test_knn_matches_reference)
 
             gfuse_i_knn fast, twin;
             ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, NULL), GFUSE_OK);
-            ck_assert_int_eq(gfuse_i_knn_reference(&twin, &v, &o, NULL), GFUSE_OK);
+            ck_assert_int_eq(gfuse_i_knn_ref(&twin, &v, &o, NULL), GFUSE_OK);
             knn_equal(&fast, &twin);
             gfuse_i_knn_free(&fast);
             gfuse_i_knn_free(&twin);
@@ -351,7 +351,7 @@ START_TEST(test_knn_across_tiles)
         o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
         gfuse_i_knn fast, twin;
         ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, NULL), GFUSE_OK);
-        ck_assert_int_eq(gfuse_i_knn_reference(&twin, &v, &o, NULL), GFUSE_OK);
+        ck_assert_int_eq(gfuse_i_knn_ref(&twin, &v, &o, NULL), GFUSE_OK);
         knn_equal(&fast, &twin);
         gfuse_i_knn_free(&fast);
         gfuse_i_knn_free(&twin);
@@ -361,7 +361,7 @@ START_TEST(test_knn_across_tiles)
     for (int64_t i = 0; i < r.n; i++) sender[i] = i % 3 != 0;
     gfuse_i_knn fast, twin;
     ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, sender), GFUSE_OK);
-    ck_assert_int_eq(gfuse_i_knn_reference(&twin, &v, &o, sender), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_knn_ref(&twin, &v, &o, sender), GFUSE_OK);
     knn_equal(&fast, &twin);
     gfuse_i_knn_free(&fast);
     gfuse_i_knn_free(&twin);
@@ -393,7 +393,7 @@ START_TEST(test_knn_continuous)
         o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
         gfuse_i_knn fast, twin;
         ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, NULL), GFUSE_OK);
-        ck_assert_int_eq(gfuse_i_knn_reference(&twin, &v, &o, NULL), GFUSE_OK);
+        ck_assert_int_eq(gfuse_i_knn_ref(&twin, &v, &o, NULL), GFUSE_OK);
         knn_equal(&fast, &twin);
         gfuse_i_knn_free(&fast);
         gfuse_i_knn_free(&twin);
@@ -1074,7 +1074,7 @@ static int64_t check_variant(const struct gfuse_graph *full, const struct gfuse_
     ck_assert_int_eq(g->n_nodes, full->n_nodes);
     ck_assert_int_eq(g->k, full->k);
     gfuse_i_variant_links twin;
-    ck_assert_int_eq(gfuse_i_variant_link_serial(&twin, b, hidden), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_variant_link_ref(&twin, b, hidden), GFUSE_OK);
     uint8_t *hid = malloc((size_t)nmn);
     ck_assert_ptr_nonnull(hid);
     for (int64_t v = 0; v < nmn; v++) {
@@ -1142,7 +1142,7 @@ static void check_links(const gfuse_i_variant_base *b, const uint8_t *hidden)
 {
     gfuse_i_variant_links fast, twin;
     ck_assert_int_eq(gfuse_i_variant_link(&fast, b, hidden), GFUSE_OK);
-    ck_assert_int_eq(gfuse_i_variant_link_serial(&twin, b, hidden), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_variant_link_ref(&twin, b, hidden), GFUSE_OK);
     links_equal(&fast, &twin);
     gfuse_i_variant_links_free(&fast);
     gfuse_i_variant_links_free(&twin);

@@ -166,7 +166,7 @@ START_TEST(test_linear_blocks)
 }
 END_TEST
 
-/* ---- row placement and gather ---------------------------------------------------------- */
+/* ---- row placement ---------------------------------------------------------------------- */
 
 typedef struct {
     int64_t S, rows_out;
@@ -181,13 +181,6 @@ static double place_loss(void *ctx)
     for (int64_t t = 0; t < c->rows_out * c->C; t++) c->out[t] = 0.25f; /* rows not placed */
     gfuse_i_place_rows_forward(c->out, c->inp, c->vec, c->rows, c->S, c->C);
     return gc_probe(c->out, c->G, c->rows_out * c->C);
-}
-
-static double gather_loss(void *ctx)
-{
-    rows_ctx *c = ctx;
-    gfuse_i_gather_rows_forward(c->out, c->inp, c->rows, c->S, c->C);
-    return gc_probe(c->out, c->G, c->S * c->C);
 }
 
 static void rows_ctx_make(rows_ctx *c, int64_t S, int64_t rows_out, int C, int distinct,
@@ -260,32 +253,13 @@ START_TEST(test_place_rows_gradients)
 }
 END_TEST
 
-START_TEST(test_gather_rows_gradients)
-{
-    rows_ctx c;
-    int64_t S = 5 + _i * 6, rows_out = 4 + _i; /* more gathers than rows: rows repeat */
-    int C = 2 + _i * 9;
-    rows_ctx_make(&c, S, rows_out, C, 0, 300 + (uint64_t)_i);
-    float *dinp = gc_alloc(rows_out * C);
-    float *i1 = random_start(dinp, rows_out * C, 6);
-    gather_loss(&c);
-    gfuse_i_gather_rows_backward(dinp, c.G, c.rows, S, C);
-    subtract_start(dinp, i1, rows_out * C);
-    gc_model m = {gather_loss, NULL, &c};
-    gc_check("dinp", m, c.inp, dinp, rows_out * C, 80, RTOL, ATOL);
-    free(dinp);
-    rows_ctx_free(&c);
-}
-END_TEST
-
 /* ---- activations, residual add --------------------------------------------------------- */
 
-enum { ACT_ELU, ACT_LEAKY, ACT_RELU, ACT_TANH, ACT_ADD, N_ACT };
+enum { ACT_ELU, ACT_TANH, ACT_ADD, N_ACT };
 
 typedef struct {
     int kind;
     int64_t n;
-    float slope;
     float *x, *y, *out, *G;
 } act_ctx;
 
@@ -293,8 +267,6 @@ static void act_forward(act_ctx *c)
 {
     switch (c->kind) {
     case ACT_ELU: gfuse_i_elu_forward(c->out, c->x, c->n); break;
-    case ACT_LEAKY: gfuse_i_leaky_relu_forward(c->out, c->x, c->slope, c->n); break;
-    case ACT_RELU: gfuse_i_relu_forward(c->out, c->x, c->n); break;
     case ACT_TANH: gfuse_i_tanh_forward(c->out, c->x, c->n); break;
     default: gfuse_i_add_forward(c->out, c->x, c->y, c->n); break;
     }
@@ -307,12 +279,12 @@ static double act_loss(void *ctx)
     return gc_probe(c->out, c->G, c->n);
 }
 
-/* Inputs are kept at least 0.05 away from 0, so no difference crosses the kinks of LeakyReLU
- * and ReLU (ELU's derivative is continuous at 0 anyway). */
+/* Inputs are kept at least 0.05 away from 0 (ELU's derivative is continuous there anyway).
+ * tanh is checked forward only: the fusion head, its one user, differentiates it itself. */
 START_TEST(test_activation_gradients)
 {
     for (int kind = 0; kind < N_ACT; kind++) {
-        act_ctx c = {kind, 7 + 13 * _i, 0.1f + 0.1f * (float)_i, NULL, NULL, NULL, NULL};
+        act_ctx c = {kind, 7 + 13 * _i, NULL, NULL, NULL, NULL};
         gfuse_i_rng r;
         gfuse_i_rng_seed_stream(&r, 400 + (uint64_t)_i, (uint64_t)kind);
         c.x = gc_alloc(c.n);
@@ -329,8 +301,6 @@ START_TEST(test_activation_gradients)
             float x = c.x[t], want = 0.0f;
             switch (kind) {
             case ACT_ELU: want = x > 0 ? x : (float)(exp(x) - 1.0); break;
-            case ACT_LEAKY: want = x > 0 ? x : c.slope * x; break;
-            case ACT_RELU: want = x > 0 ? x : 0.0f; break;
             case ACT_TANH: want = (float)tanh(x); break;
             default: want = x + c.y[t]; break;
             }
@@ -338,15 +308,13 @@ START_TEST(test_activation_gradients)
         }
         switch (kind) {
         case ACT_ELU: gfuse_i_elu_backward(dx, c.G, c.x, c.n); break;
-        case ACT_LEAKY: gfuse_i_leaky_relu_backward(dx, c.G, c.x, c.slope, c.n); break;
-        case ACT_RELU: gfuse_i_relu_backward(dx, c.G, c.x, c.n); break;
-        case ACT_TANH: gfuse_i_tanh_backward(dx, c.G, c.out, c.n); break;
+        case ACT_TANH: break;
         default: gfuse_i_add_backward(dx, dy, c.G, c.n); break;
         }
         subtract_start(dx, i1, c.n);
         subtract_start(dy, i2, c.n);
         gc_model m = {act_loss, NULL, &c};
-        gc_check("dx", m, c.x, dx, c.n, 100, RTOL, ATOL);
+        if (kind != ACT_TANH) gc_check("dx", m, c.x, dx, c.n, 100, RTOL, ATOL);
         if (kind == ACT_ADD) gc_check("dy", m, c.y, dy, c.n, 100, RTOL, ATOL);
         free(dx);
         free(dy);
@@ -355,78 +323,6 @@ START_TEST(test_activation_gradients)
         free(c.out);
         free(c.G);
     }
-}
-END_TEST
-
-/* ---- layer normalisation --------------------------------------------------------------- */
-
-typedef struct {
-    int64_t B;
-    int C;
-    float *x, *gamma, *beta, *out, *mean, *rstd, *G;
-} ln_ctx;
-
-static double ln_loss(void *ctx)
-{
-    ln_ctx *c = ctx;
-    gfuse_i_layernorm_forward(c->out, c->mean, c->rstd, c->x, c->gamma, c->beta, c->B, c->C);
-    return gc_probe(c->out, c->G, c->B * c->C);
-}
-
-START_TEST(test_layernorm_gradients)
-{
-    static const int shapes[][2] = {{1, 2}, {5, 3}, {9, 17}, {4, 40}};
-    ln_ctx c = {shapes[_i % 4][0], shapes[_i % 4][1], NULL, NULL, NULL, NULL, NULL, NULL, NULL};
-    const int64_t B = c.B, C = c.C;
-    gfuse_i_rng r;
-    gfuse_i_rng_seed(&r, 450 + (uint64_t)_i);
-    c.x = gc_alloc(B * C);
-    c.gamma = gc_alloc(C);
-    c.beta = gc_alloc(C);
-    c.out = gc_alloc(B * C);
-    c.mean = gc_alloc(B);
-    c.rstd = gc_alloc(B);
-    c.G = gc_alloc(B * C);
-    gc_fill(c.x, B * C, &r, -2, 2);
-    gc_fill(c.gamma, C, &r, 0.5f, 1.5f);
-    gc_fill(c.beta, C, &r, -1, 1);
-    gc_fill(c.G, B * C, &r, -1, 1);
-    float *dx = gc_alloc(B * C), *dg = gc_alloc(C), *db = gc_alloc(C);
-    float *i1 = random_start(dx, B * C, 15), *i2 = random_start(dg, C, 16),
-          *i3 = random_start(db, C, 17);
-    ln_loss(&c);
-    for (int64_t b = 0; b < B; b++) { /* with gamma 1, beta 0 a row has mean 0 and variance ~1 */
-        double m = 0.0, v = 0.0;
-        for (int64_t k = 0; k < C; k++) m += (c.out[b * C + k] - c.beta[k]) / c.gamma[k];
-        m /= (double)C;
-        for (int64_t k = 0; k < C; k++) v += pow((c.out[b * C + k] - c.beta[k]) / c.gamma[k] - m, 2);
-        v /= (double)C;
-        double xv = 0.0, xm = 0.0;
-        for (int64_t k = 0; k < C; k++) xm += c.x[b * C + k] / (double)C;
-        for (int64_t k = 0; k < C; k++) xv += pow(c.x[b * C + k] - xm, 2) / (double)C;
-        ck_assert_double_eq_tol(m, 0.0, 1e-5);
-        ck_assert_double_eq_tol(v, xv / (xv + 1e-5), 1e-4);
-    }
-    gfuse_i_layernorm_backward(dx, dg, db, c.G, c.x, c.gamma, c.mean, c.rstd, B, (int)C);
-    subtract_start(dx, i1, B * C);
-    subtract_start(dg, i2, C);
-    subtract_start(db, i3, C);
-    gc_model m = {ln_loss, NULL, &c};
-    /* a 1e-3 step on an input moves the row's mean and variance too: the loss is smooth but
-     * strongly coupled, so the absolute part of the tolerance is 5e-3 of max|gradient| here */
-    gc_check("dx", m, c.x, dx, B * C, 80, RTOL, 5e-3);
-    gc_check("dgamma", m, c.gamma, dg, C, 60, RTOL, ATOL);
-    gc_check("dbeta", m, c.beta, db, C, 60, RTOL, ATOL);
-    free(dx);
-    free(dg);
-    free(db);
-    free(c.x);
-    free(c.gamma);
-    free(c.beta);
-    free(c.out);
-    free(c.mean);
-    free(c.rstd);
-    free(c.G);
 }
 END_TEST
 
@@ -836,10 +732,10 @@ START_TEST(test_layers_threads)
     float *tgt2 = gc_alloc(B * C2);
     gc_fill(tgt2, B * C2, &r, -1, 1);
     for (int64_t t = 0; t < B * C2; t += 5) tgt2[t] = NAN;
-    enum { N_OUT = 21 };
-    const int64_t len[N_OUT] = {B * OC, OC, B * C, B * C, OC, V * F, (int64_t)A * F, A, A, 2,
-                                (int64_t)OC * C, B * OC, OC, OC, B * OC2, B * C2,
-                                (int64_t)OC2 * C2, OC2, 1, B * C2, B * C2};
+    enum { N_OUT = 17 };
+    const int64_t len[N_OUT] = {B * OC, OC, B * C, OC, V * F, (int64_t)A * F, A, A, 2,
+                                (int64_t)OC * C, B * OC2, B * C2, (int64_t)OC2 * C2, OC2, 1,
+                                B * C2, B * C2};
     float *res[2][N_OUT];
     for (int run = 0; run < 2; run++) {
         omp_set_num_threads(run + 1);
@@ -849,32 +745,25 @@ START_TEST(test_layers_threads)
         for (int t = 0; t < N_OUT; t++) res[run][t] = gc_alloc(len[t]);
         float **o = res[run];
         gfuse_i_linear_forward(o[0], inp, w, b, B, C, OC);
-        gfuse_i_linear_backward(o[2], o[10], o[1], G, inp, w, B, C, OC);
-        gfuse_i_gather_rows_backward(o[3], G, rows, B, C);          /* rows of width C */
-        gfuse_i_place_rows_backward(NULL, o[4], G, rows, B, OC);    /* column sums */
+        gfuse_i_linear_backward(o[2], o[9], o[1], G, inp, w, B, C, OC);
+        gfuse_i_place_rows_backward(NULL, o[3], G, rows, B, OC);    /* column sums */
         float *work = gc_alloc(V * (A + 1));
         fusion_loss(&f);
-        gfuse_i_fusion_backward(o[5], o[6], o[7], o[8], work, f.G, f.weights, f.proj, f.h, f.mask,
+        gfuse_i_fusion_backward(o[4], o[5], o[6], o[7], work, f.G, f.weights, f.proj, f.h, f.mask,
                                 f.U, f.w, N, M, F, A);
         free(work);
-        o[9][0] = (float)gfuse_i_recon_forward(o[0], tgt, rows, rows, B, OC, NULL);
+        o[8][0] = (float)gfuse_i_recon_forward(o[0], tgt, rows, rows, B, OC, NULL);
         float *dpred = gc_alloc(B * OC);
         gfuse_i_recon_backward(dpred, o[0], tgt, rows, rows, B, OC, 1.0f);
-        o[9][1] = (float)gc_probe(dpred, G, B * OC);
+        o[8][1] = (float)gc_probe(dpred, G, B * OC);
         free(dpred);
-        float *ln_out = gc_alloc(B * OC), *mean = gc_alloc(B), *rstd = gc_alloc(B);
-        gfuse_i_layernorm_forward(ln_out, mean, rstd, o[0], b, w, B, OC); /* any gamma, beta */
-        gfuse_i_layernorm_backward(o[11], o[12], o[13], G, o[0], b, mean, rstd, B, OC);
-        free(ln_out);
-        free(mean);
-        free(rstd);
-        gfuse_i_linear_forward(o[14], inp2, w2, b2, B, C2, OC2);
-        gfuse_i_linear_backward(o[15], o[16], o[17], G2, inp2, w2, B, C2, OC2);
-        o[18][0] = (float)gfuse_i_recon_forward(inp2, tgt2, rows, rows, B, C2, NULL);
+        gfuse_i_linear_forward(o[10], inp2, w2, b2, B, C2, OC2);
+        gfuse_i_linear_backward(o[11], o[12], o[13], G2, inp2, w2, B, C2, OC2);
+        o[14][0] = (float)gfuse_i_recon_forward(inp2, tgt2, rows, rows, B, C2, NULL);
         uint8_t *mask = malloc((size_t)(B * C2));
         ck_assert_ptr_nonnull(mask);
-        gfuse_i_dropout_forward(o[19], mask, inp2, 0.3f, 77, B * C2);
-        gfuse_i_dropout_backward(o[20], inp2, mask, 0.3f, B * C2);
+        gfuse_i_dropout_forward(o[15], mask, inp2, 0.3f, 77, B * C2);
+        gfuse_i_dropout_backward(o[16], inp2, mask, 0.3f, B * C2);
         free(mask);
     }
     for (int t = 0; t < N_OUT; t++) {
@@ -908,9 +797,7 @@ static Suite *layers_suite(void)
     tcase_add_loop_test(grad, test_linear_gradients, 0, 10);
     tcase_add_loop_test(grad, test_linear_blocks, 0, 3);
     tcase_add_loop_test(grad, test_place_rows_gradients, 0, 4);
-    tcase_add_loop_test(grad, test_gather_rows_gradients, 0, 4);
     tcase_add_loop_test(grad, test_activation_gradients, 0, 4);
-    tcase_add_loop_test(grad, test_layernorm_gradients, 0, 8);
     tcase_add_loop_test(grad, test_dropout_gradients, 0, 4);
     tcase_add_loop_test(grad, test_fusion_gradients, 0, 8);
     tcase_add_loop_test(grad, test_loss_gradients, 0, 6);

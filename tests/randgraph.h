@@ -41,20 +41,6 @@ static inline int randgraph_cmp(const void *a, const void *b)
     return x->rel - y->rel;
 }
 
-static inline void randgraph_free(struct gfuse_graph *g)
-{
-    free(g->observed);
-    free(g->in_ptr);
-    free(g->in_src);
-    free(g->in_rel);
-    free(g->in_w);
-    free(g->out_ptr);
-    free(g->out_dst);
-    free(g->out_eid);
-    free(g->row_order);
-    memset(g, 0, sizeof *g);
-}
-
 /* Fills g's CSR and transpose from an edge list (sorted here). */
 static inline void randgraph_from_edges(struct gfuse_graph *g, randgraph_edge *edges, int64_t E)
 {

@@ -1,6 +1,7 @@
 /* cmd_predict.c: `gfuse predict`: class probabilities (or values) for every sample of a cohort,
  * and with --attention the fusion weights that say which modality drove each prediction. */
 #include "cli.h"
+#include "model_cmd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,67 +61,49 @@ static int write_attention(const char *path, const gfuse_model *model, const gfu
     return cli_outfile_commit(&o, "predict");
 }
 
+static int run_predict(const char *out, const gfuse_model *model, const gfuse_cohort *cohort,
+                       int quiet, void *ctx)
+{
+    const char *attention_path = *(const char **)ctx;
+    gfuse_predictions pred;
+    memset(&pred, 0, sizeof pred);
+    int rc;
+    gfuse_status st = gfuse_predict(model, cohort, &pred);
+    if (st != GFUSE_OK) {
+        rc = cli_fail("predict", st);
+        goto done;
+    }
+    if ((rc = write_predictions(out, model, cohort, &pred)) != 0) goto done;
+    if (attention_path && (rc = write_attention(attention_path, model, cohort, &pred)) != 0)
+        goto done;
+    if (!quiet) {
+        int64_t n_new = 0;
+        for (int64_t i = 0; i < pred.n; i++) n_new += pred.new_sample[i];
+        fprintf(stderr, "predict: %lld samples (%lld new) written to %s\n", (long long)pred.n,
+                (long long)n_new, out);
+    }
+    rc = CLI_EXIT_OK;
+done:
+    gfuse_predictions_free(&pred);
+    return rc;
+}
+
 int cmd_predict(int argc, char **argv)
 {
-    cli_cohort_args ca;
-    cli_cohort_args_init(&ca);
-    const char *model_path = NULL, *out_path = NULL, *attention_path = NULL;
-    cli_option opts[] = {
-        CLI_COHORT_OPTIONS(&ca),
-        {.name = "model", .kind = CLI_STRING, .dest = &model_path, .metavar = "FILE",
-         .help = "model file written by gfuse train (required)"},
-        {.name = "out", .kind = CLI_STRING, .dest = &out_path, .metavar = "FILE",
-         .help = "predictions CSV: id, p_<class>... (value), predicted (required; - = stdout)"},
-        {.name = "attention", .kind = CLI_STRING, .dest = &attention_path, .metavar = "FILE",
-         .help = "fusion weights CSV: id, one column per modality, hub", .def = "none"},
-        CLI_END};
-    cli_spec spec = {
+    const char *attention_path = NULL;
+    cli_model_cmd cmd = {
         .name = "predict",
         .synopsis = "--model FILE --cohort DIR --out FILE [--attention FILE]",
         .description =
             "Predicts every sample of a cohort. Samples the model was trained with are predicted\n"
             "on the training graph (transductively); new samples are attached to the model's\n"
             "reference samples by the same knn rules and receive messages from them only.",
-        .options = opts};
-    int rc = cli_parse(&spec, argc, argv);
-    if (rc != CLI_PARSED) {
-        cli_cohort_args_free(&ca);
-        return cli_parse_exit(rc);
-    }
-    gfuse_model *model = NULL;
-    gfuse_cohort *cohort = NULL;
-    gfuse_predictions pred;
-    memset(&pred, 0, sizeof pred);
-    if (!model_path || !out_path) {
-        rc = cli_usage_error("predict", "--model FILE and --out FILE are required");
-        goto done;
-    }
-    gfuse_status st = gfuse_model_load(&model, model_path);
-    if (st != GFUSE_OK) {
-        rc = cli_fail("predict", st);
-        goto done;
-    }
-    ca.task = gfuse_model_task(model);
-    if ((rc = cli_cohort_load("predict", &ca, &cohort)) != 0) goto done;
-    st = gfuse_predict(model, cohort, &pred);
-    if (st != GFUSE_OK) {
-        rc = cli_fail("predict", st);
-        goto done;
-    }
-    if ((rc = write_predictions(out_path, model, cohort, &pred)) != 0) goto done;
-    if (attention_path && (rc = write_attention(attention_path, model, cohort, &pred)) != 0)
-        goto done;
-    if (!ca.quiet) {
-        int64_t n_new = 0;
-        for (int64_t i = 0; i < pred.n; i++) n_new += pred.new_sample[i];
-        fprintf(stderr, "predict: %lld samples (%lld new) written to %s\n", (long long)pred.n,
-                (long long)n_new, out_path);
-    }
-    rc = CLI_EXIT_OK;
-done:
-    gfuse_predictions_free(&pred);
-    gfuse_cohort_free(&cohort);
-    gfuse_model_free(&model);
-    cli_cohort_args_free(&ca);
-    return rc;
+        .out_metavar = "FILE",
+        .out_help = "predictions CSV: id, p_<class>... (value), predicted (required; - = stdout)",
+        .extra = {.name = "attention", .kind = CLI_STRING, .dest = &attention_path,
+                  .metavar = "FILE", .help = "fusion weights CSV: id, one column per modality, hub",
+                  .def = "none"},
+        .run = run_predict,
+        .ctx = &attention_path};
+    return cli_model_command(&cmd, argc, argv);
 }

@@ -59,6 +59,14 @@ static void draw(cli_progress *p, int64_t done, const char *extra, int final)
     fflush(stderr);
 }
 
+/* draw with the text of the printf format extra (NULL: none) and its arguments ap. */
+static void draw_extra(cli_progress *p, int64_t done, const char *extra, va_list ap, int final)
+{
+    char buf[256] = "";
+    if (extra) vsnprintf(buf, sizeof buf, extra, ap);
+    draw(p, done, buf, final);
+}
+
 void cli_progress_update(cli_progress *p, int64_t done, const char *extra, ...)
 {
     p->done = done;
@@ -66,25 +74,17 @@ void cli_progress_update(cli_progress *p, int64_t done, const char *extra, ...)
     double now = cli_now();
     if (now - p->last < (p->tty ? TTY_INTERVAL : p->interval)) return;
     p->last = now;
-    char buf[256] = "";
-    if (extra) {
-        va_list ap;
-        va_start(ap, extra);
-        vsnprintf(buf, sizeof buf, extra, ap);
-        va_end(ap);
-    }
-    draw(p, done, buf, 0);
+    va_list ap;
+    va_start(ap, extra);
+    draw_extra(p, done, extra, ap, 0);
+    va_end(ap);
 }
 
 void cli_progress_finish(cli_progress *p, const char *extra, ...)
 {
     if (p->quiet) return;
-    char buf[256] = "";
-    if (extra) {
-        va_list ap;
-        va_start(ap, extra);
-        vsnprintf(buf, sizeof buf, extra, ap);
-        va_end(ap);
-    }
-    draw(p, p->total > 0 ? p->total : p->done, buf, 1);
+    va_list ap;
+    va_start(ap, extra);
+    draw_extra(p, p->total > 0 ? p->total : p->done, extra, ap, 1);
+    va_end(ap);
 }

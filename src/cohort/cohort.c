@@ -132,18 +132,23 @@ gfuse_status gfuse_i_cohort_warn_ids(gfuse_cohort *c, const gfuse_i_idlist *l, c
     return gfuse_i_cohort_warn(c, "%s: %s, ... (%lld in all)", head, l->text, (long long)l->count);
 }
 
+/* Frees the arrays of one modality (its feature name strings live in the cohort's pool). */
+static void modality_free(gfuse_i_modality *mod)
+{
+    free(mod->name);
+    free(mod->file);
+    free(mod->feature);
+    free(mod->x);
+    free(mod->row);
+    free(mod->present);
+}
+
 void gfuse_cohort_free(gfuse_cohort **cp)
 {
     if (!cp || !*cp) return;
     gfuse_cohort *c = *cp;
     for (int m = 0; m < c->m; m++) {
-        gfuse_i_modality *mod = &c->mod[m];
-        free(mod->name);
-        free(mod->file);
-        free(mod->feature);
-        free(mod->x);
-        free(mod->row);
-        free(mod->present);
+        modality_free(&c->mod[m]);
     }
     free(c->mod);
     free(c->id);
@@ -303,14 +308,24 @@ gfuse_status gfuse_cohort_add_modality(gfuse_cohort *c, const char *name, int64_
     return GFUSE_OK;
 fail:
     /* Feature name strings stay in the pool until the cohort is freed; the slot goes. */
-    free(mod->name);
-    free(mod->file);
-    free(mod->feature);
-    free(mod->x);
-    free(mod->row);
-    free(mod->present);
+    modality_free(mod);
     c->m--;
     return st;
+}
+
+/* Makes c a cohort of task with the classes names (n_classes; NULL, 0 for regression), whose
+ * labels or targets are already copied in: the other array is emptied (NaN targets, -1 labels). */
+static gfuse_status set_task(gfuse_cohort *c, gfuse_task task, char **names, int n_classes)
+{
+    gfuse_i_free_strings(c->class_name, c->n_classes);
+    c->class_name = names;
+    c->n_classes = n_classes;
+    if (task == GFUSE_TASK_CLASSIFY)
+        for (int64_t i = 0; i < c->n; i++) c->target[i] = NAN;
+    else
+        for (int64_t i = 0; i < c->n; i++) c->label[i] = -1;
+    c->task = task;
+    return GFUSE_OK;
 }
 
 gfuse_status gfuse_cohort_set_classes(gfuse_cohort *c, int n_classes,
@@ -340,13 +355,8 @@ gfuse_status gfuse_cohort_set_classes(gfuse_cohort *c, int n_classes,
             return gfuse_i_nomem("class names");
         }
     }
-    gfuse_i_free_strings(c->class_name, c->n_classes);
-    c->class_name = names;
-    c->n_classes = n_classes;
     memcpy(c->label, label, (size_t)c->n * sizeof *label);
-    for (int64_t i = 0; i < c->n; i++) c->target[i] = NAN;
-    c->task = GFUSE_TASK_CLASSIFY;
-    return GFUSE_OK;
+    return set_task(c, GFUSE_TASK_CLASSIFY, names, n_classes);
 }
 
 gfuse_status gfuse_cohort_set_targets(gfuse_cohort *c, const double *target)
@@ -355,13 +365,8 @@ gfuse_status gfuse_cohort_set_targets(gfuse_cohort *c, const double *target)
     GFUSE_CHECK_ARG(target, "target must not be NULL");
     for (int64_t i = 0; i < c->n; i++)
         GFUSE_CHECK_ARG(!isinf(target[i]), "target[%lld] is infinite", (long long)i);
-    gfuse_i_free_strings(c->class_name, c->n_classes);
-    c->class_name = NULL;
-    c->n_classes = 0;
     memcpy(c->target, target, (size_t)c->n * sizeof *target);
-    for (int64_t i = 0; i < c->n; i++) c->label[i] = -1;
-    c->task = GFUSE_TASK_REGRESS;
-    return GFUSE_OK;
+    return set_task(c, GFUSE_TASK_REGRESS, NULL, 0);
 }
 
 gfuse_status gfuse_cohort_set_split(gfuse_cohort *c, const gfuse_split *split)

@@ -84,8 +84,6 @@ void gfuse_i_strpool_absorb(gfuse_i_strpool *dst, gfuse_i_strpool *src)
     free(src);
 }
 
-size_t gfuse_i_strpool_bytes(const gfuse_i_strpool *pool) { return pool ? pool->bytes : 0; }
-
 /* ---- tokenizer ---------------------------------------------------------------------------------- */
 
 enum { CSV_BUF = 1 << 20 };
@@ -817,6 +815,72 @@ static gfuse_status parse_cell(const char *path, const gfuse_i_csv_field *f, con
                             "column \"" SHOW "\": \"" SHOW "\" is not a number", name, f->s);
 }
 
+/* The data rows of a file whose header is read: n_rows records of n_cols fields each; cell
+ * takes every field of row `row` in turn, the id (column 1) first. A record too short or too
+ * long is GFUSE_ERR_DATA naming it, a row count other than n_rows a changed file. */
+typedef gfuse_status (*row_cell_fn)(void *ctx, int64_t row, const gfuse_i_csv_field *f);
+
+static gfuse_status read_rows(gfuse_i_csv *r, const char *path, char **header, int64_t n_cols,
+                              int64_t n_rows, row_cell_fn cell, void *ctx)
+{
+    gfuse_i_csv_field f;
+    int64_t row = 0;
+    for (;;) {
+        int got = gfuse_i_csv_next(r, &f);
+        if (got < 0) return (gfuse_status)got;
+        if (got == 0) break;
+        if (row == n_rows) return file_changed(path);
+        gfuse_status st = cell(ctx, row, &f);
+        if (st != GFUSE_OK) return st;
+        while (!f.last) {
+            got = gfuse_i_csv_next(r, &f);
+            if (got < 0) return (gfuse_status)got;
+            if (f.col > n_cols) return too_many_fields(r, path, &f, n_cols);
+            st = cell(ctx, row, &f);
+            if (st != GFUSE_OK) return st;
+        }
+        if (f.col < n_cols) return too_few_fields(path, &f, header, n_cols);
+        row++;
+    }
+    return row != n_rows ? file_changed(path) : GFUSE_OK;
+}
+
+/* A matrix row: the id, then a number per feature. */
+typedef struct {
+    const char *path;
+    gfuse_i_matrix *m;
+    gfuse_i_idmap *seen;
+    char **header;
+} matrix_rows;
+
+static gfuse_status matrix_cell(void *ctx, int64_t row, const gfuse_i_csv_field *f)
+{
+    matrix_rows *mr = ctx;
+    gfuse_i_matrix *m = mr->m;
+    if (f->col == 1) return take_id(mr->path, f, m->pool, mr->seen, &m->row_id[row]);
+    return parse_cell(mr->path, f, mr->header[f->col - 1], &m->x[row * m->d + f->col - 2]);
+}
+
+/* A table row: the id and its line, then the other cells as strings. */
+typedef struct {
+    const char *path;
+    gfuse_i_table *t;
+    gfuse_i_idmap *seen;
+} table_rows;
+
+static gfuse_status table_cell(void *ctx, int64_t row, const gfuse_i_csv_field *f)
+{
+    table_rows *tr = ctx;
+    gfuse_i_table *t = tr->t;
+    char **cells = t->cell + row * t->n_cols;
+    if (f->col == 1) {
+        t->line[row] = f->line;
+        return take_id(tr->path, f, t->pool, tr->seen, &cells[0]);
+    }
+    cells[f->col - 1] = gfuse_i_strpool_add(t->pool, f->s, f->n);
+    return cells[f->col - 1] ? GFUSE_OK : gfuse_i_nomem("a table");
+}
+
 static const char MATRIX_HEADER[] = "id,<feature names...>";
 
 gfuse_status gfuse_i_read_matrix(const char *path, gfuse_i_matrix *m)
@@ -825,7 +889,7 @@ gfuse_status gfuse_i_read_matrix(const char *path, gfuse_i_matrix *m)
     gfuse_i_csv *r = NULL;
     gfuse_i_idmap *seen = NULL;
     char **header = NULL;
-    int64_t n_cols = 0, n_records = 0, row = 0;
+    int64_t n_cols = 0, n_records = 0;
     int all_numbers;
     memset(m, 0, sizeof *m);
 
@@ -867,41 +931,8 @@ gfuse_status gfuse_i_read_matrix(const char *path, gfuse_i_matrix *m)
         }
     }
 
-    gfuse_i_csv_field f;
-    for (;;) {
-        int got = gfuse_i_csv_next(r, &f);
-        if (got < 0) {
-            st = (gfuse_status)got;
-            goto done;
-        }
-        if (got == 0) break;
-        if (row == m->n_rows) {
-            st = file_changed(path);
-            goto done;
-        }
-        st = take_id(path, &f, m->pool, seen, &m->row_id[row]);
-        if (st != GFUSE_OK) goto done;
-        float *x = m->x + row * m->d;
-        while (!f.last) {
-            got = gfuse_i_csv_next(r, &f);
-            if (got < 0) {
-                st = (gfuse_status)got;
-                goto done;
-            }
-            if (f.col > n_cols) {
-                st = too_many_fields(r, path, &f, n_cols);
-                goto done;
-            }
-            st = parse_cell(path, &f, header[f.col - 1], &x[f.col - 2]);
-            if (st != GFUSE_OK) goto done;
-        }
-        if (f.col < n_cols) {
-            st = too_few_fields(path, &f, header, n_cols);
-            goto done;
-        }
-        row++;
-    }
-    if (row != m->n_rows) st = file_changed(path);
+    matrix_rows mr = {path, m, seen, header};
+    st = read_rows(r, path, header, n_cols, m->n_rows, matrix_cell, &mr);
 done:
     gfuse_i_csv_close(r);
     gfuse_i_idmap_free(seen);
@@ -926,7 +957,7 @@ gfuse_status gfuse_i_read_table(const char *path, int64_t n_cols, const char *wh
     gfuse_status st;
     gfuse_i_csv *r = NULL;
     gfuse_i_idmap *seen = NULL;
-    int64_t n_records = 0, row = 0;
+    int64_t n_records = 0;
     int all_numbers;
     memset(t, 0, sizeof *t);
 
@@ -960,45 +991,8 @@ gfuse_status gfuse_i_read_table(const char *path, int64_t n_cols, const char *wh
             goto done;
         }
     }
-    gfuse_i_csv_field f;
-    for (;;) {
-        int got = gfuse_i_csv_next(r, &f);
-        if (got < 0) {
-            st = (gfuse_status)got;
-            goto done;
-        }
-        if (got == 0) break;
-        if (row == t->n_rows) {
-            st = file_changed(path);
-            goto done;
-        }
-        char **cells = t->cell + row * t->n_cols;
-        t->line[row] = f.line;
-        st = take_id(path, &f, t->pool, seen, &cells[0]);
-        if (st != GFUSE_OK) goto done;
-        while (!f.last) {
-            got = gfuse_i_csv_next(r, &f);
-            if (got < 0) {
-                st = (gfuse_status)got;
-                goto done;
-            }
-            if (f.col > t->n_cols) {
-                st = too_many_fields(r, path, &f, t->n_cols);
-                goto done;
-            }
-            cells[f.col - 1] = gfuse_i_strpool_add(t->pool, f.s, f.n);
-            if (!cells[f.col - 1]) {
-                st = gfuse_i_nomem("a table");
-                goto done;
-            }
-        }
-        if (f.col < t->n_cols) {
-            st = too_few_fields(path, &f, t->header, t->n_cols);
-            goto done;
-        }
-        row++;
-    }
-    if (row != t->n_rows) st = file_changed(path);
+    table_rows tr = {path, t, seen};
+    st = read_rows(r, path, t->header, t->n_cols, t->n_rows, table_cell, &tr);
 done:
     gfuse_i_csv_close(r);
     gfuse_i_idmap_free(seen);

@@ -32,8 +32,6 @@ void gfuse_i_strpool_free(gfuse_i_strpool *pool);
 char *gfuse_i_strpool_add(gfuse_i_strpool *pool, const char *s, size_t n);
 /* Moves every block of src into dst (strings keep their addresses) and frees src. */
 void gfuse_i_strpool_absorb(gfuse_i_strpool *dst, gfuse_i_strpool *src);
-/* Bytes held by the pool's blocks. */
-size_t gfuse_i_strpool_bytes(const gfuse_i_strpool *pool);
 
 /* ---- tokenizer -------------------------------------------------------------------------------- */
 

@@ -4,6 +4,7 @@
  * model runs its forward pass on it. */
 #include "model/model.h"
 
+#include "core/metrics.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -213,13 +214,8 @@ gfuse_status gfuse_predict(const gfuse_model *m, const gfuse_cohort *c, gfuse_pr
         memcpy(out->output + i * K, probs + r * K, (size_t)K * sizeof(float));
         memcpy(out->fusion + i * J, fusion + r * J, (size_t)J * sizeof(float));
         out->new_sample[i] = r >= m->ref.n;
-        int32_t best = -1;
-        if (m->task == GFUSE_TASK_CLASSIFY) {
-            best = 0;
-            for (int k = 1; k < K; k++)
-                if (out->output[i * K + k] > out->output[i * K + best]) best = k;
-        }
-        out->predicted[i] = best;
+        out->predicted[i] = m->task == GFUSE_TASK_CLASSIFY ? gfuse_i_argmax(out->output + i * K, K)
+                                                           : -1;
     }
 done:
     free(probs);

@@ -3,6 +3,7 @@
 #include "model/model.h"
 
 #include "core/fastmath.h"
+#include "core/metrics.h"
 #include "nn/gat.h"
 #include "nn/layers.h"
 #include "core/util.h"
@@ -357,18 +358,9 @@ static double val_metric(const trainer *t, const gfuse_i_acts *a, const int64_t 
 {
     const gfuse_model *m = t->m;
     if (n_rows == 0) return NAN;
-    if (m->task == GFUSE_TASK_CLASSIFY) {
-        int64_t hit = 0;
-        int K = m->arch.K;
-        for (int64_t s = 0; s < n_rows; s++) {
-            const float *p = a->out + rows[s] * K;
-            int best = 0;
-            for (int k = 1; k < K; k++)
-                if (p[k] > p[best]) best = k;
-            hit += best == t->label[rows[s]];
-        }
-        return (double)hit / (double)n_rows;
-    }
+    /* validation rows are labelled, so every one counts */
+    if (m->task == GFUSE_TASK_CLASSIFY)
+        return gfuse_i_accuracy(t->label, a->out, rows, n_rows, m->arch.K);
     double ss = 0.0;
     for (int64_t s = 0; s < n_rows; s++) {
         double e = (a->out[rows[s]] - t->target[rows[s]]) * m->target_sd;

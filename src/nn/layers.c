@@ -125,7 +125,7 @@ void gfuse_i_linear_backward(float *dinp, float *dweight, float *dbias, const fl
     if (dbias) column_sums(dbias, dout, NULL, B, OC);
 }
 
-/* ---- row placement and gather ---------------------------------------------------------- */
+/* ---- row placement ---------------------------------------------------------------------- */
 
 void gfuse_i_place_rows_forward(float *out, const float *inp, const float *vec,
                                 const int64_t *rows, int64_t S, int C)
@@ -151,31 +151,6 @@ void gfuse_i_place_rows_backward(float *dinp, float *dvec, const float *dout, co
         }
     }
     if (dvec) column_sums(dvec, dout, rows, S, C);
-}
-
-void gfuse_i_gather_rows_forward(float *out, const float *inp, const int64_t *rows, int64_t S,
-                                 int C)
-{
-#pragma omp parallel for schedule(static) if (S * (int64_t)C > PAR_MIN)
-    for (int64_t s = 0; s < S; s++)
-        memcpy(out + s * C, inp + rows[s] * C, (size_t)C * sizeof(float));
-}
-
-void gfuse_i_gather_rows_backward(float *dinp, const float *dout, const int64_t *rows, int64_t S,
-                                  int C)
-{
-    /* in the forward pass this was: out[s] = inp[rows[s]]; rows may repeat, so the scatter is
-     * split by columns: each thread adds whole columns in order of s. */
-    int nblk = (C + COL_BLOCK - 1) / COL_BLOCK;
-#pragma omp parallel for schedule(static) if (S * (int64_t)C > PAR_MIN && nblk > 1)
-    for (int b = 0; b < nblk; b++) {
-        int c0 = b * COL_BLOCK, c1 = c0 + COL_BLOCK < C ? c0 + COL_BLOCK : C;
-        for (int64_t s = 0; s < S; s++) {
-            float *d = dinp + rows[s] * C;
-            const float *g = dout + s * C;
-            for (int c = c0; c < c1; c++) d[c] += g[c];
-        }
-    }
 }
 
 /* ---- activations ----------------------------------------------------------------------- */
@@ -205,34 +180,6 @@ void gfuse_i_elu_backward(float *dinp, const float *dout, const float *inp, int6
     }
 }
 
-void gfuse_i_leaky_relu_forward(float *out, const float *inp, float slope, int64_t n)
-{
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t t = 0; t < n; t++) out[t] = inp[t] > 0.0f ? inp[t] : slope * inp[t];
-}
-
-void gfuse_i_leaky_relu_backward(float *dinp, const float *dout, const float *inp, float slope,
-                                 int64_t n)
-{
-    /* in the forward pass this was: out = x > 0 ? x : slope * x, so now we have: */
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t t = 0; t < n; t++) dinp[t] += inp[t] > 0.0f ? dout[t] : slope * dout[t];
-}
-
-void gfuse_i_relu_forward(float *out, const float *inp, int64_t n)
-{
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t t = 0; t < n; t++) out[t] = inp[t] > 0.0f ? inp[t] : 0.0f;
-}
-
-void gfuse_i_relu_backward(float *dinp, const float *dout, const float *inp, int64_t n)
-{
-    /* in the forward pass this was: out = x > 0 ? x : 0, so now we have: */
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t t = 0; t < n; t++)
-        if (inp[t] > 0.0f) dinp[t] += dout[t];
-}
-
 GFUSE_I_HOT
 void gfuse_i_tanh_forward(float *out, const float *inp, int64_t n)
 {
@@ -243,14 +190,6 @@ void gfuse_i_tanh_forward(float *out, const float *inp, int64_t n)
         for (int64_t t = b0; t < b1; t++)
             out[t] = gfuse_i_tanhf(inp[t]);
     }
-}
-
-GFUSE_I_HOT
-void gfuse_i_tanh_backward(float *dinp, const float *dout, const float *out, int64_t n)
-{
-    /* in the forward pass this was: out = tanh(x), so now we have: */
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t t = 0; t < n; t++) dinp[t] += dout[t] * (1.0f - out[t] * out[t]);
 }
 
 /* ---- residual add ---------------------------------------------------------------------- */
@@ -268,70 +207,6 @@ void gfuse_i_add_backward(float *da, float *db, const float *dout, int64_t n)
     for (int64_t t = 0; t < n; t++) {
         if (da) da[t] += dout[t];
         if (db) db[t] += dout[t];
-    }
-}
-
-/* ---- layer normalisation --------------------------------------------------------------- */
-
-#define LN_EPS 1e-5f
-
-void gfuse_i_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                               const float *gamma, const float *beta, int64_t B, int C)
-{
-#pragma omp parallel for schedule(static) if (B * (int64_t)C > PAR_MIN)
-    for (int64_t b = 0; b < B; b++) {
-        const float *x = inp + b * C;
-        float *o = out + b * C;
-        float m = 0.0f, v = 0.0f;
-        for (int c = 0; c < C; c++) m += x[c];
-        m /= (float)C;
-        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
-        v /= (float)C;
-        float s = 1.0f / sqrtf(v + LN_EPS);
-        for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * gamma[c] + beta[c];
-        mean[b] = m;
-        rstd[b] = s;
-    }
-}
-
-void gfuse_i_layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                                const float *inp, const float *gamma, const float *mean,
-                                const float *rstd, int64_t B, int C)
-{
-    /* in the forward pass this was: out = norm * gamma + beta, norm = (x - mean) * rstd, so
-     * now we have: dgamma += sum_b dout * norm, dbeta += sum_b dout, and with dnorm = dout *
-     * gamma: dx = (dnorm - mean(dnorm) - norm * mean(dnorm * norm)) * rstd */
-    if (dinp) {
-#pragma omp parallel for schedule(static) if (B * (int64_t)C > PAR_MIN)
-        for (int64_t b = 0; b < B; b++) {
-            const float *x = inp + b * C, *g = dout + b * C;
-            float *dx = dinp + b * C;
-            float dmean = 0.0f, dnmean = 0.0f;
-            for (int c = 0; c < C; c++) {
-                float norm = (x[c] - mean[b]) * rstd[b];
-                dmean += g[c] * gamma[c];
-                dnmean += g[c] * gamma[c] * norm;
-            }
-            dmean /= (float)C;
-            dnmean /= (float)C;
-            for (int c = 0; c < C; c++) {
-                float norm = (x[c] - mean[b]) * rstd[b];
-                dx[c] += (g[c] * gamma[c] - dmean - norm * dnmean) * rstd[b];
-            }
-        }
-    }
-    /* parameter gradients: columns owned by threads, rows summed in order */
-    int nblk = (C + COL_BLOCK - 1) / COL_BLOCK;
-#pragma omp parallel for schedule(static) if (B * (int64_t)C > PAR_MIN && nblk > 1)
-    for (int k = 0; k < nblk; k++) {
-        int c0 = k * COL_BLOCK, c1 = c0 + COL_BLOCK < C ? c0 + COL_BLOCK : C;
-        for (int64_t b = 0; b < B; b++) {
-            const float *x = inp + b * C, *g = dout + b * C;
-            for (int c = c0; c < c1; c++) {
-                dgamma[c] += g[c] * (x[c] - mean[b]) * rstd[b];
-                dbeta[c] += g[c];
-            }
-        }
     }
 }
 

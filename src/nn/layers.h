@@ -69,45 +69,19 @@ void gfuse_i_place_rows_forward(float *out, const float *inp, const float *vec,
 void gfuse_i_place_rows_backward(float *dinp, float *dvec, const float *dout, const int64_t *rows,
                                  int64_t S, int C);
 
-/* ---- row gather ---------------------------------------------------------------------------
- * out[s, :] = inp[rows[s], :]      out (S x C), inp (any number of rows x C), rows (S)
- * Backward: dinp[rows[s], :] += dout[s, :] (rows may repeat; summed in order of s). */
-void gfuse_i_gather_rows_forward(float *out, const float *inp, const int64_t *rows, int64_t S,
-                                 int C);
-void gfuse_i_gather_rows_backward(float *dinp, const float *dout, const int64_t *rows, int64_t S,
-                                  int C);
-
 /* ---- element-wise activations: out, inp, dout, dinp all (n) ---------------------------------
  * ELU:        out = x > 0 ? x : exp(x) - 1            (alpha = 1)
- * LeakyReLU:  out = x > 0 ? x : slope * x
- * ReLU:       out = x > 0 ? x : 0
- * tanh:       out = tanh(x)            (its backward reads the forward output, not the input)
+ * tanh:       out = tanh(x)            (forward only: the fusion head differentiates it itself)
  * Forward may run in place (out == inp) only when the backward is not needed. */
 void gfuse_i_elu_forward(float *out, const float *inp, int64_t n);
 void gfuse_i_elu_backward(float *dinp, const float *dout, const float *inp, int64_t n);
-void gfuse_i_leaky_relu_forward(float *out, const float *inp, float slope, int64_t n);
-void gfuse_i_leaky_relu_backward(float *dinp, const float *dout, const float *inp, float slope,
-                                 int64_t n);
-void gfuse_i_relu_forward(float *out, const float *inp, int64_t n);
-void gfuse_i_relu_backward(float *dinp, const float *dout, const float *inp, int64_t n);
 void gfuse_i_tanh_forward(float *out, const float *inp, int64_t n);
-void gfuse_i_tanh_backward(float *dinp, const float *dout, const float *out, int64_t n);
 
 /* ---- residual add ---------------------------------------------------------------------------
  * out = a + b   (n);  backward: da += dout, db += dout (either may be NULL).
  * out may equal a or b. */
 void gfuse_i_add_forward(float *out, const float *a, const float *b, int64_t n);
 void gfuse_i_add_backward(float *da, float *db, const float *dout, int64_t n);
-
-/* ---- layer normalisation (per row, over the C features) -------------------------------------
- * out[b] = (inp[b] - mean[b]) * rstd[b] * gamma + beta,  rstd = 1 / sqrt(var + 1e-5)
- *   inp, out (B x C); gamma, beta (C); mean, rstd (B) cache (biased variance, as PyTorch).
- * Backward: dinp (B x C) (may be NULL), dgamma, dbeta (C) accumulated (+=). */
-void gfuse_i_layernorm_forward(float *out, float *mean, float *rstd, const float *inp,
-                               const float *gamma, const float *beta, int64_t B, int C);
-void gfuse_i_layernorm_backward(float *dinp, float *dgamma, float *dbeta, const float *dout,
-                                const float *inp, const float *gamma, const float *mean,
-                                const float *rstd, int64_t B, int C);
 
 /* ---- dropout (inverted) ---------------------------------------------------------------------
  * Element t is kept when gfuse_i_dropout_keep(seed, t, p), i.e. when a counter-based 32-bit hash
