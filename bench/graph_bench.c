@@ -26,7 +26,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "graph/graph.h"
-#include "graph/graphblas.h"
+#include "tests/grb_ref.h"
 #include "core/rng.h"
 
 #include <omp.h>
