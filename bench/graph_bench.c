@@ -29,6 +29,7 @@
 #include "tests/grb_ref.h"
 #include "core/rng.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
