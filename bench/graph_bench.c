@@ -26,9 +26,10 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "graph/graph.h"
-#include "graph/graphblas.h"
+#include "tests/grb_ref.h"
 #include "core/rng.h"
 
+#include <math.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,5 +1,5 @@
 /*
- * graph.h: the sample-modality graph (DESIGN.md section 3), internal layout shared by the graph
+ * graph.h: the sample-modality graph (README.md, "Graph"), internal layout shared by the graph
  * construction code and the model's kernels.
  *
  * Node ids (stable, documented in the public header): N samples, M modalities.

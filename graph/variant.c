@@ -1,5 +1,5 @@
 /*
- * variant.c: modality-dropout graphs derived from the one full kNN build (DESIGN.md section 3).
+ * variant.c: modality-dropout graphs derived from the one full kNN build (README.md, "Graph").
  *
  * Training hides random observed modality nodes and trains on the graph as it would look had
  * those modalities been missing. A variant of hidden is derived from the full graph:

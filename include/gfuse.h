@@ -91,16 +91,16 @@ GFUSE_API const char *gfuse_last_error(void);
 
 /* ---- library session -------------------------------------------------------------------- */
 
-/* Starts the library: initialises GraphBLAS (non-blocking mode) and installs igraph's
- * non-aborting error handler. Call once before anything else; calls nest (counted). */
+/* Starts the library: installs igraph's non-aborting error handler and sets the thread count
+ * (gfuse_set_threads(0)). Call once before anything else; calls nest (counted). */
 GFUSE_API gfuse_status gfuse_init(void);
 
 /* Ends the session opened by the matching gfuse_init. */
 GFUSE_API void gfuse_finalize(void);
 
 /* Sets the number of threads gfuse's kernels use (0 = OpenMP's default, i.e. OMP_NUM_THREADS
- * or the number of cores). BLAS and GraphBLAS are set to the same count, so nothing
- * oversubscribes. Results do not depend on it. */
+ * or the number of cores). OpenBLAS is set to the same count, so nothing oversubscribes.
+ * Results do not depend on it. */
 GFUSE_API gfuse_status gfuse_set_threads(int n_threads);
 GFUSE_API int gfuse_get_threads(void);
 /* The OpenBLAS kernel family this machine should use when OpenBLAS chose a generic one
@@ -260,7 +260,7 @@ GFUSE_API void gfuse_synth_options_init(gfuse_synth_options *opts);
  * The same options give byte-identical files. Files are written to temporary names and renamed. */
 GFUSE_API gfuse_status gfuse_synth_write(const char *dir, const gfuse_synth_options *opts);
 
-/* ---- graph (see DESIGN.md section 3) --------------------------------------------------------- */
+/* ---- graph (README.md, "Graph") -------------------------------------------------------------- */
 /*
  * The graph has one node per (sample, modality) pair, present or missing, and one hub per
  * sample: N * (M + 1) nodes with stable ids
@@ -389,7 +389,7 @@ GFUSE_API gfuse_status gfuse_graph_write_edges(const gfuse_graph *g, const gfuse
 
 /* ---- model ------------------------------------------------------------------------------------ */
 /*
- * The model (DESIGN.md section 4): per-modality encoders with learned missing tokens, L graph
+ * The model (README.md, "The model"): per-modality encoders with learned missing tokens, L graph
  * attention layers over the graph above, per-modality completion decoders and an attention
  * fusion head over each sample's modality nodes and hub.
  *

@@ -329,12 +329,12 @@ START_TEST(test_model_graph_shapes)
 }
 END_TEST
 
-/* The closing decoder fit (model_decoder.c) reaches the minimum of its ridge objective: for
- * every decoder weight the gradient sum_t r_t u_ta + pen_a W_fa over the hidden nodes of the
- * fit graph (r = residual in standardised units, present cells only) is zero, pen_a being
- * ridge times the centred sum of squares of input column a (floored at a thousandth of their
- * mean), and the bias gradient sum_t r_t is zero. The fitted decoders reconstruct the hidden
- * nodes better than the random ones they replace. */
+/* The closing decoder fit (src/model/model_decoder.c) reaches the minimum of its ridge objective:
+ * for every decoder weight the gradient sum_t r_t u_ta + pen_a W_fa over the hidden nodes of the
+ * fit graph (r = residual in standardised units, present cells only) is zero, pen_a being ridge
+ * times the centred sum of squares of input column a (floored at a thousandth of their mean), and
+ * the bias gradient sum_t r_t is zero. The fitted decoders reconstruct the hidden nodes better than
+ * the random ones they replace. */
 START_TEST(test_decoder_fit_optimal)
 {
     for (int k = 0; k < N_GRAD_CONFIGS; k++) {

@@ -1,6 +1,6 @@
 /* randgraph.h: small random sample-modality graphs for the kernel and model tests, laid out as
  * graph/graph.h says (CSR by destination with sources ascending, transpose by source) and
- * shaped like the real graph (DESIGN.md section 3):
+ * shaped like the real graph (README.md, "Graph"):
  *   - every node has a self loop;
  *   - a modality node (i, m) receives knn edges from up to k random observed nodes (j, m),
  *     j != i; missing nodes receive but never send knn edges, and some get none;

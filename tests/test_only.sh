@@ -95,10 +95,8 @@ find "$srcdir/src" "$srcdir/graph" \( -name '*.c' -o -name '*.h' \) -print | sor
 #   gfuse_i_graph_validate: the CSR invariants the graph tests check every build against;
 #   gfuse_i_mfile_put_i64, gfuse_i_mfile_get_i64, gfuse_i_mfile_get_i64_n: the i64 section
 #     type of the model-file format, written and read back by the format's tests;
-#   gfuse_i_graph_spmm, gfuse_i_graph_spmm_serial, gfuse_i_graph_spmm_graphblas: the
-#     sparse products (graph/graphblas.c) the GAT aggregation is tested and timed against.
 keep="gfuse_i_csv_delimiter gfuse_i_graph_validate gfuse_i_mfile_put_i64 gfuse_i_mfile_get_i64
-gfuse_i_mfile_get_i64_n gfuse_i_graph_spmm gfuse_i_graph_spmm_serial gfuse_i_graph_spmm_graphblas"
+gfuse_i_mfile_get_i64_n"
 printf '%s\n' $keep | sort -u > "$tmp/keep"
 
 comm -23 "$tmp/candidates" "$tmp/keep" |

@@ -20,7 +20,10 @@
  *         cli_spec spec = {.name = "example", .synopsis = "--cohort DIR [--k K]",
  *                          .description = "What it does, in a sentence.", .options = opts};
  *         int rc = cli_parse(&spec, argc, argv);
- *         if (rc != CLI_PARSED) return cli_parse_exit(rc, &ca);
+ *         if (rc != CLI_PARSED) {
+ *             cli_cohort_args_free(&ca);
+ *             return cli_parse_exit(rc);
+ *         }
  *         gfuse_cohort *cohort = NULL;
  *         rc = cli_cohort_load("example", &ca, &cohort);   // prints errors and warnings
  *         ...
@@ -28,7 +31,8 @@
  *         return rc;
  *     }
  *
- * Exit codes (DESIGN.md section 6): 0 success, 1 runtime failure, 2 usage error, 3 bad input.
+ * Exit codes (README.md, "Exit codes"): 0 success, 1 runtime failure, 2 usage error, 3 bad
+ * input.
  */
 #ifndef GFUSE_CLI_H
 #define GFUSE_CLI_H
@@ -45,7 +49,7 @@
 
 enum { CLI_EXIT_OK = 0, CLI_EXIT_FAILURE = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_DATA = 3 };
 
-/* ---- commands: each engineer adds one declaration here and one line in main.c ---- */
+/* ---- commands: one declaration each here, and one line each in main.c's table ---- */
 int cmd_inspect(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_info(int argc, char **argv);

@@ -1,5 +1,5 @@
 /*
- * cohort_load.c: reading a cohort from a folder or explicit files (DESIGN.md section 2).
+ * cohort_load.c: reading a cohort from a folder or explicit files (README.md, "Data format").
  *
  * Order of work: find the modality files, read each into an exactly sized float matrix, take
  * the union of their ids as the samples, then read labels, split and mask. Everything is built

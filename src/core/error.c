@@ -1,7 +1,6 @@
 /* error.c: status strings, the per-thread last error message, and the library session. */
 #include "core/internal.h"
 
-#include <GraphBLAS.h>
 #include <igraph.h>
 #include <omp.h>
 #include <stdio.h>
@@ -84,19 +83,12 @@ gfuse_status gfuse_init(void)
     /* igraph aborts on errors by default; gfuse checks every igraph_error_t instead. */
     igraph_set_error_handler(igraph_error_handler_ignore);
     igraph_set_warning_handler(igraph_warning_handler_ignore);
-    GrB_Info info = GrB_init(GrB_NONBLOCKING);
-    if (info != GrB_SUCCESS && info != GrB_INVALID_VALUE /* already initialised by the host */) {
-        init_count = 0;
-        return gfuse_i_error(GFUSE_ERR_RUNTIME, "GraphBLAS failed to initialise (GrB_Info %d)",
-                             (int)info);
-    }
     return gfuse_set_threads(0);
 }
 
 void gfuse_finalize(void)
 {
-    if (init_count == 0) return;
-    if (--init_count == 0) GrB_finalize();
+    if (init_count > 0) init_count--;
 }
 
 gfuse_status gfuse_set_threads(int n_threads)
@@ -108,7 +100,6 @@ gfuse_status gfuse_set_threads(int n_threads)
 #ifdef HAVE_OPENBLAS
     openblas_set_num_threads(n);
 #endif
-    if (init_count > 0) GxB_Global_Option_set(GxB_NTHREADS, n);
     return GFUSE_OK;
 }
 

@@ -72,8 +72,9 @@ struct gfuse_cohort {
 gfuse_status gfuse_i_cohort_warn(gfuse_cohort *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
-/* The cohort gfuse_synth_write writes, built in memory instead of files (synth.c): the same
- * values, missing rows, labels and split as reading the folder back; feature names f1..fd. */
+/* The cohort gfuse_synth_write writes, built in memory instead of files (src/cohort/synth.c):
+ * the same values, missing rows, labels and split as reading the folder back; feature names
+ * f1..fd. */
 gfuse_status gfuse_i_synth_cohort(gfuse_cohort **out, const gfuse_synth_options *opts);
 
 #endif

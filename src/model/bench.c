@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-/* Width of the peer's encoders and sample vector (peer_pyg.py --f). */
+/* Width of the peer's encoders and sample vector (../shared/bench/peer_pyg.py --f). */
 #define PEER_F 64
 /* Rows per block of the fixed-order column sums. */
 #define ROW_BLOCK 1024

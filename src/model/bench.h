@@ -10,8 +10,8 @@
 
 /* The peer's problem: V = N + N * M nodes, sample i = node i, modality m of sample i =
  * N + m * N + i. The graph is a struct gfuse_graph over these ids (n_samples = V, n_mod = 0:
- * the node layout helpers of graph.h do not apply) with one relation (0) on every edge, a self
- * loop on every node, weights 1, sources ascending in every row and its transpose. */
+ * the node layout helpers of graph/graph.h do not apply) with one relation (0) on every edge,
+ * a self loop on every node, weights 1, sources ascending in every row and its transpose. */
 typedef struct {
     int64_t N;
     int M;

@@ -1,10 +1,10 @@
 /*
- * model.h: the gfuse model's internals (DESIGN.md section 4): parameter layout, sample sets,
+ * model.h: the gfuse model's internals (README.md, "The model"): parameter layout, sample sets,
  * the forward pass, the losses and the backward pass, shared by model.c (the network),
  * model_data.c (sample sets, standardisation, graphs), model_io.c (model files), train.c and
  * predict.c.
  *
- * Dimension letters (as in layers.h): N samples, M modalities, J = M + 1 slots per sample,
+ * Dimension letters (as in src/nn/layers.h): N samples, M modalities, J = M + 1 slots per sample,
  * V = N * J nodes, E edges, d_m features of modality m, F node width = H heads * D per head,
  * L attention layers, A fusion attention width, K outputs (classes, or 1 for regression).
  *

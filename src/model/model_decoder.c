@@ -2,12 +2,12 @@
  *
  * Early stopping keeps the weights of the epoch with the best validation task loss, which
  * comes long before the reconstruction has converged (it keeps improving for many epochs
- * after the task starts to overfit). The decoders are linear maps from the final node state,
+ * after the task starts to overfit). The decoders are linear maps from u(i), the final states
+ * of all of the sample's nodes and the linear encodings of its observed modalities (model.h),
  * so once the rest of the network is fixed their best fit is a least-squares problem: every
  * modality-dropout graph is run in inference mode (no dropout, the states imputation sees),
- * and each decoder is refitted by ridge regression from the input it reads (u(i): the states
- * and encodings of the sample's nodes side by side, model.h) for the nodes that graph hides to their
- * standardised values:
+ * and each decoder is refitted by ridge regression from u(i) for the nodes that graph hides
+ * to their standardised values:
  *     min_W,b  sum over hidden (i,m), observed cells f  (u(i) . W_f + b_f - x(i,m,f))^2
  *              + ridge * sum_a c_a W_fa^2               (the bias is not penalised)
  * where c_a is column a's centred sum of squares over the rows (at least a thousandth of

@@ -1,5 +1,5 @@
 /*
- * modelfile.h: the model-file container (DESIGN.md section 7): a versioned binary file of
+ * modelfile.h: the model-file container (README.md, "Model files"): a versioned binary file of
  * named, typed sections closed by a checksum.
  *
  * Layout (all integers in the writer's byte order; the endianness marker tells a reader of the

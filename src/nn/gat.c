@@ -21,7 +21,7 @@ int64_t gfuse_i_gat_work_floats(const struct gfuse_graph *g, int H, int D)
 static inline float lrelu(float x) { return x > 0.0f ? x : GFUSE_I_GAT_SLOPE * x; }
 
 /* The one dot product of the kernels and the twins: vectorised in lanes, so its rounding is
- * that of the vector width of the code the CPU runs (fastmath.h), the same for any thread
+ * that of the vector width of the code the CPU runs (src/core/fastmath.h), the same for any thread
  * count. */
 static inline float dot(const float *a, const float *b, int D)
 {

@@ -1,5 +1,5 @@
 /*
- * gat.h: multi-head graph attention over the sample-modality graph (DESIGN.md sections 4, 5).
+ * gat.h: multi-head graph attention over the sample-modality graph (README.md, "The model").
  *
  * Dimension letters: V nodes, E edges, R = GFUSE_I_N_REL relations (knn, member, self),
  * H heads, D width per head, F = H * D. z_u,h is the h-th D-wide slice of row u of z.
@@ -15,7 +15,7 @@
  *
  * Sender mask: src_mask (V) or NULL. When given, an edge u -> v with u != v and src_mask[u] == 0
  * takes no part (alpha 0): the node then sends only its self loop, exactly like a missing node
- * (graph.h). This is how modality dropout hides an observed node from its neighbours without
+ * (graph/graph.h). This is how modality dropout hides an observed node from its neighbours without
  * rebuilding the graph.
  *
  * Tensors:

@@ -1,5 +1,5 @@
 /*
- * layers.h: the model's layers, each a forward/backward pair (DESIGN.md section 4).
+ * layers.h: the model's layers, each a forward/backward pair (README.md, "The model").
  *
  * Shape of every layer (after llm.c):
  *   X_forward(out, cache..., inp, weights..., dims)
@@ -85,9 +85,10 @@ void gfuse_i_add_backward(float *da, float *db, const float *dout, int64_t n);
 
 /* ---- dropout (inverted) ---------------------------------------------------------------------
  * Element t is kept when gfuse_i_dropout_keep(seed, t, p), i.e. when a counter-based 32-bit hash
- * of (seed, t) (fastmath.h) is at least p * 2^32; kept elements are scaled by 1 / (1 - p), dropped ones are 0. The mask
- * depends only on (seed, t, p), never on the thread count or visiting order. The caller draws
- * a fresh seed per step and per layer from its gfuse_i_rng (rng.h).
+ * of (seed, t) (src/core/fastmath.h) is at least p * 2^32; kept elements are scaled by
+ * 1 / (1 - p), dropped ones are 0. The mask depends only on (seed, t, p), never on the thread
+ * count or visiting order. The caller draws
+ * a fresh seed per step and per layer from its gfuse_i_rng (src/core/rng.h).
  *   out, inp (n); mask (n) cache: 1 kept, 0 dropped (all 1 when p <= 0; may be NULL when p <= 0).
  *   0 <= p < 1; p <= 0 copies inp to out (inference).
  * Backward: dinp += dout * mask / (1 - p). */

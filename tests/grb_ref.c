@@ -1,11 +1,38 @@
-/* graphblas.c: zero-copy hand-over of the graph's CSR to GraphBLAS, and the aggregation
- * product A . H as a serial reference, an OpenMP kernel and a GraphBLAS call. */
-#include "graph/graphblas.h"
+/* grb_ref.c: the aggregation product A . H as a serial reference and an OpenMP kernel and,
+ * with GraphBLAS, the zero-copy hand-over of the graph's CSR and the GrB_mxm product (see
+ * grb_ref.h). Test and benchmark support, compiled into the programs that use it. */
+#include "grb_ref.h"
 
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
+static inline void spmm_row(const struct gfuse_graph *g, const float *h, int64_t f, float *out,
+                            int64_t v)
+{
+    float *o = out + v * f;
+    memset(o, 0, (size_t)f * sizeof *o);
+    for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
+        const float *hs = h + g->in_src[e] * f;
+        float w = g->in_w[e];
+        for (int64_t c = 0; c < f; c++) o[c] += w * hs[c];
+    }
+}
+
+void gfuse_i_graph_spmm_serial(const struct gfuse_graph *g, const float *h, int64_t f,
+                               float *out)
+{
+    for (int64_t v = 0; v < g->n_nodes; v++) spmm_row(g, h, f, out, v);
+}
+
+void gfuse_i_graph_spmm(const struct gfuse_graph *g, const float *h, int64_t f, float *out)
+{
+    const int64_t *order = g->row_order;
+#pragma omp parallel for schedule(dynamic, 256) if (g->n_edges * f > 65536)
+    for (int64_t t = 0; t < g->n_nodes; t++) spmm_row(g, h, f, out, order ? order[t] : t);
+}
+
+#if HAVE_GRAPHBLAS
 static gfuse_status grb_fail(GrB_Info info, const char *what)
 {
     if (info == GrB_OUT_OF_MEMORY) return gfuse_i_nomem(what);
@@ -13,9 +40,29 @@ static gfuse_status grb_fail(GrB_Info info, const char *what)
                          (int)info);
 }
 
+static int grb_ready;
+
+static void grb_ref_finalize(void) { GrB_finalize(); }
+
+gfuse_status grb_ref_init(void)
+{
+    if (!grb_ready) {
+        GrB_Info info = GrB_init(GrB_NONBLOCKING);
+        if (info != GrB_SUCCESS && info != GrB_INVALID_VALUE /* already initialised */)
+            return grb_fail(info, "GrB_init");
+        if (info == GrB_SUCCESS) atexit(grb_ref_finalize);
+        grb_ready = 1;
+    }
+    GrB_Info info = GxB_Global_Option_set(GxB_NTHREADS, gfuse_get_threads());
+    if (info != GrB_SUCCESS) return grb_fail(info, "setting the GraphBLAS thread count");
+    return GFUSE_OK;
+}
+
 gfuse_status gfuse_i_graph_pack(struct gfuse_graph *g, GrB_Matrix *A)
 {
     *A = NULL;
+    gfuse_status st = grb_ref_init();
+    if (st != GFUSE_OK) return st;
     GrB_Index nn = (GrB_Index)g->n_nodes, ne = (GrB_Index)g->n_edges;
     GrB_Info info = GrB_Matrix_new(A, GrB_FP32, nn, nn);
     if (info != GrB_SUCCESS) return grb_fail(info, "GrB_Matrix_new");
@@ -59,38 +106,14 @@ gfuse_status gfuse_i_graph_unpack(struct gfuse_graph *g, GrB_Matrix *A)
     return GFUSE_OK;
 }
 
-static inline void spmm_row(const struct gfuse_graph *g, const float *h, int64_t f, float *out,
-                            int64_t v)
-{
-    float *o = out + v * f;
-    memset(o, 0, (size_t)f * sizeof *o);
-    for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) {
-        const float *hs = h + g->in_src[e] * f;
-        float w = g->in_w[e];
-        for (int64_t c = 0; c < f; c++) o[c] += w * hs[c];
-    }
-}
-
-void gfuse_i_graph_spmm_serial(const struct gfuse_graph *g, const float *h, int64_t f,
-                               float *out)
-{
-    for (int64_t v = 0; v < g->n_nodes; v++) spmm_row(g, h, f, out, v);
-}
-
-void gfuse_i_graph_spmm(const struct gfuse_graph *g, const float *h, int64_t f, float *out)
-{
-    const int64_t *order = g->row_order;
-#pragma omp parallel for schedule(dynamic, 256) if (g->n_edges * f > 65536)
-    for (int64_t t = 0; t < g->n_nodes; t++) spmm_row(g, h, f, out, order ? order[t] : t);
-}
-
 gfuse_status gfuse_i_graph_spmm_graphblas(struct gfuse_graph *g, const float *h, int64_t f,
                                           float *out)
 {
     GrB_Matrix a = NULL, hm = NULL, c = NULL;
     GrB_Index *ri = NULL, *ci = NULL;
     float *cx = NULL;
-    gfuse_status st = GFUSE_OK;
+    gfuse_status st = grb_ref_init();
+    if (st != GFUSE_OK) return st;
     GrB_Index nn = (GrB_Index)g->n_nodes, nf = (GrB_Index)f, nvals = 0;
     void *hx = malloc((size_t)(nn * nf > 0 ? nn * nf : 1) * sizeof(float));
     if (!hx) return gfuse_i_nomem("the GraphBLAS operand");
@@ -141,3 +164,5 @@ done:
     free(cx);
     return st;
 }
+
+#endif
