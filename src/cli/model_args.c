@@ -67,7 +67,7 @@ cli_option *cli_model_args_options(cli_model_args *ma, int train_only, const cli
     for (const cli_option *o = before; o && o->name; o++) n = append(ma, n, o);
     for (int k = 0; k < gfuse_train_option_count(); k++) {
         const gfuse_train_option *t = gfuse_train_option_at(k);
-        if (!t->flag || (t->scope == GFUSE_OPT_TRAIN_ONLY && !train_only)) continue;
+        if (!t->flag || ((t->flags & GFUSE_OPT_TRAIN_ONLY) && !train_only)) continue;
         cli_option o = table_option(ma, t);
         if (o.name) n = append(ma, n, &o);
     }

@@ -128,11 +128,14 @@ done:
 /* ---- load ------------------------------------------------------------------------------------ */
 
 /* Reads entry t into the options (facts into the model); numbers are checked against the
- * entry's range. Stored-only facts are not read. */
+ * entry's range. Stored-only facts are not read; an OPTIONAL key the file lacks keeps the
+ * default. */
 static gfuse_status read_hparam(gfuse_model *m, const gfuse_i_mfile *r, const gfuse_train_option *t)
 {
     void *p = (void *)hparam_place(m, t);
     const char *s = NULL;
+    if ((t->flags & GFUSE_OPT_OPTIONAL) && gfuse_i_mfile_hparam(r, t->key, &s) != GFUSE_OK)
+        return GFUSE_OK; /* a file from before the option: its default */
     char *end = NULL;
     int64_t iv = 0;
     double v = 0.0;

@@ -34,9 +34,10 @@
 
 #define SHARED GFUSE_OPT_SHARED
 #define TRAIN_ONLY GFUSE_OPT_TRAIN_ONLY
+#define OPTIONAL GFUSE_OPT_OPTIONAL
 
 /* One option: type, field (= model-file key), flag, name in messages, default, range,
- * metavar, help, scope. OPTION_AS stores it under another key than the field's name. */
+ * metavar, help, flags. OPTION_AS stores it under another key than the field's name. */
 #define OPTION_AS(type, field, key, flag, what, def, ...)                                       \
     {GFUSE_OPT_##type, key, flag, what, FIELD(field, C_##type), def, __VA_ARGS__, NULL}
 #define OPTION(type, field, ...) OPTION_AS(type, field, #field, __VA_ARGS__)
@@ -45,6 +46,13 @@
     {GFUSE_OPT_##type, key, NULL, key, offsetof(gfuse_model, member), 0, range, NULL, NULL,       \
      SHARED, NULL}
 
+/* Adding an option: its field in gfuse_train_options (include/gfuse.h) and one OPTION line
+ * here, e.g.
+ *     OPTION(DOUBLE, label_smoothing, "label-smoothing", "label smoothing", 0, IN(0, 1), "S",
+ *            "share of each target moved to the other classes", SHARED | OPTIONAL),
+ * which gives the default, the check, --label-smoothing with its help line, and the model-file
+ * key label_smoothing (OPTIONAL: files written before it read the default). The order here is
+ * the order of the hparams section and of the help. */
 static const gfuse_train_option table[] = {
     OPTION(TASK, task, "task", "task", GFUSE_TASK_AUTO, ANY, NULL,
            "classify labels (class names) or regress numeric labels", TRAIN_ONLY),

@@ -41,9 +41,11 @@ enum {
     GFUSE_OPT_MAX_OPEN = 8  /* v < max */
 };
 
-/* Where an option is a flag: every command that trains (train and bench) or only `gfuse train`
- * (options whose meaning `gfuse bench` sets itself). */
-enum { GFUSE_OPT_SHARED = 0, GFUSE_OPT_TRAIN_ONLY = 1 };
+/* Flags of an entry. SHARED: a flag of every command that trains (train and bench);
+ * TRAIN_ONLY: a flag of `gfuse train` alone (options whose meaning `gfuse bench` sets itself);
+ * OPTIONAL: model files may lack the key (written before the option existed) and then read
+ * the default. */
+enum { GFUSE_OPT_SHARED = 0, GFUSE_OPT_TRAIN_ONLY = 1, GFUSE_OPT_OPTIONAL = 2 };
 
 typedef struct {
     gfuse_opt_type type;
@@ -56,7 +58,7 @@ typedef struct {
     int range;            /* GFUSE_OPT_MIN | GFUSE_OPT_MAX | ..._OPEN, 0 = any value */
     const char *metavar;  /* the value in help text: "RATE" */
     const char *help;     /* the help line */
-    int scope;            /* GFUSE_OPT_SHARED or GFUSE_OPT_TRAIN_ONLY */
+    int flags;            /* GFUSE_OPT_SHARED or GFUSE_OPT_TRAIN_ONLY, | GFUSE_OPT_OPTIONAL */
     const char *constant; /* CONST: the stored text */
 } gfuse_train_option;
 
