@@ -442,47 +442,52 @@ typedef struct {
  * kept). */
 typedef int (*gfuse_epoch_callback)(const gfuse_epoch_report *report, void *user);
 
+/* The training options. Each field's default, range, command-line flag and model-file key come
+ * from one table in the library (src/model/options.c): gfuse_train_options_init fills the
+ * defaults, `gfuse train --help` lists every flag with its default, gfuse_train rejects a value
+ * out of range with GFUSE_ERR_ARG naming the option and the value, and a model file stores
+ * every option under the field's name. */
 typedef struct {
     gfuse_task task;          /* AUTO: the cohort's task (classify unless its labels are numbers) */
-    int layers;               /* graph attention layers, default 2 */
-    int heads;                /* attention heads, default 4 */
-    int hidden;               /* node state width F, a multiple of heads, default 64 */
-    int k;                    /* knn neighbours per node, default 10 */
-    int epochs;               /* most epochs per member, default 300 */
-    double lr;                /* AdamW learning rate, default 0.005 */
-    double weight_decay;      /* AdamW decoupled weight decay (weights, not biases), default 0.05 */
-    double dropout;           /* feature dropout on node states and head, default 0.5 */
-    double input_dropout;     /* dropout on the input features, default 0.2 */
-    double attn_dropout;      /* attention dropout on edges, default 0.1 */
-    double modality_dropout;  /* share of observed modalities hidden per draw, default 0.3 */
-    int graph_variants;       /* modality-dropout graphs drawn before training, default 8 */
-    double lambda_rec;        /* weight of the reconstruction loss, default 1 */
+    int layers;               /* graph attention layers */
+    int heads;                /* attention heads */
+    int hidden;               /* node state width F, a multiple of heads */
+    int k;                    /* knn neighbours per node */
+    int epochs;               /* most epochs per member */
+    double lr;                /* AdamW learning rate */
+    double weight_decay;      /* AdamW decoupled weight decay (weights, not biases) */
+    double dropout;           /* feature dropout on node states and head */
+    double input_dropout;     /* dropout on the input features */
+    double attn_dropout;      /* attention dropout on edges */
+    double modality_dropout;  /* share of observed modalities hidden per draw */
+    int graph_variants;       /* modality-dropout graphs drawn before training */
+    double lambda_rec;        /* weight of the reconstruction loss */
     double lambda_node;       /* weight of the per-node loss: the head applied to each observed
-                                 modality node of a training sample on its own, default 1 */
+                                 modality node of a training sample on its own */
     double node_vote;         /* the prediction mixes the fused head (1 - node_vote) with the
                                  mean of the per-node head over the sample's observed modality
-                                 nodes (node_vote), default 0.5 */
+                                 nodes (node_vote) */
     double decoder_ridge;     /* after training, refit the completion decoders by ridge
                                  regression on the modality-dropout graphs with this relative
                                  penalty (times each input column's centred sum of
-                                 squares), default 3; 0 keeps the trained decoders */
-    int patience;             /* epochs without a better validation loss, default 30 */
+                                 squares); 0 keeps the trained decoders */
+    int patience;             /* epochs without a better validation loss */
     double ema;               /* validate and keep an exponential moving average of the
                                  weights with this decay per epoch (0 = the weights as
-                                 trained), default 0.99 */
+                                 trained) */
     gfuse_class_weight_mode class_weight_mode;
     const double *class_weights; /* GIVEN: one positive weight per class */
     int n_class_weights;
     double val_fraction;      /* share carved for validation when the split has no "val",
-                                 stratified, default 0.2 */
+                                 stratified */
     int ensemble;             /* members trained on different validation folds, averaged at
-                                 prediction, default 5 */
-    uint64_t seed;            /* every random choice, default 1 */
+                                 prediction */
+    uint64_t seed;            /* every random choice */
     gfuse_epoch_callback on_epoch; /* NULL: silent */
     void *user;               /* passed to on_epoch */
 } gfuse_train_options;
 
-/* Fills opts with the defaults above. */
+/* Fills opts with the defaults, those `gfuse train --help` shows (no callback). */
 GFUSE_API void gfuse_train_options_init(gfuse_train_options *opts);
 
 /* Trains a model on cohort c. Builds the graph (k neighbours), standardises the features with

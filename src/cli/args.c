@@ -2,6 +2,8 @@
  * codes, and the cohort options shared by the commands that read a cohort. */
 #include "cli.h"
 
+#include "model/options.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -91,12 +93,14 @@ static int list_append(cli_list *l, const char *value)
 static void describe_expected(char *buf, size_t size, const cli_option *o)
 {
     const char *what = o->kind == CLI_DOUBLE ? "a number" : "an integer";
-    if ((o->bounds & CLI_MIN) && (o->bounds & CLI_MAX))
-        snprintf(buf, size, "%s in [%.15g, %.15g]", what, o->min, o->max);
-    else if (o->bounds & CLI_MIN)
-        snprintf(buf, size, "%s >= %.15g", what, o->min);
-    else if (o->bounds & CLI_MAX)
-        snprintf(buf, size, "%s <= %.15g", what, o->max);
+    int lo = o->bounds & (CLI_MIN | CLI_MIN_OPEN), hi = o->bounds & (CLI_MAX | CLI_MAX_OPEN);
+    if (lo && hi)
+        snprintf(buf, size, "%s in %c%.15g, %.15g%c", what, lo == CLI_MIN ? '[' : '(', o->min,
+                 o->max, hi == CLI_MAX ? ']' : ')');
+    else if (lo)
+        snprintf(buf, size, "%s %s %.15g", what, lo == CLI_MIN ? ">=" : ">", o->min);
+    else if (hi)
+        snprintf(buf, size, "%s %s %.15g", what, hi == CLI_MAX ? "<=" : "<", o->max);
     else
         snprintf(buf, size, "%s", what);
 }
@@ -105,6 +109,8 @@ static int in_bounds(const cli_option *o, double v)
 {
     if ((o->bounds & CLI_MIN) && v < o->min) return 0;
     if ((o->bounds & CLI_MAX) && v > o->max) return 0;
+    if ((o->bounds & CLI_MIN_OPEN) && v <= o->min) return 0;
+    if ((o->bounds & CLI_MAX_OPEN) && v >= o->max) return 0;
     return 1;
 }
 
@@ -270,7 +276,7 @@ static void default_text(char *buf, size_t size, const cli_option *o)
     case CLI_UINT64:
         snprintf(buf, size, "%llu", (unsigned long long)*(const uint64_t *)o->dest);
         break;
-    case CLI_DOUBLE: snprintf(buf, size, "%g", *(const double *)o->dest); break;
+    case CLI_DOUBLE: gfuse_format_double(buf, size, *(const double *)o->dest); break;
     case CLI_CHOICE: choice_name(buf, size, o->choices, *(const int *)o->dest); break;
     }
 }

@@ -73,8 +73,8 @@ typedef enum {
     CLI_LIST    /* cli_list *: repeatable; every value is appended */
 } cli_kind;
 
-/* Which of .min / .max bound a numeric option (inclusive). */
-enum { CLI_MIN = 1, CLI_MAX = 2 };
+/* Which of .min / .max bound a numeric option: inclusive (CLI_MIN, CLI_MAX) or exclusive. */
+enum { CLI_MIN = 1, CLI_MAX = 2, CLI_MIN_OPEN = 4, CLI_MAX_OPEN = 8 };
 
 typedef struct {
     const char *name;    /* long name without the dashes: "k" is --k */
@@ -83,7 +83,7 @@ typedef struct {
     const char *metavar; /* the value in help text: "FILE", "K" */
     const char *help;    /* one line */
     const char *def;     /* default as shown in help; NULL = derived from *dest */
-    int bounds;          /* CLI_MIN | CLI_MAX for numbers */
+    int bounds;          /* CLI_MIN | CLI_MAX (or CLI_MIN_OPEN, CLI_MAX_OPEN) for numbers */
     double min, max;
     const char *choices; /* CLI_CHOICE: "classify|regress" */
 } cli_option;
@@ -172,74 +172,32 @@ void cli_cohort_args_free(cli_cohort_args *ca);
  * printing the error as "gfuse CMD: ...". */
 int cli_cohort_load(const char *cmd, cli_cohort_args *ca, gfuse_cohort **out);
 
-/* ---- model options shared by the commands that train (train, bench) ---------------------- */
+/* ---- training options of the commands that train (train, bench) ------------------------- */
+
+/* The flags come from the table of training options (model/options.h): each entry with a flag
+ * becomes one cli_option writing into .to, with the entry's range, metavar and help line. */
+#define CLI_MODEL_MAX_OPTIONS 128
 
 typedef struct {
     gfuse_train_options to;      /* gfuse_train_options_init's defaults, then the options */
-    const char *class_weights;   /* --class-weights: none, balanced or w1,w2,... */
+    const char *class_weights;   /* --class-weights: none, balanced or w1,w2,...; NULL: default */
     double *weights;             /* parsed from class_weights (owned) */
-    char default_lr[32], default_wd[32]; /* defaults as the help shows them */
+    int task;                    /* --task: 0 classify, 1 regress */
+    int train_only;              /* the options of `gfuse train` alone are flags too */
+    cli_option options[CLI_MODEL_MAX_OPTIONS]; /* the command's whole option list */
 } cli_model_args;
 
 void cli_model_args_init(cli_model_args *ma);
 void cli_model_args_free(cli_model_args *ma);
-/* After cli_parse: checks what one option cannot check alone (--hidden a multiple of --heads)
- * and parses --class-weights into ma->to. Returns 0, or the exit code after printing the
- * error as "gfuse CMD: ...". */
+/* The option list of a command that trains: `before`, the training options, then `after`
+ * (both end with CLI_END). With train_only, also the options whose meaning `gfuse train` alone
+ * gives (--task, --epochs, --patience, --ensemble). Returns ma->options, for cli_spec. */
+cli_option *cli_model_args_options(cli_model_args *ma, int train_only, const cli_option *before,
+                                   const cli_option *after);
+/* After cli_parse: sets the task, parses --class-weights into ma->to and checks what one
+ * option cannot check alone (--hidden a multiple of --heads). Returns 0, or the exit code after
+ * printing the error as "gfuse CMD: ...". */
 int cli_model_args_finish(const char *cmd, cli_model_args *ma);
-
-/* The model's architecture and training hyperparameters (not --epochs, --patience, --ensemble
- * or --task, whose meaning differs between commands). */
-#define CLI_MODEL_OPTIONS(ma)                                                                    \
-    {.name = "layers", .kind = CLI_INT, .dest = &(ma)->to.layers, .metavar = "L",                \
-     .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 64, .help = "graph attention layers"},        \
-    {.name = "heads", .kind = CLI_INT, .dest = &(ma)->to.heads, .metavar = "H",                  \
-     .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 64, .help = "attention heads"},               \
-    {.name = "hidden", .kind = CLI_INT, .dest = &(ma)->to.hidden, .metavar = "F",                \
-     .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 65536,                                        \
-     .help = "node state width (a multiple of --heads)"},                                        \
-    {.name = "k", .kind = CLI_INT, .dest = &(ma)->to.k, .metavar = "K", .bounds = CLI_MIN,       \
-     .min = 1, .help = "knn neighbours per node"},                                               \
-    {.name = "lr", .kind = CLI_DOUBLE, .dest = &(ma)->to.lr, .metavar = "RATE",                  \
-     .bounds = CLI_MIN, .min = 1e-12, .help = "AdamW learning rate", .def = (ma)->default_lr},   \
-    {.name = "weight-decay", .kind = CLI_DOUBLE, .dest = &(ma)->to.weight_decay,                 \
-     .metavar = "W", .bounds = CLI_MIN, .min = 0,                                                \
-     .help = "AdamW decoupled weight decay on weights", .def = (ma)->default_wd},                \
-    {.name = "dropout", .kind = CLI_DOUBLE, .dest = &(ma)->to.dropout, .metavar = "P",           \
-     .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99,                                         \
-     .help = "dropout on node states and in the head"},                                          \
-    {.name = "input-dropout", .kind = CLI_DOUBLE, .dest = &(ma)->to.input_dropout,               \
-     .metavar = "P", .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99,                         \
-     .help = "dropout on the input features"},                                                   \
-    {.name = "attn-dropout", .kind = CLI_DOUBLE, .dest = &(ma)->to.attn_dropout, .metavar = "P", \
-     .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99, .help = "dropout on attention edges"},  \
-    {.name = "modality-dropout", .kind = CLI_DOUBLE, .dest = &(ma)->to.modality_dropout,         \
-     .metavar = "P", .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.99,                         \
-     .help = "share of observed modalities hidden (and reconstructed) per training graph"},      \
-    {.name = "graph-variants", .kind = CLI_INT, .dest = &(ma)->to.graph_variants,                \
-     .metavar = "G", .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 4096,                         \
-     .help = "modality-dropout graphs drawn before training (0 = none)"},                        \
-    {.name = "lambda-rec", .kind = CLI_DOUBLE, .dest = &(ma)->to.lambda_rec, .metavar = "W",     \
-     .bounds = CLI_MIN, .min = 0, .help = "weight of the reconstruction loss"},                  \
-    {.name = "lambda-node", .kind = CLI_DOUBLE, .dest = &(ma)->to.lambda_node, .metavar = "W",   \
-     .bounds = CLI_MIN, .min = 0,                                                                \
-     .help = "weight of the per-node loss (each observed modality predicts on its own)"},        \
-    {.name = "node-vote", .kind = CLI_DOUBLE, .dest = &(ma)->to.node_vote, .metavar = "W",       \
-     .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 1,                                            \
-     .help = "weight of the per-node predictions (mean over observed modalities) in the output"},\
-    {.name = "decoder-ridge", .kind = CLI_DOUBLE, .dest = &(ma)->to.decoder_ridge,               \
-     .metavar = "R", .bounds = CLI_MIN, .min = 0,                                                \
-     .help = "refit the completion decoders by ridge regression, penalty R (0 = off)"},          \
-    {.name = "ema", .kind = CLI_DOUBLE, .dest = &(ma)->to.ema, .metavar = "D",                   \
-     .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.999,                                        \
-     .help = "validate and keep a moving average of the weights, decay D (0 = off)"},            \
-    {.name = "class-weights", .kind = CLI_STRING, .dest = &(ma)->class_weights,                  \
-     .metavar = "W", .help = "class weights of the loss: none, balanced or w1,w2,... per class"},\
-    {.name = "val-fraction", .kind = CLI_DOUBLE, .dest = &(ma)->to.val_fraction, .metavar = "F", \
-     .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 0.5,                                          \
-     .help = "validation share carved (stratified) when the split has no val samples"},          \
-    {.name = "seed", .kind = CLI_UINT64, .dest = &(ma)->to.seed, .metavar = "S",                 \
-     .help = "seed of every random choice"}
 
 /* ---- progress on stderr ------------------------------------------------------------------ */
 

@@ -115,9 +115,7 @@ int cmd_bench(int argc, char **argv)
     gfuse_bench_options bo;
     gfuse_bench_options_init(&bo);
     int threads = 0, json = 0;
-    char default_missing[32];
-    snprintf(default_missing, sizeof default_missing, "%g", bo.missing_rate);
-    cli_option opts[] = {
+    cli_option before[] = {
         {.name = "samples", .kind = CLI_INT64, .dest = &bo.n_samples, .metavar = "N",
          .bounds = CLI_MIN | CLI_MAX, .min = 2, .max = 1e8, .help = "samples of the cohort"},
         {.name = "modalities", .kind = CLI_INT, .dest = &bo.n_modalities, .metavar = "M",
@@ -127,7 +125,7 @@ int cmd_bench(int argc, char **argv)
         {.name = "classes", .kind = CLI_INT, .dest = &bo.n_classes, .metavar = "C",
          .bounds = CLI_MIN | CLI_MAX, .min = 2, .max = 1000, .help = "classes of the labels"},
         {.name = "missing", .kind = CLI_DOUBLE, .dest = &bo.missing_rate, .metavar = "R",
-         .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 1, .def = default_missing,
+         .bounds = CLI_MIN | CLI_MAX, .min = 0, .max = 1,
          .help = "share of samples lacking a modality (gfuse model)"},
         {.name = "epochs", .kind = CLI_INT, .dest = &bo.epochs, .metavar = "E",
          .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 1000000,
@@ -144,7 +142,8 @@ int cmd_bench(int argc, char **argv)
          .help = "with --like-peer: the graph peer_pyg.py --export-dir wrote "
                  "(STEM.edges.i32, STEM.labels.i32)",
          .def = "none: build the same recipe"},
-        CLI_MODEL_OPTIONS(&ma),
+        CLI_END};
+    cli_option after[] = {
         {.name = "threads", .kind = CLI_INT, .dest = &threads, .metavar = "T", .bounds = CLI_MIN,
          .min = 0, .help = "threads to use", .def = "0 = OMP_NUM_THREADS or all cores"},
         {.name = "json", .kind = CLI_FLAG, .dest = &json, .help = "print one JSON object"},
@@ -162,7 +161,7 @@ int cmd_bench(int argc, char **argv)
             "with its forward/backward/optimizer split, peak memory, graph size, threads,\n"
             "parameters, and the GAT kernel's bandwidth. --like-peer reads --heads, --hidden,\n"
             "--k, --lr and --seed of the model options.",
-        .options = opts};
+        .options = cli_model_args_options(&ma, 0, before, after)};
     int rc = cli_parse(&spec, argc, argv);
     if (rc != CLI_PARSED) {
         cli_model_args_free(&ma);

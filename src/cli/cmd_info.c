@@ -4,6 +4,9 @@
  * section. Reading the file validates it, so a damaged model is reported here first. */
 #include "cli.h"
 
+#include "model/options.h"
+
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -55,6 +58,31 @@ static void split_pair(const char *kv, char *key, size_t key_size, const char **
     *value = eq ? eq + 1 : "";
 }
 
+/* A hyperparameter's value as info shows it: the numbers with a fraction or an exponent (a
+ * model file writes 17 digits) in the shortest form that reads back as the same double, the
+ * form --help shows defaults in; also within a comma list ("1,0.5"). Any other value (text,
+ * integers) as stored. Returns value or buf. */
+static const char *shown_value(const char *value, char *buf, size_t size)
+{
+    size_t len = 0;
+    for (const char *q = value;;) {
+        const char *comma = strchr(q, ',');
+        size_t n = comma ? (size_t)(comma - q) : strlen(q);
+        char token[64], *end = NULL;
+        if (n == 0 || n >= sizeof token) return value;
+        memcpy(token, q, n);
+        token[n] = '\0';
+        double v = strtod(token, &end);
+        if (*end != '\0' || !isfinite(v)) return value;
+        if (strpbrk(token, ".eE")) gfuse_format_double(token, sizeof token, v);
+        int w = snprintf(buf + len, size - len, "%s%s", len ? "," : "", token);
+        if (w < 0 || (size_t)w >= size - len) return value;
+        len += (size_t)w;
+        if (!comma) return buf;
+        q = comma + 1;
+    }
+}
+
 static void print_text(FILE *f, const gfuse_modelfile *mf, const char *path, int sections)
 {
     const char *task = gfuse_modelfile_hparam(mf, "task");
@@ -93,7 +121,7 @@ static void print_text(FILE *f, const gfuse_modelfile *mf, const char *path, int
     int64_t n_hp, kh = string_list(mf, SECTION_HPARAMS, &n_hp);
     fprintf(f, "\nhyperparameters: %lld\n", (long long)n_hp);
     int kw = 0;
-    char key[256];
+    char key[256], shown[1024];
     const char *value;
     for (int64_t i = 0; i < n_hp; i++) {
         split_pair(gfuse_modelfile_section_string(mf, kh, i), key, sizeof key, &value);
@@ -101,7 +129,7 @@ static void print_text(FILE *f, const gfuse_modelfile *mf, const char *path, int
     }
     for (int64_t i = 0; i < n_hp; i++) {
         split_pair(gfuse_modelfile_section_string(mf, kh, i), key, sizeof key, &value);
-        fprintf(f, "  %-*s  %s\n", kw, key, value);
+        fprintf(f, "  %-*s  %s\n", kw, key, shown_value(value, shown, sizeof shown));
     }
 
     int64_t n_ref = count_of(mf, SECTION_REFERENCE_IDS);
@@ -175,12 +203,12 @@ static void print_json(FILE *f, const gfuse_modelfile *mf, const char *path)
     int64_t n_hp, kh = string_list(mf, SECTION_HPARAMS, &n_hp);
     cli_json_key(&j, "hyperparameters");
     cli_json_begin_object(&j);
-    char key[256];
+    char key[256], shown[1024];
     const char *value;
     for (int64_t i = 0; i < n_hp; i++) {
         split_pair(gfuse_modelfile_section_string(mf, kh, i), key, sizeof key, &value);
         cli_json_key(&j, key);
-        cli_json_string(&j, value);
+        cli_json_string(&j, shown_value(value, shown, sizeof shown));
     }
     cli_json_end_object(&j);
 

@@ -45,22 +45,12 @@ int cmd_train(int argc, char **argv)
     cli_model_args_init(&ma);
     gfuse_train_options *to = &ma.to;
     const char *model_path = NULL, *log_path = NULL;
-    int task = 0; /* classify */
-    cli_option opts[] = {
+    cli_option before[] = {
         CLI_COHORT_OPTIONS(&ca),
         {.name = "model", .kind = CLI_STRING, .dest = &model_path, .metavar = "FILE",
          .help = "where to write the model (required)"},
-        {.name = "task", .kind = CLI_CHOICE, .dest = &task, .choices = "classify|regress",
-         .help = "classify labels (class names) or regress numeric labels"},
-        CLI_MODEL_OPTIONS(&ma),
-        {.name = "epochs", .kind = CLI_INT, .dest = &to->epochs, .metavar = "N", .bounds = CLI_MIN,
-         .min = 1, .help = "most epochs per ensemble member"},
-        {.name = "patience", .kind = CLI_INT, .dest = &to->patience, .metavar = "N",
-         .bounds = CLI_MIN, .min = 1,
-         .help = "stop after N epochs without a better validation loss"},
-        {.name = "ensemble", .kind = CLI_INT, .dest = &to->ensemble, .metavar = "E",
-         .bounds = CLI_MIN | CLI_MAX, .min = 1, .max = 256,
-         .help = "members trained on different validation folds, averaged"},
+        CLI_END};
+    cli_option after[] = {
         {.name = "log", .kind = CLI_STRING, .dest = &log_path, .metavar = "FILE",
          .help = "write one CSV row per epoch", .def = "none"},
         CLI_END};
@@ -73,7 +63,7 @@ int cmd_train(int argc, char **argv)
             "graph, and each sample's nodes are fused into a prediction. Trains on the labelled\n"
             "samples of split train (all labelled samples without a split file), stops early on\n"
             "split val or a stratified share of the training samples, never reads test labels.",
-        .options = opts};
+        .options = cli_model_args_options(&ma, 1, before, after)};
     int rc = cli_parse(&spec, argc, argv);
     if (rc != CLI_PARSED) {
         cli_model_args_free(&ma);
@@ -91,7 +81,6 @@ int cmd_train(int argc, char **argv)
         goto done;
     }
     if ((rc = cli_model_args_finish("train", &ma)) != 0) goto done;
-    to->task = task == 1 ? GFUSE_TASK_REGRESS : GFUSE_TASK_CLASSIFY;
     ca.task = to->task;
     if ((rc = cli_cohort_load("train", &ca, &cohort)) != 0) goto done;
     if (log_path) {

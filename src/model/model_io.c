@@ -1,8 +1,9 @@
 /* model_io.c: gfuse_model_save / gfuse_model_load in the model-file container (modelfile.h).
  *
  * Sections of a model file:
- *   hparams                   every training option as key=value (doubles with 17 digits, so
- *                             a loaded model has the very options it was trained with)
+ *   hparams                   every entry of the option table (model/options.h) as key=value,
+ *                             in table order (doubles with 17 digits, so a loaded model has
+ *                             the very options it was trained with)
  *   modality_names            M names;  feature_names/<m>: its feature names
  *   class_names               classification only
  *   stats/mean/<m>, stats/std/<m>   f32 standardisation statistics
@@ -16,66 +17,54 @@
 #include "model/model.h"
 
 #include "model/modelfile.h"
+#include "model/options.h"
 #include "core/util.h"
 
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *task_name(gfuse_task t) { return t == GFUSE_TASK_REGRESS ? "regress" : "classify"; }
 
-/* "none", "balanced" or "w1,w2,..." (malloc-ed). */
-static char *class_weights_text(const gfuse_train_options *o)
+/* Where entry t's value lives: the options, or the model for its facts. */
+static const void *hparam_place(const gfuse_model *m, const gfuse_train_option *t)
 {
-    if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_BALANCED) return gfuse_i_strdup("balanced");
-    if (o->class_weight_mode != GFUSE_CLASS_WEIGHTS_GIVEN) return gfuse_i_strdup("none");
-    size_t cap = (size_t)o->n_class_weights * 26 + 1;
-    char *s = malloc(cap);
-    if (!s) return NULL;
-    size_t len = 0;
-    for (int k = 0; k < o->n_class_weights; k++)
-        len += (size_t)snprintf(s + len, cap - len, "%s%.17g", k ? "," : "", o->class_weights[k]);
-    return s;
+    int fact = t->type == GFUSE_OPT_MODEL_INT || t->type == GFUSE_OPT_MODEL_INT64 ||
+               t->type == GFUSE_OPT_CONST;
+    return (fact ? (const char *)m : (const char *)&m->opts) + t->offset;
 }
 
-#define N_HPARAMS 26
+/* Entry t as "key=value" (malloc-ed; NULL when out of memory). */
+static char *hparam_text(const gfuse_model *m, const gfuse_train_option *t)
+{
+    const void *p = hparam_place(m, t);
+    switch (t->type) {
+    case GFUSE_OPT_INT:
+    case GFUSE_OPT_MODEL_INT: return gfuse_i_asprintf("%s=%d", t->key, *(const int *)p);
+    case GFUSE_OPT_DOUBLE: return gfuse_i_asprintf("%s=%.17g", t->key, *(const double *)p);
+    case GFUSE_OPT_UINT64: return gfuse_i_asprintf("%s=%" PRIu64, t->key, *(const uint64_t *)p);
+    case GFUSE_OPT_TASK:
+        return gfuse_i_asprintf("%s=%s", t->key, task_name(*(const gfuse_task *)p));
+    case GFUSE_OPT_MODEL_INT64:
+        return gfuse_i_asprintf("%s=%lld", t->key, (long long)*(const int64_t *)p);
+    case GFUSE_OPT_CONST: return gfuse_i_asprintf("%s=%s", t->key, t->constant);
+    case GFUSE_OPT_CLASS_WEIGHTS: break;
+    }
+    char *cw = gfuse_i_class_weights_text(&m->opts);
+    char *kv = cw ? gfuse_i_asprintf("%s=%s", t->key, cw) : NULL;
+    free(cw);
+    return kv;
+}
 
+/* Every entry of the option table, in table order (kv holds gfuse_train_option_count()). */
 static gfuse_status hparams_text(const gfuse_model *m, char **kv)
 {
-    const gfuse_train_options *o = &m->opts;
-    char *cw = class_weights_text(o);
-    if (!cw) return gfuse_i_nomem("the hyperparameters");
-    int t = 0;
-    kv[t++] = gfuse_i_asprintf("task=%s", task_name(m->task));
-    kv[t++] = gfuse_i_asprintf("layers=%d", o->layers);
-    kv[t++] = gfuse_i_asprintf("heads=%d", o->heads);
-    kv[t++] = gfuse_i_asprintf("hidden=%d", o->hidden);
-    kv[t++] = gfuse_i_asprintf("attention_dim=%d", m->arch.A);
-    kv[t++] = gfuse_i_asprintf("k=%d", o->k);
-    kv[t++] = gfuse_i_asprintf("metric=cosine");
-    kv[t++] = gfuse_i_asprintf("epochs=%d", o->epochs);
-    kv[t++] = gfuse_i_asprintf("lr=%.17g", o->lr);
-    kv[t++] = gfuse_i_asprintf("weight_decay=%.17g", o->weight_decay);
-    kv[t++] = gfuse_i_asprintf("dropout=%.17g", o->dropout);
-    kv[t++] = gfuse_i_asprintf("input_dropout=%.17g", o->input_dropout);
-    kv[t++] = gfuse_i_asprintf("attn_dropout=%.17g", o->attn_dropout);
-    kv[t++] = gfuse_i_asprintf("modality_dropout=%.17g", o->modality_dropout);
-    kv[t++] = gfuse_i_asprintf("graph_variants=%d", o->graph_variants);
-    kv[t++] = gfuse_i_asprintf("lambda_rec=%.17g", o->lambda_rec);
-    kv[t++] = gfuse_i_asprintf("lambda_node=%.17g", o->lambda_node);
-    kv[t++] = gfuse_i_asprintf("node_vote=%.17g", o->node_vote);
-    kv[t++] = gfuse_i_asprintf("decoder_ridge=%.17g", o->decoder_ridge);
-    kv[t++] = gfuse_i_asprintf("ema=%.17g", o->ema);
-    kv[t++] = gfuse_i_asprintf("patience=%d", o->patience);
-    kv[t++] = gfuse_i_asprintf("class_weights=%s", cw);
-    kv[t++] = gfuse_i_asprintf("val_fraction=%.17g", o->val_fraction);
-    kv[t++] = gfuse_i_asprintf("ensemble=%d", m->n_members);
-    kv[t++] = gfuse_i_asprintf("seed=%" PRIu64, o->seed);
-    kv[t++] = gfuse_i_asprintf("references=%lld", (long long)m->ref.n);
-    free(cw);
-    for (int j = 0; j < t; j++)
-        if (!kv[j]) return gfuse_i_nomem("the hyperparameters");
+    for (int k = 0; k < gfuse_train_option_count(); k++) {
+        kv[k] = hparam_text(m, gfuse_train_option_at(k));
+        if (!kv[k]) return gfuse_i_nomem("the hyperparameters");
+    }
     return GFUSE_OK;
 }
 
@@ -85,14 +74,15 @@ gfuse_status gfuse_model_save(const gfuse_model *m, const char *path)
     GFUSE_CHECK_ARG(path != NULL && *path, "path must not be empty");
     int M = m->arch.M;
     int64_t n = m->ref.n;
-    char *kv[N_HPARAMS] = {0};
+    int n_kv = gfuse_train_option_count();
+    char **kv = calloc((size_t)n_kv, sizeof *kv);
     char name[1100];
     gfuse_i_mfile_writer w;
-    gfuse_status st = hparams_text(m, kv);
+    gfuse_status st = kv ? hparams_text(m, kv) : gfuse_i_nomem("the hyperparameters");
     if (st != GFUSE_OK) goto done;
     st = gfuse_i_mfile_writer_open(&w, path);
     if (st != GFUSE_OK) goto done;
-    gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_HPARAMS, (const char *const *)kv, N_HPARAMS);
+    gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_HPARAMS, (const char *const *)kv, n_kv);
     gfuse_i_mfile_put_strings(&w, GFUSE_I_MFILE_MODALITIES, (const char *const *)m->mod_name, M);
     for (int j = 0; j < M; j++) {
         snprintf(name, sizeof name, "%s%s", GFUSE_I_MFILE_FEATURES_PREFIX, m->mod_name[j]);
@@ -130,21 +120,65 @@ gfuse_status gfuse_model_save(const gfuse_model *m, const char *path)
         }
     st = gfuse_i_mfile_writer_commit(&w);
 done:
-    for (int j = 0; j < N_HPARAMS; j++) free(kv[j]);
+    for (int j = 0; kv && j < n_kv; j++) free(kv[j]);
+    free(kv);
     return st;
 }
 
 /* ---- load ------------------------------------------------------------------------------------ */
 
-static gfuse_status hp_int(const gfuse_i_mfile *r, const char *key, int *out, int lo, int hi)
+/* Reads entry t into the options (facts into the model); numbers are checked against the
+ * entry's range. Stored-only facts are not read; an OPTIONAL key the file lacks keeps the
+ * default. */
+static gfuse_status read_hparam(gfuse_model *m, const gfuse_i_mfile *r, const gfuse_train_option *t)
 {
-    int64_t v = 0;
-    gfuse_status st = gfuse_i_mfile_hparam_int(r, key, &v);
-    if (st != GFUSE_OK) return st;
-    if (v < lo || v > hi)
-        return gfuse_i_mfile_error(r, "hyperparameter %s = %lld is out of range", key,
-                                   (long long)v);
-    *out = (int)v;
+    void *p = (void *)hparam_place(m, t);
+    const char *s = NULL;
+    if ((t->flags & GFUSE_OPT_OPTIONAL) && gfuse_i_mfile_hparam(r, t->key, &s) != GFUSE_OK)
+        return GFUSE_OK; /* a file from before the option: its default */
+    char *end = NULL;
+    int64_t iv = 0;
+    double v = 0.0;
+    gfuse_status st;
+    switch (t->type) {
+    case GFUSE_OPT_MODEL_INT64:
+    case GFUSE_OPT_CONST: return GFUSE_OK;
+    case GFUSE_OPT_INT:
+    case GFUSE_OPT_MODEL_INT:
+        if ((st = gfuse_i_mfile_hparam_int(r, t->key, &iv)) != GFUSE_OK) return st;
+        if (iv < INT_MIN || iv > INT_MAX || !gfuse_i_option_in_range(t, (double)iv))
+            return gfuse_i_mfile_error(r, "hyperparameter %s = %lld is out of range", t->key,
+                                       (long long)iv);
+        *(int *)p = (int)iv;
+        return GFUSE_OK;
+    case GFUSE_OPT_DOUBLE:
+        if ((st = gfuse_i_mfile_hparam_double(r, t->key, &v)) != GFUSE_OK) return st;
+        if (!gfuse_i_option_in_range(t, v))
+            return gfuse_i_mfile_error(r, "hyperparameter %s = %.17g is out of range", t->key, v);
+        *(double *)p = v;
+        return GFUSE_OK;
+    case GFUSE_OPT_UINT64:
+        if ((st = gfuse_i_mfile_hparam(r, t->key, &s)) != GFUSE_OK) return st;
+        *(uint64_t *)p = strtoull(s, &end, 10);
+        if (!*s || *end)
+            return gfuse_i_mfile_error(r, "hyperparameter %s = \"%s\" is no number", t->key, s);
+        return GFUSE_OK;
+    case GFUSE_OPT_TASK:
+        if ((st = gfuse_i_mfile_hparam(r, t->key, &s)) != GFUSE_OK) return st;
+        if (strcmp(s, "classify") == 0)
+            *(gfuse_task *)p = GFUSE_TASK_CLASSIFY;
+        else if (strcmp(s, "regress") == 0)
+            *(gfuse_task *)p = GFUSE_TASK_REGRESS;
+        else
+            return gfuse_i_mfile_error(r, "unknown task \"%s\"", s);
+        return GFUSE_OK;
+    case GFUSE_OPT_CLASS_WEIGHTS:
+        if ((st = gfuse_i_mfile_hparam(r, t->key, &s)) != GFUSE_OK) return st;
+        st = gfuse_train_options_parse_class_weights(&m->opts, s, "hyperparameter class_weights",
+                                                     &m->class_w_opt);
+        if (st == GFUSE_ERR_ARG) return gfuse_i_mfile_error(r, "%s", gfuse_last_error());
+        return st;
+    }
     return GFUSE_OK;
 }
 
@@ -152,73 +186,14 @@ static gfuse_status read_hparams(gfuse_model *m, const gfuse_i_mfile *r)
 {
     gfuse_train_options *o = &m->opts;
     gfuse_train_options_init(o);
-    const char *s = NULL;
-    gfuse_status st = gfuse_i_mfile_hparam(r, "task", &s);
+    gfuse_status st = GFUSE_OK;
+    for (int k = 0; k < gfuse_train_option_count() && st == GFUSE_OK; k++)
+        st = read_hparam(m, r, gfuse_train_option_at(k));
     if (st != GFUSE_OK) return st;
-    if (strcmp(s, "classify") == 0)
-        m->task = GFUSE_TASK_CLASSIFY;
-    else if (strcmp(s, "regress") == 0)
-        m->task = GFUSE_TASK_REGRESS;
-    else
-        return gfuse_i_mfile_error(r, "unknown task \"%s\"", s);
-    o->task = m->task;
-    if ((st = hp_int(r, "layers", &o->layers, 1, 64)) != GFUSE_OK ||
-        (st = hp_int(r, "heads", &o->heads, 1, 64)) != GFUSE_OK ||
-        (st = hp_int(r, "hidden", &o->hidden, 1, 65536)) != GFUSE_OK ||
-        (st = hp_int(r, "attention_dim", &m->arch.A, 1, 65536)) != GFUSE_OK ||
-        (st = hp_int(r, "k", &o->k, 1, 1 << 30)) != GFUSE_OK ||
-        (st = hp_int(r, "epochs", &o->epochs, 1, 1 << 30)) != GFUSE_OK ||
-        (st = hp_int(r, "graph_variants", &o->graph_variants, 0, 4096)) != GFUSE_OK ||
-        (st = hp_int(r, "patience", &o->patience, 1, 1 << 30)) != GFUSE_OK ||
-        (st = hp_int(r, "ensemble", &m->n_members, 1, 256)) != GFUSE_OK)
-        return st;
-    if (o->hidden % o->heads != 0)
-        return gfuse_i_mfile_error(r, "hidden %d is not a multiple of heads %d", o->hidden,
-                                   o->heads);
-    o->ensemble = m->n_members;
-    struct {
-        const char *key;
-        double *dest;
-    } dbl[] = {{"lr", &o->lr},
-               {"weight_decay", &o->weight_decay},
-               {"dropout", &o->dropout},
-               {"input_dropout", &o->input_dropout},
-               {"attn_dropout", &o->attn_dropout},
-               {"modality_dropout", &o->modality_dropout},
-               {"lambda_rec", &o->lambda_rec},
-               {"lambda_node", &o->lambda_node},
-               {"node_vote", &o->node_vote},
-               {"decoder_ridge", &o->decoder_ridge},
-               {"ema", &o->ema},
-               {"val_fraction", &o->val_fraction}};
-    for (size_t t = 0; t < sizeof dbl / sizeof dbl[0]; t++)
-        if ((st = gfuse_i_mfile_hparam_double(r, dbl[t].key, dbl[t].dest)) != GFUSE_OK) return st;
-    if ((st = gfuse_i_mfile_hparam(r, "seed", &s)) != GFUSE_OK) return st;
-    char *end = NULL;
-    o->seed = strtoull(s, &end, 10);
-    if (!*s || *end) return gfuse_i_mfile_error(r, "hyperparameter seed = \"%s\" is no number", s);
-    if ((st = gfuse_i_mfile_hparam(r, "class_weights", &s)) != GFUSE_OK) return st;
-    if (strcmp(s, "none") == 0) {
-        o->class_weight_mode = GFUSE_CLASS_WEIGHTS_NONE;
-    } else if (strcmp(s, "balanced") == 0) {
-        o->class_weight_mode = GFUSE_CLASS_WEIGHTS_BALANCED;
-    } else {
-        int n = 1;
-        for (const char *q = s; *q; q++) n += *q == ',';
-        m->class_w_opt = malloc((size_t)n * sizeof(double));
-        if (!m->class_w_opt) return gfuse_i_nomem("the class weights");
-        const char *q = s;
-        for (int k = 0; k < n; k++) {
-            m->class_w_opt[k] = strtod(q, &end);
-            if (end == q || (*end != ',' && *end != '\0') || !(m->class_w_opt[k] > 0.0))
-                return gfuse_i_mfile_error(r, "hyperparameter class_weights = \"%s\" is malformed",
-                                           s);
-            q = end + (*end == ',');
-        }
-        o->class_weight_mode = GFUSE_CLASS_WEIGHTS_GIVEN;
-        o->class_weights = m->class_w_opt;
-        o->n_class_weights = n;
-    }
+    m->task = o->task;
+    m->n_members = o->ensemble;
+    if (gfuse_train_options_check(o, GFUSE_OPT_BY_NAME) != GFUSE_OK)
+        return gfuse_i_mfile_error(r, "%s", gfuse_last_error());
     return GFUSE_OK;
 }
 

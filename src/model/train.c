@@ -4,6 +4,7 @@
 
 #include "core/fastmath.h"
 #include "core/metrics.h"
+#include "model/options.h"
 #include "nn/gat.h"
 #include "nn/layers.h"
 #include "core/util.h"
@@ -12,89 +13,6 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-
-void gfuse_train_options_init(gfuse_train_options *o)
-{
-    memset(o, 0, sizeof *o);
-    o->task = GFUSE_TASK_AUTO;
-    o->layers = 2;
-    o->heads = 4;
-    o->hidden = 64;
-    o->k = 10;
-    o->epochs = 300;
-    o->lr = 0.005;
-    o->weight_decay = 0.05;
-    o->dropout = 0.5;
-    o->input_dropout = 0.2;
-    o->attn_dropout = 0.1;
-    o->modality_dropout = 0.3;
-    o->graph_variants = 8;
-    o->lambda_rec = 1.0;
-    o->decoder_ridge = 3.0;
-    o->lambda_node = 1.0;
-    o->node_vote = 0.5;
-    o->ema = 0.99;
-    o->patience = 30;
-    o->class_weight_mode = GFUSE_CLASS_WEIGHTS_NONE;
-    o->val_fraction = 0.2;
-    o->ensemble = 5;
-    o->seed = 1;
-}
-
-static gfuse_status check_options(const gfuse_train_options *o)
-{
-    GFUSE_CHECK_ARG(o->task >= GFUSE_TASK_AUTO && o->task <= GFUSE_TASK_REGRESS,
-                    "task must be auto, classify or regress, got %d", (int)o->task);
-    GFUSE_CHECK_ARG(o->layers >= 1 && o->layers <= 64, "layers must be in 1..64, got %d",
-                    o->layers);
-    GFUSE_CHECK_ARG(o->heads >= 1 && o->heads <= GFUSE_I_GAT_MAX_HEADS,
-                    "heads must be in 1..%d, got %d", GFUSE_I_GAT_MAX_HEADS, o->heads);
-    GFUSE_CHECK_ARG(o->hidden >= 1 && o->hidden <= 65536, "hidden must be in 1..65536, got %d",
-                    o->hidden);
-    GFUSE_CHECK_ARG(o->hidden % o->heads == 0,
-                    "hidden (%d) must be a multiple of heads (%d)", o->hidden, o->heads);
-    GFUSE_CHECK_ARG(o->k >= 1, "k must be at least 1, got %d", o->k);
-    GFUSE_CHECK_ARG(o->epochs >= 1, "epochs must be at least 1, got %d", o->epochs);
-    GFUSE_CHECK_ARG(o->lr > 0.0 && isfinite(o->lr), "lr must be positive, got %g", o->lr);
-    GFUSE_CHECK_ARG(o->weight_decay >= 0.0 && isfinite(o->weight_decay),
-                    "weight decay must be at least 0, got %g", o->weight_decay);
-    GFUSE_CHECK_ARG(o->dropout >= 0.0 && o->dropout < 1.0, "dropout must be in [0, 1), got %g",
-                    o->dropout);
-    GFUSE_CHECK_ARG(o->input_dropout >= 0.0 && o->input_dropout < 1.0,
-                    "input dropout must be in [0, 1), got %g", o->input_dropout);
-    GFUSE_CHECK_ARG(o->attn_dropout >= 0.0 && o->attn_dropout < 1.0,
-                    "attention dropout must be in [0, 1), got %g", o->attn_dropout);
-    GFUSE_CHECK_ARG(o->modality_dropout >= 0.0 && o->modality_dropout < 1.0,
-                    "modality dropout must be in [0, 1), got %g", o->modality_dropout);
-    GFUSE_CHECK_ARG(o->graph_variants >= 0 && o->graph_variants <= 4096,
-                    "graph variants must be in 0..4096, got %d", o->graph_variants);
-    GFUSE_CHECK_ARG(o->lambda_rec >= 0.0 && isfinite(o->lambda_rec),
-                    "lambda_rec must be at least 0, got %g", o->lambda_rec);
-    GFUSE_CHECK_ARG(o->lambda_node >= 0.0 && isfinite(o->lambda_node),
-                    "lambda_node must be at least 0, got %g", o->lambda_node);
-    GFUSE_CHECK_ARG(o->node_vote >= 0.0 && o->node_vote <= 1.0,
-                    "node vote must be in [0, 1], got %g", o->node_vote);
-    GFUSE_CHECK_ARG(o->decoder_ridge >= 0.0 && isfinite(o->decoder_ridge),
-                    "decoder ridge must be at least 0, got %g", o->decoder_ridge);
-    GFUSE_CHECK_ARG(o->ema >= 0.0 && o->ema < 1.0, "ema must be in [0, 1), got %g", o->ema);
-    GFUSE_CHECK_ARG(o->patience >= 1, "patience must be at least 1, got %d", o->patience);
-    GFUSE_CHECK_ARG(o->class_weight_mode >= GFUSE_CLASS_WEIGHTS_NONE &&
-                        o->class_weight_mode <= GFUSE_CLASS_WEIGHTS_GIVEN,
-                    "unknown class weight mode %d", (int)o->class_weight_mode);
-    if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_GIVEN) {
-        GFUSE_CHECK_ARG(o->class_weights && o->n_class_weights >= 1,
-                        "class weights were asked for but none were given");
-        for (int k = 0; k < o->n_class_weights; k++)
-            GFUSE_CHECK_ARG(o->class_weights[k] > 0.0 && isfinite(o->class_weights[k]),
-                            "class weight %d must be positive, got %g", k + 1,
-                            o->class_weights[k]);
-    }
-    GFUSE_CHECK_ARG(o->val_fraction >= 0.0 && o->val_fraction <= 0.5,
-                    "validation fraction must be in [0, 0.5], got %g", o->val_fraction);
-    GFUSE_CHECK_ARG(o->ensemble >= 1 && o->ensemble <= 256, "ensemble must be in 1..256, got %d",
-                    o->ensemble);
-    return GFUSE_OK;
-}
 
 /* ---- the model skeleton ------------------------------------------------------------------- */
 
@@ -829,7 +747,7 @@ gfuse_status gfuse_i_train(gfuse_model **out, const gfuse_cohort *c, const gfuse
     *out = NULL;
     GFUSE_CHECK_ARG(c != NULL, "cohort must not be NULL");
     GFUSE_CHECK_ARG(o != NULL, "options must not be NULL");
-    gfuse_status st = check_options(o);
+    gfuse_status st = gfuse_train_options_check(o, GFUSE_OPT_BY_NAME);
     if (st != GFUSE_OK) return st;
     gfuse_task ctask = c->task;
     if (ctask == GFUSE_TASK_AUTO)
