@@ -443,24 +443,14 @@ END_TEST
 static Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
-    TCase *opts = tcase_create("options and errors");
-    tcase_add_checked_fixture(opts, tu_tmp_setup, tu_tmp_teardown);
-    tcase_add_test(opts, test_train_defaults);
-    tcase_add_test(opts, test_train_bad_options);
-    tcase_add_test(opts, test_train_bad_cohorts);
-    tcase_add_test(opts, test_train_class_weights);
-    suite_add_tcase(s, opts);
-    TCase *core = tcase_create("training");
-    tcase_add_checked_fixture(core, tu_tmp_setup, tu_tmp_teardown);
+    TU_TCASE(s, "options and errors", tu_tmp_setup, tu_tmp_teardown,
+        test_train_defaults, test_train_bad_options, test_train_bad_cohorts,
+        test_train_class_weights);
+    TCase *core = TU_TCASE(s, "training", tu_tmp_setup, tu_tmp_teardown,
+        test_train_learns, test_train_regression, test_train_reproducible,
+        test_train_ignores_test_labels, test_train_early_stopping,
+        test_train_no_validation_and_stop, test_train_ensemble);
     tcase_set_timeout(core, 300);
-    tcase_add_test(core, test_train_learns);
-    tcase_add_test(core, test_train_regression);
-    tcase_add_test(core, test_train_reproducible);
-    tcase_add_test(core, test_train_ignores_test_labels);
-    tcase_add_test(core, test_train_early_stopping);
-    tcase_add_test(core, test_train_no_validation_and_stop);
-    tcase_add_test(core, test_train_ensemble);
-    suite_add_tcase(s, core);
     return s;
 }
 
