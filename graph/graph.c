@@ -92,6 +92,30 @@ void gfuse_i_graph_sort_row(struct gfuse_graph *g, int64_t e0, int64_t e1)
     }
 }
 
+/* Fills modality node v's in-edges: its count knn sources (sample indices nbr within v's
+ * modality block, weights sim when weighted, else 1), its self loop, sorted ascending, then the
+ * member edge from its sample's hub. */
+void gfuse_i_graph_fill_mod_row(struct gfuse_graph *g, int64_t v, int count, const int64_t *nbr,
+                                const float *sim, int weighted)
+{
+    int64_t n = g->n_samples, n_mod_nodes = n * g->n_mod;
+    int64_t e = g->in_ptr[v];
+    int64_t i = v % n, base = v - i;
+    for (int t = 0; t < count; t++, e++) {
+        g->in_src[e] = base + nbr[t];
+        g->in_rel[e] = GFUSE_I_REL_KNN;
+        g->in_w[e] = weighted ? sim[t] : 1.0f;
+    }
+    g->in_src[e] = v;
+    g->in_rel[e] = GFUSE_I_REL_SELF;
+    g->in_w[e] = 1.0f;
+    e++;
+    gfuse_i_graph_sort_row(g, g->in_ptr[v], e);
+    g->in_src[e] = n_mod_nodes + i;
+    g->in_rel[e] = GFUSE_I_REL_MEMBER;
+    g->in_w[e] = 1.0f;
+}
+
 /* Fills the destination CSR from the kNN lists. Sources within a row end up ascending:
  * knn sources and the self loop lie in the node's modality block (sorted here), the hub comes
  * after every modality block; a hub's sources are its modality nodes (ascending m), then
@@ -103,23 +127,11 @@ static void fill_rows(struct gfuse_graph *g, const gfuse_i_knn *knn, int weighte
     int64_t n_mod_nodes = n * nm;
 #pragma omp parallel for schedule(static) if (g->n_edges > 65536)
     for (int64_t v = 0; v < g->n_nodes; v++) {
-        int64_t e = g->in_ptr[v];
         if (v < n_mod_nodes) {
-            int64_t i = v % n, base = v - i;
-            for (int t = 0; t < knn->count[v]; t++, e++) {
-                g->in_src[e] = base + knn->nbr[v * k + t];
-                g->in_rel[e] = GFUSE_I_REL_KNN;
-                g->in_w[e] = weighted ? knn->sim[v * k + t] : 1.0f;
-            }
-            g->in_src[e] = v;
-            g->in_rel[e] = GFUSE_I_REL_SELF;
-            g->in_w[e] = 1.0f;
-            e++;
-            gfuse_i_graph_sort_row(g, g->in_ptr[v], e);
-            g->in_src[e] = n_mod_nodes + i;
-            g->in_rel[e] = GFUSE_I_REL_MEMBER;
-            g->in_w[e] = 1.0f;
+            gfuse_i_graph_fill_mod_row(g, v, knn->count[v], knn->nbr + v * k, knn->sim + v * k,
+                                       weighted);
         } else {
+            int64_t e = g->in_ptr[v];
             int64_t i = v - n_mod_nodes;
             for (int m = 0; m < nm; m++) {
                 if (!g->observed[(int64_t)m * n + i]) continue;

@@ -127,6 +127,11 @@ gfuse_status gfuse_i_graph_done(gfuse_graph **out, struct gfuse_graph *g, gfuse_
 /* Builds the transpose of a filled graph and its row order (NATURAL: none). */
 gfuse_status gfuse_i_graph_finish(struct gfuse_graph *g, gfuse_row_order reorder);
 void gfuse_i_graph_sort_row(struct gfuse_graph *g, int64_t e0, int64_t e1);
+/* Fills modality node v's row from in_ptr[v]: count knn edges from nbr (sample indices in v's
+ * modality block; weight sim when weighted, else 1) and the self loop, sorted by source, then
+ * the member edge from the sample's hub. */
+void gfuse_i_graph_fill_mod_row(struct gfuse_graph *g, int64_t v, int count, const int64_t *nbr,
+                                const float *sim, int weighted);
 
 /* ---- exact kNN per modality (knn.c, knn_ref.c) ---------------------------------------------- */
 

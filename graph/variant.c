@@ -442,26 +442,14 @@ static int64_t fill_variant(struct gfuse_graph *g, const struct gfuse_graph *ful
 #pragma omp parallel for schedule(static) reduction(+ : isolated) \
     if (full->n_edges > PARALLEL_EDGES)
     for (int64_t v = 0; v < g->n_nodes; v++) {
-        int64_t e = g->in_ptr[v];
         int64_t n_knn = 0;
         int64_t t = v < n_mod_nodes ? l->slot[v] : -1;
         if (t >= 0) {
-            int64_t i = v % n, base = v - i;
-            for (int r = 0; r < l->count[t]; r++, e++) {
-                g->in_src[e] = base + l->nbr[t * k + r];
-                g->in_rel[e] = GFUSE_I_REL_KNN;
-                g->in_w[e] = weighted ? l->sim[t * k + r] : 1.0f;
-            }
+            gfuse_i_graph_fill_mod_row(g, v, l->count[t], l->nbr + t * k, l->sim + t * k,
+                                       weighted);
             n_knn = l->count[t];
-            g->in_src[e] = v;
-            g->in_rel[e] = GFUSE_I_REL_SELF;
-            g->in_w[e] = 1.0f;
-            e++;
-            gfuse_i_graph_sort_row(g, g->in_ptr[v], e);
-            g->in_src[e] = n_mod_nodes + i;
-            g->in_rel[e] = GFUSE_I_REL_MEMBER;
-            g->in_w[e] = 1.0f;
         } else {
+            int64_t e = g->in_ptr[v];
             for (int64_t f = full->in_ptr[v]; f < full->in_ptr[v + 1]; f++) {
                 if (!kept_edge(full, l->slot, f)) continue;
                 g->in_src[e] = full->in_src[f];

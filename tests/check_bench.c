@@ -185,15 +185,10 @@ END_TEST
 Suite *bench_suite(void)
 {
     Suite *s = suite_create("bench");
-    TCase *tc = tcase_create("core");
-    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
+    TCase *tc = TU_TCASE(s, "core", tu_tmp_setup, tu_tmp_teardown,
+        test_synth_memory_equals_files, test_peer_recipe, test_bench_peer_model,
+        test_bench_gfuse_model, test_bench_bad_options);
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_synth_memory_equals_files);
-    tcase_add_test(tc, test_peer_recipe);
-    tcase_add_test(tc, test_bench_peer_model);
-    tcase_add_test(tc, test_bench_gfuse_model);
-    tcase_add_test(tc, test_bench_bad_options);
-    suite_add_tcase(s, tc);
     return s;
 }
 

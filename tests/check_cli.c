@@ -543,13 +543,8 @@ static Suite *cli_suite(void)
     tcase_add_test(options, test_cohort_option_errors);
     suite_add_tcase(s, options);
 
-    TCase *output = tcase_create("output");
-    tcase_add_checked_fixture(output, tu_tmp_setup, tu_tmp_teardown);
-    tcase_add_test(output, test_progress_lines);
-    tcase_add_test(output, test_outfile_atomic);
-    tcase_add_test(output, test_json);
-    tcase_add_test(output, test_csv);
-    suite_add_tcase(s, output);
+    TU_TCASE(s, "output", tu_tmp_setup, tu_tmp_teardown,
+        test_progress_lines, test_outfile_atomic, test_json, test_csv);
     return s;
 }
 

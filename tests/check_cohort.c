@@ -817,43 +817,20 @@ END_TEST
 Suite *cohort_suite(void)
 {
     Suite *s = suite_create("cohort");
-    TCase *tc = tcase_create("loading");
-    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
-    tcase_add_test(tc, test_folder_modalities_sorted);
-    tcase_add_test(tc, test_union_of_samples);
-    tcase_add_test(tc, test_missing_rows);
-    tcase_add_test(tc, test_string_labels);
-    tcase_add_test(tc, test_integer_labels_sort_numerically);
-    tcase_add_test(tc, test_regression_labels);
-    tcase_add_test(tc, test_no_labels);
-    tcase_add_test(tc, test_labels_errors);
-    tcase_add_test(tc, test_split);
-    tcase_add_test(tc, test_mask);
-    tcase_add_test(tc, test_mask_recounts_missing_cells);
-    tcase_add_test(tc, test_mask_errors);
-    tcase_add_test(tc, test_explicit_files);
-    tcase_add_test(tc, test_default_tsv_labels);
-    tcase_add_test(tc, test_option_errors);
-    tcase_add_test(tc, test_folder_errors);
-    tcase_add_test(tc, test_failure_is_atomic);
-    suite_add_tcase(s, tc);
+    TU_TCASE(s, "loading", tu_tmp_setup, tu_tmp_teardown,
+        test_folder_modalities_sorted, test_union_of_samples, test_missing_rows,
+        test_string_labels, test_integer_labels_sort_numerically, test_regression_labels,
+        test_no_labels, test_labels_errors, test_split, test_mask,
+        test_mask_recounts_missing_cells, test_mask_errors, test_explicit_files,
+        test_default_tsv_labels, test_option_errors, test_folder_errors, test_failure_is_atomic);
 
-    tc = tcase_create("builder");
-    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
-    tcase_add_test(tc, test_builder);
-    tcase_add_test(tc, test_builder_errors);
-    tcase_add_test(tc, test_accessors_out_of_range);
-    tcase_add_test(tc, test_patterns_order);
-    tcase_add_test(tc, test_patterns_too_many_modalities);
-    suite_add_tcase(s, tc);
+    TU_TCASE(s, "builder", tu_tmp_setup, tu_tmp_teardown,
+        test_builder, test_builder_errors, test_accessors_out_of_range, test_patterns_order,
+        test_patterns_too_many_modalities);
 
-    tc = tcase_create("rosmap");
-    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
+    TCase *tc = TU_TCASE(s, "rosmap", tu_tmp_setup, tu_tmp_teardown,
+        test_rosmap, test_rosmap_masks, test_rosmap_mask_r50_s1);
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_rosmap);
-    tcase_add_test(tc, test_rosmap_masks);
-    tcase_add_test(tc, test_rosmap_mask_r50_s1);
-    suite_add_tcase(s, tc);
     return s;
 }
 

@@ -283,6 +283,52 @@ static void knn_equal(const gfuse_i_knn *a, const gfuse_i_knn *b)
     }
 }
 
+/* r as a cohort, and its view in *v. */
+static gfuse_cohort *view_of(const raw_cohort *r, gfuse_i_view *v)
+{
+    gfuse_cohort *c = raw_to_cohort(r);
+    ck_assert_int_eq(gfuse_i_cohort_view(v, c), GFUSE_OK);
+    return c;
+}
+
+/* Default graph options with k neighbours. */
+static gfuse_graph_options options_k(int k)
+{
+    gfuse_graph_options o;
+    gfuse_graph_options_init(&o);
+    o.k = k;
+    return o;
+}
+
+/* The tiled kNN on v equals the reference kNN (both with o and sender). */
+static void knn_matches_ref(const gfuse_i_view *v, const gfuse_graph_options *o,
+                            const uint8_t *sender)
+{
+    gfuse_i_knn fast, twin;
+    ck_assert_int_eq(gfuse_i_knn_build(&fast, v, o, sender), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_knn_ref(&twin, v, o, sender), GFUSE_OK);
+    knn_equal(&fast, &twin);
+    gfuse_i_knn_free(&fast);
+    gfuse_i_knn_free(&twin);
+}
+
+/* knn_matches_ref without senders for cosine, then euclidean (o->metric is left euclidean). */
+static void knn_matches_ref_metrics(const gfuse_i_view *v, gfuse_graph_options *o)
+{
+    for (int metric = 0; metric < 2; metric++) {
+        o->metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
+        knn_matches_ref(v, o, NULL);
+    }
+}
+
+/* Frees a view, its cohort and the raw cohort it came from. */
+static void view_release_all(gfuse_i_view *v, gfuse_cohort **c, raw_cohort *r)
+{
+    gfuse_i_view_release(v);
+    gfuse_cohort_free(c);
+    raw_free(r);
+}
+
 static void graphs_identical(const struct gfuse_graph *a, const struct gfuse_graph *b)
 {
     ck_assert_int_eq(a->n_nodes, b->n_nodes);
@@ -308,9 +354,8 @@ START_TEST(test_knn_matches_reference)
         for (int variant = 0; variant < 4; variant++) {
             raw_cohort r;
             raw_random(&r, 100 + (uint64_t)rep * 7 + (uint64_t)variant, sizes[rep], 1 + (rep + variant) % 3);
-            gfuse_cohort *c = raw_to_cohort(&r);
             gfuse_i_view v;
-            ck_assert_int_eq(gfuse_i_cohort_view(&v, c), GFUSE_OK);
+            gfuse_cohort *c = view_of(&r, &v);
             gfuse_graph_options o;
             gfuse_graph_options_init(&o);
             o.metric = variant & 1 ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
@@ -321,16 +366,9 @@ START_TEST(test_knn_matches_reference)
             ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
             check_against_reference(&r, g, &o, NULL);
 
-            gfuse_i_knn fast, twin;
-            ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, NULL), GFUSE_OK);
-            ck_assert_int_eq(gfuse_i_knn_ref(&twin, &v, &o, NULL), GFUSE_OK);
-            knn_equal(&fast, &twin);
-            gfuse_i_knn_free(&fast);
-            gfuse_i_knn_free(&twin);
+            knn_matches_ref(&v, &o, NULL);
             gfuse_graph_free(&g);
-            gfuse_i_view_release(&v);
-            gfuse_cohort_free(&c);
-            raw_free(&r);
+            view_release_all(&v, &c, &r);
         }
     }
 }
@@ -341,34 +379,16 @@ START_TEST(test_knn_across_tiles)
 {
     raw_cohort r;
     raw_random(&r, 77, 2600, 2);
-    gfuse_cohort *c = raw_to_cohort(&r);
     gfuse_i_view v;
-    ck_assert_int_eq(gfuse_i_cohort_view(&v, c), GFUSE_OK);
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
-    o.k = 7;
-    for (int metric = 0; metric < 2; metric++) {
-        o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
-        gfuse_i_knn fast, twin;
-        ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, NULL), GFUSE_OK);
-        ck_assert_int_eq(gfuse_i_knn_ref(&twin, &v, &o, NULL), GFUSE_OK);
-        knn_equal(&fast, &twin);
-        gfuse_i_knn_free(&fast);
-        gfuse_i_knn_free(&twin);
-    }
+    gfuse_cohort *c = view_of(&r, &v);
+    gfuse_graph_options o = options_k(7);
+    knn_matches_ref_metrics(&v, &o);
     /* with a sender subset the blocks are not symmetric: the one-sided path */
     uint8_t *sender = malloc((size_t)r.n);
     for (int64_t i = 0; i < r.n; i++) sender[i] = i % 3 != 0;
-    gfuse_i_knn fast, twin;
-    ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, sender), GFUSE_OK);
-    ck_assert_int_eq(gfuse_i_knn_ref(&twin, &v, &o, sender), GFUSE_OK);
-    knn_equal(&fast, &twin);
-    gfuse_i_knn_free(&fast);
-    gfuse_i_knn_free(&twin);
+    knn_matches_ref(&v, &o, sender);
     free(sender);
-    gfuse_i_view_release(&v);
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    view_release_all(&v, &c, &r);
 }
 END_TEST
 
@@ -383,24 +403,11 @@ START_TEST(test_knn_continuous)
     for (int s = 0; s < r.m; s++)
         for (int64_t t = 0; t < r.n * r.d[s]; t++)
             if (!isnan(r.x[s][t])) r.x[s][t] += (float)(0.3 * gfuse_i_rng_normal(&rng));
-    gfuse_cohort *c = raw_to_cohort(&r);
     gfuse_i_view v;
-    ck_assert_int_eq(gfuse_i_cohort_view(&v, c), GFUSE_OK);
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
-    o.k = 12;
-    for (int metric = 0; metric < 2; metric++) {
-        o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
-        gfuse_i_knn fast, twin;
-        ck_assert_int_eq(gfuse_i_knn_build(&fast, &v, &o, NULL), GFUSE_OK);
-        ck_assert_int_eq(gfuse_i_knn_ref(&twin, &v, &o, NULL), GFUSE_OK);
-        knn_equal(&fast, &twin);
-        gfuse_i_knn_free(&fast);
-        gfuse_i_knn_free(&twin);
-    }
-    gfuse_i_view_release(&v);
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    gfuse_cohort *c = view_of(&r, &v);
+    gfuse_graph_options o = options_k(12);
+    knn_matches_ref_metrics(&v, &o);
+    view_release_all(&v, &c, &r);
 }
 END_TEST
 
@@ -409,14 +416,11 @@ START_TEST(test_knn_senders)
 {
     raw_cohort r;
     raw_random(&r, 5, 120, 3);
-    gfuse_cohort *c = raw_to_cohort(&r);
     gfuse_i_view v;
-    ck_assert_int_eq(gfuse_i_cohort_view(&v, c), GFUSE_OK);
+    gfuse_cohort *c = view_of(&r, &v);
     uint8_t *sender = malloc((size_t)r.n);
     for (int64_t i = 0; i < r.n; i++) sender[i] = i % 4 != 1;
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
-    o.k = 5;
+    gfuse_graph_options o = options_k(5);
     struct gfuse_graph *g = NULL;
     ck_assert_int_eq(gfuse_i_graph_build(&g, &v, &o, sender), GFUSE_OK);
     ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
@@ -425,9 +429,7 @@ START_TEST(test_knn_senders)
         if (g->in_rel[e] == GFUSE_I_REL_KNN) ck_assert(sender[g->in_src[e] % r.n]);
     gfuse_graph_free(&g);
     free(sender);
-    gfuse_i_view_release(&v);
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    view_release_all(&v, &c, &r);
 }
 END_TEST
 
@@ -466,9 +468,7 @@ START_TEST(test_zero_vector_cosine)
     gfuse_cohort *c = NULL;
     ck_assert_int_eq(gfuse_cohort_new(&c, 5, ids), GFUSE_OK);
     ck_assert_int_eq(gfuse_cohort_add_modality(c, "m", 2, NULL, x), GFUSE_OK);
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
-    o.k = 2;
+    gfuse_graph_options o = options_k(2);
     for (int st = 0; st < 2; st++) {
         o.standardize = st;
         struct gfuse_graph *g = NULL;
@@ -507,9 +507,7 @@ START_TEST(test_isolated_missing)
     ck_assert_int_eq(gfuse_cohort_new(&c, 7, ids), GFUSE_OK);
     ck_assert_int_eq(gfuse_cohort_add_modality(c, "A", 2, NULL, xa), GFUSE_OK);
     ck_assert_int_eq(gfuse_cohort_add_modality(c, "B", 2, NULL, xb), GFUSE_OK);
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
-    o.k = 2;
+    gfuse_graph_options o = options_k(2);
     struct gfuse_graph *g = NULL;
     ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
     /* a* missing B: candidates b0 b1 b2 share nothing, "ab" shares A -> one knn edge each.
@@ -717,9 +715,7 @@ START_TEST(test_stats_tiny)
 {
     const char *ids[] = {"s0", "s1", "s2", "s3"};
     gfuse_cohort *c = tiny_cohort(ids);
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
-    o.k = 1;
+    gfuse_graph_options o = options_k(1);
     gfuse_graph *g = NULL;
     ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
     gfuse_graph_stats s;
@@ -807,9 +803,7 @@ START_TEST(test_write_edges_and_graphml)
 {
     const char *ids[] = {"s0", "a&b<c>", "s2", "s\"q"};
     gfuse_cohort *c = tiny_cohort(ids);
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
-    o.k = 1;
+    gfuse_graph_options o = options_k(1);
     gfuse_graph *g = NULL;
     ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
     char dir[] = "/tmp/check_graph_XXXXXX";
@@ -1049,6 +1043,16 @@ static struct gfuse_graph *rebuild_hidden(const raw_cohort *r, const uint8_t *hi
 }
 
 /* The links of two passes are the same, bit for bit. */
+/* The variant base of full built from r's features with o (asserted to succeed). */
+static gfuse_i_variant_base *variant_base_of(const raw_cohort *r, const struct gfuse_graph *full,
+                                             const gfuse_graph_options *o)
+{
+    gfuse_i_variant_base *b = NULL;
+    ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, r->d, (const float *const *)r->x, o),
+                     GFUSE_OK);
+    return b;
+}
+
 static void links_equal(const gfuse_i_variant_links *a, const gfuse_i_variant_links *b)
 {
     ck_assert_int_eq(a->n_hidden, b->n_hidden);
@@ -1169,10 +1173,7 @@ START_TEST(test_variant_matches_twin)
             o.k = 1 + (rep * 3 + variant) % 6;
             struct gfuse_graph *full = NULL, *g = NULL;
             ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
-            gfuse_i_variant_base *b = NULL;
-            ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, r.d, (const float *const *)r.x,
-                                                      &o),
-                             GFUSE_OK);
+            gfuse_i_variant_base *b = variant_base_of(&r, full, &o);
             for (int draw = 0; draw < 2; draw++) {
                 uint8_t *hidden = draw_hidden(full, 0.3 + 0.1 * variant, 7 + (uint64_t)rep * 3 +
                                                                             (uint64_t)draw);
@@ -1203,9 +1204,7 @@ START_TEST(test_variant_any_threads)
     struct gfuse_graph *full = NULL;
     ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
     ck_assert_int_gt(full->n_edges, 65536); /* large enough for the parallel paths */
-    gfuse_i_variant_base *b = NULL;
-    ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, r.d, (const float *const *)r.x, &o),
-                     GFUSE_OK);
+    gfuse_i_variant_base *b = variant_base_of(&r, full, &o);
     uint8_t *hidden = draw_hidden(full, 0.3, 11);
     int saved = omp_get_max_threads();
     struct gfuse_graph *g1 = NULL, *g2 = NULL;
@@ -1234,14 +1233,10 @@ START_TEST(test_variant_edge_cases)
     raw_cohort r;
     raw_random(&r, 35, 80, 2);
     gfuse_cohort *c = raw_to_cohort(&r);
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
-    o.k = 4;
+    gfuse_graph_options o = options_k(4);
     struct gfuse_graph *full = NULL, *g = NULL;
     ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
-    gfuse_i_variant_base *b = NULL;
-    ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, r.d, (const float *const *)r.x, &o),
-                     GFUSE_OK);
+    gfuse_i_variant_base *b = variant_base_of(&r, full, &o);
     uint8_t *hidden = calloc((size_t)(r.n * r.m), 1);
     ck_assert_int_eq(gfuse_i_graph_variant(&g, b, hidden), GFUSE_OK);
     graphs_identical(g, full);
@@ -1371,9 +1366,7 @@ START_TEST(test_variant_recall)
     gfuse_graph_options_init(&o);
     struct gfuse_graph *full = NULL, *g = NULL;
     ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
-    gfuse_i_variant_base *b = NULL;
-    ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, r.d, (const float *const *)r.x, &o),
-                     GFUSE_OK);
+    gfuse_i_variant_base *b = variant_base_of(&r, full, &o);
     int64_t common = 0, exact = 0, nmn = r.n * r.m;
     for (int draw = 0; draw < 2; draw++) {
         uint8_t *hidden = draw_hidden(full, 0.3, 21 + (uint64_t)draw);

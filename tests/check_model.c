@@ -986,15 +986,10 @@ static Suite *model_suite(void)
     tcase_add_test(grad, test_decoder_fit_reference);
     tcase_add_test(grad, test_model_layout_and_accumulation);
     suite_add_tcase(s, grad);
-    TCase *files = tcase_create("files and predictions");
-    tcase_add_checked_fixture(files, tu_tmp_setup, tu_tmp_teardown);
+    TCase *files = TU_TCASE(s, "files and predictions", tu_tmp_setup, tu_tmp_teardown,
+        test_model_save_load_predict, test_model_file_damage, test_model_inductive,
+        test_model_predict_mismatch, test_model_impute);
     tcase_set_timeout(files, 120);
-    tcase_add_test(files, test_model_save_load_predict);
-    tcase_add_test(files, test_model_file_damage);
-    tcase_add_test(files, test_model_inductive);
-    tcase_add_test(files, test_model_predict_mismatch);
-    tcase_add_test(files, test_model_impute);
-    suite_add_tcase(s, files);
     return s;
 }
 

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "model/modelfile.h"
+#include "suite.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -688,39 +689,20 @@ END_TEST
 static Suite *modelfile_suite(void)
 {
     Suite *s = suite_create("modelfile");
-    TCase *core = tcase_create("core");
-    tcase_add_checked_fixture(core, setup, teardown);
-    tcase_add_test(core, test_round_trip);
-    tcase_add_test(core, test_public_api);
-    tcase_add_test(core, test_streaming);
-    tcase_add_test(core, test_crc32c);
-    suite_add_tcase(s, core);
+    TU_TCASE(s, "core", setup, teardown,
+        test_round_trip, test_public_api, test_streaming, test_crc32c);
 
-    TCase *writer = tcase_create("writer errors");
-    tcase_add_checked_fixture(writer, setup, teardown);
-    tcase_add_test(writer, test_abort_leaves_nothing);
-    tcase_add_test(writer, test_failed_save_keeps_old_file);
-    tcase_add_test(writer, test_stream_misuse);
-    suite_add_tcase(s, writer);
+    TU_TCASE(s, "writer errors", setup, teardown,
+        test_abort_leaves_nothing, test_failed_save_keeps_old_file, test_stream_misuse);
 
-    TCase *reader = tcase_create("reader errors");
-    tcase_add_checked_fixture(reader, setup, teardown);
+    TCase *reader = TU_TCASE(s, "reader errors", setup, teardown,
+        test_missing_file, test_truncated_everywhere, test_every_byte_flip_detected,
+        test_resealed_flips_are_safe, test_newer_version, test_foreign_endian,
+        test_not_a_model_and_trailing_bytes, test_duplicate_names_in_file, test_get_errors);
     tcase_set_timeout(reader, 120); /* the byte loops are slow under valgrind */
-    tcase_add_test(reader, test_missing_file);
-    tcase_add_test(reader, test_truncated_everywhere);
-    tcase_add_test(reader, test_every_byte_flip_detected);
-    tcase_add_test(reader, test_resealed_flips_are_safe);
-    tcase_add_test(reader, test_newer_version);
-    tcase_add_test(reader, test_foreign_endian);
-    tcase_add_test(reader, test_not_a_model_and_trailing_bytes);
-    tcase_add_test(reader, test_duplicate_names_in_file);
-    tcase_add_test(reader, test_get_errors);
-    suite_add_tcase(s, reader);
 
-    TCase *info = tcase_create("gfuse info");
-    tcase_add_checked_fixture(info, setup, teardown);
-    tcase_add_test(info, test_info_command);
-    suite_add_tcase(s, info);
+    TU_TCASE(s, "gfuse info", setup, teardown,
+        test_info_command);
     return s;
 }
 

@@ -684,56 +684,24 @@ END_TEST
 Suite *reader_suite(void)
 {
     Suite *s = suite_create("reader");
-    TCase *tc = tcase_create("syntax");
-    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
+    TCase *tc = TU_TCASE(s, "syntax", tu_tmp_setup, tu_tmp_teardown,
+        test_plain_csv, test_quoting, test_na_forms, test_bom, test_crlf, test_cr_only,
+        test_tsv_extension, test_sniffing, test_no_final_newline_and_blank_lines,
+        test_blanks_trimmed, test_stray_quote_is_literal, test_tokenizer_positions,
+        test_count_records_quotes, test_buffer_boundaries, test_wide_file);
     tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, test_plain_csv);
-    tcase_add_test(tc, test_quoting);
-    tcase_add_test(tc, test_na_forms);
-    tcase_add_test(tc, test_bom);
-    tcase_add_test(tc, test_crlf);
-    tcase_add_test(tc, test_cr_only);
-    tcase_add_test(tc, test_tsv_extension);
-    tcase_add_test(tc, test_sniffing);
-    tcase_add_test(tc, test_no_final_newline_and_blank_lines);
-    tcase_add_test(tc, test_blanks_trimmed);
-    tcase_add_test(tc, test_stray_quote_is_literal);
-    tcase_add_test(tc, test_tokenizer_positions);
-    tcase_add_test(tc, test_count_records_quotes);
-    tcase_add_test(tc, test_buffer_boundaries);
-    tcase_add_test(tc, test_wide_file);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("numbers");
-    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
+    tc = TU_TCASE(s, "numbers", tu_tmp_setup, tu_tmp_teardown,
+        test_parse_float_syntax, test_parse_double, test_parse_float_matches_strtof_9_digits,
+        test_parse_float_round_trips, test_parse_float_midpoints, test_parse_float_shared_data);
     tcase_set_timeout(tc, 120);
-    tcase_add_test(tc, test_parse_float_syntax);
-    tcase_add_test(tc, test_parse_double);
-    tcase_add_test(tc, test_parse_float_matches_strtof_9_digits);
-    tcase_add_test(tc, test_parse_float_round_trips);
-    tcase_add_test(tc, test_parse_float_midpoints);
-    tcase_add_test(tc, test_parse_float_shared_data);
-    suite_add_tcase(s, tc);
 
-    tc = tcase_create("errors");
-    tcase_add_checked_fixture(tc, tu_tmp_setup, tu_tmp_teardown);
-    tcase_add_test(tc, test_err_non_numeric);
-    tcase_add_test(tc, test_err_infinite);
-    tcase_add_test(tc, test_err_ragged_short);
-    tcase_add_test(tc, test_err_ragged_long);
-    tcase_add_test(tc, test_err_duplicate_id);
-    tcase_add_test(tc, test_err_duplicate_feature);
-    tcase_add_test(tc, test_err_empty_file);
-    tcase_add_test(tc, test_err_header_one_column);
-    tcase_add_test(tc, test_err_missing_header);
-    tcase_add_test(tc, test_err_empty_feature_name);
-    tcase_add_test(tc, test_err_unterminated_quote);
-    tcase_add_test(tc, test_err_text_after_quote);
-    tcase_add_test(tc, test_err_empty_id);
-    tcase_add_test(tc, test_err_line_after_quoted_newlines);
-    tcase_add_test(tc, test_err_cannot_open);
-    tcase_add_test(tc, test_err_first_error_wins);
-    suite_add_tcase(s, tc);
+    TU_TCASE(s, "errors", tu_tmp_setup, tu_tmp_teardown,
+        test_err_non_numeric, test_err_infinite, test_err_ragged_short, test_err_ragged_long,
+        test_err_duplicate_id, test_err_duplicate_feature, test_err_empty_file,
+        test_err_header_one_column, test_err_missing_header, test_err_empty_feature_name,
+        test_err_unterminated_quote, test_err_text_after_quote, test_err_empty_id,
+        test_err_line_after_quoted_newlines, test_err_cannot_open, test_err_first_error_wins);
     return s;
 }
 

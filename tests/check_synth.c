@@ -620,12 +620,8 @@ static Suite *synth_suite(void)
     tcase_add_test(structure, test_loads_as_cohort);
     suite_add_tcase(s, structure);
 
-    TCase *errors = tcase_create("errors");
-    tcase_add_checked_fixture(errors, tu_tmp_setup, tu_tmp_teardown);
-    tcase_add_test(errors, test_bad_options_rejected);
-    tcase_add_test(errors, test_refuses_non_empty_folder);
-    tcase_add_test(errors, test_missing_parent_is_io_error);
-    suite_add_tcase(s, errors);
+    TU_TCASE(s, "errors", tu_tmp_setup, tu_tmp_teardown,
+        test_bad_options_rejected, test_refuses_non_empty_folder, test_missing_parent_is_io_error);
     return s;
 }
 

@@ -88,6 +88,15 @@ static void small_options(gfuse_train_options *o)
     o->seed = 7;
 }
 
+/* small_options running the given number of epochs. */
+static gfuse_train_options small_epochs(int epochs)
+{
+    gfuse_train_options o;
+    small_options(&o);
+    o.epochs = epochs;
+    return o;
+}
+
 static gfuse_model *train_ok(const gfuse_cohort *c, const gfuse_train_options *o)
 {
     gfuse_model *m = NULL;
@@ -167,9 +176,7 @@ END_TEST
 START_TEST(test_train_learns)
 {
     gfuse_cohort *c = toy(120, 2, 0, 1, 0);
-    gfuse_train_options o;
-    small_options(&o);
-    o.epochs = 150;
+    gfuse_train_options o = small_epochs(150);
     gfuse_model *m = train_ok(c, &o);
     double acc = test_accuracy(m, c);
     ck_assert_msg(acc >= 0.8, "test accuracy %.3f on a well separated toy", acc);
@@ -182,9 +189,7 @@ END_TEST
 START_TEST(test_train_regression)
 {
     gfuse_cohort *c = toy(120, 3, 1, 1, 0);
-    gfuse_train_options o;
-    small_options(&o);
-    o.epochs = 150;
+    gfuse_train_options o = small_epochs(150);
     gfuse_model *m = train_ok(c, &o);
     ck_assert_int_eq(gfuse_model_task(m), GFUSE_TASK_REGRESS);
     ck_assert_int_eq(gfuse_model_n_classes(m), 0);
@@ -229,9 +234,7 @@ static int same_outputs(const gfuse_model *a, const gfuse_model *b, const gfuse_
 START_TEST(test_train_reproducible)
 {
     gfuse_cohort *c = toy(90, 4, 0, 1, 0);
-    gfuse_train_options o;
-    small_options(&o);
-    o.epochs = 30;
+    gfuse_train_options o = small_epochs(30);
     ck_assert_int_eq(gfuse_set_threads(1), GFUSE_OK);
     gfuse_model *a = train_ok(c, &o);
     ck_assert_int_eq(gfuse_set_threads(2), GFUSE_OK);
@@ -253,9 +256,7 @@ START_TEST(test_train_ignores_test_labels)
 {
     gfuse_cohort *c = toy(90, 5, 0, 1, 0), *shifted = toy(90, 5, 0, 1, 1);
     gfuse_cohort *rc = toy(90, 5, 1, 1, 0), *rshifted = toy(90, 5, 1, 1, 1);
-    gfuse_train_options o;
-    small_options(&o);
-    o.epochs = 25;
+    gfuse_train_options o = small_epochs(25);
     gfuse_model *a = train_ok(c, &o), *b = train_ok(shifted, &o);
     ck_assert_msg(same_outputs(a, b, c), "test labels changed the classifier");
     gfuse_model *ra = train_ok(rc, &o), *rb = train_ok(rshifted, &o);
@@ -299,19 +300,23 @@ static int on_epoch(const gfuse_epoch_report *r, void *user)
     return mo->stop_at > 0 && r->epoch >= mo->stop_at;
 }
 
+/* train_ok with o reporting every epoch to mo (o keeps the callback). */
+static gfuse_model *train_watched(const gfuse_cohort *c, gfuse_train_options *o, monitor *mo)
+{
+    o->on_epoch = on_epoch;
+    o->user = mo;
+    return train_ok(c, o);
+}
+
 /* Early stopping: training ends patience epochs after the best validation loss (or at the
  * last epoch), and the model keeps the best epoch's weights. */
 START_TEST(test_train_early_stopping)
 {
     gfuse_cohort *c = toy(90, 6, 0, 1, 0);
-    gfuse_train_options o;
-    small_options(&o);
-    o.epochs = 400;
+    gfuse_train_options o = small_epochs(400);
     o.patience = 5;
     monitor mo = {0};
-    o.on_epoch = on_epoch;
-    o.user = &mo;
-    gfuse_model *m = train_ok(c, &o);
+    gfuse_model *m = train_watched(c, &o, &mo);
     ck_assert_int_eq(mo.bad, 0);
     ck_assert_int_eq(mo.val_nan, 0);
     ck_assert_msg(mo.last_epoch == mo.last_best + o.patience || mo.last_epoch == o.epochs,
@@ -328,14 +333,10 @@ END_TEST
 START_TEST(test_train_no_validation_and_stop)
 {
     gfuse_cohort *c = toy(60, 7, 0, 0, 0);
-    gfuse_train_options o;
-    small_options(&o);
-    o.epochs = 12;
+    gfuse_train_options o = small_epochs(12);
     o.val_fraction = 0.0;
     monitor mo = {0};
-    o.on_epoch = on_epoch;
-    o.user = &mo;
-    gfuse_model *m = train_ok(c, &o);
+    gfuse_model *m = train_watched(c, &o, &mo);
     ck_assert_int_eq(mo.calls, 12);
     ck_assert_int_eq(mo.val_finite, 0);
     ck_assert_int_eq(gfuse_model_best_epoch(m, 0), 12);
@@ -357,14 +358,10 @@ END_TEST
 START_TEST(test_train_ensemble)
 {
     gfuse_cohort *c = toy(90, 8, 0, 1, 0);
-    gfuse_train_options o;
-    small_options(&o);
-    o.epochs = 20;
+    gfuse_train_options o = small_epochs(20);
     o.ensemble = 3;
     monitor mo = {0};
-    o.on_epoch = on_epoch;
-    o.user = &mo;
-    gfuse_model *m = train_ok(c, &o);
+    gfuse_model *m = train_watched(c, &o, &mo);
     ck_assert_int_eq(gfuse_model_n_members(m), 3);
     ck_assert_int_eq(mo.members_seen, 3);
     ck_assert_int_eq(mo.bad, 0);
@@ -382,9 +379,7 @@ END_TEST
 START_TEST(test_train_class_weights)
 {
     gfuse_cohort *c = toy(60, 9, 0, 1, 0);
-    gfuse_train_options o;
-    small_options(&o);
-    o.epochs = 10;
+    gfuse_train_options o = small_epochs(10);
     o.class_weight_mode = GFUSE_CLASS_WEIGHTS_BALANCED;
     gfuse_model *m = train_ok(c, &o);
     gfuse_model_free(&m);
@@ -448,24 +443,14 @@ END_TEST
 static Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
-    TCase *opts = tcase_create("options and errors");
-    tcase_add_checked_fixture(opts, tu_tmp_setup, tu_tmp_teardown);
-    tcase_add_test(opts, test_train_defaults);
-    tcase_add_test(opts, test_train_bad_options);
-    tcase_add_test(opts, test_train_bad_cohorts);
-    tcase_add_test(opts, test_train_class_weights);
-    suite_add_tcase(s, opts);
-    TCase *core = tcase_create("training");
-    tcase_add_checked_fixture(core, tu_tmp_setup, tu_tmp_teardown);
+    TU_TCASE(s, "options and errors", tu_tmp_setup, tu_tmp_teardown,
+        test_train_defaults, test_train_bad_options, test_train_bad_cohorts,
+        test_train_class_weights);
+    TCase *core = TU_TCASE(s, "training", tu_tmp_setup, tu_tmp_teardown,
+        test_train_learns, test_train_regression, test_train_reproducible,
+        test_train_ignores_test_labels, test_train_early_stopping,
+        test_train_no_validation_and_stop, test_train_ensemble);
     tcase_set_timeout(core, 300);
-    tcase_add_test(core, test_train_learns);
-    tcase_add_test(core, test_train_regression);
-    tcase_add_test(core, test_train_reproducible);
-    tcase_add_test(core, test_train_ignores_test_labels);
-    tcase_add_test(core, test_train_early_stopping);
-    tcase_add_test(core, test_train_no_validation_and_stop);
-    tcase_add_test(core, test_train_ensemble);
-    suite_add_tcase(s, core);
     return s;
 }
 

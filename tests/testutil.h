@@ -10,6 +10,7 @@
 #endif
 
 #include "gfuse.h"
+#include "suite.h"
 
 #include <check.h>
 #include <dirent.h>
