@@ -79,7 +79,8 @@ typedef enum {
     GFUSE_ERR_DATA = -4,    /* input data is malformed (the message names file, line, column) */
     GFUSE_ERR_MODEL = -5,   /* a model file is truncated, corrupted or of a newer version */
     GFUSE_ERR_RUNTIME = -6, /* a computation failed (a dependency reported an error) */
-    GFUSE_ERR_STATE = -7    /* the library was not initialised, or a handle is in the wrong state */
+    GFUSE_ERR_STATE = -7,   /* the library was not initialised, or a handle is in the wrong state */
+    GFUSE_ERR_INTERRUPTED = -8 /* gfuse_interrupt stopped the work (a signal, as a rule) */
 } gfuse_status;
 
 /* A short constant name for a status, e.g. "bad input data". */
@@ -110,6 +111,14 @@ GFUSE_API int gfuse_get_threads(void);
  * picks its kernels once, when it is loaded: a program acts on this by setting
  * OPENBLAS_CORETYPE before it starts (the gfuse tool restarts itself once with it set). */
 GFUSE_API const char *gfuse_blas_core_suggestion(void);
+
+/* Asks long work (training, as a rule) to stop at its next safe point: it then returns
+ * GFUSE_ERR_INTERRUPTED, after saving what it was told to save (a training checkpoint).
+ * Async-signal-safe: a SIGINT or SIGTERM handler may call it with its signal number, which
+ * gfuse_interrupted reports afterwards. gfuse_interrupt(0) clears the request. */
+GFUSE_API void gfuse_interrupt(int signum);
+/* The signal number (or other nonzero value) of the pending gfuse_interrupt; 0 when none. */
+GFUSE_API int gfuse_interrupted(void);
 
 /* ---- cohorts ------------------------------------------------------------------------------ */
 

@@ -31,7 +31,8 @@ START_TEST(test_status_strings)
 {
     const gfuse_status all[] = {GFUSE_OK,         GFUSE_ERR_NOMEM, GFUSE_ERR_ARG,
                                 GFUSE_ERR_IO,     GFUSE_ERR_DATA,  GFUSE_ERR_MODEL,
-                                GFUSE_ERR_RUNTIME, GFUSE_ERR_STATE};
+                                GFUSE_ERR_RUNTIME, GFUSE_ERR_STATE,
+                                GFUSE_ERR_INTERRUPTED};
     ck_assert_str_eq(gfuse_status_string(GFUSE_OK), "success");
     ck_assert_str_eq(gfuse_status_string(GFUSE_ERR_DATA), "bad input data");
     ck_assert_str_eq(gfuse_status_string(GFUSE_ERR_IO), "input/output error");

@@ -244,6 +244,16 @@ START_TEST(test_exit_codes)
     ck_assert_int_eq(cli_exit_code(GFUSE_ERR_NOMEM), 1);
     ck_assert_int_eq(cli_exit_code(GFUSE_ERR_RUNTIME), 1);
     ck_assert_int_eq(cli_exit_code(GFUSE_ERR_STATE), 1);
+    /* an interrupted run exits as a shell reports a signalled job: 128 + the signal */
+    ck_assert_int_eq(gfuse_interrupted(), 0);
+    gfuse_interrupt(15);
+    ck_assert_int_eq(gfuse_interrupted(), 15);
+    ck_assert_int_eq(cli_exit_code(GFUSE_ERR_INTERRUPTED), 143);
+    gfuse_interrupt(2);
+    ck_assert_int_eq(cli_exit_code(GFUSE_ERR_INTERRUPTED), 130);
+    gfuse_interrupt(0);
+    ck_assert_int_eq(gfuse_interrupted(), 0);
+    ck_assert_int_eq(cli_exit_code(GFUSE_ERR_INTERRUPTED), 1);
     /* cli_fail prints the library's last error after the command name. */
     gfuse_synth_options so;
     gfuse_synth_options_init(&so);

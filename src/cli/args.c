@@ -60,6 +60,10 @@ int cli_exit_code(gfuse_status status)
     case GFUSE_ERR_DATA:
     case GFUSE_ERR_MODEL: return CLI_EXIT_DATA;
     case GFUSE_ERR_ARG: return CLI_EXIT_USAGE;
+    case GFUSE_ERR_INTERRUPTED: { /* 128 + the signal, as a shell reports a signalled job */
+        int sig = gfuse_interrupted();
+        return sig > 0 && sig < 64 ? 128 + sig : CLI_EXIT_FAILURE;
+    }
     default: return CLI_EXIT_FAILURE;
     }
 }

@@ -2,6 +2,7 @@
 #include "core/internal.h"
 
 #include <igraph.h>
+#include <signal.h>
 #include <omp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,11 +29,19 @@ const char *gfuse_status_string(gfuse_status status)
     case GFUSE_ERR_MODEL: return "bad model file";
     case GFUSE_ERR_RUNTIME: return "runtime failure";
     case GFUSE_ERR_STATE: return "invalid state";
+    case GFUSE_ERR_INTERRUPTED: return "interrupted";
     }
     return "unknown status";
 }
 
 const char *gfuse_last_error(void) { return last_error; }
+
+/* The pending interrupt: written by signal handlers, read between units of work. */
+static volatile sig_atomic_t interrupt_request;
+
+void gfuse_interrupt(int signum) { interrupt_request = signum; }
+
+int gfuse_interrupted(void) { return interrupt_request; }
 
 void gfuse_i_clear_error(void) { last_error[0] = '\0'; }
 
