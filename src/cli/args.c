@@ -253,6 +253,13 @@ int cli_parse_exit(int parse_result)
     return parse_result == CLI_HELP_SHOWN ? CLI_EXIT_OK : parse_result;
 }
 
+int cli_parse_command(const cli_spec *spec, int argc, char **argv, int *rc)
+{
+    int parsed = cli_parse(spec, argc, argv);
+    *rc = parsed == CLI_PARSED ? CLI_EXIT_OK : cli_parse_exit(parsed);
+    return parsed == CLI_PARSED;
+}
+
 /* ---- help --------------------------------------------------------------------------------- */
 
 /* The default of o as help shows it, or "" when there is nothing to say. */
