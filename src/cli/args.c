@@ -71,6 +71,11 @@ int cli_fail(const char *cmd, gfuse_status status)
     return cli_exit_code(status);
 }
 
+int cli_check(const char *cmd, gfuse_status status)
+{
+    return status == GFUSE_OK ? 0 : cli_fail(cmd, status);
+}
+
 /* ---- option values -------------------------------------------------------------------------- */
 
 void cli_list_free(cli_list *l)

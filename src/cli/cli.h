@@ -132,6 +132,8 @@ void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_exit_code(gfuse_status status);
 /* Prints "gfuse CMD: <gfuse_last_error()>" and returns cli_exit_code(status). */
 int cli_fail(const char *cmd, gfuse_status status);
+/* 0 when status is GFUSE_OK, else cli_fail(cmd, status). */
+int cli_check(const char *cmd, gfuse_status status);
 
 /* ---- cohort options shared by every command that reads a cohort ------------------------- */
 
