@@ -110,16 +110,24 @@ START_TEST(test_peer_recipe)
 }
 END_TEST
 
-START_TEST(test_bench_peer_model)
+/* Bench options for a short run: n samples of nf features, epochs epochs after one warm-up,
+ * kernel_reps timings of the GAT kernel. */
+static gfuse_bench_options short_bench(int64_t n, int64_t nf, int epochs, int kernel_reps)
 {
     gfuse_bench_options o;
     gfuse_bench_options_init(&o);
-    o.like_peer = 1;
-    o.n_samples = 80;
-    o.n_features = 12;
-    o.epochs = 4;
+    o.n_samples = n;
+    o.n_features = nf;
+    o.epochs = epochs;
     o.warmup = 1;
-    o.kernel_reps = 1;
+    o.kernel_reps = kernel_reps;
+    return o;
+}
+
+START_TEST(test_bench_peer_model)
+{
+    gfuse_bench_options o = short_bench(80, 12, 4, 1);
+    o.like_peer = 1;
     gfuse_bench_result r1, r2;
     ck_assert_int_eq(gfuse_set_threads(1), GFUSE_OK);
     ck_assert_int_eq(gfuse_bench_run(&o, &r1), GFUSE_OK);
@@ -142,13 +150,7 @@ END_TEST
 
 START_TEST(test_bench_gfuse_model)
 {
-    gfuse_bench_options o;
-    gfuse_bench_options_init(&o);
-    o.n_samples = 60;
-    o.n_features = 8;
-    o.epochs = 3;
-    o.warmup = 1;
-    o.kernel_reps = 0;
+    gfuse_bench_options o = short_bench(60, 8, 3, 0);
     o.train.graph_variants = 1;
     gfuse_bench_result r;
     ck_assert_int_eq(gfuse_bench_run(&o, &r), GFUSE_OK);

@@ -17,13 +17,19 @@ static gfuse_cohort *load_dir_opts(gfuse_cohort_options *o)
     return c;
 }
 
-static gfuse_cohort *load_dir(const char *rel, const char *mask)
+/* The cohort in the folder dir (an absolute path) with the mask file mask (or NULL). */
+static gfuse_cohort *load_folder(const char *dir, const char *mask)
 {
     gfuse_cohort_options o;
     gfuse_cohort_options_init(&o);
-    o.dir = tu_path(rel);
+    o.dir = dir;
     o.mask_file = mask;
     return load_dir_opts(&o);
+}
+
+static gfuse_cohort *load_dir(const char *rel, const char *mask)
+{
+    return load_folder(tu_path(rel), mask);
 }
 
 /* Loading must fail with status and the message "<path of rel_file><suffix>". */
@@ -66,6 +72,20 @@ static void write_small_cohort(void)
     tu_write("c/notes.txt", "not a modality\n");
     tu_write("c/.hidden.csv", "id,x\nA,1\n");
     tu_write("c/truth/rna.csv", "id,g1\nA,1\n");
+}
+
+/* A built cohort of n samples (gfuse_cohort_new must succeed). */
+static gfuse_cohort *new_cohort(int64_t n, const char *const *ids)
+{
+    gfuse_cohort *c = NULL;
+    ck_assert_int_eq(gfuse_cohort_new(&c, n, ids), GFUSE_OK);
+    return c;
+}
+
+/* Adds a modality of d unnamed features to c (it must succeed). */
+static void add_modality(gfuse_cohort *c, const char *name, int64_t d, const float *values)
+{
+    ck_assert_int_eq(gfuse_cohort_add_modality(c, name, d, NULL, values), GFUSE_OK);
 }
 
 /* ---- folder loading ---------------------------------------------------------------------------- */
@@ -466,13 +486,12 @@ END_TEST
 START_TEST(test_builder)
 {
     const char *ids[] = {"p1", "p2", "p3"};
-    gfuse_cohort *c = NULL;
-    ck_assert_int_eq(gfuse_cohort_new(&c, 3, ids), GFUSE_OK);
+    gfuse_cohort *c = new_cohort(3, ids);
     const float xa[] = {1, 2, NAN, NAN, 5, NAN};
     const char *fa[] = {"u", "v"};
     ck_assert_int_eq(gfuse_cohort_add_modality(c, "a", 2, fa, xa), GFUSE_OK);
     const float xb[] = {1, 2, 3};
-    ck_assert_int_eq(gfuse_cohort_add_modality(c, "b", 1, NULL, xb), GFUSE_OK);
+    add_modality(c, "b", 1, xb);
     ck_assert_int_eq(gfuse_cohort_n_modalities(c), 2);
     ck_assert_str_eq(gfuse_cohort_modality_name(c, 1), "b");
     ck_assert_str_eq(gfuse_cohort_modality_file(c, 1), "");
@@ -570,9 +589,8 @@ START_TEST(test_accessors_out_of_range)
 {
     const char *ids[] = {"a"};
     const float x[] = {1};
-    gfuse_cohort *c = NULL;
-    ck_assert_int_eq(gfuse_cohort_new(&c, 1, ids), GFUSE_OK);
-    ck_assert_int_eq(gfuse_cohort_add_modality(c, "m", 1, NULL, x), GFUSE_OK);
+    gfuse_cohort *c = new_cohort(1, ids);
+    add_modality(c, "m", 1, x);
     ck_assert_ptr_null(gfuse_cohort_sample_id(c, 1));
     ck_assert_ptr_null(gfuse_cohort_sample_id(c, -1));
     ck_assert_ptr_null(gfuse_cohort_modality_name(c, 1));
@@ -602,11 +620,10 @@ START_TEST(test_patterns_order)
     const float a[] = {1, 1, NAN, 1, NAN, 1};
     const float b[] = {1, NAN, 1, 1, NAN, NAN};
     const float cc[] = {NAN, 1, 1, NAN, 1, 1};
-    gfuse_cohort *c = NULL;
-    ck_assert_int_eq(gfuse_cohort_new(&c, 6, ids), GFUSE_OK);
-    ck_assert_int_eq(gfuse_cohort_add_modality(c, "a", 1, NULL, a), GFUSE_OK);
-    ck_assert_int_eq(gfuse_cohort_add_modality(c, "b", 1, NULL, b), GFUSE_OK);
-    ck_assert_int_eq(gfuse_cohort_add_modality(c, "c", 1, NULL, cc), GFUSE_OK);
+    gfuse_cohort *c = new_cohort(6, ids);
+    add_modality(c, "a", 1, a);
+    add_modality(c, "b", 1, b);
+    add_modality(c, "c", 1, cc);
     /* s0 011, s1 101, s2 110, s3 011, s4 100, s5 101 */
     gfuse_patterns p;
     ck_assert_int_eq(gfuse_cohort_patterns(c, &p), GFUSE_OK);
@@ -636,12 +653,11 @@ START_TEST(test_patterns_too_many_modalities)
 {
     const char *ids[] = {"s"};
     const float x[] = {1};
-    gfuse_cohort *c = NULL;
-    ck_assert_int_eq(gfuse_cohort_new(&c, 1, ids), GFUSE_OK);
+    gfuse_cohort *c = new_cohort(1, ids);
     for (int m = 0; m < 65; m++) {
         char name[16];
         snprintf(name, sizeof name, "m%d", m);
-        ck_assert_int_eq(gfuse_cohort_add_modality(c, name, 1, NULL, x), GFUSE_OK);
+        add_modality(c, name, 1, x);
         gfuse_patterns p;
         ck_assert_int_eq(gfuse_cohort_patterns(c, &p), m < 64 ? GFUSE_OK : GFUSE_ERR_ARG);
         if (m < 64) {
@@ -692,10 +708,7 @@ START_TEST(test_rosmap)
 {
     const char *dir = tu_shared_data("rosmap");
     if (!dir) return;
-    gfuse_cohort_options o;
-    gfuse_cohort_options_init(&o);
-    o.dir = dir;
-    gfuse_cohort *c = load_dir_opts(&o);
+    gfuse_cohort *c = load_folder(dir, NULL);
     ck_assert_int_eq(gfuse_cohort_n_samples(c), 351);
     ck_assert_int_eq(gfuse_cohort_n_modalities(c), 3);
     ck_assert_str_eq(gfuse_cohort_modality_name(c, 0), "mRNA");
@@ -745,11 +758,7 @@ START_TEST(test_rosmap_masks)
             snprintf(mask, sizeof mask, "%s/mask_r%d_s%d.csv", dir, rates[r], seed);
             int64_t want[8];
             patterns_from_mask_file(mask, names, want);
-            gfuse_cohort_options o;
-            gfuse_cohort_options_init(&o);
-            o.dir = dir;
-            o.mask_file = mask;
-            gfuse_cohort *c = load_dir_opts(&o);
+            gfuse_cohort *c = load_folder(dir, mask);
             ck_assert_int_eq(gfuse_cohort_n_samples(c), 351);
             ck_assert_int_eq(gfuse_cohort_n_warnings(c), 0);
             gfuse_patterns p;
@@ -791,11 +800,7 @@ START_TEST(test_rosmap_mask_r50_s1)
     const char *const names[] = {"mRNA", "meth", "miRNA"};
     int64_t want[8];
     patterns_from_mask_file(mask, names, want);
-    gfuse_cohort_options o;
-    gfuse_cohort_options_init(&o);
-    o.dir = dir;
-    o.mask_file = mask;
-    gfuse_cohort *c = load_dir_opts(&o);
+    gfuse_cohort *c = load_folder(dir, mask);
     /* S0002 is "0,1,0" in the file: only meth */
     int64_t s2 = sample(c, "S0002");
     ck_assert_int_eq(gfuse_cohort_has_modality(c, s2, 0), 0);

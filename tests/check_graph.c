@@ -291,6 +291,13 @@ static gfuse_cohort *view_of(const raw_cohort *r, gfuse_i_view *v)
     return c;
 }
 
+/* A random raw cohort in *r (raw_random), as a cohort with its view in *v. */
+static gfuse_cohort *random_view(raw_cohort *r, gfuse_i_view *v, uint64_t seed, int64_t n, int m)
+{
+    raw_random(r, seed, n, m);
+    return view_of(r, v);
+}
+
 /* Default graph options with k neighbours. */
 static gfuse_graph_options options_k(int k)
 {
@@ -329,6 +336,24 @@ static void view_release_all(gfuse_i_view *v, gfuse_cohort **c, raw_cohort *r)
     raw_free(r);
 }
 
+/* knn_matches_ref_metrics on the view of r with k neighbours; when skip > 0 also
+ * knn_matches_ref with every skip-th sample not sending. Frees r. */
+static void raw_knn_matches_ref(raw_cohort *r, int k, int skip)
+{
+    gfuse_i_view v;
+    gfuse_cohort *c = view_of(r, &v);
+    gfuse_graph_options o = options_k(k);
+    knn_matches_ref_metrics(&v, &o);
+    if (skip > 0) {
+        /* with a sender subset the blocks are not symmetric: the one-sided path */
+        uint8_t *sender = malloc((size_t)r->n);
+        for (int64_t i = 0; i < r->n; i++) sender[i] = i % skip != 0;
+        knn_matches_ref(&v, &o, sender);
+        free(sender);
+    }
+    view_release_all(&v, &c, r);
+}
+
 static void graphs_identical(const struct gfuse_graph *a, const struct gfuse_graph *b)
 {
     ck_assert_int_eq(a->n_nodes, b->n_nodes);
@@ -353,9 +378,9 @@ START_TEST(test_knn_matches_reference)
     for (int rep = 0; rep < 5; rep++) {
         for (int variant = 0; variant < 4; variant++) {
             raw_cohort r;
-            raw_random(&r, 100 + (uint64_t)rep * 7 + (uint64_t)variant, sizes[rep], 1 + (rep + variant) % 3);
             gfuse_i_view v;
-            gfuse_cohort *c = view_of(&r, &v);
+            gfuse_cohort *c = random_view(&r, &v, 100 + (uint64_t)rep * 7 + (uint64_t)variant,
+                                          sizes[rep], 1 + (rep + variant) % 3);
             gfuse_graph_options o;
             gfuse_graph_options_init(&o);
             o.metric = variant & 1 ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
@@ -379,16 +404,7 @@ START_TEST(test_knn_across_tiles)
 {
     raw_cohort r;
     raw_random(&r, 77, 2600, 2);
-    gfuse_i_view v;
-    gfuse_cohort *c = view_of(&r, &v);
-    gfuse_graph_options o = options_k(7);
-    knn_matches_ref_metrics(&v, &o);
-    /* with a sender subset the blocks are not symmetric: the one-sided path */
-    uint8_t *sender = malloc((size_t)r.n);
-    for (int64_t i = 0; i < r.n; i++) sender[i] = i % 3 != 0;
-    knn_matches_ref(&v, &o, sender);
-    free(sender);
-    view_release_all(&v, &c, &r);
+    raw_knn_matches_ref(&r, 7, 3);
 }
 END_TEST
 
@@ -403,11 +419,7 @@ START_TEST(test_knn_continuous)
     for (int s = 0; s < r.m; s++)
         for (int64_t t = 0; t < r.n * r.d[s]; t++)
             if (!isnan(r.x[s][t])) r.x[s][t] += (float)(0.3 * gfuse_i_rng_normal(&rng));
-    gfuse_i_view v;
-    gfuse_cohort *c = view_of(&r, &v);
-    gfuse_graph_options o = options_k(12);
-    knn_matches_ref_metrics(&v, &o);
-    view_release_all(&v, &c, &r);
+    raw_knn_matches_ref(&r, 12, 0);
 }
 END_TEST
 
@@ -415,9 +427,8 @@ END_TEST
 START_TEST(test_knn_senders)
 {
     raw_cohort r;
-    raw_random(&r, 5, 120, 3);
     gfuse_i_view v;
-    gfuse_cohort *c = view_of(&r, &v);
+    gfuse_cohort *c = random_view(&r, &v, 5, 120, 3);
     uint8_t *sender = malloc((size_t)r.n);
     for (int64_t i = 0; i < r.n; i++) sender[i] = i % 4 != 1;
     gfuse_graph_options o = options_k(5);

@@ -112,6 +112,29 @@ static void write_sample(const char *path)
     ck_assert_int_eq(gfuse_i_mfile_writer_commit(&w), GFUSE_OK);
 }
 
+/* Writes the sample model to model_path and returns its bytes (free them), their count in size. */
+static unsigned char *sample_bytes(size_t *size)
+{
+    write_sample(model_path);
+    return slurp(model_path, size);
+}
+
+/* Writes size bytes of buf to path; reading it must fail with GFUSE_ERR_MODEL. */
+static void expect_unreadable(const char *path, const unsigned char *buf, size_t size)
+{
+    spit(path, buf, size);
+    gfuse_i_mfile *r = NULL;
+    ck_assert_int_eq(gfuse_i_mfile_read(&r, path), GFUSE_ERR_MODEL);
+}
+
+/* expect_unreadable, and the message must hold part. */
+static void expect_bad_file(const char *path, const unsigned char *buf, size_t size,
+                            const char *part)
+{
+    expect_unreadable(path, buf, size);
+    ck_assert_ptr_nonnull(strstr(gfuse_last_error(), part));
+}
+
 /* ---- core ------------------------------------------------------------------------------------ */
 
 START_TEST(test_round_trip)
@@ -388,9 +411,8 @@ END_TEST
 
 START_TEST(test_truncated_everywhere)
 {
-    write_sample(model_path);
     size_t size;
-    unsigned char *buf = slurp(model_path, &size);
+    unsigned char *buf = sample_bytes(&size);
     ck_assert_uint_gt(size, 300);
     char path[400];
     snprintf(path, sizeof path, "%s/cut.gfm", tmpdir);
@@ -410,9 +432,8 @@ END_TEST
 
 START_TEST(test_every_byte_flip_detected)
 {
-    write_sample(model_path);
     size_t size;
-    unsigned char *buf = slurp(model_path, &size);
+    unsigned char *buf = sample_bytes(&size);
     char path[400];
     snprintf(path, sizeof path, "%s/flip.gfm", tmpdir);
     const unsigned char masks[] = {0x01, 0x80, 0xff};
@@ -429,10 +450,7 @@ START_TEST(test_every_byte_flip_detected)
         }
     /* beyond the header, what catches a flip is the checksum */
     buf[GFUSE_I_MFILE_HEADER_SIZE + 30] ^= 0x10;
-    spit(path, buf, size);
-    gfuse_i_mfile *r = NULL;
-    ck_assert_int_eq(gfuse_i_mfile_read(&r, path), GFUSE_ERR_MODEL);
-    ck_assert_ptr_nonnull(strstr(gfuse_last_error(), "is corrupted (checksum mismatch"));
+    expect_bad_file(path, buf, size, "is corrupted (checksum mismatch");
     free(buf);
 }
 END_TEST
@@ -441,9 +459,8 @@ END_TEST
  * every such file cleanly (run under ASan/valgrind this proves no read runs past the buffer). */
 START_TEST(test_resealed_flips_are_safe)
 {
-    write_sample(model_path);
     size_t size;
-    unsigned char *buf = slurp(model_path, &size);
+    unsigned char *buf = sample_bytes(&size);
     char path[400];
     snprintf(path, sizeof path, "%s/resealed.gfm", tmpdir);
     for (size_t i = 0; i < size - 4; i++)
@@ -470,15 +487,12 @@ END_TEST
 
 START_TEST(test_newer_version)
 {
-    write_sample(model_path);
     size_t size;
-    unsigned char *buf = slurp(model_path, &size);
+    unsigned char *buf = sample_bytes(&size);
     uint32_t version = GFUSE_I_MFILE_VERSION + 1;
     memcpy(buf + 12, &version, 4);
     reseal(buf, size);
-    spit(model_path, buf, size);
-    gfuse_i_mfile *r = NULL;
-    ck_assert_int_eq(gfuse_i_mfile_read(&r, model_path), GFUSE_ERR_MODEL);
+    expect_unreadable(model_path, buf, size);
     char expected[600];
     snprintf(expected, sizeof expected,
              "model file %s has format version %u; this gfuse reads up to %u", model_path,
@@ -487,23 +501,18 @@ START_TEST(test_newer_version)
     /* the version is checked before the checksum: a newer format may checksum differently */
     version = 1000;
     memcpy(buf + 12, &version, 4);
-    spit(model_path, buf, size);
-    ck_assert_int_eq(gfuse_i_mfile_read(&r, model_path), GFUSE_ERR_MODEL);
-    ck_assert_ptr_nonnull(strstr(gfuse_last_error(), "has format version 1000; this gfuse reads"));
+    expect_bad_file(model_path, buf, size, "has format version 1000; this gfuse reads");
     free(buf);
 }
 END_TEST
 
 START_TEST(test_foreign_endian)
 {
-    write_sample(model_path);
     size_t size;
-    unsigned char *buf = slurp(model_path, &size);
+    unsigned char *buf = sample_bytes(&size);
     uint32_t marker = __builtin_bswap32(GFUSE_I_MFILE_ENDIAN);
     memcpy(buf + 8, &marker, 4);
-    spit(model_path, buf, size);
-    gfuse_i_mfile *r = NULL;
-    ck_assert_int_eq(gfuse_i_mfile_read(&r, model_path), GFUSE_ERR_MODEL);
+    expect_unreadable(model_path, buf, size);
     char expected[600];
     snprintf(expected, sizeof expected,
              "model file %s was written on a machine of the other byte order (endianness marker "
@@ -517,20 +526,14 @@ END_TEST
 START_TEST(test_not_a_model_and_trailing_bytes)
 {
     const unsigned char text[] = "id,label\ns1,A\ns2,B\n";
-    spit(model_path, text, sizeof text - 1);
-    gfuse_i_mfile *r = NULL;
-    ck_assert_int_eq(gfuse_i_mfile_read(&r, model_path), GFUSE_ERR_MODEL);
-    ck_assert_ptr_nonnull(strstr(gfuse_last_error(), "is not a gfuse model file"));
+    expect_bad_file(model_path, text, sizeof text - 1, "is not a gfuse model file");
 
-    write_sample(model_path);
     size_t size;
-    unsigned char *buf = slurp(model_path, &size);
+    unsigned char *buf = sample_bytes(&size);
     buf = realloc(buf, size + 1);
     ck_assert_ptr_nonnull(buf);
     buf[size] = 0;
-    spit(model_path, buf, size + 1);
-    ck_assert_int_eq(gfuse_i_mfile_read(&r, model_path), GFUSE_ERR_MODEL);
-    ck_assert_ptr_nonnull(strstr(gfuse_last_error(), "is corrupted"));
+    expect_bad_file(model_path, buf, size + 1, "is corrupted");
     free(buf);
 }
 END_TEST
@@ -549,10 +552,7 @@ START_TEST(test_duplicate_names_in_file)
     ck_assert_mem_eq(buf + name2, "ab", 2);
     buf[name2 + 1] = 'a';
     reseal(buf, size);
-    spit(model_path, buf, size);
-    gfuse_i_mfile *r = NULL;
-    ck_assert_int_eq(gfuse_i_mfile_read(&r, model_path), GFUSE_ERR_MODEL);
-    ck_assert_ptr_nonnull(strstr(gfuse_last_error(), "section \"aa\" appears twice"));
+    expect_bad_file(model_path, buf, size, "section \"aa\" appears twice");
     free(buf);
 }
 END_TEST

@@ -37,6 +37,24 @@ static void expect_bad(const char *name, const char *text, const char *suffix)
     ck_assert_str_eq(gfuse_last_error(), expected);
 }
 
+/* A test whose cases each load text from m.csv, which must fail with message suffix. */
+typedef struct {
+    const char *text, *suffix;
+} bad_input;
+
+static void expect_bad_inputs(const bad_input *cases, size_t n)
+{
+    for (size_t k = 0; k < n; k++) expect_bad("m.csv", cases[k].text, cases[k].suffix);
+}
+
+#define BAD_INPUT_TEST(name, ...)                                                               \
+    START_TEST(name)                                                                            \
+    {                                                                                           \
+        const bad_input cases_[] = {__VA_ARGS__};                                               \
+        expect_bad_inputs(cases_, sizeof cases_ / sizeof cases_[0]);                            \
+    }                                                                                           \
+    END_TEST
+
 static const float *row_of(const gfuse_cohort *c, const char *id)
 {
     int64_t i = gfuse_cohort_find_sample(c, id);
@@ -525,65 +543,41 @@ END_TEST
 
 /* ---- bad input: each class with the exact message ------------------------------------------ */
 
-START_TEST(test_err_non_numeric)
-{
-    expect_bad("m.csv", "id,a,b\nS1,1,2\nS2,3,abc\n", ":3:3: column \"b\": \"abc\" is not a number");
-    expect_bad("m.csv", "id,a\nS1,1.5x\n", ":2:2: column \"a\": \"1.5x\" is not a number");
-    expect_bad("m.csv", "id,a\nS1,\"1,5\"\n", ":2:2: column \"a\": \"1,5\" is not a number");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_non_numeric,
+    {"id,a,b\nS1,1,2\nS2,3,abc\n", ":3:3: column \"b\": \"abc\" is not a number"},
+    {"id,a\nS1,1.5x\n", ":2:2: column \"a\": \"1.5x\" is not a number"},
+    {"id,a\nS1,\"1,5\"\n", ":2:2: column \"a\": \"1,5\" is not a number"})
 
-START_TEST(test_err_infinite)
-{
-    expect_bad("m.csv", "id,a,b\nS1,1,inf\n", ":2:3: column \"b\": infinite value \"inf\"");
-    expect_bad("m.csv", "id,a,b\nS1,1,2\nS2,1e999,0\n",
-               ":3:2: column \"a\": infinite value \"1e999\"");
-    expect_bad("m.csv", "id,a\nS1,-Infinity\n", ":2:2: column \"a\": infinite value \"-Infinity\"");
-    expect_bad("m.csv", "id,a\nS1,3.5e38\n", ":2:2: column \"a\": infinite value \"3.5e38\"");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_infinite,
+    {"id,a,b\nS1,1,inf\n", ":2:3: column \"b\": infinite value \"inf\""},
+    {"id,a,b\nS1,1,2\nS2,1e999,0\n",
+     ":3:2: column \"a\": infinite value \"1e999\""},
+    {"id,a\nS1,-Infinity\n", ":2:2: column \"a\": infinite value \"-Infinity\""},
+    {"id,a\nS1,3.5e38\n", ":2:2: column \"a\": infinite value \"3.5e38\""})
 
-START_TEST(test_err_ragged_short)
-{
-    expect_bad("m.csv", "id,a,b,c\nS1,1,2,3\nS2,1,2\n",
-               ":3:4: row has 3 fields but the header has 4 (column \"c\" is missing)");
-    expect_bad("m.csv", "id,a,b\nS1\n",
-               ":2:2: row has 1 field but the header has 3 (column \"a\" is missing)");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_ragged_short,
+    {"id,a,b,c\nS1,1,2,3\nS2,1,2\n",
+     ":3:4: row has 3 fields but the header has 4 (column \"c\" is missing)"},
+    {"id,a,b\nS1\n",
+     ":2:2: row has 1 field but the header has 3 (column \"a\" is missing)"})
 
-START_TEST(test_err_ragged_long)
-{
-    expect_bad("m.csv", "id,a,b\nS1,1,2\nS2,1,2,3,4\n", ":3:4: row has 5 fields but the header has 3");
-    expect_bad("m.csv", "id,a\nS1,1,\n", ":2:3: row has 3 fields but the header has 2");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_ragged_long,
+    {"id,a,b\nS1,1,2\nS2,1,2,3,4\n", ":3:4: row has 5 fields but the header has 3"},
+    {"id,a\nS1,1,\n", ":2:3: row has 3 fields but the header has 2"})
 
-START_TEST(test_err_duplicate_id)
-{
-    expect_bad("m.csv", "id,a\nS1,1\nS2,2\n\"S1\",3\n", ":4:1: duplicate id \"S1\" (first on line 2)");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_duplicate_id,
+    {"id,a\nS1,1\nS2,2\n\"S1\",3\n", ":4:1: duplicate id \"S1\" (first on line 2)"})
 
-START_TEST(test_err_duplicate_feature)
-{
-    expect_bad("m.csv", "id,a,b,a\nS1,1,2,3\n", ":1:4: duplicate feature name \"a\" (also column 2)");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_duplicate_feature,
+    {"id,a,b,a\nS1,1,2,3\n", ":1:4: duplicate feature name \"a\" (also column 2)"})
 
-START_TEST(test_err_empty_file)
-{
-    expect_bad("m.csv", "", ":1:1: empty file: expected a header row id,<feature names...>");
-    expect_bad("m.csv", "\n\r\n\n", ":1:1: empty file: expected a header row id,<feature names...>");
-    expect_bad("m.csv", "\xEF\xBB\xBF", ":1:1: empty file: expected a header row id,<feature names...>");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_empty_file,
+    {"", ":1:1: empty file: expected a header row id,<feature names...>"},
+    {"\n\r\n\n", ":1:1: empty file: expected a header row id,<feature names...>"},
+    {"\xEF\xBB\xBF", ":1:1: empty file: expected a header row id,<feature names...>"})
 
-START_TEST(test_err_header_one_column)
-{
-    expect_bad("m.csv", "id\nS1\n", ":1:1: the header has 1 column; expected id,<feature names...>");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_header_one_column,
+    {"id\nS1\n", ":1:1: the header has 1 column; expected id,<feature names...>"})
 
 START_TEST(test_err_missing_header)
 {
@@ -598,28 +592,19 @@ START_TEST(test_err_missing_header)
 }
 END_TEST
 
-START_TEST(test_err_empty_feature_name)
-{
-    expect_bad("m.csv", "id,a,,c\nS1,1,2,3\n", ":1:3: empty feature name in the header");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_empty_feature_name,
+    {"id,a,,c\nS1,1,2,3\n", ":1:3: empty feature name in the header"})
 
-START_TEST(test_err_unterminated_quote)
-{
-    expect_bad("m.csv", "id,a\nS1,1\n\"S2,2\nS3,3\n",
-               ":3:1: unterminated quoted field: the quote opened here is never closed");
-    expect_bad("m.csv", "id,\"a\nS1,1\n",
-               ":1:2: unterminated quoted field: the quote opened here is never closed");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_unterminated_quote,
+    {"id,a\nS1,1\n\"S2,2\nS3,3\n",
+     ":3:1: unterminated quoted field: the quote opened here is never closed"},
+    {"id,\"a\nS1,1\n",
+     ":1:2: unterminated quoted field: the quote opened here is never closed"})
 
-START_TEST(test_err_text_after_quote)
-{
-    expect_bad("m.csv", "id,a\n\"S1\"x,1\n",
-               ":2:1: unexpected text after the closing quote of a quoted field (a quote inside "
-               "a quoted field is written \"\")");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_text_after_quote,
+    {"id,a\n\"S1\"x,1\n",
+     ":2:1: unexpected text after the closing quote of a quoted field (a quote inside "
+     "a quoted field is written \"\")"})
 
 START_TEST(test_err_empty_id)
 {
@@ -634,12 +619,9 @@ START_TEST(test_err_empty_id)
 }
 END_TEST
 
-START_TEST(test_err_line_after_quoted_newlines)
-{
-    expect_bad("m.csv", "id,\"a\nb\"\n\"S\n1\",1\nS2,bad\n",
-               ":5:2: column \"a\nb\": \"bad\" is not a number");
-}
-END_TEST
+BAD_INPUT_TEST(test_err_line_after_quoted_newlines,
+    {"id,\"a\nb\"\n\"S\n1\",1\nS2,bad\n",
+     ":5:2: column \"a\nb\": \"bad\" is not a number"})
 
 START_TEST(test_err_cannot_open)
 {

@@ -75,6 +75,11 @@ int cli_fail(const char *cmd, gfuse_status status)
     return cli_exit_code(status);
 }
 
+int cli_check(const char *cmd, gfuse_status status)
+{
+    return status == GFUSE_OK ? 0 : cli_fail(cmd, status);
+}
+
 /* ---- option values -------------------------------------------------------------------------- */
 
 void cli_list_free(cli_list *l)
@@ -255,6 +260,13 @@ int cli_parse(const cli_spec *spec, int argc, char **argv)
 int cli_parse_exit(int parse_result)
 {
     return parse_result == CLI_HELP_SHOWN ? CLI_EXIT_OK : parse_result;
+}
+
+int cli_parse_command(const cli_spec *spec, int argc, char **argv, int *rc)
+{
+    int parsed = cli_parse(spec, argc, argv);
+    *rc = parsed == CLI_PARSED ? CLI_EXIT_OK : cli_parse_exit(parsed);
+    return parsed == CLI_PARSED;
 }
 
 /* ---- help --------------------------------------------------------------------------------- */

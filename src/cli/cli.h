@@ -19,14 +19,13 @@
  *             CLI_END};
  *         cli_spec spec = {.name = "example", .synopsis = "--cohort DIR [--k K]",
  *                          .description = "What it does, in a sentence.", .options = opts};
- *         int rc = cli_parse(&spec, argc, argv);
- *         if (rc != CLI_PARSED) {
- *             cli_cohort_args_free(&ca);
- *             return cli_parse_exit(rc);
- *         }
  *         gfuse_cohort *cohort = NULL;
+ *         int rc;
+ *         if (!cli_parse_command(&spec, argc, argv, &rc)) goto done;
  *         rc = cli_cohort_load("example", &ca, &cohort);   // prints errors and warnings
  *         ...
+ *     done:
+ *         gfuse_cohort_free(&cohort);
  *         cli_cohort_args_free(&ca);
  *         return rc;
  *     }
@@ -114,6 +113,9 @@ enum { CLI_PARSED = 0, CLI_HELP_SHOWN = -1 };
 int cli_parse(const cli_spec *spec, int argc, char **argv);
 /* The exit code for a cli_parse result other than CLI_PARSED (0 after help, 2 otherwise). */
 int cli_parse_exit(int parse_result);
+/* cli_parse for a command: returns 1 when the command goes on (*rc = CLI_EXIT_OK), 0 when it
+ * stops with the exit code *rc (cli_parse_exit: 0 after help, 2 after a usage error). */
+int cli_parse_command(const cli_spec *spec, int argc, char **argv, int *rc);
 /* Writes `gfuse NAME --help` for spec. */
 void cli_print_help(FILE *f, const cli_spec *spec);
 
@@ -130,6 +132,8 @@ void cli_warning(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_exit_code(gfuse_status status);
 /* Prints "gfuse CMD: <gfuse_last_error()>" and returns cli_exit_code(status). */
 int cli_fail(const char *cmd, gfuse_status status);
+/* 0 when status is GFUSE_OK, else cli_fail(cmd, status). */
+int cli_check(const char *cmd, gfuse_status status);
 
 /* ---- cohort options shared by every command that reads a cohort ------------------------- */
 

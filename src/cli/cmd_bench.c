@@ -162,13 +162,10 @@ int cmd_bench(int argc, char **argv)
             "parameters, and the GAT kernel's bandwidth. --like-peer reads --heads, --hidden,\n"
             "--k, --lr and --seed of the model options.",
         .options = cli_model_args_options(&ma, 0, before, after)};
-    int rc = cli_parse(&spec, argc, argv);
-    if (rc != CLI_PARSED) {
-        cli_model_args_free(&ma);
-        return cli_parse_exit(rc);
-    }
     gfuse_bench_result res;
     memset(&res, 0, sizeof res);
+    int rc;
+    if (!cli_parse_command(&spec, argc, argv, &rc)) goto done;
     if (bo.peer_graph && !bo.like_peer) {
         rc = cli_usage_error("bench", "--peer-graph needs --like-peer");
         goto done;

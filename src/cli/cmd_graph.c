@@ -161,11 +161,8 @@ int cmd_graph(int argc, char **argv)
     gfuse_graph_stats s;
     memset(&s, 0, sizeof s);
     cli_outfile of = {0};
-    int rc = cli_parse(&spec, argc, argv);
-    if (rc != CLI_PARSED) {
-        rc = cli_parse_exit(rc);
-        goto done;
-    }
+    int rc;
+    if (!cli_parse_command(&spec, argc, argv, &rc)) goto done;
     go.metric = metric == 1 ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
     go.reorder = order == 1 ? GFUSE_ORDER_RCM : order == 2 ? GFUSE_ORDER_AMD : GFUSE_ORDER_NATURAL;
     go.standardize = !raw;

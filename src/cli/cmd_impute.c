@@ -71,11 +71,7 @@ static int run_impute(const char *out_dir, const gfuse_model *model, const gfuse
     gfuse_imputation imp;
     memset(&imp, 0, sizeof imp);
     int rc;
-    gfuse_status st = gfuse_impute(model, cohort, &imp);
-    if (st != GFUSE_OK) {
-        rc = cli_fail("impute", st);
-        goto done;
-    }
+    if ((rc = cli_check("impute", gfuse_impute(model, cohort, &imp))) != 0) goto done;
     if (mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
         cli_error("impute", "%s: cannot create the folder: %s", out_dir, strerror(errno));
         rc = CLI_EXIT_FAILURE;

@@ -256,8 +256,8 @@ int cmd_info(int argc, char **argv)
                        "its checksum verified: a truncated, corrupted or newer-version file is an\n"
                        "error (exit code 3).",
         .options = opts};
-    int rc = cli_parse(&spec, argc, argv);
-    if (rc != CLI_PARSED) return cli_parse_exit(rc);
+    int rc;
+    if (!cli_parse_command(&spec, argc, argv, &rc)) return rc;
     if (!model) return cli_usage_error("info", "--model FILE is required");
 
     gfuse_modelfile *mf = NULL;

@@ -310,11 +310,8 @@ int cmd_inspect(int argc, char **argv)
     summary s;
     memset(&s, 0, sizeof s);
     cli_outfile of = {0};
-    int rc = cli_parse(&spec, argc, argv);
-    if (rc != CLI_PARSED) {
-        rc = cli_parse_exit(rc);
-        goto done;
-    }
+    int rc;
+    if (!cli_parse_command(&spec, argc, argv, &rc)) goto done;
     ca.task = (gfuse_task)task; /* the choices are in gfuse_task order */
     if ((rc = cli_cohort_load("inspect", &ca, &cohort)) != 0) goto done;
     if ((rc = summarise(&s, cohort)) != 0) goto done;

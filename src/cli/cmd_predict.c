@@ -68,11 +68,7 @@ static int run_predict(const char *out, const gfuse_model *model, const gfuse_co
     gfuse_predictions pred;
     memset(&pred, 0, sizeof pred);
     int rc;
-    gfuse_status st = gfuse_predict(model, cohort, &pred);
-    if (st != GFUSE_OK) {
-        rc = cli_fail("predict", st);
-        goto done;
-    }
+    if ((rc = cli_check("predict", gfuse_predict(model, cohort, &pred))) != 0) goto done;
     if ((rc = write_predictions(out, model, cohort, &pred)) != 0) goto done;
     if (attention_path && (rc = write_attention(attention_path, model, cohort, &pred)) != 0)
         goto done;

@@ -183,8 +183,8 @@ int cmd_synth(int argc, char **argv)
             "higher a sample's (unseen) first feature of a modality, the likelier it is missing.\n"
             "Every incomplete sample keeps at least one modality.",
         .options = opts};
-    int rc = cli_parse(&spec, argc, argv);
-    if (rc != CLI_PARSED) return cli_parse_exit(rc);
+    int rc;
+    if (!cli_parse_command(&spec, argc, argv, &rc)) return rc;
     if (!out) return cli_usage_error("synth", "--out DIR is required");
     if ((rc = parse_features(features, so.n_modalities, n_features)) != 0) return rc;
     so.n_features = n_features;

@@ -64,18 +64,14 @@ int cmd_train(int argc, char **argv)
             "samples of split train (all labelled samples without a split file), stops early on\n"
             "split val or a stratified share of the training samples, never reads test labels.",
         .options = cli_model_args_options(&ma, 1, before, after)};
-    int rc = cli_parse(&spec, argc, argv);
-    if (rc != CLI_PARSED) {
-        cli_model_args_free(&ma);
-        cli_cohort_args_free(&ca);
-        return cli_parse_exit(rc);
-    }
     gfuse_cohort *cohort = NULL;
     gfuse_model *model = NULL;
     cli_outfile log_file;
     memset(&log_file, 0, sizeof log_file);
     train_monitor mon;
     memset(&mon, 0, sizeof mon);
+    int rc;
+    if (!cli_parse_command(&spec, argc, argv, &rc)) goto done;
     if (!model_path) {
         rc = cli_usage_error("train", "--model FILE is required");
         goto done;

@@ -18,13 +18,10 @@ int cli_model_command(const cli_model_cmd *cmd, int argc, char **argv)
                      .synopsis = cmd->synopsis,
                      .description = cmd->description,
                      .options = opts};
-    int rc = cli_parse(&spec, argc, argv);
-    if (rc != CLI_PARSED) {
-        cli_cohort_args_free(&ca);
-        return cli_parse_exit(rc);
-    }
     gfuse_model *model = NULL;
     gfuse_cohort *cohort = NULL;
+    int rc;
+    if (!cli_parse_command(&spec, argc, argv, &rc)) goto done;
     if (!model_path || !out) {
         rc = cli_usage_error(cmd->name, "--model FILE and --out %s are required", cmd->out_metavar);
         goto done;
