@@ -9,6 +9,7 @@
  * checked, and nothing here runs inside an OpenMP region.
  */
 #include "graph/graph.h"
+#include "core/util.h"
 
 #include <igraph.h>
 #include <math.h>
@@ -60,7 +61,7 @@ gfuse_status gfuse_graph_stats_compute(const gfuse_graph *g, int max_hops, gfuse
     out->n_edges = ne;
     out->max_hops = max_hops;
     out->n_isolated_missing = g->n_isolated_missing;
-    out->reachable_within = calloc((size_t)max_hops, sizeof *out->reachable_within);
+    out->reachable_within = gfuse_i_zalloc(max_hops, sizeof *out->reachable_within);
     if (!out->reachable_within) return gfuse_i_nomem("the graph statistics");
     for (int64_t e = 0; e < ne; e++) out->edges_by_relation[g->in_rel[e]]++;
 

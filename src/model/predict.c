@@ -97,14 +97,14 @@ static gfuse_status match_cohort(matched *mt, const gfuse_model *m, const gfuse_
     memset(mt, 0, sizeof *mt);
     const gfuse_i_samples *ref = &m->ref;
     int M = m->arch.M;
-    int *cmod = calloc((size_t)M, sizeof *cmod);
-    int64_t **cfeat = calloc((size_t)M, sizeof *cfeat);
+    int *cmod = gfuse_i_zalloc(M, sizeof *cmod);
+    int64_t **cfeat = gfuse_i_zalloc(M, sizeof *cfeat);
     gfuse_i_idmap *refidx = gfuse_i_idmap_new(ref->n);
     gfuse_status st = GFUSE_OK;
-    mt->where = malloc((size_t)(c->n > 0 ? c->n : 1) * sizeof(int64_t));
+    mt->where = gfuse_i_alloc(c->n, sizeof(int64_t));
     if (!cmod || !cfeat || !refidx || !mt->where) goto nomem;
     for (int j = 0; j < M; j++) {
-        cfeat[j] = malloc((size_t)(m->arch.d[j] > 0 ? m->arch.d[j] : 1) * sizeof(int64_t));
+        cfeat[j] = gfuse_i_alloc(m->arch.d[j], sizeof(int64_t));
         if (!cfeat[j]) goto nomem;
     }
     st = match_columns(m, c, cmod, cfeat);
@@ -117,7 +117,7 @@ static gfuse_status match_cohort(matched *mt, const gfuse_model *m, const gfuse_
     }
     st = gfuse_i_samples_alloc(&mt->set, ref->n + mt->n_new, M, m->arch.d);
     if (st != GFUSE_OK) goto done;
-    mt->sender = calloc((size_t)mt->set.n, 1);
+    mt->sender = gfuse_i_zalloc(mt->set.n, 1);
     if (!mt->sender) goto nomem;
     /* the references as stored ... */
     for (int64_t r = 0; r < ref->n; r++) {
@@ -161,15 +161,14 @@ static gfuse_status run(const gfuse_model *m, const gfuse_cohort *c, matched *mt
     gfuse_status st = match_cohort(mt, m, c);
     if (st != GFUSE_OK) return st;
     int64_t N = mt->set.n;
-    *probs = malloc((size_t)(N * m->arch.K) * sizeof(float));
-    *fusion = malloc((size_t)(N * (M + 1)) * sizeof(float));
+    *probs = gfuse_i_alloc(N * m->arch.K, sizeof(float));
+    *fusion = gfuse_i_alloc(N * (M + 1), sizeof(float));
     if (!*probs || !*fusion) return gfuse_i_nomem("the predictions");
     if (rec) {
-        *rec = calloc((size_t)M, sizeof **rec);
+        *rec = gfuse_i_zalloc(M, sizeof **rec);
         if (!*rec) return gfuse_i_nomem("the completed values");
         for (int j = 0; j < M; j++) {
-            (*rec)[j] = malloc((size_t)(N * m->arch.d[j] > 0 ? N * m->arch.d[j] : 1) *
-                               sizeof(float));
+            (*rec)[j] = gfuse_i_alloc(N * m->arch.d[j], sizeof(float));
             if (!(*rec)[j]) return gfuse_i_nomem("the completed values");
         }
     }
@@ -201,10 +200,10 @@ gfuse_status gfuse_predict(const gfuse_model *m, const gfuse_cohort *c, gfuse_pr
     out->n = n;
     out->n_outputs = K;
     out->n_slots = J;
-    out->output = malloc((size_t)(n * K > 0 ? n * K : 1) * sizeof(float));
-    out->predicted = malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
-    out->fusion = malloc((size_t)(n * J > 0 ? n * J : 1) * sizeof(float));
-    out->new_sample = malloc((size_t)(n > 0 ? n : 1));
+    out->output = gfuse_i_alloc(n * K, sizeof(float));
+    out->predicted = gfuse_i_alloc(n, sizeof(int32_t));
+    out->fusion = gfuse_i_alloc(n * J, sizeof(float));
+    out->new_sample = gfuse_i_alloc(n, 1);
     if (!out->output || !out->predicted || !out->fusion || !out->new_sample) {
         st = gfuse_i_nomem("the predictions");
         goto done;
@@ -249,14 +248,14 @@ gfuse_status gfuse_impute(const gfuse_model *m, const gfuse_cohort *c, gfuse_imp
     int64_t n = c->n;
     out->n = n;
     out->n_modalities = M;
-    out->n_features = calloc((size_t)M, sizeof *out->n_features);
-    out->values = calloc((size_t)M, sizeof *out->values);
-    out->filled = calloc((size_t)(n * M > 0 ? n * M : 1), 1);
+    out->n_features = gfuse_i_zalloc(M, sizeof *out->n_features);
+    out->values = gfuse_i_zalloc(M, sizeof *out->values);
+    out->filled = gfuse_i_zalloc(n * M, 1);
     if (!out->n_features || !out->values || !out->filled) goto nomem;
     for (int j = 0; j < M; j++) {
         int64_t d = m->arch.d[j];
         out->n_features[j] = d;
-        out->values[j] = malloc((size_t)(n * d > 0 ? n * d : 1) * sizeof(float));
+        out->values[j] = gfuse_i_alloc(n * d, sizeof(float));
         if (!out->values[j]) goto nomem;
         for (int64_t i = 0; i < n; i++) {
             int64_t r = mt.where[i];

@@ -18,7 +18,7 @@
 
 static char **copy_strings(char *const *src, int64_t n)
 {
-    char **dst = calloc((size_t)(n > 0 ? n : 1), sizeof *dst);
+    char **dst = gfuse_i_zalloc(n, sizeof *dst);
     if (!dst) return NULL;
     for (int64_t t = 0; t < n; t++) {
         dst[t] = gfuse_i_strdup(src[t]);
@@ -43,17 +43,17 @@ static gfuse_status skeleton(gfuse_model *m, const gfuse_cohort *c, gfuse_task t
     m->opts.class_weights = NULL;
     m->opts.task = task;
     if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_GIVEN) {
-        m->class_w_opt = malloc((size_t)o->n_class_weights * sizeof(double));
+        m->class_w_opt = gfuse_i_alloc(o->n_class_weights, sizeof(double));
         if (!m->class_w_opt) return gfuse_i_nomem("the class weights");
         memcpy(m->class_w_opt, o->class_weights, (size_t)o->n_class_weights * sizeof(double));
         m->opts.class_weights = m->class_w_opt;
     }
     m->arch.M = M;
-    m->arch.d = calloc((size_t)M, sizeof *m->arch.d);
-    m->mod_name = calloc((size_t)M, sizeof *m->mod_name);
-    m->feat_name = calloc((size_t)M, sizeof *m->feat_name);
-    m->mean = calloc((size_t)M, sizeof *m->mean);
-    m->sd = calloc((size_t)M, sizeof *m->sd);
+    m->arch.d = gfuse_i_zalloc(M, sizeof *m->arch.d);
+    m->mod_name = gfuse_i_zalloc(M, sizeof *m->mod_name);
+    m->feat_name = gfuse_i_zalloc(M, sizeof *m->feat_name);
+    m->mean = gfuse_i_zalloc(M, sizeof *m->mean);
+    m->sd = gfuse_i_zalloc(M, sizeof *m->sd);
     if (!m->arch.d || !m->mod_name || !m->feat_name || !m->mean || !m->sd)
         return gfuse_i_nomem("the model");
     for (int j = 0; j < M; j++) {
@@ -122,10 +122,10 @@ static gfuse_status make_splits(splits *sp, const gfuse_cohort *c, gfuse_task ta
 {
     memset(sp, 0, sizeof *sp);
     int64_t n = c->n;
-    sp->train_all = malloc((size_t)n * sizeof(int64_t));
-    sp->val_fixed = malloc((size_t)n * sizeof(int64_t));
-    sp->fold = malloc((size_t)n * sizeof(int32_t));
-    int64_t *order = malloc((size_t)n * sizeof(int64_t));
+    sp->train_all = gfuse_i_alloc(n, sizeof(int64_t));
+    sp->val_fixed = gfuse_i_alloc(n, sizeof(int64_t));
+    sp->fold = gfuse_i_alloc(n, sizeof(int32_t));
+    int64_t *order = gfuse_i_alloc(n, sizeof(int64_t));
     if (!sp->train_all || !sp->val_fixed || !sp->fold || !order) {
         free(order);
         return gfuse_i_nomem("the training split");
@@ -338,7 +338,7 @@ static gfuse_status fit_graphs(trainer *t)
         if (t->fit_pending > 0) {
             const gfuse_model *m = t->m;
             int64_t n = m->ref.n;
-            uint8_t *hidden = malloc((size_t)(n * m->arch.M));
+            uint8_t *hidden = gfuse_i_alloc(n * m->arch.M, 1);
             gfuse_status st = hidden ? GFUSE_OK : gfuse_i_nomem("the decoder-fit graphs");
             for (int k = 0; k < t->fit_pending && st == GFUSE_OK; k++) {
                 struct gfuse_graph **g = &t->variants[t->n_variants + t->n_fit_variants];
@@ -517,16 +517,16 @@ static gfuse_status prepare(trainer *t)
     if (t->sp.n_train_all == 0)
         return gfuse_i_error(GFUSE_ERR_DATA, "the cohort has no labelled training sample");
 
-    t->label = malloc((size_t)n * sizeof(int32_t));
-    t->target = malloc((size_t)n * sizeof(float));
-    t->decay = calloc((size_t)np, 1);
-    m->params = calloc((size_t)o->ensemble, sizeof *m->params);
-    m->best_epoch = calloc((size_t)o->ensemble, sizeof *m->best_epoch);
+    t->label = gfuse_i_alloc(n, sizeof(int32_t));
+    t->target = gfuse_i_alloc(n, sizeof(float));
+    t->decay = gfuse_i_zalloc(np, 1);
+    m->params = gfuse_i_zalloc(o->ensemble, sizeof *m->params);
+    m->best_epoch = gfuse_i_zalloc(o->ensemble, sizeof *m->best_epoch);
     if (!t->label || !t->target || !t->decay || !m->params || !m->best_epoch)
         return gfuse_i_nomem("the trainer");
     m->n_members = o->ensemble;
     for (int k = 0; k < o->ensemble; k++) {
-        m->params[k] = malloc((size_t)np * sizeof(float));
+        m->params[k] = gfuse_i_alloc(np, sizeof(float));
         if (!m->params[k]) return gfuse_i_nomem("the parameters");
     }
     for (int ti = 0; ti < m->layout.n_tensors; ti++) {
@@ -558,7 +558,7 @@ static gfuse_status prepare(trainer *t)
 
     /* class weights */
     if (m->task == GFUSE_TASK_CLASSIFY && o->class_weight_mode != GFUSE_CLASS_WEIGHTS_NONE) {
-        t->class_w = malloc((size_t)K * sizeof(float));
+        t->class_w = gfuse_i_alloc(K, sizeof(float));
         if (!t->class_w) return gfuse_i_nomem("the class weights");
         if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_GIVEN) {
             if (o->n_class_weights != K)
@@ -594,8 +594,8 @@ static gfuse_status prepare(trainer *t)
          * (derived at the first refit): hidden nodes the network never had to reconstruct,
          * like truly missing ones */
         int n_graphs = o->graph_variants * (o->decoder_ridge > 0.0 ? 2 : 1);
-        t->variants = calloc((size_t)n_graphs, sizeof *t->variants);
-        uint8_t *hidden = malloc((size_t)(n * m->arch.M));
+        t->variants = gfuse_i_zalloc(n_graphs, sizeof *t->variants);
+        uint8_t *hidden = gfuse_i_alloc(n * m->arch.M, 1);
         if (!t->variants || !hidden) {
             free(hidden);
             return gfuse_i_nomem("the modality-dropout graphs");
@@ -627,17 +627,17 @@ static gfuse_status prepare(trainer *t)
     if (o->ensemble > 1 && threads > 1 &&
         t->full->n_nodes * (int64_t)m->arch.F <= MEMBERS_SIDE_BY_SIDE_MAX)
         t->n_workers = threads < o->ensemble ? threads : o->ensemble;
-    t->workers = calloc((size_t)t->n_workers, sizeof *t->workers);
+    t->workers = gfuse_i_zalloc(t->n_workers, sizeof *t->workers);
     if (!t->workers) return gfuse_i_nomem("the trainer");
     for (int k = 0; k < t->n_workers; k++) {
         worker *w = &t->workers[k];
-        w->rows_train = malloc((size_t)n * sizeof(int64_t));
-        w->rows_val = malloc((size_t)n * sizeof(int64_t));
-        w->grads = malloc((size_t)np * sizeof(float));
-        w->mom = malloc((size_t)np * sizeof(float));
-        w->vel = malloc((size_t)np * sizeof(float));
-        w->best = malloc((size_t)np * sizeof(float));
-        w->ema = malloc((size_t)np * sizeof(float));
+        w->rows_train = gfuse_i_alloc(n, sizeof(int64_t));
+        w->rows_val = gfuse_i_alloc(n, sizeof(int64_t));
+        w->grads = gfuse_i_alloc(np, sizeof(float));
+        w->mom = gfuse_i_alloc(np, sizeof(float));
+        w->vel = gfuse_i_alloc(np, sizeof(float));
+        w->best = gfuse_i_alloc(np, sizeof(float));
+        w->ema = gfuse_i_alloc(np, sizeof(float));
         if (!w->rows_train || !w->rows_val || !w->grads || !w->mom || !w->vel || !w->best ||
             !w->ema)
             return gfuse_i_nomem("the trainer");
@@ -647,13 +647,13 @@ static gfuse_status prepare(trainer *t)
     if (t->n_workers > 1) {
         int K2 = o->ensemble;
         report_queue *q = &t->q;
-        q->buf = calloc((size_t)K2, sizeof *q->buf);
-        q->n = calloc((size_t)K2, sizeof(int));
-        q->sent = calloc((size_t)K2, sizeof(int));
-        q->done = calloc((size_t)K2, sizeof(int));
+        q->buf = gfuse_i_zalloc(K2, sizeof *q->buf);
+        q->n = gfuse_i_zalloc(K2, sizeof(int));
+        q->sent = gfuse_i_zalloc(K2, sizeof(int));
+        q->done = gfuse_i_zalloc(K2, sizeof(int));
         if (!q->buf || !q->n || !q->sent || !q->done) return gfuse_i_nomem("the trainer");
         for (int k = 0; k < K2; k++) {
-            q->buf[k] = malloc((size_t)o->epochs * sizeof(gfuse_epoch_report));
+            q->buf[k] = gfuse_i_alloc(o->epochs, sizeof(gfuse_epoch_report));
             if (!q->buf[k]) return gfuse_i_nomem("the trainer");
         }
     }
@@ -674,8 +674,8 @@ static gfuse_status train_members(trainer *t)
         return GFUSE_OK;
     }
     int n = m->n_members;
-    gfuse_status *status = calloc((size_t)n, sizeof *status);
-    char (*message)[256] = calloc((size_t)n, sizeof *message);
+    gfuse_status *status = gfuse_i_zalloc(n, sizeof *status);
+    char (*message)[256] = gfuse_i_zalloc(n, sizeof *message);
     if (!status || !message) {
         free(status);
         free(message);
