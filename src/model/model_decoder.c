@@ -154,10 +154,7 @@ static gfuse_status fit_one(float *params, const gfuse_i_layout *lay, int m, int
     uint64_t *key = gfuse_i_alloc(d, sizeof(uint64_t)); /* hash of the rows a feature misses */
     double *Hg = NULL; /* the rows of one group */
     gfuse_status st = GFUSE_OK;
-    if (!G || !L || !Y || !B || !X || !pen || !group || !feat || !key) {
-        st = gfuse_i_nomem("the decoder fit");
-        goto done;
-    }
+    GFUSE_TRY_MEM(G && L && Y && B && X && pen && group && feat && key, "the decoder fit");
     int64_t n_missing = 0; /* features with missing cells */
     for (int64_t f = 0; f < d; f++) {
         uint64_t h = 1469598103934665603ULL;
@@ -204,10 +201,7 @@ static gfuse_status fit_one(float *params, const gfuse_i_layout *lay, int m, int
     if (solve_group(L, G, pen, B, feat, k, P, X, W, bias) != 0 || n_missing == 0) goto done;
     /* each group of features missing the same rows: the normal matrix of its present rows */
     Hg = gfuse_i_alloc((size_t)n * (size_t)P, sizeof(double));
-    if (!Hg) {
-        st = gfuse_i_nomem("the decoder fit");
-        goto done;
-    }
+    GFUSE_TRY_MEM(Hg, "the decoder fit");
     for (int64_t g = 0; g < d; g++) {
         if (group[g] != g) continue;
         int ng = 0;
@@ -244,26 +238,26 @@ gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
     int64_t N = data->n;
     gfuse_status st = GFUSE_OK;
     rows *r = gfuse_i_zalloc(M, sizeof *r);
-    if (!r) return gfuse_i_nomem("the decoder fit");
+    GFUSE_TRY_MEM(r, "the decoder fit");
     gfuse_i_pass eval = {.decoders = GFUSE_I_DEC_ALL};
-    for (int v = 0; v < n_graphs && st == GFUSE_OK; v++) {
+    for (int v = 0; v < n_graphs; v++) {
         const struct gfuse_graph *g = graphs[v];
         gfuse_i_model_forward(a, arch, lay, params, g, data, &eval);
-        for (int m = 0; m < M && st == GFUSE_OK; m++)
+        for (int m = 0; m < M; m++)
             for (int64_t i = 0; i < N; i++) {
                 int64_t node = (int64_t)m * N + i;
                 if (!data->has[node] || g->observed[node]) continue;
-                if (rows_push(&r[m], a->dec_in + i * F, F, data->x[m] + i * arch->d[m]) != 0) {
-                    st = gfuse_i_nomem("the decoder fit");
-                    break;
-                }
+                GFUSE_TRY_MEM(rows_push(&r[m], a->dec_in + i * F, F,
+                                        data->x[m] + i * arch->d[m]) == 0,
+                              "the decoder fit");
             }
     }
     int blas = gfuse_i_blas_serial_begin();
     for (int m = 0; m < M && st == GFUSE_OK; m++)
         st = fit_one(params, lay, m, F, arch->d[m], &r[m], ridge);
     gfuse_i_blas_serial_end(blas);
-    for (int m = 0; m < M; m++) {
+done:
+    for (int m = 0; r && m < M; m++) {
         free(r[m].h);
         free(r[m].y);
     }
