@@ -931,7 +931,7 @@ gfuse_status gfuse_i_read_matrix(const char *path, gfuse_i_matrix *m)
         }
     }
 
-    matrix_rows mr = {path, m, seen, header};
+    matrix_rows mr = {.path = path, .m = m, .seen = seen, .header = header};
     st = read_rows(r, path, header, n_cols, m->n_rows, matrix_cell, &mr);
 done:
     gfuse_i_csv_close(r);
@@ -991,7 +991,7 @@ gfuse_status gfuse_i_read_table(const char *path, int64_t n_cols, const char *wh
             goto done;
         }
     }
-    table_rows tr = {path, t, seen};
+    table_rows tr = {.path = path, .t = t, .seen = seen};
     st = read_rows(r, path, t->header, t->n_cols, t->n_rows, table_cell, &tr);
 done:
     gfuse_i_csv_close(r);

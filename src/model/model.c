@@ -166,7 +166,7 @@ static void piece(acts_sizes *t, void *field, int slot, size_t count, size_t siz
         t->p = p;
         t->cap = cap;
     }
-    t->p[t->n++] = (acts_piece){field, slot, count, size};
+    t->p[t->n++] = (acts_piece){.field = field, .slot = slot, .count = count, .size = size};
 }
 
 #define ARENA_ALIGN 64 /* a cache line: no two arrays share one, and vector loads align */
@@ -294,7 +294,7 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
                                 int64_t E_cap, int64_t gat_work)
 {
     memset(a, 0, sizeof *a);
-    acts_sizes t = {NULL, 0, 0, 0};
+    acts_sizes t = {.p = NULL};
     acts_sizes_fill(&t, a, arch, N, E_cap, gat_work);
     size_t bytes = carve(&t, NULL);
     char *base = t.nomem ? NULL : gfuse_i_zalloc(bytes, 1);
@@ -485,7 +485,7 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
                                       const struct gfuse_graph *g, const gfuse_i_data *data,
                                       const gfuse_i_loss_spec *spec)
 {
-    gfuse_i_loss_value lv = {0.0, 0.0, 0.0, 0.0};
+    gfuse_i_loss_value lv = {.total = 0.0};
     int64_t N = a->N;
     int K = arch->K;
     memset(a->fh.dlogits, 0, (size_t)(N * K) * sizeof(float));

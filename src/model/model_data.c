@@ -58,10 +58,8 @@ void gfuse_i_samples_view(gfuse_i_view *v, const gfuse_i_samples *s)
  * training samples is the same both times. A node is observed when the sample has the
  * modality, it is not hidden and its row holds a value (a cohort's presence rule). */
 gfuse_status gfuse_i_samples_graph(struct gfuse_graph **g, const gfuse_i_samples *s,
-                                   const char *const *mod_names, const uint8_t *hidden,
-                                   const uint8_t *sender, int k)
+                                   const uint8_t *hidden, const uint8_t *sender, int k)
 {
-    (void)mod_names; /* the graph carries no names */
     *g = NULL;
     int64_t nodes = s->n * s->M;
     uint8_t *has = gfuse_i_alloc(nodes, 1);

@@ -167,8 +167,8 @@ static gfuse_status run(const gfuse_model *m, const gfuse_cohort *c, matched *mt
             GFUSE_TRY_MEM((*rec)[j], "the completed values");
         }
     }
-    GFUSE_TRY(gfuse_i_samples_graph(&g, &mt->set, (const char *const *)m->mod_name, NULL,
-                                    mt->n_new > 0 ? mt->sender : NULL, m->opts.k));
+    GFUSE_TRY(gfuse_i_samples_graph(&g, &mt->set, NULL, mt->n_new > 0 ? mt->sender : NULL,
+                                    m->opts.k));
     GFUSE_TRY(gfuse_i_model_infer(m, g, &mt->set, *probs, *fusion, rec ? *rec : NULL));
 done: /* the outputs belong to the caller, which frees them on failure too */
     gfuse_graph_free(&g);

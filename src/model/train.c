@@ -406,9 +406,14 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
     memcpy(w->best, P, (size_t)np * sizeof(float));
     memcpy(w->ema, P, (size_t)np * sizeof(float));
 
-    gfuse_i_loss_spec spec = {m->task, t->label,      t->target,
-                              w->rows_train, n_tr, t->class_w,
-                              (float)o->lambda_rec, (float)o->lambda_node};
+    gfuse_i_loss_spec spec = {.task = m->task,
+                              .label = t->label,
+                              .target = t->target,
+                              .rows = w->rows_train,
+                              .n_rows = n_tr,
+                              .class_w = t->class_w,
+                              .lambda_rec = (float)o->lambda_rec,
+                              .lambda_node = (float)o->lambda_node};
     gfuse_i_pass train_pass = {.training = 1,
                                .dropout = (float)o->dropout,
                                .input_dropout = (float)o->input_dropout,
@@ -577,9 +582,8 @@ static gfuse_status prepare(trainer *t)
     }
 
     /* the graph and the modality-dropout variants */
-    const char *const *names = (const char *const *)m->mod_name;
     double g0 = omp_get_wtime();
-    GFUSE_TRY(gfuse_i_samples_graph(&t->full, &m->ref, names, NULL, NULL, o->k));
+    GFUSE_TRY(gfuse_i_samples_graph(&t->full, &m->ref, NULL, NULL, o->k));
     if (t->stats) {
         t->stats->graph_build_s = omp_get_wtime() - g0;
         t->stats->nodes = t->full->n_nodes;
