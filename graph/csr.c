@@ -1,5 +1,6 @@
 /* csr.c: prefix sums, the transpose (by source) of the destination CSR, and invariant checks. */
 #include "graph/graph.h"
+#include "core/util.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -30,7 +31,7 @@ void gfuse_i_prefix_sum(int64_t *counts, int64_t n)
     }
     /* Two passes: each thread sums its chunk, the chunk offsets are scanned, then each thread
      * scans its chunk from its offset. Integer sums, so the result equals the serial scan. */
-    int64_t *part = malloc((size_t)(nt + 1) * sizeof *part);
+    int64_t *part = gfuse_i_alloc(nt + 1, sizeof *part);
     if (!part) {
         gfuse_i_prefix_sum_serial(counts, n);
         return;
@@ -65,7 +66,7 @@ void gfuse_i_prefix_sum(int64_t *counts, int64_t n)
 gfuse_status gfuse_i_graph_transpose_serial(struct gfuse_graph *g)
 {
     int64_t nn = g->n_nodes;
-    int64_t *next = malloc((size_t)(nn + 1) * sizeof *next);
+    int64_t *next = gfuse_i_alloc(nn + 1, sizeof *next);
     if (!next) return gfuse_i_nomem("the transposed graph");
     memset(g->out_ptr, 0, (size_t)(nn + 1) * sizeof *g->out_ptr);
     for (int64_t e = 0; e < g->n_edges; e++) g->out_ptr[g->in_src[e]]++;
@@ -92,8 +93,8 @@ gfuse_status gfuse_i_graph_transpose(struct gfuse_graph *g)
      * counts its sources privately; positions are assigned source by source, thread by
      * thread, which keeps the sort stable (ascending edge id within a source), exactly as
      * the serial version. */
-    int64_t *cnt = calloc((size_t)nt * (size_t)nn, sizeof *cnt);
-    int64_t *row_lo = malloc((size_t)(nt + 1) * sizeof *row_lo);
+    int64_t *cnt = gfuse_i_zalloc((size_t)nt * (size_t)nn, sizeof *cnt);
+    int64_t *row_lo = gfuse_i_alloc(nt + 1, sizeof *row_lo);
     if (!cnt || !row_lo) {
         free(cnt);
         free(row_lo);

@@ -9,6 +9,7 @@
  * checked, and nothing here runs inside an OpenMP region.
  */
 #include "graph/graph.h"
+#include "core/util.h"
 
 #include <igraph.h>
 #include <math.h>
@@ -22,21 +23,17 @@ static int node_kind(const struct gfuse_graph *g, int64_t v)
     return g->observed[v] ? 0 : 1;
 }
 
-static gfuse_status igraph_fail(igraph_error_t err, const char *what)
+/* The status of an igraph call: GFUSE_OK, or its error recorded (what names the call). */
+static gfuse_status ig_status(igraph_error_t err, const char *what)
 {
+    if (err == IGRAPH_SUCCESS) return GFUSE_OK;
     if (err == IGRAPH_ENOMEM) return gfuse_i_nomem(what);
     return gfuse_i_error(GFUSE_ERR_RUNTIME, "igraph failed in %s: %s", what,
                          igraph_strerror(err));
 }
 
-#define IG_TRY(call, what)                                                                   \
-    do {                                                                                     \
-        igraph_error_t ig_err_ = (call);                                                     \
-        if (ig_err_ != IGRAPH_SUCCESS) {                                                     \
-            st = igraph_fail(ig_err_, what);                                                 \
-            goto done;                                                                       \
-        }                                                                                    \
-    } while (0)
+/* GFUSE_TRY for an igraph call. */
+#define IG_TRY(call, what) GFUSE_TRY(ig_status((call), what))
 
 gfuse_status gfuse_graph_stats_compute(const gfuse_graph *g, int max_hops, gfuse_graph_stats *out)
 {
@@ -60,8 +57,8 @@ gfuse_status gfuse_graph_stats_compute(const gfuse_graph *g, int max_hops, gfuse
     out->n_edges = ne;
     out->max_hops = max_hops;
     out->n_isolated_missing = g->n_isolated_missing;
-    out->reachable_within = calloc((size_t)max_hops, sizeof *out->reachable_within);
-    if (!out->reachable_within) return gfuse_i_nomem("the graph statistics");
+    out->reachable_within = gfuse_i_zalloc(max_hops, sizeof *out->reachable_within);
+    GFUSE_TRY_MEM(out->reachable_within, "the graph statistics");
     for (int64_t e = 0; e < ne; e++) out->edges_by_relation[g->in_rel[e]]++;
 
     IG_TRY(igraph_vector_int_init(&edges, 2 * ne), "igraph_vector_int_init");

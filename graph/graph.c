@@ -1,5 +1,6 @@
 /* graph.c: building the sample-modality graph from the kNN lists, options, accessors, free. */
 #include "graph/graph.h"
+#include "core/util.h"
 #include "cohort/cohort.h"
 
 #include <omp.h>
@@ -150,9 +151,9 @@ static void fill_rows(struct gfuse_graph *g, const gfuse_i_knn *knn, int weighte
 int gfuse_i_graph_alloc_nodes(struct gfuse_graph *g)
 {
     int64_t nn = g->n_nodes;
-    g->observed = malloc((size_t)nn);
-    g->in_ptr = malloc((size_t)(nn + 1) * sizeof *g->in_ptr);
-    g->out_ptr = malloc((size_t)(nn + 1) * sizeof *g->out_ptr);
+    g->observed = gfuse_i_alloc(nn, 1);
+    g->in_ptr = gfuse_i_alloc(nn + 1, sizeof *g->in_ptr);
+    g->out_ptr = gfuse_i_alloc(nn + 1, sizeof *g->out_ptr);
     return !g->observed || !g->in_ptr || !g->out_ptr ? -1 : 0;
 }
 
@@ -160,12 +161,12 @@ int gfuse_i_graph_alloc_edges(struct gfuse_graph *g)
 {
     gfuse_i_prefix_sum(g->in_ptr, g->n_nodes);
     g->n_edges = g->in_ptr[g->n_nodes];
-    size_t ne = (size_t)(g->n_edges > 0 ? g->n_edges : 1);
-    g->in_src = malloc(ne * sizeof *g->in_src);
-    g->in_rel = malloc(ne * sizeof *g->in_rel);
-    g->in_w = malloc(ne * sizeof *g->in_w);
-    g->out_dst = malloc(ne * sizeof *g->out_dst);
-    g->out_eid = malloc(ne * sizeof *g->out_eid);
+    size_t ne = (size_t)g->n_edges;
+    g->in_src = gfuse_i_alloc(ne, sizeof *g->in_src);
+    g->in_rel = gfuse_i_alloc(ne, sizeof *g->in_rel);
+    g->in_w = gfuse_i_alloc(ne, sizeof *g->in_w);
+    g->out_dst = gfuse_i_alloc(ne, sizeof *g->out_dst);
+    g->out_eid = gfuse_i_alloc(ne, sizeof *g->out_eid);
     return !g->in_src || !g->in_rel || !g->in_w || !g->out_dst || !g->out_eid ? -1 : 0;
 }
 
@@ -194,7 +195,7 @@ gfuse_status gfuse_i_graph_build(struct gfuse_graph **out, const gfuse_i_view *v
     int nm = view->M;
     gfuse_i_knn knn;
     memset(&knn, 0, sizeof knn);
-    struct gfuse_graph *g = calloc(1, sizeof *g);
+    struct gfuse_graph *g = gfuse_i_zalloc(1, sizeof *g);
     if (!g) return gfuse_i_nomem("the graph");
     g->n_samples = n;
     g->n_mod = nm;

@@ -28,6 +28,7 @@
  * results are identical for any number of threads.
  */
 #include "graph/knn_prep.h"
+#include "core/util.h"
 
 #include <cblas.h>
 #include <math.h>
@@ -146,13 +147,13 @@ static int float_mod_init(float_mod *f, const gfuse_i_knn_mod *md, int64_t n, gf
     int64_t d = md->d, np = md->n_present, nc = md->n_cand;
     int64_t n_ranges = (n + SAMPLE_RANGE - 1) / SAMPLE_RANGE;
     f->d = d;
-    f->z_inv = malloc((size_t)(np > 0 ? np : 1) * sizeof *f->z_inv);
-    f->z_sq = malloc((size_t)(np > 0 ? np : 1) * sizeof *f->z_sq);
-    f->c_inv = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *f->c_inv);
-    f->c_sq = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *f->c_sq);
-    f->key_mul = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *f->key_mul);
-    f->key_sub = malloc((size_t)(nc > 0 ? nc : 1) * sizeof *f->key_sub);
-    f->range_lo = malloc((size_t)(n_ranges + 1) * sizeof *f->range_lo);
+    f->z_inv = gfuse_i_alloc(np, sizeof *f->z_inv);
+    f->z_sq = gfuse_i_alloc(np, sizeof *f->z_sq);
+    f->c_inv = gfuse_i_alloc(nc, sizeof *f->c_inv);
+    f->c_sq = gfuse_i_alloc(nc, sizeof *f->c_sq);
+    f->key_mul = gfuse_i_alloc(nc, sizeof *f->key_mul);
+    f->key_sub = gfuse_i_alloc(nc, sizeof *f->key_sub);
+    f->range_lo = gfuse_i_alloc(n_ranges + 1, sizeof *f->range_lo);
     if (!f->z_inv || !f->z_sq || !f->c_inv || !f->c_sq || !f->key_mul || !f->key_sub ||
         !f->range_lo)
         return -1;
@@ -164,7 +165,7 @@ static int float_mod_init(float_mod *f, const gfuse_i_knn_mod *md, int64_t n, gf
     if (nc == np) {
         f->cmat = md->z;
     } else {
-        f->cmat = malloc((size_t)(nc * d > 0 ? nc * d : 1) * sizeof *f->cmat);
+        f->cmat = gfuse_i_alloc(nc * d, sizeof *f->cmat);
         if (!f->cmat) return -1;
         f->cmat_owned = 1;
         for (int64_t t = 0; t < nc; t++)
@@ -588,9 +589,9 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
     int nm = p.n_mod;
     int64_t n = p.n;
     int cap = o->k + KEEP_EXTRA;
-    float_mod *fm = calloc((size_t)(nm > 0 ? nm : 1), sizeof *fm);
-    scratch *ws = calloc((size_t)nt, sizeof *ws);
-    int64_t *qlist = malloc((size_t)(n > 0 ? n : 1) * sizeof *qlist);
+    float_mod *fm = gfuse_i_zalloc(nm, sizeof *fm);
+    scratch *ws = gfuse_i_zalloc(nt, sizeof *ws);
+    int64_t *qlist = gfuse_i_alloc(n, sizeof *qlist);
     heap_entry *heaps = NULL; /* one heap per present row, for the symmetric path */
     int *lens = NULL;
 #ifdef HAVE_OPENBLAS
@@ -611,8 +612,8 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
     int64_t np_max = 1;
     for (int s = 0; s < nm; s++)
         if (p.mod[s].n_present > np_max) np_max = p.mod[s].n_present;
-    heaps = malloc((size_t)np_max * (size_t)cap * sizeof *heaps);
-    lens = malloc((size_t)np_max * sizeof *lens);
+    heaps = gfuse_i_alloc((size_t)np_max * (size_t)cap, sizeof *heaps);
+    lens = gfuse_i_alloc(np_max, sizeof *lens);
     if (!heaps || !lens) goto nomem;
     size_t tile = (size_t)QUERY_BLOCK * CAND_BLOCK;
     if (tile < (size_t)MISSING_BLOCK * SAMPLE_RANGE) tile = (size_t)MISSING_BLOCK * SAMPLE_RANGE;
@@ -621,24 +622,24 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
         n_heaps = (size_t)MISSING_BLOCK * (size_t)nm;
     for (int t = 0; t < nt; t++) {
         scratch *w = &ws[t];
-        w->tile = malloc(tile * sizeof *w->tile);
-        w->tile_t = malloc((size_t)QUERY_BLOCK * QUERY_BLOCK * sizeof *w->tile_t);
-        w->heap = malloc(n_heaps * (size_t)cap * sizeof *w->heap);
-        w->len = malloc(n_heaps * sizeof *w->len);
-        w->rs_sim = malloc((size_t)cap * sizeof *w->rs_sim);
-        w->rs_idx = malloc((size_t)cap * sizeof *w->rs_idx);
-        w->keys = malloc((size_t)cap * sizeof *w->keys);
+        w->tile = gfuse_i_alloc(tile, sizeof *w->tile);
+        w->tile_t = gfuse_i_alloc((size_t)QUERY_BLOCK * QUERY_BLOCK, sizeof *w->tile_t);
+        w->heap = gfuse_i_alloc(n_heaps * (size_t)cap, sizeof *w->heap);
+        w->len = gfuse_i_alloc(n_heaps, sizeof *w->len);
+        w->rs_sim = gfuse_i_alloc(cap, sizeof *w->rs_sim);
+        w->rs_idx = gfuse_i_alloc(cap, sizeof *w->rs_idx);
+        w->keys = gfuse_i_alloc(cap, sizeof *w->keys);
         if (!w->tile || !w->tile_t || !w->heap || !w->len || !w->rs_sim || !w->rs_idx ||
             !w->keys)
             goto nomem;
         if (n_q > 0) {
-            w->qz = malloc((size_t)(MISSING_BLOCK * dsum) * sizeof *w->qz);
-            w->qrow = malloc((size_t)MISSING_BLOCK * (size_t)nm * sizeof *w->qrow);
-            w->q_inv = malloc((size_t)MISSING_BLOCK * (size_t)nm * sizeof *w->q_inv);
-            w->q_sq = malloc((size_t)MISSING_BLOCK * (size_t)nm * sizeof *w->q_sq);
-            w->nq = malloc((size_t)nm * sizeof *w->nq);
-            w->acc = malloc((size_t)MISSING_BLOCK * SAMPLE_RANGE * sizeof *w->acc);
-            w->acc_n = malloc((size_t)MISSING_BLOCK * SAMPLE_RANGE * sizeof *w->acc_n);
+            w->qz = gfuse_i_alloc(MISSING_BLOCK * dsum, sizeof *w->qz);
+            w->qrow = gfuse_i_alloc((size_t)MISSING_BLOCK * (size_t)nm, sizeof *w->qrow);
+            w->q_inv = gfuse_i_alloc((size_t)MISSING_BLOCK * (size_t)nm, sizeof *w->q_inv);
+            w->q_sq = gfuse_i_alloc((size_t)MISSING_BLOCK * (size_t)nm, sizeof *w->q_sq);
+            w->nq = gfuse_i_alloc(nm, sizeof *w->nq);
+            w->acc = gfuse_i_alloc((size_t)MISSING_BLOCK * SAMPLE_RANGE, sizeof *w->acc);
+            w->acc_n = gfuse_i_alloc((size_t)MISSING_BLOCK * SAMPLE_RANGE, sizeof *w->acc_n);
             if (!w->qz || !w->qrow || !w->q_inv || !w->q_sq || !w->nq || !w->acc || !w->acc_n)
                 goto nomem;
         }

@@ -2,6 +2,7 @@
  * shared by the kNN kernel (knn.c), its serial reference (knn_ref.c) and the modality-dropout
  * variants (variant.c). */
 #include "graph/knn_prep.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -35,19 +36,18 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_i_view *v,
     p->k = o->k;
     p->metric = o->metric;
     p->has = v->has;
-    p->mod = calloc((size_t)(nm > 0 ? nm : 1), sizeof *p->mod);
+    p->mod = gfuse_i_zalloc(nm, sizeof *p->mod);
     if (!p->mod) goto nomem;
     for (int s = 0; s < nm; s++) {
         gfuse_i_knn_mod *md = &p->mod[s];
         const uint8_t *has = v->has + (int64_t)s * n;
         md->d = v->d[s];
-        int64_t d1 = md->d > 0 ? md->d : 1;
-        md->mean = malloc((size_t)d1 * sizeof *md->mean);
-        md->inv_sd = malloc((size_t)d1 * sizeof *md->inv_sd);
-        md->present = malloc((size_t)(n > 0 ? n : 1) * sizeof *md->present);
-        md->cand = malloc((size_t)(n > 0 ? n : 1) * sizeof *md->cand);
-        md->norm = calloc((size_t)(n > 0 ? n : 1), sizeof *md->norm);
-        md->zrow = malloc((size_t)(n > 0 ? n : 1) * sizeof *md->zrow);
+        md->mean = gfuse_i_alloc(md->d, sizeof *md->mean);
+        md->inv_sd = gfuse_i_alloc(md->d, sizeof *md->inv_sd);
+        md->present = gfuse_i_alloc(n, sizeof *md->present);
+        md->cand = gfuse_i_alloc(n, sizeof *md->cand);
+        md->norm = gfuse_i_zalloc(n, sizeof *md->norm);
+        md->zrow = gfuse_i_alloc(n, sizeof *md->zrow);
         if (!md->mean || !md->inv_sd || !md->present || !md->cand || !md->norm || !md->zrow)
             goto nomem;
         for (int64_t i = 0; i < n; i++) {
@@ -59,7 +59,7 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_i_view *v,
         }
         if (feature_statistics(md, v, s, sender, o->standardize) != 0) goto nomem;
         int64_t np = md->n_present, dm = md->d;
-        md->z = malloc((size_t)(np * dm > 0 ? np * dm : 1) * sizeof *md->z);
+        md->z = gfuse_i_alloc(np * dm, sizeof *md->z);
         if (!md->z) goto nomem;
 #pragma omp parallel for schedule(static) if (np * dm > 65536)
         for (int64_t t = 0; t < np; t++) {
@@ -157,13 +157,13 @@ gfuse_status gfuse_i_knn_alloc(gfuse_i_knn *out, const gfuse_i_knn_prep *p)
 {
     memset(out, 0, sizeof *out);
     int64_t nodes = p->n * p->n_mod;
-    size_t slots = (size_t)(nodes > 0 ? nodes : 1) * (size_t)p->k;
+    size_t slots = (size_t)nodes * (size_t)p->k;
     out->n_samples = p->n;
     out->n_mod = p->n_mod;
     out->k = p->k;
-    out->count = calloc((size_t)(nodes > 0 ? nodes : 1), sizeof *out->count);
-    out->nbr = malloc(slots * sizeof *out->nbr);
-    out->sim = malloc(slots * sizeof *out->sim);
+    out->count = gfuse_i_zalloc(nodes, sizeof *out->count);
+    out->nbr = gfuse_i_alloc(slots, sizeof *out->nbr);
+    out->sim = gfuse_i_alloc(slots, sizeof *out->sim);
     if (!out->count || !out->nbr || !out->sim) {
         gfuse_i_knn_free(out);
         return gfuse_i_nomem("the kNN lists");

@@ -1,6 +1,7 @@
 /* knn_ref.c: the plain serial twin of the kNN kernel: every (node, candidate) pair scored in
  * double precision, the best k kept by insertion. Tests compare the kernel against it. */
 #include "graph/knn_prep.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 
@@ -11,8 +12,8 @@ gfuse_status gfuse_i_knn_ref(gfuse_i_knn *out, const gfuse_i_view *view,
     gfuse_status st = gfuse_i_knn_prep_init(&p, view, o, sender);
     if (st != GFUSE_OK) return st;
     int k = o->k;
-    double *top_sim = malloc((size_t)k * sizeof *top_sim);
-    int64_t *top_idx = malloc((size_t)k * sizeof *top_idx);
+    double *top_sim = gfuse_i_alloc(k, sizeof *top_sim);
+    int64_t *top_idx = gfuse_i_alloc(k, sizeof *top_idx);
     if (!top_sim || !top_idx) {
         st = gfuse_i_nomem("the reference kNN lists");
         goto done;

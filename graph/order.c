@@ -4,6 +4,7 @@
  * cache. Node ids are never renamed: g->row_order only changes the order kernels visit rows.
  */
 #include "graph/graph.h"
+#include "core/util.h"
 
 #include <amd.h>
 #include <stdlib.h>
@@ -16,9 +17,9 @@ static gfuse_status order_rcm(const struct gfuse_graph *g, int64_t *order)
 {
     int64_t nn = g->n_nodes;
     gfuse_status st = GFUSE_OK;
-    int64_t *deg = malloc((size_t)(nn > 0 ? nn : 1) * sizeof *deg);
-    int64_t *by_deg = malloc((size_t)(nn > 0 ? nn : 1) * sizeof *by_deg);
-    uint8_t *seen = calloc((size_t)(nn > 0 ? nn : 1), 1);
+    int64_t *deg = gfuse_i_alloc(nn, sizeof *deg);
+    int64_t *by_deg = gfuse_i_alloc(nn, sizeof *by_deg);
+    uint8_t *seen = gfuse_i_zalloc(nn, 1);
     int64_t *bucket = NULL;
     if (!deg || !by_deg || !seen) goto nomem;
     int64_t max_deg = 0;
@@ -27,7 +28,7 @@ static gfuse_status order_rcm(const struct gfuse_graph *g, int64_t *order)
         if (deg[v] > max_deg) max_deg = deg[v];
     }
     /* Nodes by ascending degree, then id (a counting sort). */
-    bucket = calloc((size_t)max_deg + 2, sizeof *bucket);
+    bucket = gfuse_i_zalloc((size_t)max_deg + 2, sizeof *bucket);
     if (!bucket) goto nomem;
     for (int64_t v = 0; v < nn; v++) bucket[deg[v] + 1]++;
     for (int64_t d = 0; d <= max_deg; d++) bucket[d + 1] += bucket[d];
@@ -102,7 +103,7 @@ static gfuse_status order_amd(const struct gfuse_graph *g, int64_t *order)
 
 gfuse_status gfuse_i_graph_order(struct gfuse_graph *g, gfuse_row_order kind)
 {
-    int64_t *order = malloc((size_t)(g->n_nodes > 0 ? g->n_nodes : 1) * sizeof *order);
+    int64_t *order = gfuse_i_alloc(g->n_nodes, sizeof *order);
     if (!order) return gfuse_i_nomem("the row order");
     gfuse_status st = GFUSE_OK;
     if (kind == GFUSE_ORDER_RCM) st = order_rcm(g, order);

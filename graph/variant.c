@@ -37,6 +37,7 @@
  * count.
  */
 #include "graph/knn_prep.h"
+#include "core/util.h"
 
 #include <omp.h>
 #include <stdlib.h>
@@ -71,7 +72,7 @@ gfuse_status gfuse_i_variant_base_new(gfuse_i_variant_base **out, const struct g
     gfuse_status st = gfuse_i_graph_check_options(o);
     if (st != GFUSE_OK) return st;
     GFUSE_CHECK_ARG(o->k == full->k, "k (%d) must be the full graph's (%d)", o->k, full->k);
-    gfuse_i_variant_base *b = calloc(1, sizeof *b);
+    gfuse_i_variant_base *b = gfuse_i_zalloc(1, sizeof *b);
     if (!b) return gfuse_i_nomem("the modality-dropout base");
     b->full = full;
     b->weighted = o->weighted;
@@ -115,18 +116,17 @@ static gfuse_status links_alloc(gfuse_i_variant_links *l, const gfuse_i_variant_
     const struct gfuse_graph *full = b->full;
     int64_t nmn = full->n_samples * full->n_mod, nh = 0;
     l->k = full->k;
-    l->slot = malloc((size_t)(nmn > 0 ? nmn : 1) * sizeof *l->slot);
+    l->slot = gfuse_i_alloc(nmn, sizeof *l->slot);
     if (!l->slot) goto nomem;
     for (int64_t v = 0; v < nmn; v++) {
         l->slot[v] = full->observed[v] && hidden[v] ? nh : -1;
         nh += l->slot[v] >= 0;
     }
     l->n_hidden = nh;
-    size_t nh1 = (size_t)(nh > 0 ? nh : 1);
-    l->node = malloc(nh1 * sizeof *l->node);
-    l->count = calloc(nh1, sizeof *l->count);
-    l->nbr = malloc(nh1 * (size_t)l->k * sizeof *l->nbr);
-    l->sim = malloc(nh1 * (size_t)l->k * sizeof *l->sim);
+    l->node = gfuse_i_alloc(nh, sizeof *l->node);
+    l->count = gfuse_i_zalloc(nh, sizeof *l->count);
+    l->nbr = gfuse_i_alloc((size_t)nh * (size_t)l->k, sizeof *l->nbr);
+    l->sim = gfuse_i_alloc((size_t)nh * (size_t)l->k, sizeof *l->sim);
     if (!l->node || !l->count || !l->nbr || !l->sim) goto nomem;
     for (int64_t v = 0; v < nmn; v++)
         if (l->slot[v] >= 0) l->node[l->slot[v]] = v;
@@ -329,18 +329,18 @@ gfuse_status gfuse_i_variant_link(gfuse_i_variant_links *out, const gfuse_i_vari
     int64_t nh = out->n_hidden;
     int k = out->k, nt = omp_get_max_threads();
     size_t cap = (size_t)(full->n_mod > 1 ? full->n_mod - 1 : 1) * (size_t)k * (1 + EXPAND);
-    link_scratch *ws = calloc((size_t)nt, sizeof *ws);
+    link_scratch *ws = gfuse_i_zalloc(nt, sizeof *ws);
     int ok = ws != NULL;
     for (int t = 0; ok && t < nt; t++) {
         link_scratch *w = &ws[t];
-        w->pool = malloc(cap * sizeof *w->pool);
-        w->js = malloc(cap * sizeof *w->js);
-        w->sims = malloc(cap * sizeof *w->sims);
-        w->sum = malloc(cap * sizeof *w->sum);
-        w->cnt = malloc(cap * sizeof *w->cnt);
-        w->top_sim = malloc((size_t)k * sizeof *w->top_sim);
-        w->top_idx = malloc((size_t)k * sizeof *w->top_idx);
-        w->expand = malloc(EXPAND * sizeof *w->expand);
+        w->pool = gfuse_i_alloc(cap, sizeof *w->pool);
+        w->js = gfuse_i_alloc(cap, sizeof *w->js);
+        w->sims = gfuse_i_alloc(cap, sizeof *w->sims);
+        w->sum = gfuse_i_alloc(cap, sizeof *w->sum);
+        w->cnt = gfuse_i_alloc(cap, sizeof *w->cnt);
+        w->top_sim = gfuse_i_alloc(k, sizeof *w->top_sim);
+        w->top_idx = gfuse_i_alloc(k, sizeof *w->top_idx);
+        w->expand = gfuse_i_alloc(EXPAND, sizeof *w->expand);
         ok = w->pool && w->js && w->sims && w->sum && w->cnt && w->top_sim && w->top_idx &&
              w->expand;
     }
@@ -374,9 +374,9 @@ gfuse_status gfuse_i_variant_link_ref(gfuse_i_variant_links *out,
     const struct gfuse_graph *full = b->full;
     int64_t n = full->n_samples;
     int k = out->k;
-    uint8_t *in_pool = calloc((size_t)(n > 0 ? n : 1), 1);
-    double *top_sim = malloc((size_t)k * sizeof *top_sim);
-    int64_t *top_idx = malloc((size_t)k * sizeof *top_idx);
+    uint8_t *in_pool = gfuse_i_zalloc(n, 1);
+    double *top_sim = gfuse_i_alloc(k, sizeof *top_sim);
+    int64_t *top_idx = gfuse_i_alloc(k, sizeof *top_idx);
     if (in_pool && top_sim && top_idx) {
         for (int64_t t = 0; t < out->n_hidden; t++) {
             int64_t v = out->node[t], i = v % n, m = v / n;
@@ -476,7 +476,7 @@ gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const gfuse_i_varia
     gfuse_i_variant_links l;
     gfuse_status st = gfuse_i_variant_link(&l, b, hidden);
     if (st != GFUSE_OK) return st;
-    struct gfuse_graph *g = calloc(1, sizeof *g);
+    struct gfuse_graph *g = gfuse_i_zalloc(1, sizeof *g);
     if (!g) goto nomem;
     g->n_samples = full->n_samples;
     g->n_mod = full->n_mod;

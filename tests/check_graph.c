@@ -1292,9 +1292,8 @@ START_TEST(test_samples_variant_base)
         for (int64_t i = 0; i < r.n; i++)
             s.has[(int64_t)m * r.n + i] = (uint8_t)row_present(&r, m, i);
     }
-    const char *const names[] = {"a", "b", "c"};
     struct gfuse_graph *full = NULL, *g = NULL;
-    ck_assert_int_eq(gfuse_i_samples_graph(&full, &s, names, NULL, NULL, 6), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_samples_graph(&full, &s, NULL, NULL, 6), GFUSE_OK);
     gfuse_i_variant_base *b = NULL;
     ck_assert_int_eq(gfuse_i_samples_variant_base(&b, full, &s, 6), GFUSE_OK);
     for (int draw = 0; draw < 3; draw++) {

@@ -107,7 +107,7 @@ static void model_case_make(model_case *c, const grad_config *cf)
         }
     }
     ck_assert(!cf->hide || n_hidden > 0);
-    ck_assert_int_eq(gfuse_i_samples_graph(&c->g, &c->s, mod_names, hidden, NULL, 2), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_samples_graph(&c->g, &c->s, hidden, NULL, 2), GFUSE_OK);
     free(hidden);
 
     c->arch.M = M;
@@ -474,7 +474,8 @@ static void ref_cholesky_solve(const double *l, int n, double *b)
  * threads. */
 START_TEST(test_decoder_fit_reference)
 {
-    const grad_config cf = {120, 4, {2, 6, 4, 140}, 4, 8, 1, 2, 0.0f, 1, 0, 21};
+    const grad_config cf = {.N = 120, .M = 4, .d = {2, 6, 4, 140}, .H = 4, .D = 8, .L = 1,
+                           .K = 2, .hide = 1, .seed = 21};
     model_case c;
     model_case_make(&c, &cf);
     const double ridge = 0.5;
@@ -510,7 +511,7 @@ START_TEST(test_decoder_fit_reference)
     ck_assert_msg(memcmp(one, c.P, (size_t)c.lay.total * sizeof(float)) == 0,
                   "the decoder fit differs between 1 and 2 threads");
 
-    gfuse_i_pass eval = {0, 0, 0.0f, 0.0f, 0.0f, 0};
+    gfuse_i_pass eval = {.training = 0};
     gfuse_i_model_forward(&c.acts, &c.arch, &c.lay, c.P, c.g, &c.data, &eval);
     const float *u = c.acts.dec_in;
     int64_t solved = 0, kept = 0;

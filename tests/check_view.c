@@ -199,7 +199,7 @@ START_TEST(test_samples_graph_matches_cohort)
     gfuse_graph_options_init(&o);
     o.k = 4;
     struct gfuse_graph *a = NULL, *b = NULL;
-    ck_assert_int_eq(gfuse_i_samples_graph(&a, &s, names, hidden, NULL, 4), GFUSE_OK);
+    ck_assert_int_eq(gfuse_i_samples_graph(&a, &s, hidden, NULL, 4), GFUSE_OK);
     ck_assert_int_eq(gfuse_graph_build(&b, c, &o), GFUSE_OK);
     graphs_equal(a, b);
     gfuse_graph_free(&a);

@@ -13,14 +13,13 @@
 gfuse_status gfuse_i_cohort_alloc(gfuse_cohort **out, int64_t n)
 {
     *out = NULL;
-    gfuse_cohort *c = calloc(1, sizeof *c);
+    gfuse_cohort *c = gfuse_i_zalloc(1, sizeof *c);
     if (!c) return gfuse_i_nomem("a cohort");
     c->n = n;
-    size_t count = n > 0 ? (size_t)n : 1;
-    c->id = calloc(count, sizeof *c->id);
-    c->label = malloc(count * sizeof *c->label);
-    c->target = malloc(count * sizeof *c->target);
-    c->split = calloc(count, sizeof *c->split);
+    c->id = gfuse_i_zalloc(n, sizeof *c->id);
+    c->label = gfuse_i_alloc(n, sizeof *c->label);
+    c->target = gfuse_i_alloc(n, sizeof *c->target);
+    c->split = gfuse_i_zalloc(n, sizeof *c->split);
     c->strings = gfuse_i_strpool_new();
     if (!c->id || !c->label || !c->target || !c->split || !c->strings) {
         gfuse_cohort_free(&c);
@@ -43,7 +42,7 @@ gfuse_status gfuse_i_cohort_view(gfuse_i_view *v, const gfuse_cohort *c)
     size_t m1 = (size_t)(nm > 0 ? nm : 1);
     /* One block: d, then the x and row pointers, then the presence bytes. */
     size_t head = m1 * (sizeof(int64_t) + sizeof(float *) + sizeof(int64_t *));
-    char *block = malloc(head + (size_t)(n * nm > 0 ? n * nm : 1));
+    char *block = gfuse_i_alloc(head + (size_t)(n * nm), 1);
     if (!block) return gfuse_i_nomem("the cohort's view");
     int64_t *d = (int64_t *)block;
     const float **x = (const float **)(block + m1 * sizeof(int64_t));
@@ -70,7 +69,7 @@ gfuse_status gfuse_i_cohort_view(gfuse_i_view *v, const gfuse_cohort *c)
 
 gfuse_status gfuse_i_cohort_add_slot(gfuse_cohort *c, int *m)
 {
-    gfuse_i_modality *mod = realloc(c->mod, (size_t)(c->m + 1) * sizeof *mod);
+    gfuse_i_modality *mod = gfuse_i_realloc(c->mod, c->m + 1, sizeof *mod);
     if (!mod) return gfuse_i_nomem("a modality");
     c->mod = mod;
     memset(&c->mod[c->m], 0, sizeof *c->mod);
@@ -98,14 +97,14 @@ void gfuse_i_modality_recount(const gfuse_cohort *c, gfuse_i_modality *mod)
 
 gfuse_status gfuse_i_cohort_warn(gfuse_cohort *c, const char *fmt, ...)
 {
-    char **grown = realloc(c->warning, (size_t)(c->n_warnings + 1) * sizeof *grown);
+    char **grown = gfuse_i_realloc(c->warning, c->n_warnings + 1, sizeof *grown);
     if (!grown) return gfuse_i_nomem("a warning");
     c->warning = grown;
     va_list ap;
     va_start(ap, fmt);
     int len = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
-    char *msg = len >= 0 ? malloc((size_t)len + 1) : NULL;
+    char *msg = len >= 0 ? gfuse_i_alloc((size_t)len + 1, 1) : NULL;
     if (!msg) return gfuse_i_nomem("a warning");
     va_start(ap, fmt);
     vsnprintf(msg, (size_t)len + 1, fmt, ap);
@@ -244,7 +243,7 @@ static gfuse_status set_feature_names(gfuse_cohort *c, gfuse_i_modality *mod,
 {
     gfuse_status st = GFUSE_OK;
     gfuse_i_idmap *seen = gfuse_i_idmap_new(mod->d);
-    mod->feature = malloc((size_t)mod->d * sizeof *mod->feature);
+    mod->feature = gfuse_i_alloc(mod->d, sizeof *mod->feature);
     if (!seen || !mod->feature) {
         st = gfuse_i_nomem("feature names");
         goto done;
@@ -290,9 +289,9 @@ gfuse_status gfuse_cohort_add_modality(gfuse_cohort *c, const char *name, int64_
     mod->n_rows = c->n;
     mod->name = gfuse_i_strdup(name);
     mod->file = gfuse_i_strdup("");
-    mod->x = malloc((size_t)c->n * (size_t)d * sizeof *mod->x);
-    mod->row = malloc((size_t)c->n * sizeof *mod->row);
-    mod->present = malloc((size_t)c->n);
+    mod->x = gfuse_i_alloc((size_t)c->n * (size_t)d, sizeof *mod->x);
+    mod->row = gfuse_i_alloc(c->n, sizeof *mod->row);
+    mod->present = gfuse_i_alloc(c->n, 1);
     if (!mod->name || !mod->file || !mod->x || !mod->row || !mod->present) {
         st = gfuse_i_nomem("a modality");
         goto fail;
@@ -346,7 +345,7 @@ gfuse_status gfuse_cohort_set_classes(gfuse_cohort *c, int n_classes,
         GFUSE_CHECK_ARG(label[i] >= -1 && label[i] < n_classes,
                         "label[%lld] must be -1 or in [0, %d), got %d", (long long)i, n_classes,
                         (int)label[i]);
-    char **names = calloc((size_t)n_classes, sizeof *names);
+    char **names = gfuse_i_zalloc(n_classes, sizeof *names);
     if (!names) return gfuse_i_nomem("class names");
     for (int k = 0; k < n_classes; k++) {
         names[k] = gfuse_i_strdup(class_names[k]);

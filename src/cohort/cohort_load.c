@@ -52,7 +52,7 @@ static char *modality_stem(const char *entry, int *nomem)
     if ((n == 6 && strncasecmp(entry, "labels", 6) == 0) ||
         (n == 5 && strncasecmp(entry, "split", 5) == 0) || strncasecmp(entry, "mask", 4) == 0)
         return NULL;
-    char *stem = malloc(n + 1);
+    char *stem = gfuse_i_alloc(n + 1, 1);
     if (!stem) {
         *nomem = 1;
         return NULL;
@@ -64,7 +64,7 @@ static char *modality_stem(const char *entry, int *nomem)
 
 static gfuse_status add_source(source **list, int *n, char *name, char *path)
 {
-    source *grown = realloc(*list, (size_t)(*n + 1) * sizeof *grown);
+    source *grown = gfuse_i_realloc(*list, *n + 1, sizeof *grown);
     if (!grown) {
         free(name);
         free(path);
@@ -218,7 +218,7 @@ static gfuse_status assemble(gfuse_cohort **out, const source *src, gfuse_i_matr
     gfuse_status st = GFUSE_OK;
     gfuse_cohort *c = NULL;
     gfuse_i_idmap *index = NULL, *excluded = NULL;
-    uint8_t **empty = calloc((size_t)M, sizeof *empty);
+    uint8_t **empty = gfuse_i_zalloc(M, sizeof *empty);
     char **ids = NULL;
     int64_t total = 0, n = 0;
     gfuse_i_idlist dropped = {0};
@@ -227,13 +227,13 @@ static gfuse_status assemble(gfuse_cohort **out, const source *src, gfuse_i_matr
     for (int m = 0; m < M; m++) total += mat[m].n_rows;
     index = gfuse_i_idmap_new(total);
     excluded = gfuse_i_idmap_new(16);
-    ids = malloc((size_t)(total > 0 ? total : 1) * sizeof *ids);
+    ids = gfuse_i_alloc(total, sizeof *ids);
     if (!index || !excluded || !ids) {
         st = gfuse_i_nomem("the sample list");
         goto done;
     }
     for (int m = 0; m < M; m++) {
-        empty[m] = malloc((size_t)(mat[m].n_rows > 0 ? mat[m].n_rows : 1));
+        empty[m] = gfuse_i_alloc(mat[m].n_rows, 1);
         if (!empty[m]) {
             st = gfuse_i_nomem("the sample list");
             goto done;
@@ -279,8 +279,8 @@ static gfuse_status assemble(gfuse_cohort **out, const source *src, gfuse_i_matr
         gfuse_i_modality *mod = &c->mod[slot];
         mod->name = gfuse_i_strdup(src[m].name);
         mod->file = gfuse_i_strdup(src[m].path);
-        mod->row = malloc((size_t)n * sizeof *mod->row);
-        mod->present = calloc((size_t)n, 1);
+        mod->row = gfuse_i_alloc(n, sizeof *mod->row);
+        mod->present = gfuse_i_zalloc(n, 1);
         if (!mod->name || !mod->file || !mod->row || !mod->present) {
             st = gfuse_i_nomem("a modality");
             goto done;
@@ -336,7 +336,7 @@ static int compare_class_keys(const void *a, const void *b)
 static gfuse_status label_rows(const gfuse_cohort *c, const gfuse_i_table *t, int64_t **sample,
                                gfuse_i_idlist *unknown)
 {
-    *sample = malloc((size_t)(t->n_rows > 0 ? t->n_rows : 1) * sizeof **sample);
+    *sample = gfuse_i_alloc(t->n_rows, sizeof **sample);
     if (!*sample) return gfuse_i_nomem("labels");
     for (int64_t r = 0; r < t->n_rows; r++) {
         const char *id = t->cell[r * t->n_cols];
@@ -371,7 +371,7 @@ static gfuse_status read_classes(gfuse_cohort *c, const gfuse_i_table *t, const 
 {
     gfuse_status st = GFUSE_OK;
     gfuse_i_idmap *classes = gfuse_i_idmap_new(16);
-    class_key *keys = malloc((size_t)(t->n_rows > 0 ? t->n_rows : 1) * sizeof *keys);
+    class_key *keys = gfuse_i_alloc(t->n_rows, sizeof *keys);
     int64_t k = 0;
     int all_numbers = 1;
     if (!classes || !keys) {
@@ -399,7 +399,7 @@ static gfuse_status read_classes(gfuse_cohort *c, const gfuse_i_table *t, const 
     qsort(keys, (size_t)k, sizeof *keys, compare_class_keys);
     gfuse_i_idmap_free(classes);
     classes = gfuse_i_idmap_new(k);
-    c->class_name = calloc((size_t)(k > 0 ? k : 1), sizeof *c->class_name);
+    c->class_name = gfuse_i_zalloc(k, sizeof *c->class_name);
     if (!classes || !c->class_name) {
         st = gfuse_i_nomem("class names");
         goto done;
@@ -462,7 +462,7 @@ gfuse_status gfuse_i_cohort_read_split(gfuse_cohort *c, const char *path)
     uint8_t *named = NULL;
     gfuse_status st = gfuse_i_read_table(path, 2, "id,split", &t);
     if (st != GFUSE_OK) return st;
-    named = calloc((size_t)c->n, 1);
+    named = gfuse_i_zalloc(c->n, 1);
     if (!named) {
         st = gfuse_i_nomem("the split");
         goto done;
@@ -532,8 +532,8 @@ gfuse_status gfuse_i_cohort_apply_mask(gfuse_cohort *c, const char *path)
     int *col_mod = NULL;
     gfuse_status st = gfuse_i_read_table(path, 0, "id,<modality names...>", &t);
     if (st != GFUSE_OK) return st;
-    col_mod = malloc((size_t)t.n_cols * sizeof *col_mod);
-    named = calloc((size_t)c->n, 1);
+    col_mod = gfuse_i_alloc(t.n_cols, sizeof *col_mod);
+    named = gfuse_i_zalloc(c->n, 1);
     if (!col_mod || !named) {
         st = gfuse_i_nomem("a mask");
         goto done;
@@ -601,7 +601,7 @@ gfuse_status gfuse_cohort_load(gfuse_cohort **out, const gfuse_cohort_options *o
     char *labels = NULL, *split = NULL;
     st = list_sources(opts, &src, &M);
     if (st != GFUSE_OK) return st;
-    mat = calloc((size_t)M, sizeof *mat);
+    mat = gfuse_i_zalloc(M, sizeof *mat);
     if (!mat) {
         st = gfuse_i_nomem("modality tables");
         goto done;

@@ -1,5 +1,6 @@
 /* inspect.c: missing-modality patterns of a cohort (what `gfuse inspect` tabulates). */
 #include "cohort/cohort.h"
+#include "core/util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -31,8 +32,8 @@ gfuse_status gfuse_cohort_patterns(const gfuse_cohort *c, gfuse_patterns *out)
     GFUSE_CHECK_ARG(c->m <= 64, "missing-modality patterns support at most 64 modalities; the "
                     "cohort has %d", c->m);
     gfuse_status st = GFUSE_OK;
-    uint64_t *bits = malloc((size_t)c->n * sizeof *bits);
-    pattern_count *runs = malloc((size_t)c->n * sizeof *runs);
+    uint64_t *bits = gfuse_i_alloc(c->n, sizeof *bits);
+    pattern_count *runs = gfuse_i_alloc(c->n, sizeof *runs);
     if (!bits || !runs) {
         st = gfuse_i_nomem("missing-modality patterns");
         goto done;
@@ -55,8 +56,8 @@ gfuse_status gfuse_cohort_patterns(const gfuse_cohort *c, gfuse_patterns *out)
         }
     }
     qsort(runs, (size_t)n_runs, sizeof *runs, compare_pattern_counts);
-    out->pattern = malloc((size_t)n_runs * sizeof *out->pattern);
-    out->count = malloc((size_t)n_runs * sizeof *out->count);
+    out->pattern = gfuse_i_alloc(n_runs, sizeof *out->pattern);
+    out->count = gfuse_i_alloc(n_runs, sizeof *out->count);
     if (!out->pattern || !out->count) {
         gfuse_patterns_free(out);
         st = gfuse_i_nomem("missing-modality patterns");

@@ -129,8 +129,8 @@ static gfuse_status make_labels_and_latent(synth *s)
     gfuse_i_rng r;
     int64_t n = s->n;
     int K = s->K, L = s->L;
-    int64_t *order = malloc((size_t)n * sizeof *order);
-    double *centre = malloc((size_t)K * (size_t)L * sizeof *centre);
+    int64_t *order = gfuse_i_alloc(n, sizeof *order);
+    double *centre = gfuse_i_alloc((size_t)K * (size_t)L, sizeof *centre);
     if (!order || !centre) {
         free(order);
         free(centre);
@@ -242,11 +242,11 @@ static gfuse_status make_missingness(synth *s)
 
     int mnar = s->o->mechanism == GFUSE_MISSING_MNAR;
     size_t big = (size_t)n > (size_t)M ? (size_t)n : (size_t)M;
-    u = malloc((size_t)n * (size_t)M * sizeof *u);
-    w = malloc(big * sizeof *w);
-    items = malloc(big * sizeof *items);
-    incomplete = malloc((size_t)n);
-    drop = malloc((size_t)M);
+    u = gfuse_i_alloc((size_t)n * (size_t)M, sizeof *u);
+    w = gfuse_i_alloc(big, sizeof *w);
+    items = gfuse_i_alloc(big, sizeof *items);
+    incomplete = gfuse_i_alloc(n, 1);
+    drop = gfuse_i_alloc(M, 1);
     if (!u || !w || !items || !incomplete || !drop) {
         st = gfuse_i_nomem("the missingness pattern");
         goto done;
@@ -254,8 +254,8 @@ static gfuse_status make_missingness(synth *s)
     /* u_im: the standardised first feature of each modality (MNAR), 0 for MCAR. */
     for (int64_t k = 0; k < n * M; k++) u[k] = 0;
     if (mnar) {
-        col = malloc((size_t)n * sizeof *col);
-        scratch = malloc(((size_t)n + (size_t)s->L) * sizeof *scratch);
+        col = gfuse_i_alloc(n, sizeof *col);
+        scratch = gfuse_i_alloc((size_t)n + (size_t)s->L, sizeof *scratch);
         if (!col || !scratch) {
             st = gfuse_i_nomem("the missingness pattern");
             goto done;
@@ -306,7 +306,7 @@ static gfuse_status make_split(synth *s)
 {
     gfuse_i_rng r;
     gfuse_i_rng_seed_stream(&r, s->o->seed, STREAM_SPLIT);
-    int64_t *members = malloc((size_t)s->n * sizeof *members);
+    int64_t *members = gfuse_i_alloc(s->n, sizeof *members);
     if (!members) return gfuse_i_nomem("the split");
     memset(s->test, 0, (size_t)s->n);
     for (int k = 0; k < s->K; k++) {
@@ -355,7 +355,7 @@ static gfuse_status write_labels_split_latent(const synth *s, const char *tmp,
 {
     gfuse_i_outfile o = {0};
     gfuse_status st;
-    char **cname = calloc((size_t)s->K, sizeof *cname);
+    char **cname = gfuse_i_zalloc(s->K, sizeof *cname);
     if (!cname) return gfuse_i_nomem("class names");
     for (int k = 0; k < s->K; k++)
         if (!(cname[k] = class_name(k, s->K))) {
@@ -415,8 +415,8 @@ static gfuse_status write_modality(const synth *s, int m, const char *tmp, creat
     gfuse_i_outfile truth = {0}, obs = {0};
     gfuse_status st = GFUSE_OK;
     char name[64];
-    float *x = malloc((size_t)n * (size_t)d * sizeof *x); /* column-major: x[j * n + i] */
-    double *scratch = malloc(((size_t)n + (size_t)s->L) * sizeof *scratch);
+    float *x = gfuse_i_alloc((size_t)n * (size_t)d, sizeof *x); /* column-major: x[j * n + i] */
+    double *scratch = gfuse_i_alloc((size_t)n + (size_t)s->L, sizeof *scratch);
     if (!x || !scratch) {
         st = gfuse_i_nomem("a synthetic modality");
         goto done;
@@ -483,11 +483,11 @@ static void synth_free(synth *s)
 static gfuse_status synth_generate(synth *s)
 {
     size_t n = (size_t)s->n;
-    s->label = malloc(n * sizeof *s->label);
-    s->z = malloc(n * (size_t)s->L * sizeof *s->z);
-    s->present = malloc(n * (size_t)s->M);
-    s->test = malloc(n);
-    s->id = calloc(n, sizeof *s->id);
+    s->label = gfuse_i_alloc(n, sizeof *s->label);
+    s->z = gfuse_i_alloc(n * (size_t)s->L, sizeof *s->z);
+    s->present = gfuse_i_alloc(n * (size_t)s->M, 1);
+    s->test = gfuse_i_alloc(n, 1);
+    s->id = gfuse_i_zalloc(n, sizeof *s->id);
     if (!s->label || !s->z || !s->present || !s->test || !s->id)
         return gfuse_i_nomem("a synthetic cohort");
     int width = 1;
@@ -517,23 +517,23 @@ gfuse_status gfuse_i_synth_cohort(gfuse_cohort **out, const gfuse_synth_options 
     gfuse_cohort *c = NULL;
     float *col = NULL, *rows = NULL;
     double *scratch = NULL;
-    char **cname = calloc((size_t)s.K, sizeof *cname);
-    gfuse_split *split = malloc((size_t)s.n * sizeof *split);
+    char **cname = gfuse_i_zalloc(s.K, sizeof *cname);
+    gfuse_split *split = gfuse_i_alloc(s.n, sizeof *split);
     if (!cname || !split) {
         st = gfuse_i_nomem("a synthetic cohort");
         goto done;
     }
     if ((st = synth_generate(&s)) != GFUSE_OK) goto done;
     if ((st = gfuse_cohort_new(&c, s.n, (const char *const *)s.id)) != GFUSE_OK) goto done;
-    scratch = malloc(((size_t)s.n + (size_t)s.L) * sizeof *scratch);
-    col = malloc((size_t)s.n * sizeof *col);
+    scratch = gfuse_i_alloc((size_t)s.n + (size_t)s.L, sizeof *scratch);
+    col = gfuse_i_alloc(s.n, sizeof *col);
     if (!scratch || !col) {
         st = gfuse_i_nomem("a synthetic modality");
         goto done;
     }
     for (int m = 0; m < s.M && st == GFUSE_OK; m++) {
         int64_t d = n_features(&s, m);
-        rows = malloc((size_t)s.n * (size_t)d * sizeof *rows); /* row-major, NaN rows: missing */
+        rows = gfuse_i_alloc((size_t)s.n * (size_t)d, sizeof *rows); /* row-major, NaN rows: missing */
         char name[32];
         snprintf(name, sizeof name, "mod%d", m + 1);
         if (!rows) {

@@ -24,7 +24,7 @@ struct gfuse_i_strpool {
     size_t bytes;
 };
 
-gfuse_i_strpool *gfuse_i_strpool_new(void) { return calloc(1, sizeof(gfuse_i_strpool)); }
+gfuse_i_strpool *gfuse_i_strpool_new(void) { return gfuse_i_zalloc(1, sizeof(gfuse_i_strpool)); }
 
 void gfuse_i_strpool_free(gfuse_i_strpool *pool)
 {
@@ -43,7 +43,7 @@ char *gfuse_i_strpool_add(gfuse_i_strpool *pool, const char *s, size_t n)
     pool_block *b = pool->head;
     if (!b || b->cap - b->used < n + 1) {
         size_t cap = n + 1 > POOL_BLOCK ? n + 1 : POOL_BLOCK;
-        pool_block *nb = malloc(sizeof *nb + cap);
+        pool_block *nb = gfuse_i_alloc(1, sizeof *nb + cap);
         if (!nb) return NULL;
         nb->used = 0;
         nb->cap = cap;
@@ -181,12 +181,12 @@ gfuse_status gfuse_i_csv_open(gfuse_i_csv **out, const char *path)
 {
     *out = NULL;
     gfuse_status st = GFUSE_OK;
-    gfuse_i_csv *r = calloc(1, sizeof *r);
+    gfuse_i_csv *r = gfuse_i_zalloc(1, sizeof *r);
     if (!r) return gfuse_i_nomem("a file reader");
     r->path = gfuse_i_strdup(path);
-    r->buf = malloc(CSV_BUF + 1);
+    r->buf = gfuse_i_alloc(CSV_BUF + 1, 1);
     r->scap = 256;
-    r->scratch = malloc(r->scap);
+    r->scratch = gfuse_i_alloc(r->scap, 1);
     if (!r->path || !r->buf || !r->scratch) {
         st = gfuse_i_nomem("a file reader");
         goto fail;
@@ -230,7 +230,7 @@ static int scratch_push(gfuse_i_csv *r, int c)
 {
     if (r->slen + 1 >= r->scap) {
         size_t cap = r->scap * 2;
-        char *s = realloc(r->scratch, cap);
+        char *s = gfuse_i_realloc(r->scratch, cap, 1);
         if (!s) {
             r->err = gfuse_i_nomem("a field of a text file");
             return -1;
@@ -584,7 +584,7 @@ static int decimal_to_double_fast(const decimal *d, double *out)
 static gfuse_i_num parse_slow(const char *s, size_t n, int as_float, double *out)
 {
     char small[64];
-    char *copy = n < sizeof small ? small : malloc(n + 1);
+    char *copy = n < sizeof small ? small : gfuse_i_alloc(n + 1, 1);
     if (!copy) return GFUSE_I_NUM_BAD;
     memcpy(copy, s, n);
     copy[n] = '\0';
@@ -679,7 +679,7 @@ static gfuse_status read_header(gfuse_i_csv *r, const char *path, const char *wh
         }
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
-            char **grown = realloc(names, (size_t)cap * sizeof *grown);
+            char **grown = gfuse_i_realloc(names, cap, sizeof *grown);
             if (!grown) {
                 st = gfuse_i_nomem("a header row");
                 goto fail;
@@ -909,7 +909,7 @@ gfuse_status gfuse_i_read_matrix(const char *path, gfuse_i_matrix *m)
 
     m->d = n_cols - 1;
     m->n_rows = n_records - 1;
-    m->feature = malloc((size_t)m->d * sizeof *m->feature);
+    m->feature = gfuse_i_alloc(m->d, sizeof *m->feature);
     if (!m->feature) {
         st = gfuse_i_nomem("feature names");
         goto done;
@@ -921,8 +921,8 @@ gfuse_status gfuse_i_read_matrix(const char *path, gfuse_i_matrix *m)
                                path, (long long)m->n_rows, (long long)m->d);
             goto done;
         }
-        m->x = malloc((size_t)m->n_rows * (size_t)m->d * sizeof *m->x);
-        m->row_id = malloc((size_t)m->n_rows * sizeof *m->row_id);
+        m->x = gfuse_i_alloc((size_t)m->n_rows * (size_t)m->d, sizeof *m->x);
+        m->row_id = gfuse_i_alloc(m->n_rows, sizeof *m->row_id);
         seen = gfuse_i_idmap_new(m->n_rows);
         if (!m->x || !m->row_id || !seen) {
             st = gfuse_i_error(GFUSE_ERR_NOMEM, "%s: out of memory for %lld x %lld values", path,
@@ -931,7 +931,7 @@ gfuse_status gfuse_i_read_matrix(const char *path, gfuse_i_matrix *m)
         }
     }
 
-    matrix_rows mr = {path, m, seen, header};
+    matrix_rows mr = {.path = path, .m = m, .seen = seen, .header = header};
     st = read_rows(r, path, header, n_cols, m->n_rows, matrix_cell, &mr);
 done:
     gfuse_i_csv_close(r);
@@ -983,15 +983,15 @@ gfuse_status gfuse_i_read_table(const char *path, int64_t n_cols, const char *wh
 
     t->n_rows = n_records - 1;
     if (t->n_rows > 0) {
-        t->cell = malloc((size_t)t->n_rows * (size_t)t->n_cols * sizeof *t->cell);
-        t->line = malloc((size_t)t->n_rows * sizeof *t->line);
+        t->cell = gfuse_i_alloc((size_t)t->n_rows * (size_t)t->n_cols, sizeof *t->cell);
+        t->line = gfuse_i_alloc(t->n_rows, sizeof *t->line);
         seen = gfuse_i_idmap_new(t->n_rows);
         if (!t->cell || !t->line || !seen) {
             st = gfuse_i_nomem("a table");
             goto done;
         }
     }
-    table_rows tr = {path, t, seen};
+    table_rows tr = {.path = path, .t = t, .seen = seen};
     st = read_rows(r, path, t->header, t->n_cols, t->n_rows, table_cell, &tr);
 done:
     gfuse_i_csv_close(r);

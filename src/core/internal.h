@@ -33,6 +33,29 @@ bool gfuse_i_initialised(void);
         if (!(cond)) return gfuse_i_error(GFUSE_ERR_ARG, __VA_ARGS__);                 \
     } while (0)
 
+/* The cleanup idiom. A function that owns resources declares `gfuse_status st = GFUSE_OK;`,
+ * initialises every resource to NULL (or empty) before its first TRY, and ends in one `done:`
+ * block that releases them all (each release NULL-safe) and returns st:
+ *     GFUSE_TRY(gfuse_i_samples_alloc(&s, n, M, d));      a call that returns a status
+ *     GFUSE_TRY_MEM(x != NULL, "the features");           an allocation check
+ *     GFUSE_FAIL(gfuse_i_error(GFUSE_ERR_ARG, "..."));     a failure found on the way */
+#define GFUSE_TRY(call)                                                                  \
+    do {                                                                               \
+        if ((st = (call)) != GFUSE_OK) goto done;                                      \
+    } while (0)
+#define GFUSE_TRY_MEM(cond, what)                                                        \
+    do {                                                                               \
+        if (!(cond)) {                                                                 \
+            st = gfuse_i_nomem(what);                                                  \
+            goto done;                                                                 \
+        }                                                                              \
+    } while (0)
+#define GFUSE_FAIL(status)                                                               \
+    do {                                                                               \
+        st = (status);                                                                 \
+        goto done;                                                                     \
+    } while (0)
+
 /* ---- cohort ---------------------------------------------------------------------------- */
 
 typedef struct gfuse_i_idmap gfuse_i_idmap; /* string -> index hash map, util.h */

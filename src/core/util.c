@@ -1,4 +1,4 @@
-/* util.c: string helpers, the id hash map and atomic output files. */
+/* util.c: allocation, string helpers, the id hash map and atomic output files. */
 #include "core/util.h"
 
 #include <errno.h>
@@ -6,10 +6,44 @@
 #include <string.h>
 #include <unistd.h>
 
+/* ---- allocation ------------------------------------------------------------------------ */
+
+/* The byte count of count * size: 0 when it overflows, at least 1 otherwise. */
+static size_t alloc_bytes(size_t count, size_t size)
+{
+    if (count == 0 || size == 0) return 1;
+    if (count > SIZE_MAX / size) return 0;
+    return count * size;
+}
+
+/* Every allocation of the library passes here (gfuse_i_alloc, _zalloc, _realloc, _strdup,
+ * _asprintf). */
+static void *block_alloc(void *old, size_t bytes, bool zero)
+{
+    if (bytes == 0) return NULL;
+    if (old) return realloc(old, bytes);
+    return zero ? calloc(1, bytes) : malloc(bytes);
+}
+
+void *gfuse_i_alloc(size_t count, size_t size)
+{
+    return block_alloc(NULL, alloc_bytes(count, size), false);
+}
+
+void *gfuse_i_zalloc(size_t count, size_t size)
+{
+    return block_alloc(NULL, alloc_bytes(count, size), true);
+}
+
+void *gfuse_i_realloc(void *p, size_t count, size_t size)
+{
+    return block_alloc(p, alloc_bytes(count, size), false);
+}
+
 char *gfuse_i_strdup(const char *s)
 {
     size_t n = strlen(s) + 1;
-    char *p = malloc(n);
+    char *p = gfuse_i_alloc(n, 1);
     if (p) memcpy(p, s, n);
     return p;
 }
@@ -21,7 +55,7 @@ char *gfuse_i_asprintf(const char *fmt, ...)
     int n = vsnprintf(NULL, 0, fmt, ap);
     va_end(ap);
     if (n < 0) return NULL;
-    char *p = malloc((size_t)n + 1);
+    char *p = gfuse_i_alloc((size_t)n + 1, 1);
     if (!p) return NULL;
     va_start(ap, fmt);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
@@ -63,13 +97,13 @@ static uint64_t hash_string(const char *s)
 
 gfuse_i_idmap *gfuse_i_idmap_new(int64_t capacity_hint)
 {
-    gfuse_i_idmap *m = calloc(1, sizeof *m);
+    gfuse_i_idmap *m = gfuse_i_zalloc(1, sizeof *m);
     if (!m) return NULL;
     uint64_t cap = 16;
     while (cap < (uint64_t)(capacity_hint > 0 ? capacity_hint : 0) * 2) cap <<= 1;
     m->cap = cap;
-    m->key = calloc(cap, sizeof *m->key);
-    m->value = malloc(cap * sizeof *m->value);
+    m->key = gfuse_i_zalloc(cap, sizeof *m->key);
+    m->value = gfuse_i_alloc(cap, sizeof *m->value);
     if (!m->key || !m->value) {
         gfuse_i_idmap_free(m);
         return NULL;
@@ -88,8 +122,8 @@ void gfuse_i_idmap_free(gfuse_i_idmap *m)
 static int idmap_grow(gfuse_i_idmap *m)
 {
     uint64_t cap = m->cap * 2;
-    const char **key = calloc(cap, sizeof *key);
-    int64_t *value = malloc(cap * sizeof *value);
+    const char **key = gfuse_i_zalloc(cap, sizeof *key);
+    int64_t *value = gfuse_i_alloc(cap, sizeof *value);
     if (!key || !value) {
         free(key);
         free(value);

@@ -1,10 +1,22 @@
-/* util.h: small shared helpers: string copies, an id hash map, atomic output files. */
+/* util.h: small shared helpers: allocation, string copies, an id hash map, atomic output
+ * files. */
 #ifndef GFUSE_UTIL_H
 #define GFUSE_UTIL_H
 
 #include "core/internal.h"
 
 #include <stdio.h>
+
+/* ---- allocation: every library allocation goes through these four (and gfuse_i_strdup),
+ * all defined in util.c, so one function sees each request. NULL always means out of memory:
+ * a zero count (or size) still returns a minimal block, and a count * size that overflows
+ * size_t returns NULL. Blocks are released with free(). ---- */
+/* count * size bytes, uninitialised. */
+void *gfuse_i_alloc(size_t count, size_t size);
+/* count * size bytes, zeroed. */
+void *gfuse_i_zalloc(size_t count, size_t size);
+/* Resizes p (NULL: a new block) to count * size bytes; on failure p is left as it was. */
+void *gfuse_i_realloc(void *p, size_t count, size_t size);
 
 /* strdup that returns NULL on allocation failure (C11 has none). */
 char *gfuse_i_strdup(const char *s);

@@ -1,5 +1,6 @@
 /* view.c: the neutral data view (view.h) and the standardiser the model and the kNN share. */
 #include "core/view.h"
+#include "core/util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -16,7 +17,7 @@ int gfuse_i_view_stats(const gfuse_i_view *v, int m, const uint8_t *sel, double 
 {
     int64_t d = v->d[m], n = v->n;
     const uint8_t *has = v->has + (int64_t)m * n;
-    int64_t *cnt = calloc((size_t)(d > 0 ? d : 1), sizeof *cnt);
+    int64_t *cnt = gfuse_i_zalloc(d, sizeof *cnt);
     if (!cnt) return -1;
     for (int64_t f = 0; f < d; f++) {
         mean[f] = 0.0;

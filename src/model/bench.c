@@ -110,7 +110,7 @@ static double median(double *v, int64_t n)
 static gfuse_status epoch_statistics(gfuse_bench_result *r, double *const phase[4])
 {
     int n = r->epochs;
-    double *tmp = malloc((size_t)n * sizeof *tmp);
+    double *tmp = gfuse_i_alloc(n, sizeof *tmp);
     if (!tmp) return gfuse_i_nomem("the epoch statistics");
     const double *ep = r->epoch_s + r->warmup;
     memcpy(tmp, ep, (size_t)n * sizeof *tmp);
@@ -147,16 +147,16 @@ static gfuse_status time_kernel(gfuse_bench_result *r, const struct gfuse_graph 
     const int64_t V = g->n_nodes, E = g->n_edges, F = (int64_t)H * D;
     const int64_t P = (int64_t)GFUSE_I_N_REL * H * D;
     gfuse_status st = GFUSE_OK;
-    float *z = malloc((size_t)(V * F) * sizeof(float));
-    float *dout = malloc((size_t)(V * F) * sizeof(float));
-    float *out = malloc((size_t)(V * F) * sizeof(float));
-    float *dz = malloc((size_t)(V * F) * sizeof(float));
-    float *alpha = malloc((size_t)(E * H) * sizeof(float));
-    float *s_src = malloc((size_t)(V * GFUSE_I_N_REL * H) * sizeof(float));
-    float *s_dst = malloc((size_t)(V * GFUSE_I_N_REL * H) * sizeof(float));
-    float *att = calloc((size_t)(4 * P), sizeof(float));
-    float *work = malloc((size_t)gfuse_i_gat_work_floats(g, H, D) * sizeof(float));
-    double *tf = malloc((size_t)reps * sizeof(double)), *tb = malloc((size_t)reps * sizeof(double));
+    float *z = gfuse_i_alloc(V * F, sizeof(float));
+    float *dout = gfuse_i_alloc(V * F, sizeof(float));
+    float *out = gfuse_i_alloc(V * F, sizeof(float));
+    float *dz = gfuse_i_alloc(V * F, sizeof(float));
+    float *alpha = gfuse_i_alloc(E * H, sizeof(float));
+    float *s_src = gfuse_i_alloc(V * GFUSE_I_N_REL * H, sizeof(float));
+    float *s_dst = gfuse_i_alloc(V * GFUSE_I_N_REL * H, sizeof(float));
+    float *att = gfuse_i_zalloc(4 * P, sizeof(float));
+    float *work = gfuse_i_alloc((size_t)gfuse_i_gat_work_floats(g, H, D), sizeof(float));
+    double *tf = gfuse_i_alloc(reps, sizeof(double)), *tb = gfuse_i_alloc(reps, sizeof(double));
     if (!z || !dout || !out || !dz || !alpha || !s_src || !s_dst || !att || !work || !tf || !tb) {
         st = gfuse_i_nomem("the kernel benchmark");
         goto done;
@@ -229,13 +229,13 @@ static gfuse_status run_model(const gfuse_bench_options *o, gfuse_bench_result *
     gfuse_cohort *cohort = NULL;
     gfuse_model *model = NULL;
     gfuse_graph *graph = NULL;
-    int64_t *nf = malloc((size_t)o->n_modalities * sizeof *nf);
+    int64_t *nf = gfuse_i_alloc(o->n_modalities, sizeof *nf);
     const int64_t total = (int64_t)o->warmup + o->epochs;
     epoch_recorder er = {.cap = total};
     gfuse_i_train_stats stats = {.epoch_cap = total};
     stats.epoch_s = r->epoch_s;
     er.stats = &stats;
-    for (int q = 0; q < 4; q++) er.phase[q] = calloc((size_t)total, sizeof(double));
+    for (int q = 0; q < 4; q++) er.phase[q] = gfuse_i_zalloc(total, sizeof(double));
     if (!nf || !er.phase[0] || !er.phase[1] || !er.phase[2] || !er.phase[3]) {
         st = gfuse_i_nomem("the benchmark");
         goto done;
@@ -318,7 +318,7 @@ static int cmp_i64(const void *a, const void *b)
 static gfuse_status graph_from_edges(struct gfuse_graph **out, int64_t V, const int64_t *src,
                                      const int64_t *dst, int64_t E)
 {
-    struct gfuse_graph *g = calloc(1, sizeof *g);
+    struct gfuse_graph *g = gfuse_i_zalloc(1, sizeof *g);
     if (!g) return gfuse_i_nomem("the graph");
     g->n_samples = V;
     g->n_nodes = V;
@@ -326,15 +326,15 @@ static gfuse_status graph_from_edges(struct gfuse_graph **out, int64_t V, const 
     for (int64_t e = 0; e < E; e++) loops += src[e] == dst[e];
     const int64_t nnz = E - loops + V;
     g->n_edges = nnz;
-    g->observed = malloc((size_t)V);
-    g->in_ptr = calloc((size_t)V + 1, sizeof(int64_t));
-    g->in_src = malloc((size_t)nnz * sizeof(int64_t));
-    g->in_rel = calloc((size_t)nnz, 1);
-    g->in_w = malloc((size_t)nnz * sizeof(float));
-    g->out_ptr = calloc((size_t)V + 1, sizeof(int64_t));
-    g->out_dst = malloc((size_t)nnz * sizeof(int64_t));
-    g->out_eid = malloc((size_t)nnz * sizeof(int64_t));
-    int64_t *fill = malloc((size_t)V * sizeof(int64_t));
+    g->observed = gfuse_i_alloc(V, 1);
+    g->in_ptr = gfuse_i_zalloc((size_t)V + 1, sizeof(int64_t));
+    g->in_src = gfuse_i_alloc(nnz, sizeof(int64_t));
+    g->in_rel = gfuse_i_zalloc(nnz, 1);
+    g->in_w = gfuse_i_alloc(nnz, sizeof(float));
+    g->out_ptr = gfuse_i_zalloc((size_t)V + 1, sizeof(int64_t));
+    g->out_dst = gfuse_i_alloc(nnz, sizeof(int64_t));
+    g->out_eid = gfuse_i_alloc(nnz, sizeof(int64_t));
+    int64_t *fill = gfuse_i_alloc(V, sizeof(int64_t));
     if (!g->observed || !g->in_ptr || !g->in_src || !g->in_rel || !g->in_w || !g->out_ptr ||
         !g->out_dst || !g->out_eid || !fill) {
         free(fill);
@@ -386,7 +386,7 @@ static gfuse_status read_i32(const char *path, int32_t **out, int64_t *n)
                              path, size);
     }
     int64_t count = size / 4;
-    int32_t *v = malloc((size_t)(count > 0 ? count : 1) * sizeof *v);
+    int32_t *v = gfuse_i_alloc(count, sizeof *v);
     if (!v) {
         fclose(f);
         return gfuse_i_nomem(path);
@@ -435,8 +435,8 @@ static gfuse_status read_export(gfuse_i_peer_problem *p, const char *stem)
                            "then destinations", pe, (long long)ne);
     const int64_t E = ne / 2;
     if (st == GFUSE_OK) {
-        src = malloc((size_t)(E > 0 ? E : 1) * sizeof *src);
-        dst = malloc((size_t)(E > 0 ? E : 1) * sizeof *dst);
+        src = gfuse_i_alloc(E, sizeof *src);
+        dst = gfuse_i_alloc(E, sizeof *dst);
         if (!src || !dst) st = gfuse_i_nomem("the edge list");
     }
     for (int64_t e = 0; st == GFUSE_OK && e < E; e++) {
@@ -468,8 +468,8 @@ static gfuse_status build_recipe(gfuse_i_peer_problem *p, int k)
     memset(&knn, 0, sizeof knn);
     int64_t *src = NULL, *dst = NULL, *key = NULL;
     /* The rows as a view: a sample has a modality when its row holds a value. */
-    int64_t *d = malloc((size_t)p->M * sizeof *d);
-    uint8_t *has = malloc((size_t)(N * p->M));
+    int64_t *d = gfuse_i_alloc(p->M, sizeof *d);
+    uint8_t *has = gfuse_i_alloc(N * p->M, 1);
     gfuse_status st = d && has ? GFUSE_OK : gfuse_i_nomem("the recipe's view");
     for (int m = 0; st == GFUSE_OK && m < p->M; m++) {
         d[m] = p->d;
@@ -487,9 +487,9 @@ static gfuse_status build_recipe(gfuse_i_peer_problem *p, int k)
     free(has);
     const int64_t cap = 2 * N * p->M * ((int64_t)k + 1);
     if (st == GFUSE_OK) {
-        src = malloc((size_t)cap * sizeof *src);
-        dst = malloc((size_t)cap * sizeof *dst);
-        key = malloc((size_t)(N * k) * sizeof *key);
+        src = gfuse_i_alloc(cap, sizeof *src);
+        dst = gfuse_i_alloc(cap, sizeof *dst);
+        key = gfuse_i_alloc(N * k, sizeof *key);
         if (!src || !dst || !key) st = gfuse_i_nomem("the edge list");
     }
     int64_t E = 0;
@@ -541,14 +541,14 @@ gfuse_status gfuse_i_peer_problem_make(gfuse_i_peer_problem *p, int64_t N, int M
     p->M = M;
     p->d = d;
     p->C = C;
-    p->x = calloc((size_t)M, sizeof *p->x);
-    p->label = malloc((size_t)N * sizeof *p->label);
+    p->x = gfuse_i_zalloc(M, sizeof *p->x);
+    p->label = gfuse_i_alloc(N, sizeof *p->label);
     if (!p->x || !p->label) {
         gfuse_i_peer_problem_free(p);
         return gfuse_i_nomem("the peer problem");
     }
     for (int m = 0; m < M; m++) {
-        p->x[m] = malloc((size_t)(N * d) * sizeof(float));
+        p->x[m] = gfuse_i_alloc(N * d, sizeof(float));
         if (!p->x[m]) {
             gfuse_i_peer_problem_free(p);
             return gfuse_i_nomem("the peer features");
@@ -673,13 +673,13 @@ static int alloc_layer(peer_gat *l, int64_t V, int64_t E)
 {
     const int64_t HD = (int64_t)l->H * l->D, S = V * GFUSE_I_N_REL * l->H;
     const int64_t P = (int64_t)GFUSE_I_N_REL * HD;
-    l->z = malloc((size_t)(V * HD) * sizeof(float));
-    l->out = malloc((size_t)(V * HD) * sizeof(float));
-    l->alpha = malloc((size_t)(E * l->H) * sizeof(float));
-    l->s_src = malloc((size_t)S * sizeof(float));
-    l->s_dst = malloc((size_t)S * sizeof(float));
-    l->att = calloc((size_t)(2 * P), sizeof(float));
-    l->datt = calloc((size_t)(2 * P), sizeof(float));
+    l->z = gfuse_i_alloc(V * HD, sizeof(float));
+    l->out = gfuse_i_alloc(V * HD, sizeof(float));
+    l->alpha = gfuse_i_alloc(E * l->H, sizeof(float));
+    l->s_src = gfuse_i_alloc(S, sizeof(float));
+    l->s_dst = gfuse_i_alloc(S, sizeof(float));
+    l->att = gfuse_i_zalloc(2 * P, sizeof(float));
+    l->datt = gfuse_i_zalloc(2 * P, sizeof(float));
     return l->z && l->out && l->alpha && l->s_src && l->s_dst && l->att && l->datt;
 }
 
@@ -694,8 +694,8 @@ static gfuse_status peer_model_alloc(peer_model *pm, const gfuse_i_peer_problem 
     pm->C = p->C;
     int64_t np = 0;
     pm->tok = take(&np, pm->F);
-    pm->enc_W = malloc((size_t)p->M * sizeof(int64_t));
-    pm->enc_b = malloc((size_t)p->M * sizeof(int64_t));
+    pm->enc_W = gfuse_i_alloc(p->M, sizeof(int64_t));
+    pm->enc_b = gfuse_i_alloc(p->M, sizeof(int64_t));
     if (!pm->enc_W || !pm->enc_b) return gfuse_i_nomem("the peer model");
     for (int m = 0; m < p->M; m++) {
         pm->enc_W[m] = take(&np, (int64_t)pm->F * p->d);
@@ -709,21 +709,21 @@ static gfuse_status peer_model_alloc(peer_model *pm, const gfuse_i_peer_problem 
     int64_t work2 = gfuse_i_gat_work_floats(p->g, 1, pm->C);
     if (work2 > work) work = work2;
     const int64_t wide = V * (hidden > pm->F ? hidden : pm->F);
-    pm->params = malloc((size_t)np * sizeof(float));
-    pm->grads = malloc((size_t)np * sizeof(float));
-    pm->mom = calloc((size_t)np, sizeof(float));
-    pm->vel = calloc((size_t)np, sizeof(float));
-    pm->decay = calloc((size_t)np, 1);
-    pm->h0 = malloc((size_t)(V * pm->F) * sizeof(float));
-    pm->dh0 = malloc((size_t)(V * pm->F) * sizeof(float));
-    pm->act1 = malloc((size_t)(V * hidden) * sizeof(float));
-    pm->dact1 = malloc((size_t)(V * hidden) * sizeof(float));
-    pm->dpre1 = malloc((size_t)(V * hidden) * sizeof(float));
-    pm->probs = malloc((size_t)(N * pm->C) * sizeof(float));
-    pm->dout2 = calloc((size_t)(V * pm->C), sizeof(float));
-    pm->dz = malloc((size_t)wide * sizeof(float));
-    pm->work = malloc((size_t)work * sizeof(float));
-    pm->rows = malloc((size_t)N * sizeof(int64_t));
+    pm->params = gfuse_i_alloc(np, sizeof(float));
+    pm->grads = gfuse_i_alloc(np, sizeof(float));
+    pm->mom = gfuse_i_zalloc(np, sizeof(float));
+    pm->vel = gfuse_i_zalloc(np, sizeof(float));
+    pm->decay = gfuse_i_zalloc(np, 1);
+    pm->h0 = gfuse_i_alloc(V * pm->F, sizeof(float));
+    pm->dh0 = gfuse_i_alloc(V * pm->F, sizeof(float));
+    pm->act1 = gfuse_i_alloc(V * hidden, sizeof(float));
+    pm->dact1 = gfuse_i_alloc(V * hidden, sizeof(float));
+    pm->dpre1 = gfuse_i_alloc(V * hidden, sizeof(float));
+    pm->probs = gfuse_i_alloc(N * pm->C, sizeof(float));
+    pm->dout2 = gfuse_i_zalloc(V * pm->C, sizeof(float));
+    pm->dz = gfuse_i_alloc(wide, sizeof(float));
+    pm->work = gfuse_i_alloc(work, sizeof(float));
+    pm->rows = gfuse_i_alloc(N, sizeof(int64_t));
     if (!pm->params || !pm->grads || !pm->mom || !pm->vel || !pm->decay || !pm->h0 ||
         !pm->dh0 || !pm->act1 || !pm->dact1 || !pm->dpre1 || !pm->probs || !pm->dout2 ||
         !pm->dz || !pm->work || !pm->rows || !alloc_layer(&pm->l1, V, pm->E) ||
@@ -746,7 +746,7 @@ static void add_bias(float *x, const float *v, int64_t B, int C)
 static gfuse_status add_column_sums(float *out, const float *x, int64_t B, int C)
 {
     const int64_t nb = (B + ROW_BLOCK - 1) / ROW_BLOCK;
-    float *part = calloc((size_t)(nb * C), sizeof(float));
+    float *part = gfuse_i_zalloc(nb * C, sizeof(float));
     if (!part) return gfuse_i_nomem("a column sum");
 #pragma omp parallel for schedule(static) if (B * C > 65536)
     for (int64_t blk = 0; blk < nb; blk++) {
@@ -872,7 +872,7 @@ static gfuse_status run_peer(const gfuse_bench_options *o, gfuse_bench_result *r
     const int total = o->warmup + o->epochs;
     double *phase[4] = {NULL, NULL, NULL, NULL};
     for (int q = 0; q < 3; q++)
-        if (!(phase[q] = malloc((size_t)total * sizeof(double)))) st = gfuse_i_nomem("timings");
+        if (!(phase[q] = gfuse_i_alloc(total, sizeof(double)))) st = gfuse_i_nomem("timings");
     for (int ep = 0; st == GFUSE_OK && ep < total; ep++) {
         double e0 = omp_get_wtime();
         double loss = peer_forward(&pm);
@@ -916,7 +916,7 @@ gfuse_status gfuse_bench_run(const gfuse_bench_options *opts, gfuse_bench_result
                             .warmup = opts->warmup, .threads = gfuse_get_threads(),
                             .kernel_forward_s = NAN, .kernel_backward_s = NAN,
                             .kernel_bytes = NAN, .kernel_gbs = NAN};
-    r.epoch_s = calloc((size_t)opts->warmup + (size_t)opts->epochs, sizeof(double));
+    r.epoch_s = gfuse_i_zalloc((size_t)opts->warmup + (size_t)opts->epochs, sizeof(double));
     if (!r.epoch_s) return gfuse_i_nomem("the epoch times");
     st = opts->like_peer ? run_peer(opts, &r) : run_model(opts, &r);
     if (st != GFUSE_OK) {

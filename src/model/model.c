@@ -34,8 +34,8 @@ gfuse_status gfuse_i_layout_init(gfuse_i_layout *lay, const gfuse_i_arch *arch)
 {
     memset(lay, 0, sizeof *lay);
     int M = arch->M, L = arch->L, F = arch->F, A = arch->A, K = arch->K;
-    int64_t *pool = calloc((size_t)(6 * M + 3 * L + 1), sizeof *pool);
-    lay->tensors = calloc((size_t)(6 * M + 3 * L + 8), sizeof *lay->tensors);
+    int64_t *pool = gfuse_i_zalloc(6 * M + 3 * L + 1, sizeof *pool);
+    lay->tensors = gfuse_i_zalloc(6 * M + 3 * L + 8, sizeof *lay->tensors);
     if (!pool || !lay->tensors) {
         free(pool);
         free(lay->tensors);
@@ -158,7 +158,7 @@ static void piece(acts_sizes *t, void *field, int slot, size_t count, size_t siz
 {
     if (t->n == t->cap) {
         size_t cap = t->cap ? 2 * t->cap : 64;
-        acts_piece *p = realloc(t->p, cap * sizeof *p);
+        acts_piece *p = gfuse_i_realloc(t->p, cap, sizeof *p);
         if (!p) {
             t->nomem = 1;
             return;
@@ -166,7 +166,7 @@ static void piece(acts_sizes *t, void *field, int slot, size_t count, size_t siz
         t->p = p;
         t->cap = cap;
     }
-    t->p[t->n++] = (acts_piece){field, slot, count, size};
+    t->p[t->n++] = (acts_piece){.field = field, .slot = slot, .count = count, .size = size};
 }
 
 #define ARENA_ALIGN 64 /* a cache line: no two arrays share one, and vector loads align */
@@ -294,10 +294,10 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
                                 int64_t E_cap, int64_t gat_work)
 {
     memset(a, 0, sizeof *a);
-    acts_sizes t = {NULL, 0, 0, 0};
+    acts_sizes t = {.p = NULL};
     acts_sizes_fill(&t, a, arch, N, E_cap, gat_work);
     size_t bytes = carve(&t, NULL);
-    char *base = t.nomem ? NULL : calloc(bytes > 0 ? bytes : 1, 1);
+    char *base = t.nomem ? NULL : gfuse_i_zalloc(bytes, 1);
     if (!base) {
         free(t.p);
         return gfuse_i_error(GFUSE_ERR_NOMEM,
@@ -485,7 +485,7 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
                                       const struct gfuse_graph *g, const gfuse_i_data *data,
                                       const gfuse_i_loss_spec *spec)
 {
-    gfuse_i_loss_value lv = {0.0, 0.0, 0.0, 0.0};
+    gfuse_i_loss_value lv = {.total = 0.0};
     int64_t N = a->N;
     int K = arch->K;
     memset(a->fh.dlogits, 0, (size_t)(N * K) * sizeof(float));
@@ -701,7 +701,7 @@ done:
 
 gfuse_status gfuse_i_model_new(gfuse_model **out)
 {
-    *out = calloc(1, sizeof **out);
+    *out = gfuse_i_zalloc(1, sizeof **out);
     if (!*out) return gfuse_i_nomem("the model");
     return GFUSE_OK;
 }

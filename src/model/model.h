@@ -100,11 +100,9 @@ void gfuse_i_samples_free(gfuse_i_samples *s);
 /* The view of a sample set (view.h): everything borrowed from s, nothing to release. */
 void gfuse_i_samples_view(gfuse_i_view *v, const gfuse_i_samples *s);
 /* Builds the graph of a sample set from its view: hidden (M x n or NULL) hides modalities as a
- * mask file would; sender (n or NULL = all) marks who sends knn edges. mod_names is not read
- * (the graph carries no names). */
+ * mask file would; sender (n or NULL = all) marks who sends knn edges. */
 gfuse_status gfuse_i_samples_graph(struct gfuse_graph **g, const gfuse_i_samples *s,
-                                   const char *const *mod_names, const uint8_t *hidden,
-                                   const uint8_t *sender, int k);
+                                   const uint8_t *hidden, const uint8_t *sender, int k);
 /* What the modality-dropout graphs of s share (gfuse_i_variant_base_new): full is the graph
  * gfuse_i_samples_graph built for s with no hidden mask, no sender restriction and the same k,
  * and must outlive *b. Each variant is then gfuse_i_graph_variant(&g, *b, hidden) with hidden

@@ -14,15 +14,15 @@ gfuse_status gfuse_i_samples_alloc(gfuse_i_samples *s, int64_t n, int M, const i
     memset(s, 0, sizeof *s);
     s->n = n;
     s->M = M;
-    s->d = calloc((size_t)(M > 0 ? M : 1), sizeof *s->d);
-    s->id = calloc((size_t)(n > 0 ? n : 1), sizeof *s->id);
-    s->has = calloc((size_t)(n * M > 0 ? n * M : 1), 1);
-    s->x = calloc((size_t)(M > 0 ? M : 1), sizeof *s->x);
+    s->d = gfuse_i_zalloc(M, sizeof *s->d);
+    s->id = gfuse_i_zalloc(n, sizeof *s->id);
+    s->has = gfuse_i_zalloc(n * M, 1);
+    s->x = gfuse_i_zalloc(M, sizeof *s->x);
     if (!s->d || !s->id || !s->has || !s->x) goto nomem;
     for (int m = 0; m < M; m++) {
         s->d[m] = d[m];
         size_t cells = (size_t)(n * d[m]);
-        s->x[m] = malloc((cells > 0 ? cells : 1) * sizeof(float));
+        s->x[m] = gfuse_i_alloc(cells, sizeof(float));
         if (!s->x[m]) goto nomem;
         for (size_t t = 0; t < cells; t++) s->x[m][t] = NAN;
     }
@@ -58,13 +58,11 @@ void gfuse_i_samples_view(gfuse_i_view *v, const gfuse_i_samples *s)
  * training samples is the same both times. A node is observed when the sample has the
  * modality, it is not hidden and its row holds a value (a cohort's presence rule). */
 gfuse_status gfuse_i_samples_graph(struct gfuse_graph **g, const gfuse_i_samples *s,
-                                   const char *const *mod_names, const uint8_t *hidden,
-                                   const uint8_t *sender, int k)
+                                   const uint8_t *hidden, const uint8_t *sender, int k)
 {
-    (void)mod_names; /* the graph carries no names */
     *g = NULL;
     int64_t nodes = s->n * s->M;
-    uint8_t *has = malloc((size_t)(nodes > 0 ? nodes : 1));
+    uint8_t *has = gfuse_i_alloc(nodes, 1);
     if (!has) return gfuse_i_nomem("the graph's input");
     for (int m = 0; m < s->M; m++)
         for (int64_t i = 0; i < s->n; i++) {
@@ -103,12 +101,12 @@ gfuse_status gfuse_i_standard_stats(float **mean, float **sd, const gfuse_i_samp
     int64_t dmax = 1;
     for (int m = 0; m < s->M; m++)
         if (s->d[m] > dmax) dmax = s->d[m];
-    double *mu = malloc((size_t)dmax * sizeof *mu), *sdv = malloc((size_t)dmax * sizeof *sdv);
+    double *mu = gfuse_i_alloc(dmax, sizeof *mu), *sdv = gfuse_i_alloc(dmax, sizeof *sdv);
     if (!mu || !sdv) goto nomem;
     for (int m = 0; m < s->M; m++) {
         int64_t d = s->d[m];
-        mean[m] = malloc((size_t)(d > 0 ? d : 1) * sizeof(float));
-        sd[m] = malloc((size_t)(d > 0 ? d : 1) * sizeof(float));
+        mean[m] = gfuse_i_alloc(d, sizeof(float));
+        sd[m] = gfuse_i_alloc(d, sizeof(float));
         if (!mean[m] || !sd[m] || gfuse_i_view_stats(&view, m, NULL, mu, sdv) != 0) goto nomem;
         for (int64_t f = 0; f < d; f++) {
             mean[m][f] = (float)mu[f];
@@ -132,12 +130,12 @@ gfuse_status gfuse_i_data_make(gfuse_i_data *data, const gfuse_i_samples *s,
     data->M = s->M;
     data->d = s->d;
     data->has = s->has;
-    data->x = calloc((size_t)(s->M > 0 ? s->M : 1), sizeof *data->x);
+    data->x = gfuse_i_zalloc(s->M, sizeof *data->x);
     if (!data->x) return gfuse_i_nomem("the standardised features");
     for (int m = 0; m < s->M; m++) {
         int64_t d = s->d[m];
         size_t cells = (size_t)(s->n * d);
-        data->x[m] = malloc((cells > 0 ? cells : 1) * sizeof(float));
+        data->x[m] = gfuse_i_alloc(cells, sizeof(float));
         if (!data->x[m]) {
             gfuse_i_data_free(data);
             return gfuse_i_nomem("the standardised features");

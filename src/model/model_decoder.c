@@ -22,6 +22,7 @@
  * calls over a fixed tiling that depends on the shapes only, run on OpenMP threads with BLAS
  * single-threaded, so the result does not depend on the thread count. */
 #include "nn/layers.h"
+#include "core/util.h"
 #include "model/model.h"
 
 #include <cblas.h>
@@ -43,10 +44,10 @@ static int rows_push(rows *r, const float *state, int F, const float *y)
 {
     if (r->n == r->cap) {
         int64_t cap = r->cap ? 2 * r->cap : 256;
-        double *h = realloc(r->h, (size_t)(cap * (F + 1)) * sizeof(double));
+        double *h = gfuse_i_realloc(r->h, cap * (F + 1), sizeof(double));
         if (!h) return -1;
         r->h = h;
-        const float **yy = realloc(r->y, (size_t)cap * sizeof(*yy));
+        const float **yy = gfuse_i_realloc(r->y, cap, sizeof(*yy));
         if (!yy) return -1;
         r->y = yy;
         r->cap = cap;
@@ -141,22 +142,19 @@ static gfuse_status fit_one(float *params, const gfuse_i_layout *lay, int m, int
         return gfuse_i_error(GFUSE_ERR_RUNTIME, "the decoder fit: %lld rows of %lld features "
                              "are too many for BLAS", (long long)r->n, (long long)d);
     const int n = (int)r->n;
-    double *G = calloc((size_t)P * P, sizeof(double)); /* the lower triangle is used */
-    double *L = malloc((size_t)P * P * sizeof(double));
-    double *Y = malloc((size_t)n * (size_t)d * sizeof(double)); /* targets, 0 = missing */
-    double *B = malloc((size_t)P * (size_t)d * sizeof(double)); /* right-hand sides by feature */
-    double *X = malloc((size_t)P * (size_t)d * sizeof(double));
-    double *pen = malloc((size_t)P * sizeof(double));
+    double *G = gfuse_i_zalloc((size_t)P * P, sizeof(double)); /* the lower triangle is used */
+    double *L = gfuse_i_alloc((size_t)P * P, sizeof(double));
+    double *Y = gfuse_i_alloc((size_t)n * (size_t)d, sizeof(double)); /* targets, 0 = missing */
+    double *B = gfuse_i_alloc((size_t)P * (size_t)d, sizeof(double)); /* right-hand sides by feature */
+    double *X = gfuse_i_alloc((size_t)P * (size_t)d, sizeof(double));
+    double *pen = gfuse_i_alloc(P, sizeof(double));
     /* per feature: the first feature that misses the same rows, -1 when none are missing */
-    int64_t *group = malloc((size_t)d * sizeof(int64_t));
-    int64_t *feat = malloc((size_t)d * sizeof(int64_t));
-    uint64_t *key = malloc((size_t)d * sizeof(uint64_t)); /* hash of the rows a feature misses */
+    int64_t *group = gfuse_i_alloc(d, sizeof(int64_t));
+    int64_t *feat = gfuse_i_alloc(d, sizeof(int64_t));
+    uint64_t *key = gfuse_i_alloc(d, sizeof(uint64_t)); /* hash of the rows a feature misses */
     double *Hg = NULL; /* the rows of one group */
     gfuse_status st = GFUSE_OK;
-    if (!G || !L || !Y || !B || !X || !pen || !group || !feat || !key) {
-        st = gfuse_i_nomem("the decoder fit");
-        goto done;
-    }
+    GFUSE_TRY_MEM(G && L && Y && B && X && pen && group && feat && key, "the decoder fit");
     int64_t n_missing = 0; /* features with missing cells */
     for (int64_t f = 0; f < d; f++) {
         uint64_t h = 1469598103934665603ULL;
@@ -202,11 +200,8 @@ static gfuse_status fit_one(float *params, const gfuse_i_layout *lay, int m, int
         if (group[f] < 0) feat[k++] = f;
     if (solve_group(L, G, pen, B, feat, k, P, X, W, bias) != 0 || n_missing == 0) goto done;
     /* each group of features missing the same rows: the normal matrix of its present rows */
-    Hg = malloc((size_t)n * (size_t)P * sizeof(double));
-    if (!Hg) {
-        st = gfuse_i_nomem("the decoder fit");
-        goto done;
-    }
+    Hg = gfuse_i_alloc((size_t)n * (size_t)P, sizeof(double));
+    GFUSE_TRY_MEM(Hg, "the decoder fit");
     for (int64_t g = 0; g < d; g++) {
         if (group[g] != g) continue;
         int ng = 0;
@@ -242,27 +237,27 @@ gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
     int M = arch->M, F = (2 * arch->M + 1) * arch->F; /* the decoders' input width */
     int64_t N = data->n;
     gfuse_status st = GFUSE_OK;
-    rows *r = calloc((size_t)M, sizeof *r);
-    if (!r) return gfuse_i_nomem("the decoder fit");
+    rows *r = gfuse_i_zalloc(M, sizeof *r);
+    GFUSE_TRY_MEM(r, "the decoder fit");
     gfuse_i_pass eval = {.decoders = GFUSE_I_DEC_ALL};
-    for (int v = 0; v < n_graphs && st == GFUSE_OK; v++) {
+    for (int v = 0; v < n_graphs; v++) {
         const struct gfuse_graph *g = graphs[v];
         gfuse_i_model_forward(a, arch, lay, params, g, data, &eval);
-        for (int m = 0; m < M && st == GFUSE_OK; m++)
+        for (int m = 0; m < M; m++)
             for (int64_t i = 0; i < N; i++) {
                 int64_t node = (int64_t)m * N + i;
                 if (!data->has[node] || g->observed[node]) continue;
-                if (rows_push(&r[m], a->dec_in + i * F, F, data->x[m] + i * arch->d[m]) != 0) {
-                    st = gfuse_i_nomem("the decoder fit");
-                    break;
-                }
+                GFUSE_TRY_MEM(rows_push(&r[m], a->dec_in + i * F, F,
+                                        data->x[m] + i * arch->d[m]) == 0,
+                              "the decoder fit");
             }
     }
     int blas = gfuse_i_blas_serial_begin();
     for (int m = 0; m < M && st == GFUSE_OK; m++)
         st = fit_one(params, lay, m, F, arch->d[m], &r[m], ridge);
     gfuse_i_blas_serial_end(blas);
-    for (int m = 0; m < M; m++) {
+done:
+    for (int m = 0; r && m < M; m++) {
         free(r[m].h);
         free(r[m].y);
     }

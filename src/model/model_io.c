@@ -75,7 +75,7 @@ gfuse_status gfuse_model_save(const gfuse_model *m, const char *path)
     int M = m->arch.M;
     int64_t n = m->ref.n;
     int n_kv = gfuse_train_option_count();
-    char **kv = calloc((size_t)n_kv, sizeof *kv);
+    char **kv = gfuse_i_zalloc(n_kv, sizeof *kv);
     char name[1100];
     gfuse_i_mfile_writer w;
     gfuse_status st = kv ? hparams_text(m, kv) : gfuse_i_nomem("the hyperparameters");
@@ -199,7 +199,7 @@ static gfuse_status read_hparams(gfuse_model *m, const gfuse_i_mfile *r)
 
 static gfuse_status copy_string_list(char ***dst, const char *const *src, int64_t n)
 {
-    *dst = calloc((size_t)(n > 0 ? n : 1), sizeof **dst);
+    *dst = gfuse_i_zalloc(n, sizeof **dst);
     if (!*dst) return gfuse_i_nomem("the model's names");
     for (int64_t t = 0; t < n; t++) {
         (*dst)[t] = gfuse_i_strdup(src[t]);
@@ -217,10 +217,10 @@ static gfuse_status read_names(gfuse_model *m, const gfuse_i_mfile *r)
     if (st != GFUSE_OK) return st;
     if (M < 1 || M > 4096) return gfuse_i_mfile_error(r, "%lld modalities", (long long)M);
     m->arch.M = (int)M;
-    m->arch.d = calloc((size_t)M, sizeof *m->arch.d);
-    m->feat_name = calloc((size_t)M, sizeof *m->feat_name);
-    m->mean = calloc((size_t)M, sizeof *m->mean);
-    m->sd = calloc((size_t)M, sizeof *m->sd);
+    m->arch.d = gfuse_i_zalloc(M, sizeof *m->arch.d);
+    m->feat_name = gfuse_i_zalloc(M, sizeof *m->feat_name);
+    m->mean = gfuse_i_zalloc(M, sizeof *m->mean);
+    m->sd = gfuse_i_zalloc(M, sizeof *m->sd);
     if (!m->arch.d || !m->feat_name || !m->mean || !m->sd) return gfuse_i_nomem("the model");
     if ((st = copy_string_list(&m->mod_name, names, M)) != GFUSE_OK) return st;
     for (int j = 0; j < M; j++) {
@@ -233,8 +233,8 @@ static gfuse_status read_names(gfuse_model *m, const gfuse_i_mfile *r)
             return gfuse_i_mfile_error(r, "modality %s has %lld features", names[j], (long long)d);
         m->arch.d[j] = d;
         if ((st = copy_string_list(&m->feat_name[j], feat, d)) != GFUSE_OK) return st;
-        m->mean[j] = malloc((size_t)d * sizeof(float));
-        m->sd[j] = malloc((size_t)d * sizeof(float));
+        m->mean[j] = gfuse_i_alloc(d, sizeof(float));
+        m->sd[j] = gfuse_i_alloc(d, sizeof(float));
         if (!m->mean[j] || !m->sd[j]) return gfuse_i_nomem("the statistics");
         snprintf(name, sizeof name, "%s%s", GFUSE_I_MFILE_MEAN_PREFIX, names[j]);
         if ((st = gfuse_i_mfile_get_f32_n(r, name, d, &v)) != GFUSE_OK) return st;
@@ -309,12 +309,12 @@ static gfuse_status read_params(gfuse_model *m, const gfuse_i_mfile *r)
     if (nb != m->n_members)
         return gfuse_i_mfile_error(r, "section \"best_epoch\" has %lld values for %d members",
                                    (long long)nb, m->n_members);
-    m->params = calloc((size_t)m->n_members, sizeof *m->params);
-    m->best_epoch = malloc((size_t)m->n_members * sizeof *m->best_epoch);
+    m->params = gfuse_i_zalloc(m->n_members, sizeof *m->params);
+    m->best_epoch = gfuse_i_alloc(m->n_members, sizeof *m->best_epoch);
     if (!m->params || !m->best_epoch) return gfuse_i_nomem("the parameters");
     memcpy(m->best_epoch, best, (size_t)m->n_members * sizeof *best);
     for (int k = 0; k < m->n_members; k++) {
-        m->params[k] = malloc((size_t)m->layout.total * sizeof(float));
+        m->params[k] = gfuse_i_alloc(m->layout.total, sizeof(float));
         if (!m->params[k]) return gfuse_i_nomem("the parameters");
         for (int t = 0; t < m->layout.n_tensors; t++) {
             const gfuse_i_tensor *ts = &m->layout.tensors[t];

@@ -1,6 +1,7 @@
 /* modelfile.c: the model-file container: writer, validating reader, CRC-32C, and the public
  * inspection API (gfuse_modelfile_*). The layout is described in modelfile.h. */
 #include "model/modelfile.h"
+#include "core/util.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -217,7 +218,7 @@ static gfuse_status writer_add_name(gfuse_i_mfile_writer *w, const char *name)
 {
     if (w->n_names == w->cap_names) {
         int64_t cap = w->cap_names ? 2 * w->cap_names : 32;
-        char **names = realloc(w->names, (size_t)cap * sizeof *names);
+        char **names = gfuse_i_realloc(w->names, cap, sizeof *names);
         if (!names) return writer_fail(w, gfuse_i_nomem("the section names of a model file"));
         w->names = names;
         w->cap_names = cap;
@@ -482,7 +483,7 @@ static gfuse_status read_whole_file(gfuse_i_mfile *r, const char *path)
         goto done;
     }
     /* 8 extra bytes keep the allocation non-empty and the payloads 8-byte aligned */
-    r->buf = malloc((size_t)size + 8);
+    r->buf = gfuse_i_alloc((size_t)size + 8, 1);
     if (!r->buf) {
         st = gfuse_i_nomem("a model file's contents");
         goto done;
@@ -567,7 +568,7 @@ static gfuse_status parse_sections(gfuse_i_mfile *r, uint64_t *name_bytes, uint6
     /* every section takes at least 32 bytes: a bound before allocating */
     if (n > (end - GFUSE_I_MFILE_HEADER_SIZE) / 32)
         return corrupted(path, "%" PRIu64 " sections cannot fit", n);
-    r->sections = calloc(n ? n : 1, sizeof *r->sections);
+    r->sections = gfuse_i_zalloc(n, sizeof *r->sections);
     if (!r->sections) return gfuse_i_nomem("a model file's section table");
     r->n_sections = (int64_t)n;
     uint64_t pos = GFUSE_I_MFILE_HEADER_SIZE;
@@ -623,8 +624,8 @@ static gfuse_status parse_sections(gfuse_i_mfile *r, uint64_t *name_bytes, uint6
 /* Copies the names into one block, indexes them and splits the string lists. */
 static gfuse_status index_sections(gfuse_i_mfile *r, uint64_t name_bytes, uint64_t n_strings)
 {
-    r->names = malloc(name_bytes ? name_bytes : 1);
-    r->string_ptrs = malloc((n_strings ? n_strings : 1) * sizeof *r->string_ptrs);
+    r->names = gfuse_i_alloc(name_bytes, 1);
+    r->string_ptrs = gfuse_i_alloc(n_strings, sizeof *r->string_ptrs);
     r->index = gfuse_i_idmap_new(r->n_sections);
     if (!r->names || !r->string_ptrs || !r->index)
         return gfuse_i_nomem("a model file's section index");
@@ -660,7 +661,7 @@ gfuse_status gfuse_i_mfile_read(gfuse_i_mfile **out, const char *path)
     if (!out) return gfuse_i_error(GFUSE_ERR_ARG, "out must not be NULL");
     *out = NULL;
     if (!path || !*path) return gfuse_i_error(GFUSE_ERR_ARG, "model file name is empty");
-    gfuse_i_mfile *r = calloc(1, sizeof *r);
+    gfuse_i_mfile *r = gfuse_i_zalloc(1, sizeof *r);
     if (!r) return gfuse_i_nomem("a model file reader");
     gfuse_status st = GFUSE_OK;
     uint64_t name_bytes = 0, n_strings = 0;

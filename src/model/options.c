@@ -274,7 +274,7 @@ gfuse_status gfuse_train_options_parse_class_weights(gfuse_train_options *o, con
     }
     int n = 1;
     for (const char *q = text; *q; q++) n += *q == ',';
-    double *w = malloc((size_t)n * sizeof(double));
+    double *w = gfuse_i_alloc(n, sizeof(double));
     if (!w) return gfuse_i_nomem("the class weights");
     const char *q = text;
     for (int k = 0; k < n; k++) {
@@ -301,7 +301,7 @@ char *gfuse_i_class_weights_text(const gfuse_train_options *o)
     if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_BALANCED) return gfuse_i_strdup("balanced");
     if (o->class_weight_mode != GFUSE_CLASS_WEIGHTS_GIVEN) return gfuse_i_strdup("none");
     size_t cap = (size_t)o->n_class_weights * 26 + 1;
-    char *s = malloc(cap);
+    char *s = gfuse_i_alloc(cap, 1);
     if (!s) return NULL;
     size_t len = 0;
     for (int k = 0; k < o->n_class_weights; k++)

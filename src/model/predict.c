@@ -97,33 +97,31 @@ static gfuse_status match_cohort(matched *mt, const gfuse_model *m, const gfuse_
     memset(mt, 0, sizeof *mt);
     const gfuse_i_samples *ref = &m->ref;
     int M = m->arch.M;
-    int *cmod = calloc((size_t)M, sizeof *cmod);
-    int64_t **cfeat = calloc((size_t)M, sizeof *cfeat);
+    int *cmod = gfuse_i_zalloc(M, sizeof *cmod);
+    int64_t **cfeat = gfuse_i_zalloc(M, sizeof *cfeat);
     gfuse_i_idmap *refidx = gfuse_i_idmap_new(ref->n);
     gfuse_status st = GFUSE_OK;
-    mt->where = malloc((size_t)(c->n > 0 ? c->n : 1) * sizeof(int64_t));
-    if (!cmod || !cfeat || !refidx || !mt->where) goto nomem;
+    mt->where = gfuse_i_alloc(c->n, sizeof(int64_t));
+    GFUSE_TRY_MEM(cmod && cfeat && refidx && mt->where, "the matched cohort");
     for (int j = 0; j < M; j++) {
-        cfeat[j] = malloc((size_t)(m->arch.d[j] > 0 ? m->arch.d[j] : 1) * sizeof(int64_t));
-        if (!cfeat[j]) goto nomem;
+        cfeat[j] = gfuse_i_alloc(m->arch.d[j], sizeof(int64_t));
+        GFUSE_TRY_MEM(cfeat[j], "the matched cohort");
     }
-    st = match_columns(m, c, cmod, cfeat);
-    if (st != GFUSE_OK) goto done;
+    GFUSE_TRY(match_columns(m, c, cmod, cfeat));
     for (int64_t r = 0; r < ref->n; r++)
-        if (gfuse_i_idmap_insert(refidx, ref->id[r], r, NULL) < 0) goto nomem;
+        GFUSE_TRY_MEM(gfuse_i_idmap_insert(refidx, ref->id[r], r, NULL) >= 0, "the matched cohort");
     for (int64_t i = 0; i < c->n; i++) {
         int64_t r = gfuse_i_idmap_find(refidx, c->id[i]);
         mt->where[i] = r >= 0 ? r : ref->n + mt->n_new++;
     }
-    st = gfuse_i_samples_alloc(&mt->set, ref->n + mt->n_new, M, m->arch.d);
-    if (st != GFUSE_OK) goto done;
-    mt->sender = calloc((size_t)mt->set.n, 1);
-    if (!mt->sender) goto nomem;
+    GFUSE_TRY(gfuse_i_samples_alloc(&mt->set, ref->n + mt->n_new, M, m->arch.d));
+    mt->sender = gfuse_i_zalloc(mt->set.n, 1);
+    GFUSE_TRY_MEM(mt->sender, "the matched cohort");
     /* the references as stored ... */
     for (int64_t r = 0; r < ref->n; r++) {
         mt->sender[r] = 1;
         mt->set.id[r] = gfuse_i_strdup(ref->id[r]);
-        if (!mt->set.id[r]) goto nomem;
+        GFUSE_TRY_MEM(mt->set.id[r], "the matched cohort");
         for (int j = 0; j < M; j++) {
             int64_t d = m->arch.d[j];
             mt->set.has[(int64_t)j * mt->set.n + r] = ref->has[(int64_t)j * ref->n + r];
@@ -135,13 +133,10 @@ static gfuse_status match_cohort(matched *mt, const gfuse_model *m, const gfuse_
         int64_t r = mt->where[i];
         if (r >= ref->n) {
             mt->set.id[r] = gfuse_i_strdup(c->id[i]);
-            if (!mt->set.id[r]) goto nomem;
+            GFUSE_TRY_MEM(mt->set.id[r], "the matched cohort");
         }
         take_sample(&mt->set, r, c, i, cmod, cfeat);
     }
-    goto done;
-nomem:
-    st = gfuse_i_nomem("the matched cohort");
 done:
     for (int j = 0; cfeat && j < M; j++) free(cfeat[j]);
     free(cfeat);
@@ -158,24 +153,24 @@ static gfuse_status run(const gfuse_model *m, const gfuse_cohort *c, matched *mt
 {
     int M = m->arch.M;
     struct gfuse_graph *g = NULL;
-    gfuse_status st = match_cohort(mt, m, c);
-    if (st != GFUSE_OK) return st;
+    gfuse_status st = GFUSE_OK;
+    GFUSE_TRY(match_cohort(mt, m, c));
     int64_t N = mt->set.n;
-    *probs = malloc((size_t)(N * m->arch.K) * sizeof(float));
-    *fusion = malloc((size_t)(N * (M + 1)) * sizeof(float));
-    if (!*probs || !*fusion) return gfuse_i_nomem("the predictions");
+    *probs = gfuse_i_alloc(N * m->arch.K, sizeof(float));
+    *fusion = gfuse_i_alloc(N * (M + 1), sizeof(float));
+    GFUSE_TRY_MEM(*probs && *fusion, "the predictions");
     if (rec) {
-        *rec = calloc((size_t)M, sizeof **rec);
-        if (!*rec) return gfuse_i_nomem("the completed values");
+        *rec = gfuse_i_zalloc(M, sizeof **rec);
+        GFUSE_TRY_MEM(*rec, "the completed values");
         for (int j = 0; j < M; j++) {
-            (*rec)[j] = malloc((size_t)(N * m->arch.d[j] > 0 ? N * m->arch.d[j] : 1) *
-                               sizeof(float));
-            if (!(*rec)[j]) return gfuse_i_nomem("the completed values");
+            (*rec)[j] = gfuse_i_alloc(N * m->arch.d[j], sizeof(float));
+            GFUSE_TRY_MEM((*rec)[j], "the completed values");
         }
     }
-    st = gfuse_i_samples_graph(&g, &mt->set, (const char *const *)m->mod_name, NULL,
-                               mt->n_new > 0 ? mt->sender : NULL, m->opts.k);
-    if (st == GFUSE_OK) st = gfuse_i_model_infer(m, g, &mt->set, *probs, *fusion, rec ? *rec : NULL);
+    GFUSE_TRY(gfuse_i_samples_graph(&g, &mt->set, NULL, mt->n_new > 0 ? mt->sender : NULL,
+                                    m->opts.k));
+    GFUSE_TRY(gfuse_i_model_infer(m, g, &mt->set, *probs, *fusion, rec ? *rec : NULL));
+done: /* the outputs belong to the caller, which frees them on failure too */
     gfuse_graph_free(&g);
     return st;
 }
@@ -195,20 +190,18 @@ gfuse_status gfuse_predict(const gfuse_model *m, const gfuse_cohort *c, gfuse_pr
     int M = m->arch.M, K = m->arch.K, J = M + 1;
     matched mt;
     float *probs = NULL, *fusion = NULL;
-    gfuse_status st = run(m, c, &mt, &probs, &fusion, NULL);
-    if (st != GFUSE_OK) goto done;
+    gfuse_status st = GFUSE_OK;
+    GFUSE_TRY(run(m, c, &mt, &probs, &fusion, NULL));
     int64_t n = c->n;
     out->n = n;
     out->n_outputs = K;
     out->n_slots = J;
-    out->output = malloc((size_t)(n * K > 0 ? n * K : 1) * sizeof(float));
-    out->predicted = malloc((size_t)(n > 0 ? n : 1) * sizeof(int32_t));
-    out->fusion = malloc((size_t)(n * J > 0 ? n * J : 1) * sizeof(float));
-    out->new_sample = malloc((size_t)(n > 0 ? n : 1));
-    if (!out->output || !out->predicted || !out->fusion || !out->new_sample) {
-        st = gfuse_i_nomem("the predictions");
-        goto done;
-    }
+    out->output = gfuse_i_alloc(n * K, sizeof(float));
+    out->predicted = gfuse_i_alloc(n, sizeof(int32_t));
+    out->fusion = gfuse_i_alloc(n * J, sizeof(float));
+    out->new_sample = gfuse_i_alloc(n, 1);
+    GFUSE_TRY_MEM(out->output && out->predicted && out->fusion && out->new_sample,
+                  "the predictions");
     for (int64_t i = 0; i < n; i++) {
         int64_t r = mt.where[i];
         memcpy(out->output + i * K, probs + r * K, (size_t)K * sizeof(float));
@@ -244,20 +237,20 @@ gfuse_status gfuse_impute(const gfuse_model *m, const gfuse_cohort *c, gfuse_imp
     int M = m->arch.M;
     matched mt;
     float *probs = NULL, *fusion = NULL, **rec = NULL;
-    gfuse_status st = run(m, c, &mt, &probs, &fusion, &rec);
-    if (st != GFUSE_OK) goto done;
+    gfuse_status st = GFUSE_OK;
+    GFUSE_TRY(run(m, c, &mt, &probs, &fusion, &rec));
     int64_t n = c->n;
     out->n = n;
     out->n_modalities = M;
-    out->n_features = calloc((size_t)M, sizeof *out->n_features);
-    out->values = calloc((size_t)M, sizeof *out->values);
-    out->filled = calloc((size_t)(n * M > 0 ? n * M : 1), 1);
-    if (!out->n_features || !out->values || !out->filled) goto nomem;
+    out->n_features = gfuse_i_zalloc(M, sizeof *out->n_features);
+    out->values = gfuse_i_zalloc(M, sizeof *out->values);
+    out->filled = gfuse_i_zalloc(n * M, 1);
+    GFUSE_TRY_MEM(out->n_features && out->values && out->filled, "the completed cohort");
     for (int j = 0; j < M; j++) {
         int64_t d = m->arch.d[j];
         out->n_features[j] = d;
-        out->values[j] = malloc((size_t)(n * d > 0 ? n * d : 1) * sizeof(float));
-        if (!out->values[j]) goto nomem;
+        out->values[j] = gfuse_i_alloc(n * d, sizeof(float));
+        GFUSE_TRY_MEM(out->values[j], "the completed cohort");
         for (int64_t i = 0; i < n; i++) {
             int64_t r = mt.where[i];
             int has = mt.set.has[(int64_t)j * mt.set.n + r];
@@ -266,9 +259,6 @@ gfuse_status gfuse_impute(const gfuse_model *m, const gfuse_cohort *c, gfuse_imp
             out->filled[i * M + j] = (uint8_t)!has;
         }
     }
-    goto done;
-nomem:
-    st = gfuse_i_nomem("the completed cohort");
 done:
     free(probs);
     free(fusion);

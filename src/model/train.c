@@ -18,7 +18,7 @@
 
 static char **copy_strings(char *const *src, int64_t n)
 {
-    char **dst = calloc((size_t)(n > 0 ? n : 1), sizeof *dst);
+    char **dst = gfuse_i_zalloc(n, sizeof *dst);
     if (!dst) return NULL;
     for (int64_t t = 0; t < n; t++) {
         dst[t] = gfuse_i_strdup(src[t]);
@@ -36,6 +36,7 @@ static gfuse_status skeleton(gfuse_model *m, const gfuse_cohort *c, gfuse_task t
                              const gfuse_train_options *o)
 {
     int M = c->m;
+    gfuse_status st = GFUSE_OK;
     m->task = task;
     m->opts = *o;
     m->opts.on_epoch = NULL;
@@ -43,28 +44,27 @@ static gfuse_status skeleton(gfuse_model *m, const gfuse_cohort *c, gfuse_task t
     m->opts.class_weights = NULL;
     m->opts.task = task;
     if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_GIVEN) {
-        m->class_w_opt = malloc((size_t)o->n_class_weights * sizeof(double));
-        if (!m->class_w_opt) return gfuse_i_nomem("the class weights");
+        m->class_w_opt = gfuse_i_alloc(o->n_class_weights, sizeof(double));
+        GFUSE_TRY_MEM(m->class_w_opt, "the class weights");
         memcpy(m->class_w_opt, o->class_weights, (size_t)o->n_class_weights * sizeof(double));
         m->opts.class_weights = m->class_w_opt;
     }
     m->arch.M = M;
-    m->arch.d = calloc((size_t)M, sizeof *m->arch.d);
-    m->mod_name = calloc((size_t)M, sizeof *m->mod_name);
-    m->feat_name = calloc((size_t)M, sizeof *m->feat_name);
-    m->mean = calloc((size_t)M, sizeof *m->mean);
-    m->sd = calloc((size_t)M, sizeof *m->sd);
-    if (!m->arch.d || !m->mod_name || !m->feat_name || !m->mean || !m->sd)
-        return gfuse_i_nomem("the model");
+    m->arch.d = gfuse_i_zalloc(M, sizeof *m->arch.d);
+    m->mod_name = gfuse_i_zalloc(M, sizeof *m->mod_name);
+    m->feat_name = gfuse_i_zalloc(M, sizeof *m->feat_name);
+    m->mean = gfuse_i_zalloc(M, sizeof *m->mean);
+    m->sd = gfuse_i_zalloc(M, sizeof *m->sd);
+    GFUSE_TRY_MEM(m->arch.d && m->mod_name && m->feat_name && m->mean && m->sd, "the model");
     for (int j = 0; j < M; j++) {
         m->arch.d[j] = c->mod[j].d;
         m->mod_name[j] = gfuse_i_strdup(c->mod[j].name);
         m->feat_name[j] = copy_strings(c->mod[j].feature, c->mod[j].d);
-        if (!m->mod_name[j] || !m->feat_name[j]) return gfuse_i_nomem("the model's names");
+        GFUSE_TRY_MEM(m->mod_name[j] && m->feat_name[j], "the model's names");
     }
     if (task == GFUSE_TASK_CLASSIFY) {
         m->class_name = copy_strings(c->class_name, c->n_classes);
-        if (!m->class_name) return gfuse_i_nomem("the class names");
+        GFUSE_TRY_MEM(m->class_name, "the class names");
         m->n_classes = c->n_classes;
     }
     m->arch.F = o->hidden;
@@ -75,11 +75,10 @@ static gfuse_status skeleton(gfuse_model *m, const gfuse_cohort *c, gfuse_task t
     m->arch.K = task == GFUSE_TASK_CLASSIFY ? c->n_classes : 1;
 
     gfuse_i_samples *s = &m->ref;
-    gfuse_status st = gfuse_i_samples_alloc(s, c->n, M, m->arch.d);
-    if (st != GFUSE_OK) return st;
+    GFUSE_TRY(gfuse_i_samples_alloc(s, c->n, M, m->arch.d));
     for (int64_t i = 0; i < c->n; i++) {
         s->id[i] = gfuse_i_strdup(c->id[i]);
-        if (!s->id[i]) return gfuse_i_nomem("the sample ids");
+        GFUSE_TRY_MEM(s->id[i], "the sample ids");
     }
     for (int j = 0; j < M; j++) {
         const gfuse_i_modality *mod = &c->mod[j];
@@ -90,9 +89,10 @@ static gfuse_status skeleton(gfuse_model *m, const gfuse_cohort *c, gfuse_task t
                    (size_t)mod->d * sizeof(float));
         }
     }
-    st = gfuse_i_standard_stats(m->mean, m->sd, s);
-    if (st != GFUSE_OK) return st;
-    return gfuse_i_layout_init(&m->layout, &m->arch);
+    GFUSE_TRY(gfuse_i_standard_stats(m->mean, m->sd, s));
+    GFUSE_TRY(gfuse_i_layout_init(&m->layout, &m->arch));
+done: /* what was built belongs to the model, which its owner frees */
+    return st;
 }
 
 /* ---- splits --------------------------------------------------------------------------------- */
@@ -122,10 +122,10 @@ static gfuse_status make_splits(splits *sp, const gfuse_cohort *c, gfuse_task ta
 {
     memset(sp, 0, sizeof *sp);
     int64_t n = c->n;
-    sp->train_all = malloc((size_t)n * sizeof(int64_t));
-    sp->val_fixed = malloc((size_t)n * sizeof(int64_t));
-    sp->fold = malloc((size_t)n * sizeof(int32_t));
-    int64_t *order = malloc((size_t)n * sizeof(int64_t));
+    sp->train_all = gfuse_i_alloc(n, sizeof(int64_t));
+    sp->val_fixed = gfuse_i_alloc(n, sizeof(int64_t));
+    sp->fold = gfuse_i_alloc(n, sizeof(int32_t));
+    int64_t *order = gfuse_i_alloc(n, sizeof(int64_t));
     if (!sp->train_all || !sp->val_fixed || !sp->fold || !order) {
         free(order);
         return gfuse_i_nomem("the training split");
@@ -338,7 +338,7 @@ static gfuse_status fit_graphs(trainer *t)
         if (t->fit_pending > 0) {
             const gfuse_model *m = t->m;
             int64_t n = m->ref.n;
-            uint8_t *hidden = malloc((size_t)(n * m->arch.M));
+            uint8_t *hidden = gfuse_i_alloc(n * m->arch.M, 1);
             gfuse_status st = hidden ? GFUSE_OK : gfuse_i_nomem("the decoder-fit graphs");
             for (int k = 0; k < t->fit_pending && st == GFUSE_OK; k++) {
                 struct gfuse_graph **g = &t->variants[t->n_variants + t->n_fit_variants];
@@ -406,9 +406,14 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
     memcpy(w->best, P, (size_t)np * sizeof(float));
     memcpy(w->ema, P, (size_t)np * sizeof(float));
 
-    gfuse_i_loss_spec spec = {m->task, t->label,      t->target,
-                              w->rows_train, n_tr, t->class_w,
-                              (float)o->lambda_rec, (float)o->lambda_node};
+    gfuse_i_loss_spec spec = {.task = m->task,
+                              .label = t->label,
+                              .target = t->target,
+                              .rows = w->rows_train,
+                              .n_rows = n_tr,
+                              .class_w = t->class_w,
+                              .lambda_rec = (float)o->lambda_rec,
+                              .lambda_node = (float)o->lambda_node};
     gfuse_i_pass train_pass = {.training = 1,
                                .dropout = (float)o->dropout,
                                .input_dropout = (float)o->input_dropout,
@@ -510,24 +515,23 @@ static gfuse_status prepare(trainer *t)
     const gfuse_train_options *o = t->o;
     int64_t n = c->n, np = m->layout.total;
     int K = m->arch.K;
-    gfuse_status st = gfuse_i_data_make(&t->data, &m->ref, m->mean, m->sd);
-    if (st != GFUSE_OK) return st;
-    st = make_splits(&t->sp, c, m->task, o, K);
-    if (st != GFUSE_OK) return st;
+    gfuse_status st = GFUSE_OK;
+    uint8_t *hidden = NULL;
+    GFUSE_TRY(gfuse_i_data_make(&t->data, &m->ref, m->mean, m->sd));
+    GFUSE_TRY(make_splits(&t->sp, c, m->task, o, K));
     if (t->sp.n_train_all == 0)
-        return gfuse_i_error(GFUSE_ERR_DATA, "the cohort has no labelled training sample");
+        GFUSE_FAIL(gfuse_i_error(GFUSE_ERR_DATA, "the cohort has no labelled training sample"));
 
-    t->label = malloc((size_t)n * sizeof(int32_t));
-    t->target = malloc((size_t)n * sizeof(float));
-    t->decay = calloc((size_t)np, 1);
-    m->params = calloc((size_t)o->ensemble, sizeof *m->params);
-    m->best_epoch = calloc((size_t)o->ensemble, sizeof *m->best_epoch);
-    if (!t->label || !t->target || !t->decay || !m->params || !m->best_epoch)
-        return gfuse_i_nomem("the trainer");
+    t->label = gfuse_i_alloc(n, sizeof(int32_t));
+    t->target = gfuse_i_alloc(n, sizeof(float));
+    t->decay = gfuse_i_zalloc(np, 1);
+    m->params = gfuse_i_zalloc(o->ensemble, sizeof *m->params);
+    m->best_epoch = gfuse_i_zalloc(o->ensemble, sizeof *m->best_epoch);
+    GFUSE_TRY_MEM(t->label && t->target && t->decay && m->params && m->best_epoch, "the trainer");
     m->n_members = o->ensemble;
     for (int k = 0; k < o->ensemble; k++) {
-        m->params[k] = malloc((size_t)np * sizeof(float));
-        if (!m->params[k]) return gfuse_i_nomem("the parameters");
+        m->params[k] = gfuse_i_alloc(np, sizeof(float));
+        GFUSE_TRY_MEM(m->params[k], "the parameters");
     }
     for (int ti = 0; ti < m->layout.n_tensors; ti++) {
         const gfuse_i_tensor *ts = &m->layout.tensors[ti];
@@ -558,13 +562,13 @@ static gfuse_status prepare(trainer *t)
 
     /* class weights */
     if (m->task == GFUSE_TASK_CLASSIFY && o->class_weight_mode != GFUSE_CLASS_WEIGHTS_NONE) {
-        t->class_w = malloc((size_t)K * sizeof(float));
-        if (!t->class_w) return gfuse_i_nomem("the class weights");
+        t->class_w = gfuse_i_alloc(K, sizeof(float));
+        GFUSE_TRY_MEM(t->class_w, "the class weights");
         if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_GIVEN) {
             if (o->n_class_weights != K)
-                return gfuse_i_error(GFUSE_ERR_DATA,
-                                     "%d class weights were given for %d classes",
-                                     o->n_class_weights, K);
+                GFUSE_FAIL(gfuse_i_error(GFUSE_ERR_DATA,
+                                         "%d class weights were given for %d classes",
+                                         o->n_class_weights, K));
             for (int k = 0; k < K; k++) t->class_w[k] = (float)o->class_weights[k];
         } else {
             for (int k = 0; k < K; k++) {
@@ -578,10 +582,8 @@ static gfuse_status prepare(trainer *t)
     }
 
     /* the graph and the modality-dropout variants */
-    const char *const *names = (const char *const *)m->mod_name;
     double g0 = omp_get_wtime();
-    st = gfuse_i_samples_graph(&t->full, &m->ref, names, NULL, NULL, o->k);
-    if (st != GFUSE_OK) return st;
+    GFUSE_TRY(gfuse_i_samples_graph(&t->full, &m->ref, NULL, NULL, o->k));
     if (t->stats) {
         t->stats->graph_build_s = omp_get_wtime() - g0;
         t->stats->nodes = t->full->n_nodes;
@@ -594,12 +596,9 @@ static gfuse_status prepare(trainer *t)
          * (derived at the first refit): hidden nodes the network never had to reconstruct,
          * like truly missing ones */
         int n_graphs = o->graph_variants * (o->decoder_ridge > 0.0 ? 2 : 1);
-        t->variants = calloc((size_t)n_graphs, sizeof *t->variants);
-        uint8_t *hidden = malloc((size_t)(n * m->arch.M));
-        if (!t->variants || !hidden) {
-            free(hidden);
-            return gfuse_i_nomem("the modality-dropout graphs");
-        }
+        t->variants = gfuse_i_zalloc(n_graphs, sizeof *t->variants);
+        hidden = gfuse_i_alloc(n * m->arch.M, 1);
+        GFUSE_TRY_MEM(t->variants && hidden, "the modality-dropout graphs");
         gfuse_i_rng rng;
         gfuse_i_rng_seed_stream(&rng, o->seed, 0x9a9b);
         /* every variant is derived from the full graph: only the hidden nodes change */
@@ -613,8 +612,7 @@ static gfuse_status prepare(trainer *t)
             if (t->variants[v]->n_edges > e_cap) e_cap = t->variants[v]->n_edges;
             if (w > work) work = w;
         }
-        free(hidden);
-        if (st != GFUSE_OK) return st;
+        GFUSE_TRY(st);
         t->fit_rng = rng;
         t->fit_pending = n_graphs - o->graph_variants;
         if (t->fit_pending == 0) gfuse_i_variant_base_free(&t->vb);
@@ -627,37 +625,38 @@ static gfuse_status prepare(trainer *t)
     if (o->ensemble > 1 && threads > 1 &&
         t->full->n_nodes * (int64_t)m->arch.F <= MEMBERS_SIDE_BY_SIDE_MAX)
         t->n_workers = threads < o->ensemble ? threads : o->ensemble;
-    t->workers = calloc((size_t)t->n_workers, sizeof *t->workers);
-    if (!t->workers) return gfuse_i_nomem("the trainer");
+    t->workers = gfuse_i_zalloc(t->n_workers, sizeof *t->workers);
+    GFUSE_TRY_MEM(t->workers, "the trainer");
     for (int k = 0; k < t->n_workers; k++) {
         worker *w = &t->workers[k];
-        w->rows_train = malloc((size_t)n * sizeof(int64_t));
-        w->rows_val = malloc((size_t)n * sizeof(int64_t));
-        w->grads = malloc((size_t)np * sizeof(float));
-        w->mom = malloc((size_t)np * sizeof(float));
-        w->vel = malloc((size_t)np * sizeof(float));
-        w->best = malloc((size_t)np * sizeof(float));
-        w->ema = malloc((size_t)np * sizeof(float));
-        if (!w->rows_train || !w->rows_val || !w->grads || !w->mom || !w->vel || !w->best ||
-            !w->ema)
-            return gfuse_i_nomem("the trainer");
-        st = gfuse_i_acts_alloc(&w->acts, &m->arch, n, e_cap, work);
-        if (st != GFUSE_OK) return st;
+        w->rows_train = gfuse_i_alloc(n, sizeof(int64_t));
+        w->rows_val = gfuse_i_alloc(n, sizeof(int64_t));
+        w->grads = gfuse_i_alloc(np, sizeof(float));
+        w->mom = gfuse_i_alloc(np, sizeof(float));
+        w->vel = gfuse_i_alloc(np, sizeof(float));
+        w->best = gfuse_i_alloc(np, sizeof(float));
+        w->ema = gfuse_i_alloc(np, sizeof(float));
+        GFUSE_TRY_MEM(w->rows_train && w->rows_val && w->grads && w->mom && w->vel && w->best &&
+                          w->ema,
+                      "the trainer");
+        GFUSE_TRY(gfuse_i_acts_alloc(&w->acts, &m->arch, n, e_cap, work));
     }
     if (t->n_workers > 1) {
         int K2 = o->ensemble;
         report_queue *q = &t->q;
-        q->buf = calloc((size_t)K2, sizeof *q->buf);
-        q->n = calloc((size_t)K2, sizeof(int));
-        q->sent = calloc((size_t)K2, sizeof(int));
-        q->done = calloc((size_t)K2, sizeof(int));
-        if (!q->buf || !q->n || !q->sent || !q->done) return gfuse_i_nomem("the trainer");
+        q->buf = gfuse_i_zalloc(K2, sizeof *q->buf);
+        q->n = gfuse_i_zalloc(K2, sizeof(int));
+        q->sent = gfuse_i_zalloc(K2, sizeof(int));
+        q->done = gfuse_i_zalloc(K2, sizeof(int));
+        GFUSE_TRY_MEM(q->buf && q->n && q->sent && q->done, "the trainer");
         for (int k = 0; k < K2; k++) {
-            q->buf[k] = malloc((size_t)o->epochs * sizeof(gfuse_epoch_report));
-            if (!q->buf[k]) return gfuse_i_nomem("the trainer");
+            q->buf[k] = gfuse_i_alloc(o->epochs, sizeof(gfuse_epoch_report));
+            GFUSE_TRY_MEM(q->buf[k], "the trainer");
         }
     }
-    return GFUSE_OK;
+done: /* what was built belongs to the trainer (trainer_free) and the model */
+    free(hidden);
+    return st;
 }
 
 /* Trains every member: one after the other, each using all the threads, or side by side, one
@@ -666,21 +665,17 @@ static gfuse_status prepare(trainer *t)
 static gfuse_status train_members(trainer *t)
 {
     gfuse_model *m = t->m;
+    gfuse_status st = GFUSE_OK;
+    gfuse_status *status = NULL;
+    char (*message)[256] = NULL;
     if (t->n_workers == 1) {
-        for (int k = 0; k < m->n_members; k++) {
-            gfuse_status st = train_member(t, &t->workers[0], k);
-            if (st != GFUSE_OK) return st;
-        }
-        return GFUSE_OK;
+        for (int k = 0; k < m->n_members; k++) GFUSE_TRY(train_member(t, &t->workers[0], k));
+        goto done;
     }
     int n = m->n_members;
-    gfuse_status *status = calloc((size_t)n, sizeof *status);
-    char (*message)[256] = calloc((size_t)n, sizeof *message);
-    if (!status || !message) {
-        free(status);
-        free(message);
-        return gfuse_i_nomem("the trainer");
-    }
+    status = gfuse_i_zalloc(n, sizeof *status);
+    message = gfuse_i_zalloc(n, sizeof *message);
+    GFUSE_TRY_MEM(status && message, "the trainer");
     int blas = gfuse_i_blas_serial_begin();
 #pragma omp parallel num_threads(t->n_workers)
     {
@@ -695,9 +690,9 @@ static gfuse_status train_members(trainer *t)
         }
     }
     gfuse_i_blas_serial_end(blas);
-    gfuse_status st = GFUSE_OK;
-    for (int k = 0; k < n && st == GFUSE_OK; k++)
-        if (status[k] != GFUSE_OK) st = gfuse_i_error(status[k], "%s", message[k]);
+    for (int k = 0; k < n; k++)
+        if (status[k] != GFUSE_OK) GFUSE_FAIL(gfuse_i_error(status[k], "%s", message[k]));
+done:
     free(status);
     free(message);
     return st;

@@ -56,8 +56,11 @@ typedef struct {
 
 static inline gat_drop drop_init(uint64_t seed, float p)
 {
-    gat_drop d = {p > 0.0f, seed, gfuse_i_dropout_key(seed, 0), gfuse_i_dropout_threshold(p),
-                  p > 0.0f ? 1.0f / (1.0f - p) : 1.0f};
+    gat_drop d = {.on = p > 0.0f,
+                  .seed = seed,
+                  .key0 = gfuse_i_dropout_key(seed, 0),
+                  .thr = gfuse_i_dropout_threshold(p),
+                  .scale = p > 0.0f ? 1.0f / (1.0f - p) : 1.0f};
     return d;
 }
 
