@@ -163,11 +163,10 @@ void gfuse_i_knn_free(gfuse_i_knn *knn);
 void gfuse_i_prefix_sum(int64_t *counts, int64_t n);
 void gfuse_i_prefix_sum_serial(int64_t *counts, int64_t n);
 /* Fills out_ptr/out_dst/out_eid from the in_* arrays (a stable counting sort by source, so
- * out-edges of a node are in ascending edge id, i.e. ascending destination). */
+ * out-edges of a node are in ascending edge id, i.e. ascending destination). The test support
+ * in tests/graph_check.h checks the invariants of the two forms. */
 gfuse_status gfuse_i_graph_transpose(struct gfuse_graph *g);
 gfuse_status gfuse_i_graph_transpose_serial(struct gfuse_graph *g);
-/* Checks the invariants of the two CSR forms; GFUSE_ERR_RUNTIME naming the first violation. */
-gfuse_status gfuse_i_graph_validate(const struct gfuse_graph *g);
 
 /* ---- row ordering (order.c) ------------------------------------------------------------------ */
 

@@ -2,6 +2,7 @@
  * gfuse_synth_write writes, the PyG peer's graph recipe (exact kNN, symmetric union, member
  * edges, self loops, valid CSR and transpose), and gfuse_bench_run on both models. */
 #include "testutil.h"
+#include "graph_check.h"
 
 #include "model/bench.h"
 #include "core/internal.h"
@@ -67,7 +68,7 @@ START_TEST(test_peer_recipe)
     const struct gfuse_graph *g = p.g;
     ck_assert(graph_s >= 0.0);
     ck_assert_int_eq(g->n_nodes, N + N * M);
-    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+    ck_assert_int_eq(tu_graph_validate(g), GFUSE_OK);
     ck_assert_int_eq(g->n_edges, p.knn_edges + 2 * N * M + g->n_nodes);
     for (int64_t i = 0; i < N; i++) ck_assert(p.label[i] >= 0 && p.label[i] < 3);
     for (int64_t v = 0; v < g->n_nodes; v++) {

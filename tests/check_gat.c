@@ -13,6 +13,7 @@
 #include "nn/layers.h"
 #include "gradcheck.h"
 #include "randgraph.h"
+#include "graph_check.h"
 
 #define NR GFUSE_I_N_REL
 
@@ -449,7 +450,7 @@ START_TEST(test_gat_random_graphs_valid)
     for (int t = 0; t < N_CONFIGS; t++) {
         struct gfuse_graph g;
         randgraph_make(&g, &configs[t].sp);
-        ck_assert_msg(gfuse_i_graph_validate(&g) == GFUSE_OK, "config %d: %s", t,
+        ck_assert_msg(tu_graph_validate(&g) == GFUSE_OK, "config %d: %s", t,
                       gfuse_last_error());
         gfuse_i_graph_clear(&g);
     }

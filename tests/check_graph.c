@@ -13,6 +13,7 @@
 
 #include "cohort/cohort.h"
 #include "graph/graph.h"
+#include "graph_check.h"
 #include "grb_ref.h"
 #include "model/model.h"
 #include "core/rng.h"
@@ -388,7 +389,7 @@ START_TEST(test_knn_matches_reference)
             o.k = 1 + (rep * 3 + variant) % 6;
             gfuse_graph *g = NULL;
             ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
-            ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+            ck_assert_int_eq(tu_graph_validate(g), GFUSE_OK);
             check_against_reference(&r, g, &o, NULL);
 
             knn_matches_ref(&v, &o, NULL);
@@ -434,7 +435,7 @@ START_TEST(test_knn_senders)
     gfuse_graph_options o = options_k(5);
     struct gfuse_graph *g = NULL;
     ck_assert_int_eq(gfuse_i_graph_build(&g, &v, &o, sender), GFUSE_OK);
-    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+    ck_assert_int_eq(tu_graph_validate(g), GFUSE_OK);
     check_against_reference(&r, g, &o, sender);
     for (int64_t e = 0; e < g->n_edges; e++)
         if (g->in_rel[e] == GFUSE_I_REL_KNN) ck_assert(sender[g->in_src[e] % r.n]);
@@ -573,7 +574,7 @@ START_TEST(test_transpose_round_trip)
     gfuse_cohort *c = raw_to_cohort(&r);
     struct gfuse_graph *g = NULL;
     ck_assert_int_eq(gfuse_graph_build(&g, c, NULL), GFUSE_OK);
-    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+    ck_assert_int_eq(tu_graph_validate(g), GFUSE_OK);
     ck_assert_int_gt(g->n_edges, 65536);
     /* the parallel transpose equals the serial one */
     size_t ne = (size_t)g->n_edges, nn = (size_t)g->n_nodes + 1;
@@ -598,7 +599,7 @@ START_TEST(test_transpose_round_trip)
     for (size_t e = 0; e < ne; e++) ck_assert_int_eq(seen[e], 1);
     /* a corrupted transpose is caught */
     g->out_eid[0] ^= 1;
-    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_ERR_RUNTIME);
+    ck_assert_int_eq(tu_graph_validate(g), GFUSE_ERR_RUNTIME);
     g->out_eid[0] ^= 1;
     free(seen);
     free(ptr);
@@ -651,7 +652,7 @@ START_TEST(test_graphblas_pack_round_trip)
     ck_assert_ptr_eq(g->in_ptr, ptr);
     ck_assert_ptr_eq(g->in_src, src);
     ck_assert_ptr_eq(g->in_w, w);
-    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+    ck_assert_int_eq(tu_graph_validate(g), GFUSE_OK);
     gfuse_graph_free(&g);
     gfuse_cohort_free(&c);
     raw_free(&r);
@@ -696,7 +697,7 @@ START_TEST(test_spmm_graphblas_and_kernel)
         for (int64_t q = 0; q < g->n_nodes * f; q++)
             ck_assert_double_eq_tol(grb[q], ref[q], 1e-5 * (1.0 + fabs(ref[q])));
 #endif
-        ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+        ck_assert_int_eq(tu_graph_validate(g), GFUSE_OK);
         free(h);
         free(ref);
         free(fast);
@@ -1088,7 +1089,7 @@ static void links_equal(const gfuse_i_variant_links *a, const gfuse_i_variant_li
 static int64_t check_variant(const struct gfuse_graph *full, const struct gfuse_graph *g,
                              const gfuse_i_variant_base *b, const uint8_t *hidden, int weighted)
 {
-    ck_assert_int_eq(gfuse_i_graph_validate(g), GFUSE_OK);
+    ck_assert_int_eq(tu_graph_validate(g), GFUSE_OK);
     int64_t n = full->n_samples, nmn = n * full->n_mod, n_hid = 0;
     ck_assert_int_eq(g->n_nodes, full->n_nodes);
     ck_assert_int_eq(g->k, full->k);

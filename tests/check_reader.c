@@ -215,12 +215,20 @@ START_TEST(test_sniffing)
     ck_assert_int_eq(gfuse_cohort_n_features(c, 1), 2);
     gfuse_cohort_free(&c);
 
+    /* the delimiter picked shows in how the first record splits */
     gfuse_i_csv *r = NULL;
+    gfuse_i_csv_field f;
     ck_assert_int_eq(gfuse_i_csv_open(&r, tu_write("q.txt", "\"a\tb\",c,d\n1,2,3\n")), GFUSE_OK);
-    ck_assert_int_eq(gfuse_i_csv_delimiter(r), ',');
+    ck_assert_int_eq(gfuse_i_csv_next(r, &f), 1); /* ',': the quoted tab stays in the field */
+    ck_assert_str_eq(f.s, "a\tb");
+    ck_assert_int_eq(f.last, 0);
+    ck_assert_int_eq(gfuse_i_csv_next(r, &f), 1);
+    ck_assert_str_eq(f.s, "c");
     gfuse_i_csv_close(r);
     ck_assert_int_eq(gfuse_i_csv_open(&r, tu_write("t.TSV", "a,b,c\n")), GFUSE_OK);
-    ck_assert_int_eq(gfuse_i_csv_delimiter(r), '\t');
+    ck_assert_int_eq(gfuse_i_csv_next(r, &f), 1); /* tab, by the extension: one field */
+    ck_assert_str_eq(f.s, "a,b,c");
+    ck_assert_int_eq(f.last, 1);
     gfuse_i_csv_close(r);
 }
 END_TEST

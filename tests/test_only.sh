@@ -91,11 +91,9 @@ find "$srcdir/src" "$srcdir/graph" \( -name '*.c' -o -name '*.h' \) -print | sor
     awk '{ print $2, $1 }' > "$tmp/counts"
 
 # Kept on purpose although only tests and benchmarks call them, each with its reason:
-#   gfuse_i_csv_delimiter: how the tests see which delimiter a file was given;
-#   gfuse_i_graph_validate: the CSR invariants the graph tests check every build against;
 #   gfuse_i_mfile_put_i64, gfuse_i_mfile_get_i64, gfuse_i_mfile_get_i64_n: the i64 section
 #     type of the model-file format, written and read back by the format's tests;
-keep="gfuse_i_csv_delimiter gfuse_i_graph_validate gfuse_i_mfile_put_i64 gfuse_i_mfile_get_i64
+keep="gfuse_i_mfile_put_i64 gfuse_i_mfile_get_i64
 gfuse_i_mfile_get_i64_n"
 printf '%s\n' $keep | sort -u > "$tmp/keep"
 

@@ -224,8 +224,6 @@ void gfuse_i_csv_close(gfuse_i_csv *r)
     free(r);
 }
 
-char gfuse_i_csv_delimiter(const gfuse_i_csv *r) { return r->delim; }
-
 static int scratch_push(gfuse_i_csv *r, int c)
 {
     if (r->slen + 1 >= r->scap) {

@@ -50,7 +50,6 @@ typedef struct gfuse_i_csv gfuse_i_csv;
 /* Opens path for reading and picks the delimiter. GFUSE_ERR_IO naming the file on failure. */
 gfuse_status gfuse_i_csv_open(gfuse_i_csv **out, const char *path);
 void gfuse_i_csv_close(gfuse_i_csv *r);
-char gfuse_i_csv_delimiter(const gfuse_i_csv *r);
 /* The next field: 1 when one was read, 0 at the end of the input, or a negative gfuse_status
  * (an unterminated quote or stray text after a closing quote is GFUSE_ERR_DATA). */
 int gfuse_i_csv_next(gfuse_i_csv *r, gfuse_i_csv_field *field);
