@@ -26,14 +26,14 @@ static char fuzz_dir[4096];
 static char fuzz_files[FUZZ_MAX_FILES][4200];
 static int fuzz_n_files;
 
-static void fuzz_cleanup(void)
+static inline void fuzz_cleanup(void)
 {
     for (int k = 0; k < fuzz_n_files; k++) unlink(fuzz_files[k]);
     if (fuzz_dir[0]) rmdir(fuzz_dir);
 }
 
 /* Creates the temporary folder and starts the library; called once per process. */
-static void fuzz_setup(void)
+static inline void fuzz_setup(void)
 {
     if (fuzz_dir[0]) return;
     const char *tmp = getenv("TMPDIR");
@@ -48,7 +48,7 @@ static void fuzz_setup(void)
 }
 
 /* The path of file name in the temporary folder, without writing it. */
-static const char *fuzz_path(const char *name)
+static inline const char *fuzz_path(const char *name)
 {
     for (int k = 0; k < fuzz_n_files; k++) {
         const char *base = strrchr(fuzz_files[k], '/') + 1;
@@ -60,7 +60,7 @@ static const char *fuzz_path(const char *name)
 }
 
 /* Writes data[0..size) to file name of the temporary folder and returns its path. */
-static const char *fuzz_write(const char *name, const uint8_t *data, size_t size)
+static inline const char *fuzz_write(const char *name, const uint8_t *data, size_t size)
 {
     const char *path = fuzz_path(name);
     FILE *f = fopen(path, "wb");
@@ -72,7 +72,7 @@ static const char *fuzz_write(const char *name, const uint8_t *data, size_t size
 }
 
 /* A failure must say what went wrong. */
-static void fuzz_expect(gfuse_status st)
+static inline void fuzz_expect(gfuse_status st)
 {
     if (st == GFUSE_OK) return;
     const char *msg = gfuse_last_error();
@@ -84,7 +84,7 @@ static void fuzz_expect(gfuse_status st)
 }
 
 /* Reads every byte of a NUL-terminated string, so that the sanitizers see a bad one. */
-static size_t fuzz_touch(const char *s)
+static inline size_t fuzz_touch(const char *s)
 {
     if (!s) {
         fprintf(stderr, "fuzz: NULL string\n");

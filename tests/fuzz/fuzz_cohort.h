@@ -10,7 +10,7 @@
 
 #include <math.h>
 
-static gfuse_cohort *fuzz_cohort(void)
+static inline gfuse_cohort *fuzz_cohort(void)
 {
     static const char *const ids[] = {"s1", "s2", "s3", "s4", "s5", "s6"};
     const float x1[] = {1, 2, 3, NAN, 5, 6, 7, 8, NAN, NAN, NAN, NAN};
@@ -26,7 +26,7 @@ static gfuse_cohort *fuzz_cohort(void)
 }
 
 /* Everything the accessors return is in range and readable. */
-static void fuzz_check_cohort(const gfuse_cohort *c)
+static inline void fuzz_check_cohort(const gfuse_cohort *c)
 {
     int64_t n = gfuse_cohort_n_samples(c);
     int K = gfuse_cohort_n_classes(c), M = gfuse_cohort_n_modalities(c);
