@@ -492,6 +492,16 @@ typedef struct {
     int ensemble;             /* members trained on different validation folds, averaged at
                                  prediction */
     uint64_t seed;            /* every random choice */
+    /* Checkpoints (settings of the run, never stored in the model): the full training state
+     * (weights, AdamW moments, moving averages, random state, early stopping, finished
+     * members, epoch reports) is saved to the file checkpoint every checkpoint_every epochs,
+     * when a member ends, and when gfuse_interrupt stops the training (which then returns
+     * GFUSE_ERR_INTERRUPTED). resume: continue from the file; a checkpoint of other data or
+     * other options is refused with GFUSE_ERR_ARG naming what differs. The model trained is
+     * the same bytes as that of a training never interrupted. */
+    const char *checkpoint;   /* NULL: none */
+    int checkpoint_every;     /* epochs between checkpoints */
+    int resume;               /* 1: continue from checkpoint */
     gfuse_epoch_callback on_epoch; /* NULL: silent */
     void *user;               /* passed to on_epoch */
 } gfuse_train_options;

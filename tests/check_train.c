@@ -440,6 +440,97 @@ START_TEST(test_train_bad_cohorts)
 }
 END_TEST
 
+/* ---- checkpoints ---------------------------------------------------------------------------- */
+
+/* The bytes of a file (malloc-ed; *n its size). */
+static char *slurp(const char *path, long *n)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    fseek(f, 0, SEEK_END);
+    *n = ftell(f);
+    rewind(f);
+    char *b = malloc((size_t)*n + 1);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_int_eq((long)fread(b, 1, (size_t)*n, f), *n);
+    fclose(f);
+    return b;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    long na, nb;
+    char *x = slurp(a, &na), *y = slurp(b, &nb);
+    int same = na == nb && memcmp(x, y, (size_t)na) == 0;
+    free(x);
+    free(y);
+    return same;
+}
+
+/* Interrupts the training when member 'member' reports epoch 'epoch'; counts the reports. */
+typedef struct {
+    int member, epoch, calls;
+} stopper;
+
+static int interrupt_at(const gfuse_epoch_report *r, void *user)
+{
+    stopper *s = user;
+    s->calls++;
+    if (r->member == s->member && r->epoch == s->epoch) gfuse_interrupt(15);
+    return 0;
+}
+
+/* The state round trip: a training interrupted (gfuse_interrupt) at an epoch of either member,
+ * with members one after the other or side by side, saves its checkpoint and returns
+ * GFUSE_ERR_INTERRUPTED; resumed (with another thread count), it ends with the model file of
+ * the training never interrupted, and the reports of the first part are passed on again. */
+START_TEST(test_train_checkpoint_resume)
+{
+    gfuse_cohort *c = toy(90, 4, 0, 1, 0);
+    gfuse_train_options o = small_epochs(12);
+    o.ensemble = 2;
+    o.ema = 0.9;
+    o.patience = 4;
+    stopper ref = {-1, 0, 0};
+    o.on_epoch = interrupt_at;
+    o.user = &ref;
+    gfuse_model *m = train_ok(c, &o);
+    const char *ref_path = tu_path("ref.gfm"), *path = tu_path("run.gfm");
+    ck_assert_int_eq(gfuse_model_save(m, ref_path), GFUSE_OK);
+    gfuse_model_free(&m);
+    /* threads, member, epoch (side by side, member 1 reports only once member 0 is done) */
+    const int cases[4][3] = {{1, 0, 5}, {2, 0, 3}, {1, 1, 2}, {2, 0, 1}};
+    for (int k = 0; k < 4; k++) {
+        o.checkpoint = tu_path("state.ckpt");
+        o.checkpoint_every = 3;
+        o.resume = 0;
+        stopper st = {cases[k][1], cases[k][2], 0};
+        o.user = &st;
+        ck_assert_int_eq(gfuse_set_threads(cases[k][0]), GFUSE_OK);
+        ck_assert_int_eq(gfuse_train(&m, c, &o), GFUSE_ERR_INTERRUPTED);
+        ck_assert_ptr_null(m);
+        ck_assert_msg(strstr(gfuse_last_error(), "checkpoint saved to"), "%s", gfuse_last_error());
+        gfuse_interrupt(0);
+        stopper count = {-1, 0, 0};
+        o.user = &count;
+        o.resume = 1;
+        ck_assert_int_eq(gfuse_set_threads(3 - cases[k][0]), GFUSE_OK);
+        m = train_ok(c, &o);
+        ck_assert_int_eq(gfuse_model_save(m, path), GFUSE_OK);
+        gfuse_model_free(&m);
+        ck_assert_msg(same_file(ref_path, path), "case %d: the resumed model differs", k);
+        ck_assert_int_eq(count.calls, ref.calls);
+    }
+    /* other options are refused, naming the option */
+    o.patience = 5;
+    ck_assert_int_eq(gfuse_train(&m, c, &o), GFUSE_ERR_ARG);
+    ck_assert_msg(strstr(gfuse_last_error(), "with --patience 4, this run has --patience 5"), "%s",
+                  gfuse_last_error());
+    gfuse_set_threads(0);
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
 static Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
@@ -449,7 +540,7 @@ static Suite *train_suite(void)
     TCase *core = TU_TCASE(s, "training", tu_tmp_setup, tu_tmp_teardown,
         test_train_learns, test_train_regression, test_train_reproducible,
         test_train_ignores_test_labels, test_train_early_stopping,
-        test_train_no_validation_and_stop, test_train_ensemble);
+        test_train_no_validation_and_stop, test_train_ensemble, test_train_checkpoint_resume);
     tcase_set_timeout(core, 300);
     return s;
 }

@@ -54,6 +54,11 @@ static cli_option table_option(cli_model_args *ma, const gfuse_train_option *t)
         o.dest = &ma->class_weights;
         o.def = ma->to.class_weight_mode == GFUSE_CLASS_WEIGHTS_BALANCED ? "balanced" : "none";
         break;
+    case GFUSE_OPT_STRING:
+        o.kind = CLI_STRING;
+        o.def = "none";
+        break;
+    case GFUSE_OPT_FLAG: o.kind = CLI_FLAG; break;
     default: o.name = NULL; /* model facts have no flag */
     }
     return o;

@@ -273,6 +273,11 @@ typedef struct {
     int64_t epoch_cap;
 } gfuse_i_train_stats;
 
+/* The "key=value" hyperparameters a model file stores (every option but the settings of the
+ * run, and the model facts), in table order: *kv malloc-ed, n_kv strings (free with
+ * gfuse_i_free_strings(*kv, gfuse_train_option_count())). Checkpoints compare them. */
+gfuse_status gfuse_i_model_hparams(const gfuse_model *m, char ***kv, int *n_kv);
+
 /* gfuse_train, timed into stats when it is not NULL (its fields are added to). */
 gfuse_status gfuse_i_train(gfuse_model **out, const gfuse_cohort *c, const gfuse_train_options *o,
                            gfuse_i_train_stats *stats);

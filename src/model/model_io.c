@@ -50,6 +50,8 @@ static char *hparam_text(const gfuse_model *m, const gfuse_train_option *t)
     case GFUSE_OPT_MODEL_INT64:
         return gfuse_i_asprintf("%s=%lld", t->key, (long long)*(const int64_t *)p);
     case GFUSE_OPT_CONST: return gfuse_i_asprintf("%s=%s", t->key, t->constant);
+    case GFUSE_OPT_STRING:
+    case GFUSE_OPT_FLAG: return NULL; /* settings of the run (GFUSE_OPT_RUN), never stored */
     case GFUSE_OPT_CLASS_WEIGHTS: break;
     }
     char *cw = gfuse_i_class_weights_text(&m->opts);
@@ -58,14 +60,32 @@ static char *hparam_text(const gfuse_model *m, const gfuse_train_option *t)
     return kv;
 }
 
-/* Every entry of the option table, in table order (kv holds gfuse_train_option_count()). */
-static gfuse_status hparams_text(const gfuse_model *m, char **kv)
+/* Every entry of the option table but the settings of the run (GFUSE_OPT_RUN), in table
+ * order, into kv (room for gfuse_train_option_count()); *n_kv: how many. */
+static gfuse_status hparams_text(const gfuse_model *m, char **kv, int *n_kv)
 {
+    *n_kv = 0;
     for (int k = 0; k < gfuse_train_option_count(); k++) {
-        kv[k] = hparam_text(m, gfuse_train_option_at(k));
-        if (!kv[k]) return gfuse_i_nomem("the hyperparameters");
+        const gfuse_train_option *t = gfuse_train_option_at(k);
+        if (t->flags & GFUSE_OPT_RUN) continue;
+        kv[*n_kv] = hparam_text(m, t);
+        if (!kv[*n_kv]) return gfuse_i_nomem("the hyperparameters");
+        ++*n_kv;
     }
     return GFUSE_OK;
+}
+
+gfuse_status gfuse_i_model_hparams(const gfuse_model *m, char ***kv, int *n_kv)
+{
+    *n_kv = 0;
+    *kv = gfuse_i_zalloc((size_t)gfuse_train_option_count(), sizeof **kv);
+    gfuse_status st = *kv ? hparams_text(m, *kv, n_kv) : gfuse_i_nomem("the hyperparameters");
+    if (st != GFUSE_OK) {
+        gfuse_i_free_strings(*kv, gfuse_train_option_count());
+        *kv = NULL;
+        *n_kv = 0;
+    }
+    return st;
 }
 
 gfuse_status gfuse_model_save(const gfuse_model *m, const char *path)
@@ -74,11 +94,11 @@ gfuse_status gfuse_model_save(const gfuse_model *m, const char *path)
     GFUSE_CHECK_ARG(path != NULL && *path, "path must not be empty");
     int M = m->arch.M;
     int64_t n = m->ref.n;
-    int n_kv = gfuse_train_option_count();
-    char **kv = gfuse_i_zalloc(n_kv, sizeof *kv);
+    int n_kv = 0;
+    char **kv = gfuse_i_zalloc(gfuse_train_option_count(), sizeof *kv);
     char name[1100];
     gfuse_i_mfile_writer w;
-    gfuse_status st = kv ? hparams_text(m, kv) : gfuse_i_nomem("the hyperparameters");
+    gfuse_status st = kv ? hparams_text(m, kv, &n_kv) : gfuse_i_nomem("the hyperparameters");
     if (st != GFUSE_OK) goto done;
     st = gfuse_i_mfile_writer_open(&w, path);
     if (st != GFUSE_OK) goto done;
@@ -134,6 +154,7 @@ static gfuse_status read_hparam(gfuse_model *m, const gfuse_i_mfile *r, const gf
 {
     void *p = (void *)hparam_place(m, t);
     const char *s = NULL;
+    if (t->flags & GFUSE_OPT_RUN) return GFUSE_OK; /* never stored */
     if ((t->flags & GFUSE_OPT_OPTIONAL) && gfuse_i_mfile_hparam(r, t->key, &s) != GFUSE_OK)
         return GFUSE_OK; /* a file from before the option: its default */
     char *end = NULL;
@@ -142,7 +163,9 @@ static gfuse_status read_hparam(gfuse_model *m, const gfuse_i_mfile *r, const gf
     gfuse_status st;
     switch (t->type) {
     case GFUSE_OPT_MODEL_INT64:
-    case GFUSE_OPT_CONST: return GFUSE_OK;
+    case GFUSE_OPT_CONST:
+    case GFUSE_OPT_STRING:
+    case GFUSE_OPT_FLAG: return GFUSE_OK;
     case GFUSE_OPT_INT:
     case GFUSE_OPT_MODEL_INT:
         if ((st = gfuse_i_mfile_hparam_int(r, t->key, &iv)) != GFUSE_OK) return st;

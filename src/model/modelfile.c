@@ -187,6 +187,12 @@ static gfuse_status writer_pad(gfuse_i_mfile_writer *w)
 
 gfuse_status gfuse_i_mfile_writer_open(gfuse_i_mfile_writer *w, const char *path)
 {
+    return gfuse_i_mfile_writer_open_magic(w, path, GFUSE_I_MFILE_MAGIC);
+}
+
+gfuse_status gfuse_i_mfile_writer_open_magic(gfuse_i_mfile_writer *w, const char *path,
+                                             const char *magic)
+{
     memset(w, 0, sizeof *w);
     if (!path || !*path) return gfuse_i_error(GFUSE_ERR_ARG, "model file name is empty");
     gfuse_status st = gfuse_i_outfile_open(&w->out, path, "w+b");
@@ -198,7 +204,7 @@ gfuse_status gfuse_i_mfile_writer_open(gfuse_i_mfile_writer *w, const char *path
     }
     char version[16] = {0};
     strncpy(version, PACKAGE_VERSION, sizeof version - 1);
-    writer_put_raw(w, GFUSE_I_MFILE_MAGIC, 8);
+    writer_put_raw(w, magic, 8);
     writer_put_u32(w, GFUSE_I_MFILE_ENDIAN);
     writer_put_u32(w, GFUSE_I_MFILE_VERSION);
     writer_put_u64(w, 0); /* total size, completed by commit */
@@ -500,16 +506,16 @@ done:
     return st;
 }
 
-/* Magic, byte order, version, recorded size and checksum. */
-static gfuse_status check_header(gfuse_i_mfile *r)
+/* Magic (that of a model file, or of another kind of file in the same container), byte
+ * order, version, recorded size and checksum. */
+static gfuse_status check_header(gfuse_i_mfile *r, const char *magic, const char *kind)
 {
     const char *path = r->path;
     const unsigned char *b = r->buf;
     uint64_t size = (uint64_t)r->size;
     size_t magic_len = size < 8 ? (size_t)size : 8;
-    if (memcmp(b, GFUSE_I_MFILE_MAGIC, magic_len) != 0)
-        return gfuse_i_error(GFUSE_ERR_MODEL, "%s is not a gfuse model file (no %s magic)", path,
-                             GFUSE_I_MFILE_MAGIC);
+    if (memcmp(b, magic, magic_len) != 0)
+        return gfuse_i_error(GFUSE_ERR_MODEL, "%s is not a %s (no %s magic)", path, kind, magic);
     if (size < GFUSE_I_MFILE_HEADER_SIZE + CHECKSUM_SIZE)
         return gfuse_i_error(GFUSE_ERR_MODEL,
                              "model file %s is truncated (%" PRIu64 " bytes, shorter than the "
@@ -658,6 +664,12 @@ static gfuse_status index_sections(gfuse_i_mfile *r, uint64_t name_bytes, uint64
 
 gfuse_status gfuse_i_mfile_read(gfuse_i_mfile **out, const char *path)
 {
+    return gfuse_i_mfile_read_magic(out, path, GFUSE_I_MFILE_MAGIC, "gfuse model file");
+}
+
+gfuse_status gfuse_i_mfile_read_magic(gfuse_i_mfile **out, const char *path, const char *magic,
+                                      const char *kind)
+{
     if (!out) return gfuse_i_error(GFUSE_ERR_ARG, "out must not be NULL");
     *out = NULL;
     if (!path || !*path) return gfuse_i_error(GFUSE_ERR_ARG, "model file name is empty");
@@ -671,7 +683,7 @@ gfuse_status gfuse_i_mfile_read(gfuse_i_mfile **out, const char *path)
         goto fail;
     }
     if ((st = read_whole_file(r, path)) != GFUSE_OK) goto fail;
-    if ((st = check_header(r)) != GFUSE_OK) goto fail;
+    if ((st = check_header(r, magic, kind)) != GFUSE_OK) goto fail;
     if ((st = parse_sections(r, &name_bytes, &n_strings)) != GFUSE_OK) goto fail;
     if ((st = index_sections(r, name_bytes, n_strings)) != GFUSE_OK) goto fail;
     *out = r;

@@ -55,6 +55,9 @@
 #define GFUSE_I_MFILE_MAGIC "GFUSEMDL"
 #define GFUSE_I_MFILE_ENDIAN 0x01020304u
 #define GFUSE_I_MFILE_HEADER_SIZE 48
+/* Training checkpoints (model/checkpoint.h) use the same container under their own magic, so
+ * that neither is ever read as the other. */
+#define GFUSE_I_CKPT_MAGIC "GFUSECKP"
 
 /* Conventional section names (see above). */
 #define GFUSE_I_MFILE_HPARAMS "hparams"
@@ -120,6 +123,9 @@ typedef struct {
 /* Creates the temporary file and writes the header. On failure nothing is left behind and w
  * needs no abort (abort is harmless, though). */
 gfuse_status gfuse_i_mfile_writer_open(gfuse_i_mfile_writer *w, const char *path);
+/* The same with another 8-byte magic than GFUSE_I_MFILE_MAGIC (a checkpoint's). */
+gfuse_status gfuse_i_mfile_writer_open_magic(gfuse_i_mfile_writer *w, const char *path,
+                                             const char *magic);
 gfuse_status gfuse_i_mfile_put_i32(gfuse_i_mfile_writer *w, const char *name, const int32_t *data,
                                    int64_t n);
 gfuse_status gfuse_i_mfile_put_i64(gfuse_i_mfile_writer *w, const char *name, const int64_t *data,
@@ -180,6 +186,10 @@ struct gfuse_modelfile {
 
 /* Reads and validates the whole file (see the top of this header). *out stays NULL on failure. */
 gfuse_status gfuse_i_mfile_read(gfuse_i_mfile **out, const char *path);
+/* The same for a file of another magic; kind names such files in the message that refuses
+ * another magic: "PATH is not a <kind> (no <magic> magic)". */
+gfuse_status gfuse_i_mfile_read_magic(gfuse_i_mfile **out, const char *path, const char *magic,
+                                      const char *kind);
 /* Frees the reader and everything it handed out; sets *r to NULL; accepts NULL. */
 void gfuse_i_mfile_free(gfuse_i_mfile **r);
 

@@ -24,6 +24,8 @@
 #define C_UINT64 uint64_t
 #define C_TASK gfuse_task
 #define C_CLASS_WEIGHTS gfuse_class_weight_mode
+#define C_STRING const char *
+#define C_FLAG int
 
 /* Ranges: [lo, hi], [lo, hi), at least lo, above lo, any. */
 #define IN(lo, hi) (lo), (hi), GFUSE_OPT_MIN | GFUSE_OPT_MAX
@@ -35,6 +37,7 @@
 #define SHARED GFUSE_OPT_SHARED
 #define TRAIN_ONLY GFUSE_OPT_TRAIN_ONLY
 #define OPTIONAL GFUSE_OPT_OPTIONAL
+#define RUN GFUSE_OPT_RUN
 
 /* One option: type, field (= model-file key), flag, name in messages, default, range,
  * metavar, help, flags. OPTION_AS stores it under another key than the field's name. */
@@ -101,6 +104,14 @@ static const gfuse_train_option table[] = {
     OPTION(INT, ensemble, "ensemble", "ensemble", 5, IN(1, 256), "E",
            "members trained on different validation folds, averaged", TRAIN_ONLY),
     OPTION(UINT64, seed, "seed", "seed", 1, ANY, "S", "seed of every random choice", SHARED),
+    OPTION(STRING, checkpoint, "checkpoint", "checkpoint", 0, ANY, "FILE",
+           "save the training state to FILE every --checkpoint-every epochs, when a member "
+           "ends and on SIGINT/SIGTERM", TRAIN_ONLY | RUN),
+    OPTION(INT, checkpoint_every, "checkpoint-every", "checkpoint interval", 10, AT_LEAST(1),
+           "N", "epochs between checkpoints", TRAIN_ONLY | RUN),
+    OPTION(FLAG, resume, "resume", "resume", 0, ANY, NULL,
+           "continue the training saved in --checkpoint FILE (same data and options)",
+           TRAIN_ONLY | RUN),
     MODEL_FACT(MODEL_INT64, "references", ref.n, ANY),
 };
 
@@ -129,9 +140,11 @@ void gfuse_train_options_init(gfuse_train_options *o)
         case GFUSE_OPT_CLASS_WEIGHTS:
             *(gfuse_class_weight_mode *)p = (gfuse_class_weight_mode)(int)t->def;
             break;
+        case GFUSE_OPT_FLAG: *(int *)p = (int)t->def; break;
         case GFUSE_OPT_MODEL_INT:
         case GFUSE_OPT_MODEL_INT64:
-        case GFUSE_OPT_CONST: break;
+        case GFUSE_OPT_CONST:
+        case GFUSE_OPT_STRING: break;
         }
     }
 }
@@ -250,6 +263,10 @@ gfuse_status gfuse_train_options_check(const gfuse_train_options *o, int naming)
         }
     }
     int flags = naming == GFUSE_OPT_BY_FLAG;
+    GFUSE_CHECK_ARG(!o->checkpoint || *o->checkpoint, "%s must not be empty",
+                    flags ? "--checkpoint" : "checkpoint");
+    GFUSE_CHECK_ARG(!o->resume || o->checkpoint, "%s needs %s", flags ? "--resume" : "resume",
+                    flags ? "--checkpoint FILE" : "a checkpoint");
     GFUSE_CHECK_ARG(o->hidden % o->heads == 0, "%s (%d) must be a multiple of %s (%d)",
                     flags ? "--hidden" : "hidden", o->hidden, flags ? "--heads" : "heads",
                     o->heads);

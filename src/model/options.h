@@ -30,7 +30,9 @@ typedef enum {
     GFUSE_OPT_MODEL_INT,     /* no option: an int of the model (offset into gfuse_model),
                                 stored and read back */
     GFUSE_OPT_MODEL_INT64,   /* no option: an int64_t of the model, stored only */
-    GFUSE_OPT_CONST          /* no option: the fixed text .constant, stored only */
+    GFUSE_OPT_CONST,         /* no option: the fixed text .constant, stored only */
+    GFUSE_OPT_STRING,        /* const char * field, borrowed; NULL by default */
+    GFUSE_OPT_FLAG           /* int field, 0 or 1; a flag without value */
 } gfuse_opt_type;
 
 /* Which bounds of .min / .max hold: closed (min <= v) or open (min < v). */
@@ -44,8 +46,9 @@ enum {
 /* Flags of an entry. SHARED: a flag of every command that trains (train and bench);
  * TRAIN_ONLY: a flag of `gfuse train` alone (options whose meaning `gfuse bench` sets itself);
  * OPTIONAL: model files may lack the key (written before the option existed) and then read
- * the default. */
-enum { GFUSE_OPT_SHARED = 0, GFUSE_OPT_TRAIN_ONLY = 1, GFUSE_OPT_OPTIONAL = 2 };
+ * the default; RUN: a setting of the run, not of the model (checkpoints): never stored in a
+ * model file and free to differ when a training resumes. */
+enum { GFUSE_OPT_SHARED = 0, GFUSE_OPT_TRAIN_ONLY = 1, GFUSE_OPT_OPTIONAL = 2, GFUSE_OPT_RUN = 4 };
 
 typedef struct {
     gfuse_opt_type type;

@@ -2,6 +2,7 @@
  * modality-dropout graphs, and the AdamW loop with early stopping, member by member. */
 #include "model/model.h"
 
+#include "model/checkpoint.h"
 #include "core/fastmath.h"
 #include "core/metrics.h"
 #include "model/options.h"
@@ -42,6 +43,8 @@ static gfuse_status skeleton(gfuse_model *m, const gfuse_cohort *c, gfuse_task t
     m->opts.on_epoch = NULL;
     m->opts.user = NULL;
     m->opts.class_weights = NULL;
+    m->opts.checkpoint = NULL; /* a setting of the run, not of the model */
+    m->opts.resume = 0;
     m->opts.task = task;
     if (o->class_weight_mode == GFUSE_CLASS_WEIGHTS_GIVEN) {
         m->class_w_opt = gfuse_i_alloc(o->n_class_weights, sizeof(double));
@@ -232,6 +235,7 @@ typedef struct {
     gfuse_i_acts acts;
     int64_t *rows_train, *rows_val;
     float *grads, *mom, *vel, *best, *ema;
+    float *snap; /* checkpoints of members side by side: the published copies (5 x np) */
     gfuse_i_train_stats stats; /* this worker's share of the timings */
 } worker;
 
@@ -269,6 +273,7 @@ typedef struct {
     worker *workers;
     report_queue q;     /* n_workers > 1 */
     gfuse_i_train_stats *stats; /* NULL: not timed */
+    gfuse_i_ckpt *ck;   /* NULL: no checkpoints */
 } trainer;
 
 static double val_metric(const trainer *t, const gfuse_i_acts *a, const int64_t *rows,
@@ -371,6 +376,74 @@ static gfuse_i_train_stats *member_stats(trainer *t, worker *w)
     return t->n_workers == 1 && t->stats ? t->stats : &w->stats;
 }
 
+/* ---- checkpoints ---------------------------------------------------------------------------- */
+
+/* A member's training state at an epoch boundary, besides its arrays. */
+typedef struct {
+    int epoch; /* epochs done */
+    int best_epoch, bad;
+    double best_loss, seconds;
+    const gfuse_i_rng *rng;
+} member_now;
+
+/* Makes member's state after now->epoch epochs the one checkpoints hold, and writes the
+ * checkpoint when write is set. Side by side, the arrays are copied (the member trains on);
+ * one after the other, the checkpoint points at the trainer's buffers, which stay as they are
+ * until the next epoch or the end of the training. */
+static gfuse_status publish(trainer *t, worker *w, int member, const member_now *now, int write)
+{
+    gfuse_status st = GFUSE_OK;
+    int64_t np = t->m->layout.total;
+    const float *src[5] = {t->m->params[member], w->mom, w->vel, w->best, w->ema};
+#pragma omp critical(gfuse_train_checkpoint)
+    {
+        gfuse_i_member_state *ms = &t->ck->mem[member];
+        const float **dst[5] = {&ms->params, &ms->mom, &ms->vel, &ms->best, &ms->ema};
+        for (int a = 0; a < 5; a++) {
+            if (w->snap) memcpy(w->snap + a * np, src[a], (size_t)np * sizeof(float));
+            *dst[a] = w->snap ? w->snap + a * np : src[a];
+        }
+        ms->state = GFUSE_I_CKPT_TRAINING;
+        ms->epoch = now->epoch;
+        ms->best_epoch = now->best_epoch;
+        ms->bad = now->bad;
+        ms->best_loss = now->best_loss;
+        ms->seconds = now->seconds;
+        ms->rng = *now->rng;
+        if (write) st = gfuse_i_ckpt_write(t->ck);
+    }
+    return st;
+}
+
+/* A member finished: its final weights go into the checkpoint, which is written. */
+static gfuse_status publish_done(trainer *t, int member, int epochs, double seconds)
+{
+    gfuse_status st = GFUSE_OK;
+#pragma omp critical(gfuse_train_checkpoint)
+    {
+        gfuse_i_member_state *ms = &t->ck->mem[member];
+        ms->state = GFUSE_I_CKPT_DONE;
+        ms->epoch = epochs;
+        ms->best_epoch = t->m->best_epoch[member];
+        ms->seconds = seconds;
+        ms->params = t->m->params[member];
+        st = gfuse_i_ckpt_write(t->ck);
+    }
+    return st;
+}
+
+/* Passes a resumed member's saved epoch reports on, as the interrupted run did. (A callback
+ * asking to stop here is not heeded: the training it stopped would have been another.) */
+static void replay_reports(trainer *t, const gfuse_i_member_state *ms)
+{
+    for (int e = 0; e < ms->epoch; e++) report_epoch(t, &ms->reports[e]);
+}
+
+static gfuse_status interrupted(void)
+{
+    return gfuse_i_error(GFUSE_ERR_INTERRUPTED, "interrupted by signal %d", gfuse_interrupted());
+}
+
 static gfuse_status train_member(trainer *t, worker *w, int member)
 {
     gfuse_model *m = t->m;
@@ -379,6 +452,15 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
     const gfuse_i_layout *lay = &m->layout;
     int64_t np = lay->total;
     float *P = m->params[member];
+    gfuse_i_member_state *saved = t->ck ? &t->ck->mem[member] : NULL;
+    if (gfuse_interrupted()) return interrupted(); /* not started: as saved, if at all */
+    if (saved && saved->state == GFUSE_I_CKPT_DONE) {
+        /* finished before the training resumed */
+        memcpy(P, saved->params, (size_t)np * sizeof(float));
+        m->best_epoch[member] = saved->best_epoch;
+        replay_reports(t, saved);
+        return GFUSE_OK;
+    }
 
     /* this member's training and validation rows */
     int64_t n_tr = 0, n_val = 0;
@@ -399,12 +481,30 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
                                              "after the validation split");
 
     gfuse_i_rng rng;
-    gfuse_i_rng_seed_stream(&rng, o->seed, 1000 + (uint64_t)member);
-    gfuse_i_params_init(P, lay, &rng);
-    memset(w->mom, 0, (size_t)np * sizeof(float));
-    memset(w->vel, 0, (size_t)np * sizeof(float));
-    memcpy(w->best, P, (size_t)np * sizeof(float));
-    memcpy(w->ema, P, (size_t)np * sizeof(float));
+    double best_loss = INFINITY, start = omp_get_wtime();
+    int best_epoch = 0, bad = 0, first = 1;
+    if (saved && saved->state == GFUSE_I_CKPT_TRAINING) {
+        /* resumed: the state after saved->epoch epochs */
+        memcpy(P, saved->params, (size_t)np * sizeof(float));
+        memcpy(w->mom, saved->mom, (size_t)np * sizeof(float));
+        memcpy(w->vel, saved->vel, (size_t)np * sizeof(float));
+        memcpy(w->best, saved->best, (size_t)np * sizeof(float));
+        memcpy(w->ema, saved->ema, (size_t)np * sizeof(float));
+        rng = saved->rng;
+        best_loss = saved->best_loss;
+        best_epoch = saved->best_epoch;
+        bad = saved->bad;
+        first = saved->epoch + 1;
+        start -= saved->seconds;
+        replay_reports(t, saved);
+    } else {
+        gfuse_i_rng_seed_stream(&rng, o->seed, 1000 + (uint64_t)member);
+        gfuse_i_params_init(P, lay, &rng);
+        memset(w->mom, 0, (size_t)np * sizeof(float));
+        memset(w->vel, 0, (size_t)np * sizeof(float));
+        memcpy(w->best, P, (size_t)np * sizeof(float));
+        memcpy(w->ema, P, (size_t)np * sizeof(float));
+    }
 
     gfuse_i_loss_spec spec = {.task = m->task,
                               .label = t->label,
@@ -422,9 +522,17 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
                                .decoders = o->lambda_rec > 0.0 ? GFUSE_I_DEC_HIDDEN
                                                                : GFUSE_I_DEC_NONE};
     gfuse_i_pass eval_pass = {.node_head = o->node_vote > 0.0, .decoders = GFUSE_I_DEC_NONE};
-    double best_loss = INFINITY, start = omp_get_wtime();
-    int best_epoch = 0, bad = 0;
-    for (int epoch = 1; epoch <= o->epochs; epoch++) {
+    int last = first - 1; /* epochs done */
+    for (int epoch = first; epoch <= o->epochs; epoch++) {
+        /* an epoch boundary: the checkpoint's every checkpoint_every epochs and when
+         * interrupted (the state before this epoch, so that a resumed run goes on with it) */
+        int stop = gfuse_interrupted() != 0;
+        if (t->ck && epoch > first && (stop || last % t->ck->every == 0)) {
+            member_now now = {last, best_epoch, bad, best_loss, omp_get_wtime() - start, &rng};
+            gfuse_status st = publish(t, w, member, &now, !stop);
+            if (st != GFUSE_OK) return st;
+        }
+        if (stop) return interrupted();
         const struct gfuse_graph *g =
             t->n_variants > 0 ? t->variants[gfuse_i_rng_below(&rng, (uint64_t)t->n_variants)]
                               : t->full;
@@ -489,6 +597,8 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
         r.rec_loss = lv.rec;
         r.best_epoch = best_epoch;
         r.seconds = omp_get_wtime() - start;
+        last = epoch;
+        if (t->ck) t->ck->mem[member].reports[epoch - 1] = r;
         if (!isfinite(lv.total))
             return gfuse_i_error(GFUSE_ERR_RUNTIME,
                                  "training diverged at epoch %d (loss %g): try a smaller --lr",
@@ -505,6 +615,7 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
         st = gfuse_i_fit_decoders(P, arch, lay, t->variants + t->n_variants, t->n_fit_variants,
                                   &t->data, &w->acts, o->decoder_ridge);
     member_stats(t, w)->refit_s += omp_get_wtime() - r0;
+    if (st == GFUSE_OK && t->ck) st = publish_done(t, member, last, omp_get_wtime() - start);
     return st;
 }
 
@@ -581,6 +692,13 @@ static gfuse_status prepare(trainer *t)
         }
     }
 
+    /* checkpoints: a resumed one is checked against the data and options before the graph */
+    if (o->checkpoint) {
+        t->ck = gfuse_i_zalloc(1, sizeof *t->ck);
+        GFUSE_TRY_MEM(t->ck, "the checkpoint");
+        GFUSE_TRY(gfuse_i_ckpt_init(t->ck, m, c, o, t->label, t->target));
+    }
+
     /* the graph and the modality-dropout variants */
     double g0 = omp_get_wtime();
     GFUSE_TRY(gfuse_i_samples_graph(&t->full, &m->ref, NULL, NULL, o->k));
@@ -639,6 +757,10 @@ static gfuse_status prepare(trainer *t)
         GFUSE_TRY_MEM(w->rows_train && w->rows_val && w->grads && w->mom && w->vel && w->best &&
                           w->ema,
                       "the trainer");
+        if (t->ck && t->n_workers > 1) {
+            w->snap = gfuse_i_alloc(5 * np, sizeof(float));
+            GFUSE_TRY_MEM(w->snap, "the checkpoint");
+        }
         GFUSE_TRY(gfuse_i_acts_alloc(&w->acts, &m->arch, n, e_cap, work));
     }
     if (t->n_workers > 1) {
@@ -698,6 +820,30 @@ done:
     return st;
 }
 
+/* An interrupted training: every member's state as it stopped goes into the checkpoint. */
+static gfuse_status save_interrupted(trainer *t)
+{
+    int sig = gfuse_interrupted();
+    if (!t->ck)
+        return gfuse_i_error(GFUSE_ERR_INTERRUPTED, "interrupted by signal %d (no checkpoint)",
+                             sig);
+    gfuse_status st = gfuse_i_ckpt_write(t->ck);
+    if (st != GFUSE_OK) return st;
+    char where[256] = "";
+    size_t len = 0;
+    for (int k = 0; k < t->ck->n_members && len + 40 < sizeof where; k++) {
+        const gfuse_i_member_state *ms = &t->ck->mem[k];
+        if (ms->state == GFUSE_I_CKPT_NONE) continue;
+        len += (size_t)snprintf(where + len, sizeof where - len, "%smember %d %s %d",
+                                len ? ", " : "", k + 1,
+                                ms->state == GFUSE_I_CKPT_DONE ? "done after" : "at epoch",
+                                ms->epoch);
+    }
+    return gfuse_i_error(GFUSE_ERR_INTERRUPTED,
+                         "interrupted by signal %d; checkpoint saved to %s%s%s%s", sig,
+                         t->ck->path, len ? " (" : "", where, len ? ")" : "");
+}
+
 static void trainer_free(trainer *t)
 {
     for (int k = 0; t->workers && k < t->n_workers; k++) {
@@ -710,6 +856,7 @@ static void trainer_free(trainer *t)
         free(w->vel);
         free(w->best);
         free(w->ema);
+        free(w->snap);
     }
     free(t->workers);
     for (int k = 0; t->q.buf && k < t->m->n_members; k++) free(t->q.buf[k]);
@@ -728,6 +875,8 @@ static void trainer_free(trainer *t)
     free(t->target);
     free(t->class_w);
     free(t->decay);
+    if (t->ck) gfuse_i_ckpt_free(t->ck);
+    free(t->ck);
 }
 
 gfuse_status gfuse_train(gfuse_model **out, const gfuse_cohort *c, const gfuse_train_options *o)
@@ -773,6 +922,7 @@ gfuse_status gfuse_i_train(gfuse_model **out, const gfuse_cohort *c, const gfuse
     if (st == GFUSE_OK) st = prepare(&t);
     if (stats) stats->setup_s = omp_get_wtime() - s0;
     if (st == GFUSE_OK) st = train_members(&t);
+    if (st == GFUSE_ERR_INTERRUPTED) st = save_interrupted(&t);
     for (int k = 0; k < t.n_workers && stats && t.n_workers > 1; k++) {
         const gfuse_i_train_stats *ws = &t.workers[k].stats;
         stats->forward_s += ws->forward_s;
