@@ -90,11 +90,8 @@ find "$srcdir/src" "$srcdir/graph" \( -name '*.c' -o -name '*.h' \) -print | sor
     done | grep -o '[A-Za-z_][A-Za-z0-9_]*' | sort | uniq -c |
     awk '{ print $2, $1 }' > "$tmp/counts"
 
-# Kept on purpose although only tests and benchmarks call them, each with its reason:
-#   gfuse_i_mfile_put_i64, gfuse_i_mfile_get_i64, gfuse_i_mfile_get_i64_n: the i64 section
-#     type of the model-file format, written and read back by the format's tests;
-keep="gfuse_i_mfile_put_i64 gfuse_i_mfile_get_i64
-gfuse_i_mfile_get_i64_n"
+# Nothing is exempt beyond the public API and the *_ref twins.
+keep=""
 printf '%s\n' $keep | sort -u > "$tmp/keep"
 
 comm -23 "$tmp/candidates" "$tmp/keep" |
