@@ -45,6 +45,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -119,6 +120,38 @@ GFUSE_API const char *gfuse_blas_core_suggestion(void);
 GFUSE_API void gfuse_interrupt(int signum);
 /* The signal number (or other nonzero value) of the pending gfuse_interrupt; 0 when none. */
 GFUSE_API int gfuse_interrupted(void);
+
+/* ---- output files: the one writer the library and the tool use ----
+ * An output path that is a folder, a device, a FIFO or a socket is refused (GFUSE_ERR_ARG), as
+ * is one whose folder is missing or not writable (GFUSE_ERR_IO). A symlink is followed: the
+ * file it names is replaced, the link stays. The data goes to a temporary file made with
+ * mkstemp beside the target, which is fsync-ed and renamed over it (the folder fsync-ed too);
+ * a replaced file keeps its permission bits, a new one gets 0666 & ~umask. "-" is standard
+ * output. Live temporary files are registered for gfuse_temp_cleanup. */
+typedef struct gfuse_output gfuse_output;
+
+/* Checks one output path as gfuse_output_open would, creating nothing. */
+GFUSE_API gfuse_status gfuse_output_check(const char *path);
+/* Checks every output (NULL and "-" skipped) and refuses, with GFUSE_ERR_ARG, an output that
+ * is the same file (device and inode) as one of the inputs (NULL or missing ones skipped) or
+ * as another output. For a command to call before its work. */
+GFUSE_API gfuse_status gfuse_outputs_check(const char *const *outputs, int n_outputs,
+                                           const char *const *inputs, int n_inputs);
+GFUSE_API gfuse_status gfuse_output_open(gfuse_output **out, const char *path);
+/* Where to write: the temporary file, or stdout for "-". */
+GFUSE_API FILE *gfuse_output_stream(const gfuse_output *out);
+/* Checks for write errors and renames into place; *out is freed and set to NULL either way. */
+GFUSE_API gfuse_status gfuse_output_commit(gfuse_output **out);
+/* Removes the temporary file and frees; safe on NULL and after commit. */
+GFUSE_API void gfuse_output_abort(gfuse_output **out);
+
+/* The registry of temporary paths that a signal must not leave behind (a fixed table of 64):
+ * gfuse_temp_register returns 0, or -1 when the path is too long or the table full; is_folder
+ * marks a folder, removed (rmdir) after the files. gfuse_temp_cleanup removes every registered
+ * path and empties the table; it is async-signal-safe, for a SIGINT/SIGTERM handler. */
+GFUSE_API int gfuse_temp_register(const char *path, int is_folder);
+GFUSE_API void gfuse_temp_forget(const char *path);
+GFUSE_API void gfuse_temp_cleanup(void);
 
 /* ---- cohorts ------------------------------------------------------------------------------ */
 

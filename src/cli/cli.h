@@ -229,20 +229,50 @@ void cli_progress_finish(cli_progress *p, const char *extra, ...)
 /* Seconds on a monotonic clock. */
 double cli_now(void);
 
-/* ---- output files: written to "<path>.tmp.<pid>" and renamed into place ------------------ */
+/* ---- output files: gfuse_output (include/gfuse.h) with the tool's messages ------------- */
 
 typedef struct {
-    FILE *f;
-    char *path;
-    char *tmp_path; /* NULL when writing to stdout ("-") */
+    FILE *f;         /* where to write: the temporary file, or stdout for "-" */
+    gfuse_output *w;
 } cli_outfile;
 
-/* Opens path for writing ("-" = stdout). Returns 0, or prints "gfuse CMD: ..." and returns 1. */
+/* Opens path for writing ("-" = stdout). Returns 0, or prints "gfuse CMD: ..." and returns the
+ * exit code (2 for a path that cannot be an output, 1 when it cannot be created). */
 int cli_outfile_open(cli_outfile *o, const char *cmd, const char *path);
 /* Checks for write errors, closes and renames into place. Returns 0 or prints and returns 1. */
 int cli_outfile_commit(cli_outfile *o, const char *cmd);
 /* Closes and removes the temporary file; safe after commit and on a zeroed struct. */
 void cli_outfile_abort(cli_outfile *o);
+/* The files a command reads: the cohort's (every modality file, labels, split, mask, and the
+ * default labels/split names of --cohort DIR; cohort may be NULL) and extra (a --model). */
+typedef struct {
+    const char **path; /* n entries, some NULL */
+    int n;
+    char *own[4];
+} cli_inputs;
+/* 0, or -1 when out of memory (free it all the same). */
+int cli_inputs_collect(cli_inputs *in, const cli_cohort_args *ca, const gfuse_cohort *cohort,
+                       const char *const *extra, int n_extra);
+void cli_inputs_free(cli_inputs *in);
+/* Before the work: checks every output (NULL and "-" skipped) with gfuse_outputs_check against
+ * the command's inputs: the cohort's files (every modality file, labels, split, mask; after
+ * cli_cohort_load when cohort is not NULL) and extra_inputs (a --model to read). Returns 0, or
+ * prints the refusal and returns the exit code (2: not a file, an input, two outputs on one
+ * path; 1: its folder is missing or not writable). */
+int cli_outputs_check(const char *cmd, const cli_cohort_args *ca, const gfuse_cohort *cohort,
+                      const char *const *extra_inputs, int n_extra, const char *const *outputs,
+                      int n_outputs);
+
+/* ---- signals ---------------------------------------------------------------------------- */
+
+/* Installs the SIGINT/SIGTERM handlers (main does): each calls gfuse_interrupt(sig); unless
+ * the command declared it handles interrupts itself, the handler then removes the registered
+ * temporary files (gfuse_temp_cleanup) and ends the program with _exit(128 + sig). A second
+ * signal always does. */
+void cli_signals_install(void);
+/* on = 1: the running command polls gfuse_interrupted() and stops cleanly itself (training);
+ * on = 0: back to the default, the handler ends the program. */
+void cli_signals_deferred(int on);
 
 /* ---- JSON writer: indented, strings escaped, non-finite numbers written as null --------- */
 

@@ -170,6 +170,8 @@ int cmd_graph(int argc, char **argv)
     if (json || (!graphml && !edges)) stats = 1;
 
     if ((rc = cli_cohort_load("graph", &ca, &cohort)) != 0) goto done;
+    const char *outs[] = {stats ? out : NULL, graphml, edges};
+    if ((rc = cli_outputs_check("graph", &ca, cohort, NULL, 0, outs, 3)) != 0) goto done;
     double t0 = cli_now();
     gfuse_status st = gfuse_graph_build(&g, cohort, &go);
     if (st != GFUSE_OK) {

@@ -314,6 +314,8 @@ int cmd_inspect(int argc, char **argv)
     if (!cli_parse_command(&spec, argc, argv, &rc)) goto done;
     ca.task = (gfuse_task)task; /* the choices are in gfuse_task order */
     if ((rc = cli_cohort_load("inspect", &ca, &cohort)) != 0) goto done;
+    const char *outs[] = {out};
+    if ((rc = cli_outputs_check("inspect", &ca, cohort, NULL, 0, outs, 1)) != 0) goto done;
     if ((rc = summarise(&s, cohort)) != 0) goto done;
     if ((rc = cli_outfile_open(&of, "inspect", out)) != 0) goto done;
     if (json)

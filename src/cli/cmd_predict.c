@@ -84,6 +84,14 @@ done:
     return rc;
 }
 
+/* --out and --attention: neither an input nor the same file. */
+static int check_predict(const char *out, const cli_cohort_args *ca, const gfuse_cohort *cohort,
+                         const char *model_path, void *ctx)
+{
+    const char *outs[] = {out, *(const char **)ctx};
+    return cli_outputs_check("predict", ca, cohort, &model_path, 1, outs, 2);
+}
+
 int cmd_predict(int argc, char **argv)
 {
     const char *attention_path = NULL;
@@ -100,6 +108,7 @@ int cmd_predict(int argc, char **argv)
                   .metavar = "FILE", .help = "fusion weights CSV: id, one column per modality, hub",
                   .def = "none"},
         .run = run_predict,
-        .ctx = &attention_path};
+        .ctx = &attention_path,
+        .check = check_predict};
     return cli_model_command(&cmd, argc, argv);
 }

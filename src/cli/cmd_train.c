@@ -99,6 +99,8 @@ int cmd_train(int argc, char **argv)
     if ((rc = cli_model_args_finish("train", &ma)) != 0) goto done;
     ca.task = to->task;
     if ((rc = cli_cohort_load("train", &ca, &cohort)) != 0) goto done;
+    const char *outs[] = {model_path, log_path};
+    if ((rc = cli_outputs_check("train", &ca, cohort, NULL, 0, outs, 2)) != 0) goto done;
     if (log_path) {
         if ((rc = cli_outfile_open(&log_file, "train", log_path)) != 0) goto done;
         cli_csv_init(&mon.log, log_file.f, ',');

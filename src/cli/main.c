@@ -92,6 +92,7 @@ int main(int argc, char **argv)
 
     gfuse_status st = gfuse_init();
     if (st != GFUSE_OK) return cli_fail(cmd->name, st);
+    cli_signals_install();
     int rc = cmd->run(argc - 1, argv + 1);
     gfuse_finalize();
     return rc;

@@ -33,6 +33,13 @@ int cli_model_command(const cli_model_cmd *cmd, int argc, char **argv)
     }
     ca.task = gfuse_model_task(model);
     if ((rc = cli_cohort_load(cmd->name, &ca, &cohort)) != 0) goto done;
+    if (cmd->check) {
+        rc = cmd->check(out, &ca, cohort, model_path, cmd->ctx);
+    } else {
+        const char *outs[] = {out};
+        rc = cli_outputs_check(cmd->name, &ca, cohort, &model_path, 1, outs, 1);
+    }
+    if (rc != 0) goto done;
     rc = cmd->run(out, model, cohort, ca.quiet, cmd->ctx);
 done:
     gfuse_cohort_free(&cohort);

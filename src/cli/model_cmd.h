@@ -19,6 +19,10 @@ typedef struct {
     int (*run)(const char *out, const gfuse_model *model, const gfuse_cohort *cohort, int quiet,
                void *ctx);
     void *ctx;
+    /* Checks --out against the inputs before the work (0 or the exit code); NULL: --out is
+     * one file, checked with cli_outputs_check. */
+    int (*check)(const char *out, const cli_cohort_args *ca, const gfuse_cohort *cohort,
+                 const char *model_path, void *ctx);
 } cli_model_cmd;
 
 /* Runs the command on argv (argv[0] is its name); returns the exit code. */

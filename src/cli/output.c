@@ -1,84 +1,114 @@
-/* output.c: how the tool writes results: atomic output files, JSON and CSV. */
+/* output.c: how the tool writes results: output files (the library's writer) and their checks,
+ * the SIGINT/SIGTERM handler that removes temporary files, JSON and CSV. */
 #include "cli.h"
 
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-/* ---- atomic output files ------------------------------------------------------------------ */
+/* ---- output files: gfuse_output, the library's writer ---------------------------------- */
 
 int cli_outfile_open(cli_outfile *o, const char *cmd, const char *path)
 {
     memset(o, 0, sizeof *o);
-    if (strcmp(path, "-") == 0) {
-        o->f = stdout;
-        return 0;
-    }
-    size_t n = strlen(path) + 32;
-    o->path = malloc(strlen(path) + 1);
-    o->tmp_path = malloc(n);
-    if (!o->path || !o->tmp_path) {
-        cli_outfile_abort(o);
-        cli_error(cmd, "out of memory");
-        return CLI_EXIT_FAILURE;
-    }
-    strcpy(o->path, path);
-    snprintf(o->tmp_path, n, "%s.tmp.%ld", path, (long)getpid());
-    o->f = fopen(o->tmp_path, "wb");
-    if (!o->f) {
-        int e = errno;
-        cli_outfile_abort(o);
-        cli_error(cmd, "%s: cannot create: %s", path, strerror(e));
-        return CLI_EXIT_FAILURE;
-    }
+    gfuse_status st = gfuse_output_open(&o->w, path);
+    if (st != GFUSE_OK) return cli_fail(cmd, st);
+    o->f = gfuse_output_stream(o->w);
     return 0;
 }
 
 int cli_outfile_commit(cli_outfile *o, const char *cmd)
 {
-    if (!o->tmp_path) { /* stdout */
-        int bad = fflush(o->f) != 0 || ferror(o->f);
-        o->f = NULL;
-        if (bad) {
-            cli_error(cmd, "writing to standard output failed");
-            return CLI_EXIT_FAILURE;
-        }
-        return 0;
-    }
-    int bad = ferror(o->f);
-    errno = 0;
-    if (fflush(o->f) != 0) bad = 1;
-    int e = errno;
-    if (fclose(o->f) != 0) bad = 1;
     o->f = NULL;
-    if (bad) {
-        cli_error(cmd, "%s: write failed: %s", o->path, strerror(e ? e : EIO));
-        cli_outfile_abort(o);
-        return CLI_EXIT_FAILURE;
-    }
-    if (rename(o->tmp_path, o->path) != 0) {
-        e = errno;
-        cli_error(cmd, "%s: cannot rename into place: %s", o->path, strerror(e));
-        cli_outfile_abort(o);
-        return CLI_EXIT_FAILURE;
-    }
-    free(o->path);
-    free(o->tmp_path);
-    memset(o, 0, sizeof *o);
-    return 0;
+    gfuse_status st = gfuse_output_commit(&o->w);
+    return st == GFUSE_OK ? 0 : cli_fail(cmd, st);
 }
 
 void cli_outfile_abort(cli_outfile *o)
 {
-    if (o->tmp_path) {
-        if (o->f) fclose(o->f);
-        remove(o->tmp_path);
+    gfuse_output_abort(&o->w);
+    o->f = NULL;
+}
+
+int cli_inputs_collect(cli_inputs *in, const cli_cohort_args *ca, const gfuse_cohort *cohort,
+                       const char *const *extra, int n_extra)
+{
+    memset(in, 0, sizeof *in);
+    int m = cohort ? gfuse_cohort_n_modalities(cohort) : 0;
+    int n_mod = ca && ca->modality_files ? ca->modality.n : 0;
+    size_t cap = 7 + (size_t)m + (size_t)n_mod + (size_t)(n_extra > 0 ? n_extra : 0);
+    if (!(in->path = calloc(cap, sizeof *in->path))) return -1;
+    if (ca) {
+        in->path[in->n++] = ca->labels;
+        in->path[in->n++] = ca->split;
+        in->path[in->n++] = ca->mask;
+        if (ca->dir) { /* the files a cohort folder is read from by default */
+            static const char *const dflt[4] = {"labels.csv", "labels.tsv", "split.csv",
+                                                "split.tsv"};
+            for (int k = 0; k < 4; k++) {
+                size_t len = strlen(ca->dir) + strlen(dflt[k]) + 2;
+                if (!(in->own[k] = malloc(len))) return -1;
+                snprintf(in->own[k], len, "%s/%s", ca->dir, dflt[k]);
+                in->path[in->n++] = in->own[k];
+            }
+        }
+        for (int k = 0; k < n_mod; k++) in->path[in->n++] = ca->modality_files[k];
     }
-    free(o->path);
-    free(o->tmp_path);
-    memset(o, 0, sizeof *o);
+    for (int k = 0; k < m; k++) in->path[in->n++] = gfuse_cohort_modality_file(cohort, k);
+    for (int k = 0; k < n_extra; k++) in->path[in->n++] = extra[k];
+    return 0;
+}
+
+void cli_inputs_free(cli_inputs *in)
+{
+    for (int k = 0; k < 4; k++) free(in->own[k]);
+    free(in->path);
+    memset(in, 0, sizeof *in);
+}
+
+int cli_outputs_check(const char *cmd, const cli_cohort_args *ca, const gfuse_cohort *cohort,
+                      const char *const *extra_inputs, int n_extra, const char *const *outputs,
+                      int n_outputs)
+{
+    cli_inputs in;
+    if (cli_inputs_collect(&in, ca, cohort, extra_inputs, n_extra) != 0) {
+        cli_inputs_free(&in);
+        cli_error(cmd, "out of memory");
+        return CLI_EXIT_FAILURE;
+    }
+    gfuse_status st = gfuse_outputs_check(outputs, n_outputs, in.path, in.n);
+    cli_inputs_free(&in);
+    return st == GFUSE_OK ? 0 : cli_fail(cmd, st);
+}
+
+/* ---- SIGINT and SIGTERM ----------------------------------------------------------------- */
+
+static volatile sig_atomic_t signals_deferred; /* the command stops cleanly by itself */
+static volatile sig_atomic_t signals_seen;
+
+static void on_signal(int sig)
+{
+    gfuse_interrupt(sig);
+    if (signals_deferred && signals_seen++ == 0) return; /* the command's next safe point */
+    gfuse_temp_cleanup();
+    _exit(128 + sig);
+}
+
+void cli_signals_deferred(int on) { signals_deferred = on != 0; }
+
+void cli_signals_install(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaddset(&sa.sa_mask, SIGINT);
+    sigaddset(&sa.sa_mask, SIGTERM);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 /* ---- JSON --------------------------------------------------------------------------------- */

@@ -1,4 +1,4 @@
-/* util.c: allocation, string helpers, the id hash map and atomic output files. */
+/* util.c: allocation, string helpers and the id hash map (output files: outfile.c). */
 #include "core/util.h"
 
 #include <errno.h>
@@ -169,58 +169,4 @@ int64_t gfuse_i_idmap_find(const gfuse_i_idmap *m, const char *key)
         h = (h + 1) & (m->cap - 1);
     }
     return -1;
-}
-
-/* ---- atomic output files ---------------------------------------------------------------- */
-
-gfuse_status gfuse_i_outfile_open(gfuse_i_outfile *o, const char *path, const char *mode)
-{
-    memset(o, 0, sizeof *o);
-    o->path = gfuse_i_strdup(path);
-    o->tmp_path = gfuse_i_asprintf("%s.tmp.%ld", path, (long)getpid());
-    if (!o->path || !o->tmp_path) {
-        gfuse_i_outfile_abort(o);
-        return gfuse_i_nomem("an output file name");
-    }
-    o->f = fopen(o->tmp_path, mode);
-    if (!o->f) {
-        int e = errno;
-        gfuse_i_outfile_abort(o);
-        return gfuse_i_error(GFUSE_ERR_IO, "%s: cannot create: %s", path, strerror(e));
-    }
-    return GFUSE_OK;
-}
-
-gfuse_status gfuse_i_outfile_commit(gfuse_i_outfile *o)
-{
-    int bad = ferror(o->f);
-    if (fflush(o->f) != 0) bad = 1;
-    int e = errno;
-    if (fclose(o->f) != 0) bad = 1;
-    o->f = NULL;
-    if (bad) {
-        gfuse_status st = gfuse_i_error(GFUSE_ERR_IO, "%s: write failed: %s", o->path, strerror(e));
-        gfuse_i_outfile_abort(o);
-        return st;
-    }
-    if (rename(o->tmp_path, o->path) != 0) {
-        e = errno;
-        gfuse_status st = gfuse_i_error(GFUSE_ERR_IO, "%s: cannot rename into place: %s", o->path,
-                                        strerror(e));
-        gfuse_i_outfile_abort(o);
-        return st;
-    }
-    free(o->path);
-    free(o->tmp_path);
-    memset(o, 0, sizeof *o);
-    return GFUSE_OK;
-}
-
-void gfuse_i_outfile_abort(gfuse_i_outfile *o)
-{
-    if (o->f) fclose(o->f);
-    if (o->tmp_path) remove(o->tmp_path);
-    free(o->path);
-    free(o->tmp_path);
-    memset(o, 0, sizeof *o);
 }

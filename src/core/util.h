@@ -36,15 +36,20 @@ int gfuse_i_idmap_insert(gfuse_i_idmap *map, const char *key, int64_t value, int
 /* The value of key, or -1. */
 int64_t gfuse_i_idmap_find(const gfuse_i_idmap *map, const char *key);
 
-/* ---- atomic output files: write to "<path>.tmp.<pid>", then rename over path ---- */
+/* ---- output files (outfile.c): checked, written to a mkstemp temp beside the target,
+ * fsync-ed and renamed over it; "-" is standard output ---- */
 typedef struct {
     FILE *f;
-    char *path;
-    char *tmp_path;
+    char *path;     /* as given, for messages */
+    char *target;   /* the file replaced: symlinks followed, folder canonical */
+    char *tmp_path; /* the temporary file, registered for gfuse_temp_cleanup */
+    int to_stdout;
 } gfuse_i_outfile;
 
+/* Checks path (gfuse_output_check) and opens a temporary file beside it with fopen's mode
+ * ("w", "wb", "w+b"; a mode with '+' cannot go to standard output). */
 gfuse_status gfuse_i_outfile_open(gfuse_i_outfile *o, const char *path, const char *mode);
-/* Flushes, checks for write errors, closes and renames into place. */
+/* Flushes, fsyncs, checks for write errors, closes, renames into place, fsyncs the folder. */
 gfuse_status gfuse_i_outfile_commit(gfuse_i_outfile *o);
 /* Closes and removes the temporary file (for failure paths; safe after commit). */
 void gfuse_i_outfile_abort(gfuse_i_outfile *o);
