@@ -43,6 +43,7 @@
 
 #include "gfuse.h"
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -272,7 +273,8 @@ int cli_outputs_check(const char *cmd, const cli_cohort_args *ca, const gfuse_co
 void cli_signals_install(void);
 /* on = 1: the running command polls gfuse_interrupted() and stops cleanly itself (training);
  * on = 0: back to the default, the handler ends the program. */
-void cli_signals_deferred(int on);
+extern volatile sig_atomic_t cli_signals_deferred_flag;
+static inline void cli_signals_deferred(int on) { cli_signals_deferred_flag = on != 0; }
 
 /* ---- JSON writer: indented, strings escaped, non-finite numbers written as null --------- */
 

@@ -86,18 +86,16 @@ int cli_outputs_check(const char *cmd, const cli_cohort_args *ca, const gfuse_co
 
 /* ---- SIGINT and SIGTERM ----------------------------------------------------------------- */
 
-static volatile sig_atomic_t signals_deferred; /* the command stops cleanly by itself */
+volatile sig_atomic_t cli_signals_deferred_flag; /* the command stops cleanly by itself */
 static volatile sig_atomic_t signals_seen;
 
 static void on_signal(int sig)
 {
     gfuse_interrupt(sig);
-    if (signals_deferred && signals_seen++ == 0) return; /* the command's next safe point */
+    if (cli_signals_deferred_flag && signals_seen++ == 0) return; /* the command's next safe point */
     gfuse_temp_cleanup();
     _exit(128 + sig);
 }
-
-void cli_signals_deferred(int on) { signals_deferred = on != 0; }
 
 void cli_signals_install(void)
 {
