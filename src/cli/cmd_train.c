@@ -1,29 +1,10 @@
 /* cmd_train.c: `gfuse train`: trains a model on a cohort and writes the model file; progress on
  * stderr, one CSV row per epoch with --log; with --checkpoint, SIGINT and SIGTERM stop the
  * training at the next epoch boundary with the checkpoint saved. */
-#define _POSIX_C_SOURCE 200809L /* sigaction */
 #include "cli.h"
 
 #include <math.h>
-#include <signal.h>
 #include <string.h>
-
-/* ---- interrupts ---------------------------------------------------------------------------
- * With a checkpoint, SIGINT and SIGTERM only ask the training to stop (gfuse_interrupt): it
- * saves the checkpoint at the next epoch boundary and returns GFUSE_ERR_INTERRUPTED. A stand-in
- * until src/cli/main.c installs the tool's handlers: then this becomes
- * cli_signals_deferred(1). */
-static void train_on_signal(int sig) { gfuse_interrupt(sig); }
-
-static void train_handle_signals(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = train_on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
 
 typedef struct {
     cli_progress bar;
@@ -114,7 +95,10 @@ int cmd_train(int argc, char **argv)
     to->on_epoch = on_epoch;
     to->user = &mon;
     cli_progress_start(&mon.bar, "train", (int64_t)to->epochs * to->ensemble, ca.quiet);
-    if (to->checkpoint) train_handle_signals();
+    /* With a checkpoint, the first SIGINT or SIGTERM only asks the training to stop: it saves
+     * the checkpoint at the next epoch boundary and returns GFUSE_ERR_INTERRUPTED (a second
+     * signal ends the tool at once, as without a checkpoint). */
+    if (to->checkpoint) cli_signals_deferred(1);
     gfuse_status st = gfuse_train(&model, cohort, to);
     if (mon.has_log && (rc = cli_outfile_commit(&log_file, "train")) != 0) goto done;
     if (st == GFUSE_ERR_INTERRUPTED && to->checkpoint) {
