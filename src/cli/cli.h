@@ -131,6 +131,10 @@ int cli_exit_code(gfuse_status status);
 /* Prints "gfuse CMD: <gfuse_last_error()>" and returns cli_exit_code(status). */
 int cli_fail(const char *cmd, gfuse_status status);
 
+/* Sets gfuse's thread count for --threads T (0 = OMP_NUM_THREADS or all cores); a count above
+ * gfuse_thread_limit is capped to it with a warning naming both. Returns 0 or an exit code. */
+int cli_set_threads(const char *cmd, int threads);
+
 /* ---- cohort options shared by every command that reads a cohort ------------------------- */
 
 typedef struct {

