@@ -42,8 +42,9 @@ check "the warning names the value and the cap" err_has "warning: --threads 1000
 # ---- memory estimate and wide modalities ----------------------------------------------------
 # 5 samples x 10^5 features: about 1.5 GB to train (the issue's 10^6 columns took 17 GB)
 mkdir -p "$T/wide"
-awk 'BEGIN { d = 100000; s = "id"; for (j = 1; j <= d; j++) s = s ",f" j; print s
-             for (i = 1; i <= 5; i++) { s = "s" i; for (j = 1; j <= d; j++) s = s "," (i * j) % 7; print s } }'     >"$T/wide/mod1.csv"
+awk 'BEGIN { d = 100000; printf "id"; for (j = 1; j <= d; j++) printf ",f%d", j; print ""
+             for (i = 1; i <= 5; i++) { printf "s%d", i; for (j = 1; j <= d; j++) printf ",%d", (i * j) % 7; print "" } }' \
+    >"$T/wide/mod1.csv"
 printf 'id,label\ns1,a\ns2,b\ns3,a\ns4,b\ns5,a\n' >"$T/wide/labels.csv"
 run 0 "inspect a 5 x 100000 modality" inspect --cohort "$T/wide"
 check "warning: features outnumber samples" err_has "warning: .*100000 features for 5 samples"
@@ -51,7 +52,7 @@ if [ "$limited_ok" = 1 ]; then
     run_limited 1000000 1 "train on 5 x 100000 under ulimit -v 1000000 is refused" \
         train --cohort "$T/wide" --epochs 3 --k 2 --model "$T/wide.gfm" --quiet
     check "the refusal names the estimate and the limit" \
-        err_has "training needs about [0-9]* MiB.*address-space limit (ulimit -v) of 976 MiB"
+        err_has "training needs about [0-9]* MiB.*address-space limit (ulimit -v) of [0-9]* MiB"
     check "no model written" test ! -e "$T/wide.gfm"
 fi
 
