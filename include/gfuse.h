@@ -105,6 +105,12 @@ GFUSE_API void gfuse_finalize(void);
  * Results do not depend on it. */
 GFUSE_API gfuse_status gfuse_set_threads(int n_threads);
 GFUSE_API int gfuse_get_threads(void);
+/* The most threads gfuse_set_threads grants (larger requests are capped to it): GFUSE_MAX_THREADS,
+ * 4 x the online CPUs, and under an address-space limit (RLIMIT_AS) what half of it holds at
+ * 128 MiB a thread. When why is not NULL, a phrase saying which bound applies is written there
+ * ("4 x 2 online CPUs"). Under such a limit OpenBLAS may be given a single thread. */
+#define GFUSE_MAX_THREADS 1024
+GFUSE_API int gfuse_thread_limit(char *why, size_t why_size);
 /* The OpenBLAS kernel family this machine should use when OpenBLAS chose a generic one
  * ("Prescott" and the like: it does not recognise some virtual CPUs and falls back to SSE3
  * kernels several times slower): "SkylakeX" (AVX-512) or "Haswell" (AVX2 and FMA); NULL when

@@ -378,6 +378,24 @@ static int split_modality_args(const char *cmd, cli_cohort_args *ca)
     return 0;
 }
 
+int cli_set_threads(const char *cmd, int threads)
+{
+    char why[160];
+    int limit = gfuse_thread_limit(why, sizeof why);
+    const char *env = getenv("OMP_NUM_THREADS");
+    long wanted = threads > 0 ? threads : (env ? strtol(env, NULL, 10) : 0);
+    if (wanted > limit) {
+        if (threads > 0)
+            cli_warning("--threads %d is more than %d (%s); using %d", threads, limit, why, limit);
+        else
+            cli_warning("OMP_NUM_THREADS asks for %ld threads, more than %d (%s); using %d", wanted,
+                        limit, why, limit);
+    }
+    gfuse_status st = gfuse_set_threads(threads);
+    if (st != GFUSE_OK) return cli_fail(cmd, st);
+    return 0;
+}
+
 int cli_cohort_load(const char *cmd, cli_cohort_args *ca, gfuse_cohort **out)
 {
     *out = NULL;
@@ -385,8 +403,7 @@ int cli_cohort_load(const char *cmd, cli_cohort_args *ca, gfuse_cohort **out)
         return cli_usage_error(cmd, "no cohort given: use --cohort DIR or --modality NAME=FILE");
     int rc = split_modality_args(cmd, ca);
     if (rc != 0) return rc;
-    gfuse_status st = gfuse_set_threads(ca->threads);
-    if (st != GFUSE_OK) return cli_fail(cmd, st);
+    if ((rc = cli_set_threads(cmd, ca->threads)) != 0) return rc;
 
     gfuse_cohort_options co;
     gfuse_cohort_options_init(&co);
@@ -398,7 +415,7 @@ int cli_cohort_load(const char *cmd, cli_cohort_args *ca, gfuse_cohort **out)
     co.split_file = ca->split;
     co.mask_file = ca->mask;
     co.task = ca->task;
-    st = gfuse_cohort_load(out, &co);
+    gfuse_status st = gfuse_cohort_load(out, &co);
     if (st != GFUSE_OK) return cli_fail(cmd, st);
     if (!ca->quiet) {
         int64_t nw = gfuse_cohort_n_warnings(*out);

@@ -136,6 +136,10 @@ int cli_fail(const char *cmd, gfuse_status status);
 /* 0 when status is GFUSE_OK, else cli_fail(cmd, status). */
 int cli_check(const char *cmd, gfuse_status status);
 
+/* Sets gfuse's thread count for --threads T (0 = OMP_NUM_THREADS or all cores); a count above
+ * gfuse_thread_limit is capped to it with a warning naming both. Returns 0 or an exit code. */
+int cli_set_threads(const char *cmd, int threads);
+
 /* ---- cohort options shared by every command that reads a cohort ------------------------- */
 
 typedef struct {

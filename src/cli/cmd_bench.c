@@ -181,11 +181,8 @@ int cmd_bench(int argc, char **argv)
         goto done;
     }
     if ((rc = cli_model_args_finish("bench", &ma)) != 0) goto done;
-    gfuse_status st = gfuse_set_threads(threads);
-    if (st != GFUSE_OK) {
-        rc = cli_fail("bench", st);
-        goto done;
-    }
+    if ((rc = cli_set_threads("bench", threads)) != 0) goto done;
+    gfuse_status st;
     bo.train = ma.to;
     st = gfuse_bench_run(&bo, &res);
     if (st != GFUSE_OK) {

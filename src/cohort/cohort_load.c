@@ -17,6 +17,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+/* A modality with more features than this many times the samples draws a warning. */
+#define WIDE_FEATURES_PER_SAMPLE 100
+
 /* ---- finding the files -------------------------------------------------------------------- */
 
 typedef struct {
@@ -304,6 +307,13 @@ static gfuse_status assemble(gfuse_cohort **out, const source *src, gfuse_i_matr
     }
     st = gfuse_i_cohort_warn_ids(c, &dropped, "samples with no value in any modality file are "
                                  "excluded");
+    for (int m = 0; m < M && st == GFUSE_OK; m++)
+        if (c->mod[m].d > WIDE_FEATURES_PER_SAMPLE * (n > 0 ? n : 1))
+            st = gfuse_i_cohort_warn(c, "%s: %lld features for %lld samples (more than %d per "
+                                     "sample): a model this wide overfits, and training needs "
+                                     "memory in proportion to the features",
+                                     c->mod[m].file, (long long)c->mod[m].d, (long long)n,
+                                     WIDE_FEATURES_PER_SAMPLE);
 done:
     for (int m = 0; m < M; m++) free(empty[m]);
     free(empty);

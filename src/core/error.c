@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #ifdef HAVE_OPENBLAS
 void openblas_set_num_threads(int num_threads);
@@ -100,14 +102,62 @@ void gfuse_finalize(void)
     if (init_count > 0) init_count--;
 }
 
+/* The address space one worker thread is counted to need under an address-space limit: its
+ * stack, a malloc arena (64 MiB reserved on 64-bit glibc) and working room. */
+#define THREAD_AS_BYTES (128.0 * 1048576.0)
+/* What one OpenBLAS pool thread needs: the above and its 128 MiB buffer. */
+#define BLAS_THREAD_AS_BYTES (512.0 * 1048576.0)
+
+/* The address-space limit (RLIMIT_AS, `ulimit -v`) in bytes; 0 when there is none. */
+static double address_space_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY) return 0.0;
+    return (double)rl.rlim_cur;
+}
+
+int gfuse_thread_limit(char *why, size_t why_size)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (cpus < 1) cpus = 1;
+    int limit = GFUSE_MAX_THREADS;
+    char reason[160];
+    snprintf(reason, sizeof reason, "the most gfuse uses");
+    if (4 * cpus < limit) {
+        limit = (int)(4 * cpus);
+        snprintf(reason, sizeof reason, "4 x %ld online CPUs", cpus);
+    }
+    double as = address_space_limit();
+    if (as > 0.0) {
+        /* half the address space for the threads, the rest for the data */
+        double fit = as / 2.0 / THREAD_AS_BYTES;
+        int n = fit < 1.0 ? 1 : (fit > (double)limit ? limit : (int)fit);
+        if (n < limit) {
+            limit = n;
+            snprintf(reason, sizeof reason, "what the address-space limit (ulimit -v) of %.0f MiB "
+                     "leaves room for", as / 1048576.0);
+        }
+    }
+    if (why && why_size > 0) snprintf(why, why_size, "%s", reason);
+    return limit;
+}
+
 gfuse_status gfuse_set_threads(int n_threads)
 {
     GFUSE_CHECK_ARG(n_threads >= 0, "n_threads must be at least 0, got %d", n_threads);
     int n = n_threads > 0 ? n_threads : omp_get_max_threads();
-    if (n_threads > 0) omp_set_num_threads(n);
+    int limit = gfuse_thread_limit(NULL, 0);
+    if (n > limit) n = limit;
+    if (n < 1) n = 1;
+    if (n_threads > 0 || n != omp_get_max_threads()) omp_set_num_threads(n);
     n_threads_set = n;
 #ifdef HAVE_OPENBLAS
-    openblas_set_num_threads(n);
+    /* Under an address-space limit that cannot hold a buffer for every OpenBLAS thread, OpenBLAS
+     * runs on one thread: its pool threads retry a failed buffer mmap forever, and the exit
+     * then waits on them (a hang instead of an error). gfuse's own kernels keep n threads. */
+    double as = address_space_limit();
+    int n_blas = as > 0.0 && as < (double)n * BLAS_THREAD_AS_BYTES ? 1 : n;
+    openblas_set_num_threads(n_blas);
 #endif
     return GFUSE_OK;
 }

@@ -282,6 +282,14 @@ gfuse_status gfuse_i_model_hparams(const gfuse_model *m, char ***kv, int *n_kv);
 gfuse_status gfuse_i_train(gfuse_model **out, const gfuse_cohort *c, const gfuse_train_options *o,
                            gfuse_i_train_stats *stats);
 
+/* limits.c: the bytes a training of m's layout on c needs (parameters, optimiser state, inputs,
+ * activations), and a GFUSE_ERR_NOMEM naming the estimate and the limit when it exceeds what
+ * the process may use (RLIMIT_AS less the space in use, RLIMIT_DATA, or physical memory). */
+double gfuse_i_train_memory_estimate(const gfuse_model *m, const gfuse_cohort *c,
+                                     const gfuse_train_options *o);
+gfuse_status gfuse_i_train_memory_check(const gfuse_model *m, const gfuse_cohort *c,
+                                        const gfuse_train_options *o);
+
 /* ---- the model handle -------------------------------------------------------------------------- */
 
 struct gfuse_model {

@@ -919,6 +919,7 @@ gfuse_status gfuse_i_train(gfuse_model **out, const gfuse_cohort *c, const gfuse
     t.stats = stats;
     double s0 = omp_get_wtime();
     st = skeleton(m, c, task, o);
+    if (st == GFUSE_OK) st = gfuse_i_train_memory_check(m, c, o);
     if (st == GFUSE_OK) st = prepare(&t);
     if (stats) stats->setup_s = omp_get_wtime() - s0;
     if (st == GFUSE_OK) st = train_members(&t);
