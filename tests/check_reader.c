@@ -600,6 +600,62 @@ START_TEST(test_err_missing_header)
 }
 END_TEST
 
+/* As expect_bad, for a file of len bytes that may hold NUL bytes. */
+static void expect_bad_bytes(const char *name, const char *text, size_t len, const char *suffix)
+{
+    char rel[256], expected[2048];
+    snprintf(rel, sizeof rel, "c/%s", name);
+    tu_write_bytes(rel, text, len);
+    gfuse_cohort_options o;
+    gfuse_cohort_options_init(&o);
+    o.dir = tu_path("c");
+    gfuse_cohort *c = NULL;
+    ck_assert_int_eq(gfuse_cohort_load(&c, &o), GFUSE_ERR_DATA);
+    ck_assert_ptr_null(c);
+    snprintf(expected, sizeof expected, "%s%s", tu_path(rel), suffix);
+    ck_assert_str_eq(gfuse_last_error(), expected);
+}
+
+#define BAD_BYTES(name, lit, suffix) expect_bad_bytes(name, lit, sizeof lit - 1, suffix)
+
+START_TEST(test_err_nul_and_utf8)
+{
+    /* "zz\0a" and "zz\0b" must not both become "zz" */
+    BAD_BYTES("m.csv", "id,a\nzz\0a,1\nzz\0b,2\n",
+              ":2:1: the sample id holds a NUL byte (byte 3 of the field)");
+    BAD_BYTES("m.csv", "id,a\0" "b\nS1,1\n",
+              ":1:2: a column name holds a NUL byte (byte 2 of the field)");
+    BAD_BYTES("m.csv", "id,a\nS1,1\0\n", ":2:2: column \"a\": the cell holds a NUL byte");
+    BAD_BYTES("m.csv", "id,a\n\"S\0\",1\n",
+              ":2:1: the sample id holds a NUL byte (byte 2 of the field)");
+    BAD_BYTES("m.csv", "id,a\nS\xff,1\n",
+              ":2:1: the sample id is not valid UTF-8 (byte 2 of the field is 0xFF)");
+    BAD_BYTES("m.csv", "id,f\xc3\nS1,1\n",
+              ":1:2: a column name is not valid UTF-8 (byte 2 of the field is 0xC3)");
+    BAD_BYTES("m.csv", "id,a\n\xc0\xaf,1\n", /* an overlong "/" */
+              ":2:1: the sample id is not valid UTF-8 (byte 1 of the field is 0xC0)");
+    BAD_BYTES("m.csv", "id,a\n\xed\xa0\x80,1\n", /* a surrogate */
+              ":2:1: the sample id is not valid UTF-8 (byte 1 of the field is 0xED)");
+    tu_write("c/m.csv", "id,a\nS1,1\nS2,2\n");
+    BAD_BYTES("labels.csv", "id,label\nS1,x\0y\n",
+              ":2:2: the value holds a NUL byte (byte 2 of the field)");
+    BAD_BYTES("labels.csv", "id,label\nS1,\xe2\x82\n",
+              ":2:2: the value is not valid UTF-8 (byte 1 of the field is 0xE2)");
+    tu_write("c/labels.csv", "id,label\nS1,a\nS2,b\n");
+    BAD_BYTES("split.csv", "id,split\nS1,tr\0ain\n",
+              ":2:2: the value holds a NUL byte (byte 3 of the field)");
+    /* valid UTF-8 of every length is text */
+    tu_write("c/split.csv", "id,split\nS1,train\nS2,test\n");
+    gfuse_cohort *c;
+    ck_assert_int_eq(load_text("m.csv", "id,\xc3\xa9t\xc3\xa9\n\xe2\x82\xac" "1,1\n\xf0\x9f\x98\x80,2\n",
+                               &c),
+                     GFUSE_OK);
+    ck_assert_str_eq(gfuse_cohort_feature_name(c, 0, 0), "\xc3\xa9t\xc3\xa9");
+    ck_assert_int_ge(gfuse_cohort_find_sample(c, "\xf0\x9f\x98\x80"), 0);
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
 BAD_INPUT_TEST(test_err_empty_feature_name,
     {"id,a,,c\nS1,1,2,3\n", ":1:3: empty feature name in the header"})
 
@@ -691,7 +747,8 @@ Suite *reader_suite(void)
         test_err_duplicate_id, test_err_duplicate_feature, test_err_empty_file,
         test_err_header_one_column, test_err_missing_header, test_err_empty_feature_name,
         test_err_unterminated_quote, test_err_text_after_quote, test_err_empty_id,
-        test_err_line_after_quoted_newlines, test_err_cannot_open, test_err_first_error_wins);
+        test_err_line_after_quoted_newlines, test_err_cannot_open, test_err_first_error_wins,
+        test_err_nul_and_utf8);
     return s;
 }
 

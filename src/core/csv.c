@@ -659,6 +659,47 @@ gfuse_i_num gfuse_i_parse_double(const char *s, size_t n, double *out)
 /* At most this many bytes of a cell are quoted back in a message. */
 #define SHOW "%.60s"
 
+/* The length of the valid UTF-8 sequence at s (at most n bytes), or 0: overlong forms,
+ * surrogates and code points above U+10FFFF are invalid. */
+static size_t utf8_sequence(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len;
+    unsigned min;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
+    else return 0;
+    if (len > n) return 0;
+    unsigned cp = c & (0x7F >> len);
+    for (size_t k = 1; k < len; k++) {
+        if ((s[k] & 0xC0) != 0x80) return 0;
+        cp = (cp << 6) | (s[k] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+}
+
+/* A text field (an id, a name, a label): a NUL byte or invalid UTF-8 is GFUSE_ERR_DATA naming
+ * the field and the byte, as either would silently change what the text means. */
+static gfuse_status check_text(const char *path, const gfuse_i_csv_field *f, const char *what)
+{
+    const unsigned char *s = (const unsigned char *)f->s;
+    for (size_t k = 0; k < f->n;) {
+        if (s[k] == 0)
+            return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, f->col,
+                                    "%s holds a NUL byte (byte %zu of the field)", what, k + 1);
+        size_t len = utf8_sequence(s + k, f->n - k);
+        if (len == 0)
+            return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, f->col,
+                                    "%s is not valid UTF-8 (byte %zu of the field is 0x%02X)",
+                                    what, k + 1, s[k]);
+        k += len;
+    }
+    return GFUSE_OK;
+}
+
 /* Reads the header record into pool strings. */
 static gfuse_status read_header(gfuse_i_csv *r, const char *path, const char *what,
                                 gfuse_i_strpool *pool, char ***names_out, int64_t *n_out,
@@ -689,6 +730,8 @@ static gfuse_status read_header(gfuse_i_csv *r, const char *path, const char *wh
             }
             names = grown;
         }
+        st = check_text(path, &f, n == 0 ? "the id column's name" : "a column name");
+        if (st != GFUSE_OK) goto fail;
         names[n] = gfuse_i_strpool_add(pool, f.s, f.n);
         if (!names[n]) {
             st = gfuse_i_nomem("a header row");
@@ -750,6 +793,8 @@ static gfuse_status take_id(const char *path, const gfuse_i_csv_field *f, gfuse_
                             gfuse_i_idmap *seen, char **id_out)
 {
     if (f->n == 0) return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, 1, "empty sample id");
+    gfuse_status st = check_text(path, f, "the sample id");
+    if (st != GFUSE_OK) return st;
     char *id = gfuse_i_strpool_add(pool, f->s, f->n);
     if (!id) return gfuse_i_nomem("sample ids");
     int64_t first = -1;
@@ -814,6 +859,9 @@ static gfuse_status parse_cell(const char *path, const gfuse_i_csv_field *f, con
                                 "column \"" SHOW "\": infinite value \"" SHOW "\"", name, f->s);
     case GFUSE_I_NUM_BAD: break;
     }
+    if (memchr(f->s, '\0', f->n))
+        return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, f->col,
+                                "column \"" SHOW "\": the cell holds a NUL byte", name);
     return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, f->col,
                             "column \"" SHOW "\": \"" SHOW "\" is not a number", name, f->s);
 }
@@ -880,6 +928,8 @@ static gfuse_status table_cell(void *ctx, int64_t row, const gfuse_i_csv_field *
         t->line[row] = f->line;
         return take_id(tr->path, f, t->pool, tr->seen, &cells[0]);
     }
+    gfuse_status st = check_text(tr->path, f, "the value");
+    if (st != GFUSE_OK) return st;
     cells[f->col - 1] = gfuse_i_strpool_add(t->pool, f->s, f->n);
     return cells[f->col - 1] ? GFUSE_OK : gfuse_i_nomem("a table");
 }
