@@ -13,9 +13,11 @@
 #include "gradcheck.h"
 #include "model/model.h"
 #include "core/util.h"
+#include "model/modelfile.h"
 
 #include <float.h>
 #include <math.h>
+#include <sys/wait.h>
 
 /* ---- a random cohort as a sample set ----------------------------------------------------- */
 
@@ -805,6 +807,93 @@ START_TEST(test_model_file_damage)
 }
 END_TEST
 
+/* Saves m (with a fresh checksum) and loads it back: GFUSE_ERR_MODEL with want in the message;
+ * `gfuse info` on the file (when make check sets GFUSE) exits 3 with the same problem, never
+ * saying "checksum OK". */
+static void expect_invalid(const gfuse_model *m, const char *want)
+{
+    const char *path = tu_path("invalid.gfm");
+    ck_assert_int_eq(gfuse_model_save(m, path), GFUSE_OK);
+    gfuse_model *back = NULL;
+    ck_assert_int_eq(gfuse_model_load(&back, path), GFUSE_ERR_MODEL);
+    ck_assert_ptr_null(back);
+    ck_assert_msg(strstr(gfuse_last_error(), want) != NULL, "message: %s (wanted %s)",
+                  gfuse_last_error(), want);
+    const char *tool = getenv("GFUSE");
+    if (!tool || !*tool) return;
+    char cmd[1200], out[4096];
+    snprintf(cmd, sizeof cmd, "\"%s\" info --model '%s' 2>&1", tool, path);
+    FILE *p = popen(cmd, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, sizeof out - 1, p);
+    out[n] = '\0';
+    int status = pclose(p);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 3, "info: %s", out);
+    ck_assert_msg(strstr(out, want) != NULL && !strstr(out, "checksum OK"), "info: %s", out);
+}
+
+START_TEST(test_model_invalid_values)
+{
+    gfuse_cohort *c = toy_cohort(30, 2, "s");
+    gfuse_model *m = toy_model(c, 2);
+    float keep = m->params[1][7];
+    m->params[1][7] = NAN;
+    expect_invalid(m, "member 2: weight");
+    m->params[1][7] = INFINITY;
+    expect_invalid(m, "is inf");
+    m->params[1][7] = keep;
+    keep = m->sd[1][2];
+    m->sd[1][2] = 0.0f;
+    expect_invalid(m, "the standard deviation of feature");
+    m->sd[1][2] = -1.0f;
+    expect_invalid(m, "it must be positive and finite");
+    m->sd[1][2] = keep;
+    keep = m->mean[0][0];
+    m->mean[0][0] = NAN;
+    expect_invalid(m, "the mean of feature");
+    m->mean[0][0] = keep;
+    char *cls = m->class_name[1];
+    m->class_name[1] = m->class_name[0];
+    expect_invalid(m, "class \"A\" appears twice");
+    m->class_name[1] = cls;
+    char *feat = m->feat_name[0][1];
+    m->feat_name[0][1] = m->feat_name[0][0];
+    expect_invalid(m, "appears twice");
+    m->feat_name[0][1] = feat;
+
+    /* a metric gfuse does not know, with a recomputed checksum */
+    const char *path = tu_path("metric.gfm");
+    ck_assert_int_eq(gfuse_model_save(m, path), GFUSE_OK);
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    size_t size = (size_t)ftell(f);
+    fseek(f, 0, SEEK_SET);
+    unsigned char *buf = malloc(size);
+    ck_assert_int_eq(fread(buf, 1, size, f), size);
+    fclose(f);
+    unsigned char *at = NULL;
+    for (size_t k = 0; k + 13 <= size && !at; k++)
+        if (memcmp(buf + k, "metric=cosine", 13) == 0) at = buf + k;
+    ck_assert_ptr_nonnull(at);
+    memcpy(at, "metric=cosinf", 13);
+    uint32_t crc = gfuse_i_crc32c(0, buf, size - 4);
+    memcpy(buf + size - 4, &crc, 4);
+    tu_write_bytes("metric.gfm", (const char *)buf, size);
+    free(buf);
+    gfuse_model *back = NULL;
+    ck_assert_int_eq(gfuse_model_load(&back, path), GFUSE_ERR_MODEL);
+    ck_assert_msg(strstr(gfuse_last_error(), "unknown metric \"cosinf\"") != NULL, "message: %s",
+                  gfuse_last_error());
+
+    /* the untouched model still loads */
+    ck_assert_int_eq(gfuse_model_save(m, path), GFUSE_OK);
+    ck_assert_int_eq(gfuse_model_load(&back, path), GFUSE_OK);
+    gfuse_model_free(&back);
+    gfuse_model_free(&m);
+    gfuse_cohort_free(&c);
+}
+END_TEST
+
 /* New samples attach to the references: they receive knn edges but send none to other
  * samples, so the references' predictions are those of the training cohort alone. */
 START_TEST(test_model_inductive)
@@ -988,7 +1077,8 @@ static Suite *model_suite(void)
     tcase_add_test(grad, test_model_layout_and_accumulation);
     suite_add_tcase(s, grad);
     TCase *files = TU_TCASE(s, "files and predictions", tu_tmp_setup, tu_tmp_teardown,
-        test_model_save_load_predict, test_model_file_damage, test_model_inductive,
+        test_model_save_load_predict, test_model_file_damage, test_model_invalid_values,
+        test_model_inductive,
         test_model_predict_mismatch, test_model_impute);
     tcase_set_timeout(files, 120);
     return s;

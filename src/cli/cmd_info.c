@@ -253,8 +253,9 @@ int cmd_info(int argc, char **argv)
         .description = "What a model file holds: format version, the gfuse version that wrote it,\n"
                        "task, modalities with their feature counts, classes, hyperparameters,\n"
                        "stored reference samples and parameter count. The whole file is read and\n"
-                       "its checksum verified: a truncated, corrupted or newer-version file is an\n"
-                       "error (exit code 3).",
+                       "its checksum verified, then its values (finite weights, positive standard\n"
+                       "deviations, unique names): a truncated, corrupted, newer-version or invalid\n"
+                       "file is an error (exit code 3).",
         .options = opts};
     int rc;
     if (!cli_parse_command(&spec, argc, argv, &rc)) return rc;
@@ -263,6 +264,14 @@ int cmd_info(int argc, char **argv)
     gfuse_modelfile *mf = NULL;
     gfuse_status st = gfuse_modelfile_open(&mf, model);
     if (st != GFUSE_OK) return cli_fail("info", st);
+    /* a matching checksum is not enough: the values must make a model (as predict loads it) */
+    gfuse_model *loaded = NULL;
+    st = gfuse_model_load(&loaded, model);
+    gfuse_model_free(&loaded);
+    if (st != GFUSE_OK) {
+        gfuse_modelfile_free(&mf);
+        return cli_fail("info", st);
+    }
     if (json)
         print_json(stdout, mf, model);
     else

@@ -22,6 +22,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,9 +164,14 @@ static gfuse_status read_hparam(gfuse_model *m, const gfuse_i_mfile *r, const gf
     gfuse_status st;
     switch (t->type) {
     case GFUSE_OPT_MODEL_INT64:
-    case GFUSE_OPT_CONST:
     case GFUSE_OPT_STRING:
     case GFUSE_OPT_FLAG: return GFUSE_OK;
+    case GFUSE_OPT_CONST: /* one value only (the metric): another is a name gfuse does not know */
+        if (gfuse_i_mfile_hparam(r, t->key, &s) != GFUSE_OK) return GFUSE_OK;
+        if (t->constant && strcmp(s, t->constant) != 0)
+            return gfuse_i_mfile_error(r, "unknown %s \"%.100s\" (this gfuse knows \"%s\")",
+                                       t->what, s, t->constant);
+        return GFUSE_OK;
     case GFUSE_OPT_INT:
     case GFUSE_OPT_MODEL_INT:
         if ((st = gfuse_i_mfile_hparam_int(r, t->key, &iv)) != GFUSE_OK) return st;
@@ -350,6 +356,63 @@ static gfuse_status read_params(gfuse_model *m, const gfuse_i_mfile *r)
     return GFUSE_OK;
 }
 
+/* Names must be unique within a list: the first repeat is a GFUSE_ERR_MODEL naming it. */
+static gfuse_status check_unique(const gfuse_i_mfile *r, char *const *names, int64_t n,
+                                 const char *what)
+{
+    gfuse_i_idmap *seen = gfuse_i_idmap_new(n);
+    if (!seen) return gfuse_i_nomem("the model's names");
+    gfuse_status st = GFUSE_OK;
+    for (int64_t k = 0; k < n && st == GFUSE_OK; k++) {
+        int ins = gfuse_i_idmap_insert(seen, names[k], k, NULL);
+        if (ins < 0) st = gfuse_i_nomem("the model's names");
+        else if (ins == 0)
+            st = gfuse_i_mfile_error(r, "%s \"%.100s\" appears twice", what, names[k]);
+    }
+    gfuse_i_idmap_free(seen);
+    return st;
+}
+
+/* What the checksum cannot vouch for: a file written with a recomputed CRC, or by a broken
+ * training, may hold values no model has. Finite statistics and weights, positive standard
+ * deviations, unique modality, feature and class names; GFUSE_ERR_MODEL naming the first
+ * problem. */
+static gfuse_status validate(const gfuse_model *m, const gfuse_i_mfile *r)
+{
+    gfuse_status st = check_unique(r, m->mod_name, m->arch.M, "modality");
+    for (int j = 0; j < m->arch.M && st == GFUSE_OK; j++) {
+        st = check_unique(r, m->feat_name[j], m->arch.d[j], "feature");
+        for (int64_t f = 0; f < m->arch.d[j] && st == GFUSE_OK; f++) {
+            float mu = m->mean[j][f], sd = m->sd[j][f];
+            if (!isfinite(mu))
+                st = gfuse_i_mfile_error(r, "the mean of feature \"%.100s\" of modality %s is "
+                                         "%g", m->feat_name[j][f], m->mod_name[j], (double)mu);
+            else if (!isfinite(sd) || !(sd > 0.0f))
+                st = gfuse_i_mfile_error(r, "the standard deviation of feature \"%.100s\" of "
+                                         "modality %s is %g; it must be positive and finite",
+                                         m->feat_name[j][f], m->mod_name[j], (double)sd);
+        }
+    }
+    if (st == GFUSE_OK && m->task == GFUSE_TASK_CLASSIFY)
+        st = check_unique(r, m->class_name, m->n_classes, "class");
+    if (st == GFUSE_OK && (!isfinite(m->target_mean) || !isfinite(m->target_sd) ||
+                           !(m->target_sd > 0.0)))
+        st = gfuse_i_mfile_error(r, "the target's mean and standard deviation are %g and %g",
+                                 m->target_mean, m->target_sd);
+    for (int k = 0; k < m->n_members && st == GFUSE_OK; k++)
+        for (int t = 0; t < m->layout.n_tensors && st == GFUSE_OK; t++) {
+            const gfuse_i_tensor *ts = &m->layout.tensors[t];
+            const float *v = m->params[k] + ts->offset;
+            for (int64_t e = 0; e < ts->count; e++)
+                if (!isfinite(v[e])) {
+                    st = gfuse_i_mfile_error(r, "member %d: weight %lld of %s is %g", k + 1,
+                                             (long long)e, ts->name, (double)v[e]);
+                    break;
+                }
+        }
+    return st;
+}
+
 gfuse_status gfuse_model_load(gfuse_model **out, const char *path)
 {
     GFUSE_CHECK_ARG(out != NULL, "out must not be NULL");
@@ -372,6 +435,7 @@ gfuse_status gfuse_model_load(gfuse_model **out, const char *path)
     }
     if (st == GFUSE_OK) st = read_references(m, r);
     if (st == GFUSE_OK) st = read_params(m, r);
+    if (st == GFUSE_OK) st = validate(m, r);
     gfuse_i_mfile_free(&r);
     if (st != GFUSE_OK) {
         gfuse_model_free(&m);
