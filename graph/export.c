@@ -19,7 +19,8 @@ static gfuse_status check_pair(const gfuse_graph *g, const gfuse_cohort *c, cons
     return GFUSE_OK;
 }
 
-/* Writes s with XML escaping; control characters XML 1.0 cannot hold become U+FFFD. */
+/* Writes s with XML escaping; control characters and the noncharacters U+FFFE and U+FFFF,
+ * which XML 1.0 cannot hold, become U+FFFD (the input reader refuses invalid UTF-8). */
 static void xml_text(FILE *f, const char *s)
 {
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -30,8 +31,14 @@ static void xml_text(FILE *f, const char *s)
         case '"': fputs("&quot;", f); break;
         case '\'': fputs("&apos;", f); break;
         default:
-            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') fputs("\xEF\xBF\xBD", f);
-            else fputc(*p, f);
+            if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r') {
+                fputs("\xEF\xBF\xBD", f);
+            } else if (p[0] == 0xEF && p[1] == 0xBF && (p[2] == 0xBE || p[2] == 0xBF)) {
+                fputs("\xEF\xBF\xBD", f); /* U+FFFE and U+FFFF are not XML characters */
+                p += 2;
+            } else {
+                fputc(*p, f);
+            }
         }
     }
 }
@@ -56,11 +63,27 @@ static gfuse_status open_export(gfuse_i_outfile *out, const gfuse_graph *g, cons
     return gfuse_i_outfile_open(out, path, "w");
 }
 
+/* A name the TSV edge list cannot hold (a tab or a line break would split its row; TSV has no
+ * quoting): GFUSE_ERR_DATA naming it. */
+static gfuse_status tsv_name(const char *what, const char *name)
+{
+    size_t bad = strcspn(name, "\t\n\r");
+    if (name[bad] == '\0') return GFUSE_OK;
+    return gfuse_i_error(GFUSE_ERR_DATA,
+                         "%s \"%.60s\" holds a %s, which a tab-separated edge list cannot hold; "
+                         "rename it, or export with --graphml", what, name,
+                         name[bad] == '\t' ? "tab" : "line break");
+}
+
 gfuse_status gfuse_graph_write_edges(const gfuse_graph *g, const gfuse_cohort *c,
                                      const char *path)
 {
     gfuse_i_outfile out;
-    gfuse_status st = open_export(&out, g, c, path);
+    gfuse_status st = check_pair(g, c, path);
+    for (int64_t i = 0; i < c->n && st == GFUSE_OK; i++) st = tsv_name("sample id", c->id[i]);
+    for (int m = 0; m < c->m && st == GFUSE_OK; m++) st = tsv_name("modality", c->mod[m].name);
+    if (st != GFUSE_OK) return st;
+    st = open_export(&out, g, c, path);
     if (st != GFUSE_OK) return st;
     FILE *f = out.f;
     fputs("src\tdst\trelation\tweight\n", f);

@@ -56,4 +56,27 @@ if [ "$limited_ok" = 1 ]; then
     check "no model written" test ! -e "$T/wide.gfm"
 fi
 
+# ---- what the writers cannot hold -----------------------------------------------------------
+# quoted ids with a tab, a line break, a control character and U+FFFE; class names with the
+# last two
+mkdir -p "$T/odd"
+printf 'id,f1,f2\n"a\tb",1,2\ns2,2,3\ns3,3,1\n"x\ny",1,1\n"\001q\357\277\276",0,1\n' >"$T/odd/mod1.csv"
+printf 'id,label\ns2,"x\ny"\ns3,"\001q"\n' >"$T/odd/labels.csv"
+run 3 "graph --edges refuses an id with a tab" graph --cohort "$T/odd" --k 1 \
+    --edges "$T/odd.tsv" --graphml "$T/odd.graphml" --quiet
+check "the error names the id and the tab" err_has 'sample id "a.b" holds a tab'
+check "nothing written" test ! -e "$T/odd.tsv" -a ! -e "$T/odd.graphml"
+run 0 "graph --graphml with odd ids" graph --cohort "$T/odd" --k 1 --graphml "$T/odd.graphml" --quiet
+run 0 "inspect --json with odd ids" inspect --cohort "$T/odd" --json --out "$T/odd.json" --quiet
+check "JSON escapes a control character as \\u0001" grep -q '\\u0001q' "$T/odd.json"
+check "JSON escapes a line break" grep -q '"x\\ny":' "$T/odd.json"
+if command -v python3 >/dev/null 2>&1; then
+    check "GraphML with odd ids parses as XML" python3 -c 'import sys, xml.etree.ElementTree as E
+E.parse(sys.argv[1])' "$T/odd.graphml"
+    check "JSON with odd ids parses" python3 -c 'import sys, json; json.load(open(sys.argv[1]))' \
+        "$T/odd.json"
+else
+    echo "skip: python3 absent, GraphML and JSON not parsed"
+fi
+
 e2e_summary limits_e2e

@@ -204,11 +204,12 @@ int cmd_graph(int argc, char **argv)
                     "modality and got no knn edge",
                     (long long)gfuse_graph_n_isolated_missing(g));
     }
-    if (graphml && (st = gfuse_graph_write_graphml(g, cohort, graphml)) != GFUSE_OK) {
+    /* the edge list first: it refuses names TSV cannot hold before anything is written */
+    if (edges && (st = gfuse_graph_write_edges(g, cohort, edges)) != GFUSE_OK) {
         rc = cli_fail("graph", st);
         goto done;
     }
-    if (edges && (st = gfuse_graph_write_edges(g, cohort, edges)) != GFUSE_OK) {
+    if (graphml && (st = gfuse_graph_write_graphml(g, cohort, graphml)) != GFUSE_OK) {
         rc = cli_fail("graph", st);
         goto done;
     }
