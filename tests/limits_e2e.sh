@@ -79,4 +79,36 @@ else
     echo "skip: python3 absent, GraphML and JSON not parsed"
 fi
 
+# ---- warnings on doubtful cohorts -------------------------------------------------------------
+mkdir -p "$T/doubt"
+cp "$EXAMPLE/mod1.csv" "$EXAMPLE/mod2.csv" "$EXAMPLE/split.csv" "$T/doubt/"
+sed 1d "$EXAMPLE/labels.csv" >"$T/doubt/labels.csv"
+run 0 "a labels file without a header line" inspect --cohort "$T/doubt"
+check "warning: the first line looks like data" \
+    err_has 'warning: .*labels.csv: the first line ("s001,[^"]*") looks like data, not a header'
+sed '1s/^id,/sample,/' "$EXAMPLE/labels.csv" >"$T/doubt/labels.csv"
+sed '1s/^id,/ID,/' "$EXAMPLE/mod2.csv" >"$T/doubt/mod2.csv"
+run 0 "a first column not named id" inspect --cohort "$T/doubt"
+check "warning: the first column is not id" \
+    err_has 'warning: .*labels.csv: the first column is named "sample", not "id"'
+check "ID in any case is id" test "$(grep -c 'mod2.csv: the first column' "$T/err")" -eq 0
+cp "$EXAMPLE/labels.csv" "$T/doubt/labels.csv"
+awk -F, 'NR == 1 { print "id,mod1,mod2"; next } { print $1 ",0,0" }' "$EXAMPLE/labels.csv" >"$T/all0.csv"
+run 3 "a mask that hides everything is an error" inspect --cohort "$T/doubt" --mask "$T/all0.csv"
+check "the error names the mask" err_has 'all0.csv: the mask hides every modality of every sample'
+awk -F, 'NR == 1 { print "id,mod1,mod2"; next } { print $1 ",1,0" }' "$EXAMPLE/labels.csv" >"$T/no2.csv"
+run 0 "a mask that hides one modality entirely" inspect --cohort "$T/doubt" --mask "$T/no2.csv"
+check "warning: the mask hides mod2 for every sample" \
+    err_has 'warning: .*no2.csv: the mask hides modality mod2 for every sample'
+awk -F, 'NR == FNR { split_of[$1] = $2; next } FNR > 1 && split_of[$1] == "train" { $0 = $1 ",c1" } { print }' \
+    "$EXAMPLE/split.csv" "$EXAMPLE/labels.csv" >"$T/doubt/labels.csv"
+run 0 "training labels of one class: a warning" \
+    train --cohort "$T/doubt" --epochs 2 --ensemble 1 --model "$T/one.gfm"
+check "warning: every training sample is of one class" \
+    err_has 'warning: .*labelled training samples are all of class "c1"'
+awk -F, 'NR == 1 { print; next } { print $1 ",c1" }' "$EXAMPLE/labels.csv" >"$T/doubt/labels.csv"
+run 3 "labels of one class: training cannot proceed" \
+    train --cohort "$T/doubt" --epochs 2 --model "$T/one.gfm"
+check "the error says why" err_has 'classification needs at least 2 classes'
+
 e2e_summary limits_e2e

@@ -325,6 +325,25 @@ done:
     return st;
 }
 
+/* ---- header checks ----------------------------------------------------------------------------- */
+
+/* Warns about a header that does not look like one: a first name that is a sample id (the file
+ * has no header line, and its first row was taken for one), or a first column not named "id"
+ * (any case). */
+static gfuse_status warn_header(gfuse_cohort *c, const char *path, const char *first,
+                                const char *second, const char *expected)
+{
+    if (gfuse_i_idmap_find(c->index, first) >= 0)
+        return gfuse_i_cohort_warn(c, "%s: the first line (\"%.60s,%.60s\") looks like data, not "
+                                   "a header: \"%.60s\" is a sample id; it was read as the header "
+                                   "(start the file with the line %s)",
+                                   path, first, second, first, expected);
+    if (strcasecmp(first, "id") != 0)
+        return gfuse_i_cohort_warn(c, "%s: the first column is named \"%.60s\", not \"id\"; it "
+                                   "is read as the sample ids", path, first);
+    return GFUSE_OK;
+}
+
 /* ---- labels ---------------------------------------------------------------------------------- */
 
 /* A class name with its value, for sorting: numerically when every name is a number, else
@@ -441,6 +460,7 @@ gfuse_status gfuse_i_cohort_read_labels(gfuse_cohort *c, const char *path, gfuse
     gfuse_i_idlist unknown = {0};
     gfuse_status st = gfuse_i_read_table(path, 2, "id,label", &t);
     if (st != GFUSE_OK) return st;
+    GFUSE_TRY(warn_header(c, path, t.header[0], t.header[1], "id,label"));
     st = label_rows(c, &t, &sample, &unknown);
     if (st != GFUSE_OK) goto done;
     if (task == GFUSE_TASK_REGRESS) st = read_targets(c, path, &t, sample);
@@ -472,6 +492,7 @@ gfuse_status gfuse_i_cohort_read_split(gfuse_cohort *c, const char *path)
     uint8_t *named = NULL;
     gfuse_status st = gfuse_i_read_table(path, 2, "id,split", &t);
     if (st != GFUSE_OK) return st;
+    GFUSE_TRY(warn_header(c, path, t.header[0], t.header[1], "id,split"));
     named = gfuse_i_zalloc(c->n, 1);
     if (!named) {
         st = gfuse_i_nomem("the split");
@@ -542,6 +563,8 @@ gfuse_status gfuse_i_cohort_apply_mask(gfuse_cohort *c, const char *path)
     int *col_mod = NULL;
     gfuse_status st = gfuse_i_read_table(path, 0, "id,<modality names...>", &t);
     if (st != GFUSE_OK) return st;
+    GFUSE_TRY(warn_header(c, path, t.header[0], t.n_cols > 1 ? t.header[1] : "",
+                          "id,<modality names...>"));
     col_mod = gfuse_i_alloc(t.n_cols, sizeof *col_mod);
     named = gfuse_i_zalloc(c->n, 1);
     if (!col_mod || !named) {
@@ -584,6 +607,18 @@ gfuse_status gfuse_i_cohort_apply_mask(gfuse_cohort *c, const char *path)
     snprintf(head, sizeof head, "%.400s: samples not in the mask keep every modality", path);
     st = gfuse_i_cohort_warn_ids(c, &absent, head);
     if (st != GFUSE_OK) goto done;
+    if (c->n > 0 && emptied.count == c->n) {
+        st = gfuse_i_error(GFUSE_ERR_DATA, "%s: the mask hides every modality of every sample: "
+                           "nothing is left to learn from or to predict with", path);
+        goto done;
+    }
+    for (int m = 0; m < c->m; m++) {
+        int any = 0;
+        for (int64_t i = 0; i < c->n && !any; i++) any = c->mod[m].present[i];
+        if (!any && (st = gfuse_i_cohort_warn(c, "%.400s: the mask hides modality %s for every "
+                                              "sample", path, c->mod[m].name)) != GFUSE_OK)
+            goto done;
+    }
     snprintf(head, sizeof head, "%.400s: samples left with no modality stay in the cohort with "
              "every modality missing", path);
     st = gfuse_i_cohort_warn_ids(c, &emptied, head);
@@ -592,6 +627,25 @@ done:
     free(named);
     gfuse_i_table_free(&t);
     return st;
+}
+
+/* Warns when every labelled training sample (split train, or every labelled sample without a
+ * split) has the same class: a classifier trained on them can only answer that class. */
+static gfuse_status warn_one_training_class(gfuse_cohort *c, const char *labels)
+{
+    if (c->task != GFUSE_TASK_CLASSIFY || c->n_classes < 2) return GFUSE_OK;
+    int32_t seen = -1;
+    int64_t n = 0;
+    for (int64_t i = 0; i < c->n; i++) {
+        if (c->label[i] < 0 || (c->has_split && c->split[i] != GFUSE_SPLIT_TRAIN)) continue;
+        if (seen >= 0 && c->label[i] != seen) return GFUSE_OK;
+        seen = c->label[i];
+        n++;
+    }
+    if (seen < 0) return GFUSE_OK;
+    return gfuse_i_cohort_warn(c, "%s: the %lld labelled training samples are all of class "
+                               "\"%.60s\": a model trained on them can only predict that class",
+                               labels ? labels : "labels", (long long)n, c->class_name[seen]);
 }
 
 /* ---- the entry point -------------------------------------------------------------------------- */
@@ -622,6 +676,10 @@ gfuse_status gfuse_cohort_load(gfuse_cohort **out, const gfuse_cohort_options *o
     }
     st = assemble(&c, src, mat, M);
     if (st != GFUSE_OK) goto done;
+    for (int m = 0; m < M && st == GFUSE_OK; m++)
+        st = warn_header(c, src[m].path, mat[m].id_column,
+                         c->mod[m].d > 0 ? c->mod[m].feature[0] : "", "id,<feature names...>");
+    if (st != GFUSE_OK) goto done;
 
     if (opts->labels_file) labels = gfuse_i_strdup(opts->labels_file);
     else if (opts->dir) labels = default_file(opts->dir, "labels", &st);
@@ -634,6 +692,7 @@ gfuse_status gfuse_cohort_load(gfuse_cohort **out, const gfuse_cohort_options *o
     if (labels) st = gfuse_i_cohort_read_labels(c, labels, opts->task);
     if (st == GFUSE_OK && split) st = gfuse_i_cohort_read_split(c, split);
     if (st == GFUSE_OK && opts->mask_file) st = gfuse_i_cohort_apply_mask(c, opts->mask_file);
+    if (st == GFUSE_OK) st = warn_one_training_class(c, labels);
 done:
     for (int m = 0; mat && m < M; m++) gfuse_i_matrix_free(&mat[m]);
     free(mat);

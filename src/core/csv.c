@@ -968,6 +968,7 @@ gfuse_status gfuse_i_read_matrix(const char *path, gfuse_i_matrix *m)
         goto done;
     }
     memcpy(m->feature, header + 1, (size_t)m->d * sizeof *m->feature);
+    m->id_column = header[0];
     if (m->n_rows > 0) {
         if ((uint64_t)m->n_rows > SIZE_MAX / sizeof(float) / (uint64_t)m->d) {
             st = gfuse_i_error(GFUSE_ERR_NOMEM, "%s: %lld x %lld values do not fit in memory",

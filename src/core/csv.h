@@ -80,6 +80,7 @@ gfuse_i_num gfuse_i_parse_double(const char *s, size_t n, double *out);
 /* A numeric table: header "id,<feature names...>", one row per sample. */
 typedef struct {
     int64_t d;             /* features */
+    const char *id_column; /* the header's first name ("id" as a rule), in pool */
     char **feature;        /* d names, in pool */
     int64_t n_rows;
     char **row_id;         /* n_rows ids, in pool */
