@@ -652,8 +652,11 @@ START_TEST(test_info_command)
 
     static char out[65536];
     char args[700];
+    /* the file is a sound container but no model (most sections are missing): info describes
+     * it, names the problem and exits 3 */
     snprintf(args, sizeof args, "--model '%s' --json", model_path);
-    ck_assert_int_eq(run_info(args, out, sizeof out), 0);
+    ck_assert_int_eq(run_info(args, out, sizeof out), 3);
+    ck_assert_ptr_nonnull(strstr(out, "\"valid\": false"));
     const char *expected_json[] = {"\"format_version\": 1", "\"checksum_ok\": true",
                                    "\"task\": \"classify\"", "\"name\": \"mRNA\",\n      \"features\": 3",
                                    "\"name\": \"meth\",\n      \"features\": 5", "\"NC\"",
@@ -663,7 +666,9 @@ START_TEST(test_info_command)
         ck_assert_msg(strstr(out, expected_json[i]) != NULL, "no %s in:\n%s", expected_json[i], out);
 
     snprintf(args, sizeof args, "--model '%s' --sections", model_path);
-    ck_assert_int_eq(run_info(args, out, sizeof out), 0);
+    ck_assert_int_eq(run_info(args, out, sizeof out), 3);
+    ck_assert_ptr_nonnull(strstr(out, "checksum matches, but the file is not a usable model"));
+    ck_assert_ptr_null(strstr(out, "checksum OK"));
     const char *expected_text[] = {"format version: 1 (written by gfuse " PACKAGE_VERSION ")",
                                    "task: classify", "classes: 2: AD, NC", "reference samples: 4",
                                    "parameters: 110", "sections: 9", "not/a/param"};

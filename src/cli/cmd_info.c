@@ -83,14 +83,17 @@ static const char *shown_value(const char *value, char *buf, size_t size)
     }
 }
 
-static void print_text(FILE *f, const gfuse_modelfile *mf, const char *path, int sections)
+static void print_text(FILE *f, const gfuse_modelfile *mf, const char *path, int sections,
+                       const char *problem)
 {
     const char *task = gfuse_modelfile_hparam(mf, "task");
     fprintf(f, "model file: %s\n", path);
     fprintf(f, "format version: %u (written by gfuse %s)\n",
             (unsigned)gfuse_modelfile_format_version(mf), gfuse_modelfile_writer_version(mf));
-    fprintf(f, "size: %lld bytes, CRC-32C 0x%08x (checksum OK)\n",
-            (long long)gfuse_modelfile_size(mf), (unsigned)gfuse_modelfile_checksum(mf));
+    fprintf(f, "size: %lld bytes, CRC-32C 0x%08x (%s)\n", (long long)gfuse_modelfile_size(mf),
+            (unsigned)gfuse_modelfile_checksum(mf),
+            problem ? "checksum matches, but the file is not a usable model" : "checksum OK");
+    if (problem) fprintf(f, "problem: %s\n", problem);
     fprintf(f, "task: %s\n", task ? task : "not recorded");
 
     int64_t n_mod, km = string_list(mf, SECTION_MODALITIES, &n_mod);
@@ -150,7 +153,7 @@ static void print_text(FILE *f, const gfuse_modelfile *mf, const char *path, int
                 (long long)gfuse_modelfile_section_bytes(mf, k));
 }
 
-static void print_json(FILE *f, const gfuse_modelfile *mf, const char *path)
+static void print_json(FILE *f, const gfuse_modelfile *mf, const char *path, const char *problem)
 {
     cli_json j;
     cli_json_init(&j, f);
@@ -169,6 +172,12 @@ static void print_json(FILE *f, const gfuse_modelfile *mf, const char *path)
     cli_json_string(&j, crc);
     cli_json_key(&j, "checksum_ok");
     cli_json_bool(&j, 1);
+    if (problem) { /* only then: the JSON of a usable model stays as it was */
+        cli_json_key(&j, "valid");
+        cli_json_bool(&j, 0);
+        cli_json_key(&j, "problem");
+        cli_json_string(&j, problem);
+    }
     const char *task = gfuse_modelfile_hparam(mf, "task");
     cli_json_key(&j, "task");
     if (task)
@@ -264,22 +273,27 @@ int cmd_info(int argc, char **argv)
     gfuse_modelfile *mf = NULL;
     gfuse_status st = gfuse_modelfile_open(&mf, model);
     if (st != GFUSE_OK) return cli_fail("info", st);
-    /* a matching checksum is not enough: the values must make a model (as predict loads it) */
+    /* A matching checksum is not enough: the sections must make a model whose values are
+     * valid (as predict loads it). What the file holds is still shown, with the problem; the
+     * exit code is then that of the failed load (3). */
     gfuse_model *loaded = NULL;
-    st = gfuse_model_load(&loaded, model);
+    gfuse_status valid = gfuse_model_load(&loaded, model);
     gfuse_model_free(&loaded);
-    if (st != GFUSE_OK) {
-        gfuse_modelfile_free(&mf);
-        return cli_fail("info", st);
-    }
+    char problem[1024] = "";
+    if (valid != GFUSE_OK) snprintf(problem, sizeof problem, "%s", gfuse_last_error());
+    const char *shown = valid != GFUSE_OK ? problem : NULL;
     if (json)
-        print_json(stdout, mf, model);
+        print_json(stdout, mf, model, shown);
     else
-        print_text(stdout, mf, model, sections);
+        print_text(stdout, mf, model, sections, shown);
     gfuse_modelfile_free(&mf);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         cli_error("info", "cannot write to standard output");
         return CLI_EXIT_FAILURE;
+    }
+    if (valid != GFUSE_OK) {
+        cli_error("info", "%s", problem);
+        return cli_exit_code(valid);
     }
     return CLI_EXIT_OK;
 }
