@@ -726,6 +726,75 @@ typedef struct {
 GFUSE_API gfuse_status gfuse_bench_run(const gfuse_bench_options *opts, gfuse_bench_result *out);
 GFUSE_API void gfuse_bench_result_free(gfuse_bench_result *r);
 
+/* ---- evaluation: metrics, protocol masks, baselines, cross-validation ----------------------- */
+/*
+ * Classification metrics of probabilities prob (n x n_classes, row-major, rows summing to 1)
+ * against labels in [0, n_classes); samples whose label is negative are skipped. Each agrees
+ * with scikit-learn's function of the same name on the same predictions (to 1e-6): the
+ * predicted class is the first arg max; f1 is binary F1 of class 1 for two classes and macro
+ * F1 otherwise; auroc is roc_auc_score (ties share rank; one-vs-rest macro average for more
+ * than two classes); auprc is average_precision_score (macro one-vs-rest for more than two);
+ * brier is mean (p_1 - y)^2 for two classes and the mean over samples of
+ * sum_k (p_k - [y = k])^2 otherwise; log_loss clips probabilities to [1e-15, 1 - 1e-15]. A
+ * metric that is undefined on the data (auroc of a class with no positive or no negative
+ * sample) is NaN.
+ */
+typedef struct {
+    int64_t n;               /* labelled samples scored */
+    int n_classes;
+    double accuracy, balanced_accuracy;
+    double f1, f1_macro, f1_weighted;
+    double auroc, auprc;
+    double brier, log_loss;
+    int64_t *confusion;      /* n_classes x n_classes: row = true class, column = predicted */
+} gfuse_class_metrics;
+
+GFUSE_API gfuse_status gfuse_class_metrics_compute(const int32_t *label, const double *prob,
+                                                   int64_t n, int n_classes,
+                                                   gfuse_class_metrics *out);
+GFUSE_API void gfuse_class_metrics_free(gfuse_class_metrics *m);
+
+/* Regression metrics of predicted values against targets; NaN targets are skipped. r2 is
+ * scikit-learn's r2_score (1 - SSE / SST). */
+typedef struct {
+    int64_t n;
+    double rmse, mae, r2;
+} gfuse_regress_metrics;
+
+GFUSE_API gfuse_status gfuse_regress_metrics_compute(const double *target, const double *value,
+                                                     int64_t n, gfuse_regress_metrics *out);
+
+/* A mask of the shared missing-modality protocol: of the n x M (sample, modality) cells of c,
+ * exactly round(rate * n * M) are hidden. Cells are visited in a random order drawn from seed
+ * and hidden unless that would leave the sample with no modality; cells the cohort lacks
+ * already count as hidden. keep (n x M, row-major, cohort order) receives 1 = keep, 0 = hide.
+ * Errors: GFUSE_ERR_ARG (rate outside [0, 1)), GFUSE_ERR_DATA (the cohort lacks more cells
+ * than the rate hides, or the rate cannot be reached keeping one modality per sample). */
+GFUSE_API gfuse_status gfuse_mask_protocol(const gfuse_cohort *c, double rate, uint64_t seed,
+                                           uint8_t *keep);
+
+/* The classical references of `gfuse cv --baselines`. */
+typedef enum {
+    GFUSE_BASELINE_MEAN = 0, /* train-mean imputation of the concatenated modalities,
+                                standardisation, L2 logistic regression */
+    GFUSE_BASELINE_LATE = 1  /* late fusion: one L2 logistic regression per modality on the
+                                training samples that have it (standardised on them), the
+                                probabilities averaged over the modalities a sample has */
+} gfuse_baseline;
+
+/* Fits baseline method on the labelled samples train[0 .. n_train) of classification cohort c
+ * (as gfuse_cohort_has_modality and gfuse_cohort_values see it, so a mask applies) and writes
+ * the class probabilities of the samples test[0 .. n_test) into prob (n_test x n_classes).
+ * C is the inverse L2 strength as in scikit-learn's LogisticRegression (the loss summed over
+ * samples times C plus half the squared weights; intercepts are not penalised): binary logistic
+ * regression for two classes, multinomial otherwise. Results do not depend on the thread
+ * count. Errors: GFUSE_ERR_ARG (C not positive, no training sample), GFUSE_ERR_DATA (a
+ * regression cohort), GFUSE_ERR_NOMEM. */
+GFUSE_API gfuse_status gfuse_baseline_predict(const gfuse_cohort *c, gfuse_baseline method,
+                                              double C, const int64_t *train, int64_t n_train,
+                                              const int64_t *test, int64_t n_test, double *prob);
+GFUSE_API const char *gfuse_baseline_name(gfuse_baseline method); /* "mean", "late" */
+
 #ifdef __cplusplus
 }
 #endif

@@ -2,9 +2,9 @@
 # layering.sh: the library's folders form layers, and a folder includes only itself and the
 # folders below it:
 #
-#   core  <  cohort  <  graph  <  nn  <  model  <  cli
+#   core  <  cohort  <  graph  <  nn  <  model  <  eval  <  cli
 #
-# (src/core, src/cohort, graph/, src/nn, src/model, src/cli). include/gfuse.h, the public header,
+# (src/core, src/cohort, graph/, src/nn, src/model, src/eval, src/cli). include/gfuse.h, the public header,
 # and config.h may be included anywhere. A quoted include names its folder ("core/util.h") or a
 # file beside the including one. Any other include, or one of a higher folder, fails the test
 # and is printed as FILE:LINE: INCLUDE.
@@ -15,7 +15,7 @@ cd "$srcdir" || exit 99
 rank() {
     case $1 in
     src/core) echo 0 ;; src/cohort) echo 1 ;; graph) echo 2 ;; src/nn) echo 3 ;;
-    src/model) echo 4 ;; src/cli) echo 5 ;; *) echo -1 ;;
+    src/model) echo 4 ;; src/eval) echo 5 ;; src/cli) echo 6 ;; *) echo -1 ;;
     esac
 }
 folder_of_include() { # "core/util.h" -> src/core; "graph/graph.h" -> graph
@@ -30,7 +30,7 @@ tmp=$(mktemp) || exit 99
 trap 'rm -f "$tmp"' EXIT
 bad=0
 checked=0
-for dir in src/core src/cohort graph src/nn src/model src/cli; do
+for dir in src/core src/cohort graph src/nn src/model src/eval src/cli; do
     own=$(rank "$dir")
     for f in "$dir"/*.c "$dir"/*.h; do
         [ -f "$f" ] || continue
