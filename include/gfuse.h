@@ -764,12 +764,20 @@ typedef struct {
 GFUSE_API gfuse_status gfuse_regress_metrics_compute(const double *target, const double *value,
                                                      int64_t n, gfuse_regress_metrics *out);
 
-/* A mask of the shared missing-modality protocol: of the n x M (sample, modality) cells of c,
- * exactly round(rate * n * M) are hidden. Cells are visited in a random order drawn from seed
- * and hidden unless that would leave the sample with no modality; cells the cohort lacks
- * already count as hidden. keep (n x M, row-major, cohort order) receives 1 = keep, 0 = hide.
- * Errors: GFUSE_ERR_ARG (rate outside [0, 1)), GFUSE_ERR_DATA (the cohort lacks more cells
- * than the rate hides, or the rate cannot be reached keeping one modality per sample). */
+/* A mask of the shared missing-modality protocol (`gfuse mask`): of the n x M (sample,
+ * modality) cells of c, exactly round(rate * n * M) are hidden (halves rounded to even, as
+ * Python's round in the protocol's script does: 526 of 1053 at rate 0.5). Cells are visited
+ * once in a random order (a Fisher-Yates permutation drawn from seed and the rate in whole
+ * percent) and hidden unless that would leave the sample with no modality. Cells the cohort
+ * lacks already (as gfuse_cohort_has_modality sees it, so a mask applied on loading counts)
+ * count as hidden and stay hidden. The most that can be hidden leaves every sample one
+ * modality, rate (M - 1) / M; a rate equal to it in whole percent (0.67 for M = 3) gives that
+ * mask. keep (n x M, row-major, samples and modalities in cohort order) receives 1 = keep,
+ * 0 = hide. The result depends only on c, rate and seed (not on the thread count); the
+ * generator is gfuse's own, so masks follow the rules of the numpy-made files of
+ * ../shared/data/rosmap but not their cells. Errors: GFUSE_ERR_ARG (rate outside [0, 1), NULL
+ * arguments), GFUSE_ERR_DATA (the cohort lacks more cells than the rate hides, or the rate is
+ * above what keeping one modality per sample allows), GFUSE_ERR_NOMEM. */
 GFUSE_API gfuse_status gfuse_mask_protocol(const gfuse_cohort *c, double rate, uint64_t seed,
                                            uint8_t *keep);
 

@@ -58,6 +58,7 @@ int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_impute(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_mask(int argc, char **argv);
 /* ---- end of commands ---- */
 
 /* ---- options --------------------------------------------------------------------------- */

@@ -25,6 +25,8 @@ static const command commands[] = {
     {"impute", "complete the missing modalities of a cohort with a trained model", cmd_impute},
     {"bench", "time training on a synthetic cohort (gfuse's model or the PyG peer's GAT)",
      cmd_bench},
+    {"mask", "write a missing-modality protocol mask: a share of cells hidden, seeded",
+     cmd_mask},
 };
 /* ---- end of the commands ---- */
 

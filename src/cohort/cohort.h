@@ -1,6 +1,7 @@
 /*
  * cohort.h: what the cohort files share (cohort.c: the handle, builder and accessors;
- * cohort_load.c: reading a cohort folder; inspect.c: missing-modality patterns).
+ * cohort_load.c: reading a cohort folder; inspect.c: missing-modality patterns; mask.c: protocol
+ * masks).
  *
  * Ownership inside a gfuse_cohort: ids and feature names live in c->strings (one pool); every
  * other string and array is its own allocation, freed by gfuse_cohort_free.
