@@ -813,6 +813,71 @@ GFUSE_API gfuse_status gfuse_baseline_predict(const gfuse_cohort *c, gfuse_basel
 /* "mean", "late"; NULL for an unknown method. */
 GFUSE_API const char *gfuse_baseline_name(gfuse_baseline method);
 
+/* Cross-validation (what `gfuse cv` runs). For every missing rate and every repeat r, a
+ * protocol mask (gfuse_mask_protocol, seed + r) is laid over the cohort for rates above 0;
+ * then the labelled samples are dealt into folds, stratified by class (seeded by seed + r;
+ * plain shuffled folds for regression) and, fold by fold, gfuse is trained with the train
+ * options (their seed plus r) on the other folds' labelled samples (split train; training
+ * carves its validation share from them) with every sample of the cohort a node of the graph,
+ * and the fold's samples are predicted; the baselines, when asked for, are fitted on the same
+ * training samples and score the same fold. With use_split, the cohort's split is used as it is
+ * instead: its labelled test samples are the one fold, train and val train. Every test fold's
+ * predictions and metrics are kept, and for each (rate, method, repeat) the metrics of the
+ * folds' predictions pooled. The same seed gives the same results for any thread count. */
+typedef struct {
+    int folds;            /* default 5 (ignored with use_split) */
+    int repeats;          /* default 1 */
+    int use_split;        /* 1: the cohort's split: test samples are the one fold */
+    const double *rates;  /* missing rates in [0, 1); NULL: the cohort as it is (rate 0) */
+    int n_rates;
+    int model;            /* 1 (default): train and score gfuse */
+    int baselines;        /* 1: also score GFUSE_BASELINE_MEAN and GFUSE_BASELINE_LATE */
+    double baseline_c;    /* their inverse L2 strength, default 0.1 */
+    uint64_t seed;        /* folds and masks; default 1 */
+    gfuse_train_options train; /* of every gfuse training (gfuse_train_options_init) */
+    /* Called before every training or baseline fit (method as in gfuse_cv_fold, done of total
+     * fits so far); a nonzero return stops the run with GFUSE_ERR_INTERRUPTED. */
+    int (*on_fit)(double rate, int method, int repeat, int fold, int64_t done, int64_t total,
+                  void *user);
+    void *user;
+} gfuse_cv_options;
+
+GFUSE_API void gfuse_cv_options_init(gfuse_cv_options *opts);
+
+/* One scored set of predictions: a test fold, or (fold = -1) a repeat's folds pooled. */
+typedef struct {
+    double rate;
+    int method;           /* 0: gfuse; 1 + gfuse_baseline for a baseline */
+    int repeat;
+    int fold;             /* 0-based; -1: the pooled folds of the repeat */
+    int64_t n;            /* samples */
+    int64_t *sample;      /* n cohort sample indices */
+    double *output;       /* n x n_outputs: class probabilities, or predicted values */
+    gfuse_class_metrics class_metrics;     /* classification */
+    gfuse_regress_metrics regress_metrics; /* regression */
+    double seconds;       /* training and prediction (0 for pooled entries) */
+} gfuse_cv_fold;
+
+typedef struct {
+    gfuse_task task;
+    int n_outputs;        /* classes, or 1 */
+    int n_folds;          /* folds per repeat (1 with use_split) */
+    int64_t n;            /* entries: per (rate, method, repeat), the folds then the pool */
+    gfuse_cv_fold *entry;
+} gfuse_cv_result;
+
+/* The method names of gfuse_cv_fold.method: "gfuse", "mean", "late". */
+GFUSE_API const char *gfuse_cv_method_name(int method);
+
+/* Runs the cross-validation on c. c is changed while it runs (the split of each fold, the
+ * masks of the rates) and given back as it was on return. Errors: GFUSE_ERR_ARG (an option out
+ * of range, more folds than labelled samples of a class, baselines on a regression cohort),
+ * GFUSE_ERR_DATA (no labelled sample; use_split without labelled test samples), those of
+ * gfuse_train, gfuse_mask_protocol and gfuse_baseline_predict. Free with gfuse_cv_result_free. */
+GFUSE_API gfuse_status gfuse_cv_run(gfuse_cohort *c, const gfuse_cv_options *opts,
+                                    gfuse_cv_result *out);
+GFUSE_API void gfuse_cv_result_free(gfuse_cv_result *r);
+
 #ifdef __cplusplus
 }
 #endif

@@ -58,6 +58,7 @@ int cmd_train(int argc, char **argv);
 int cmd_predict(int argc, char **argv);
 int cmd_impute(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_cv(int argc, char **argv);
 int cmd_mask(int argc, char **argv);
 /* ---- end of commands ---- */
 
@@ -200,8 +201,11 @@ typedef struct {
 void cli_model_args_init(cli_model_args *ma);
 void cli_model_args_free(cli_model_args *ma);
 /* The option list of a command that trains: `before`, the training options, then `after`
- * (both end with CLI_END). With train_only, also the options whose meaning `gfuse train` alone
- * gives (--task, --epochs, --patience, --ensemble). Returns ma->options, for cli_spec. */
+ * (both end with CLI_END). train_only: CLI_MODEL_TRAIN adds the options whose meaning
+ * `gfuse train` alone gives (--task, --epochs, --patience, --ensemble, the checkpoints);
+ * CLI_MODEL_NO_RUN leaves out the settings of one run (the checkpoints) again, for a command
+ * that trains many models (cv). Returns ma->options, for cli_spec. */
+enum { CLI_MODEL_TRAIN = 1, CLI_MODEL_NO_RUN = 2 };
 cli_option *cli_model_args_options(cli_model_args *ma, int train_only, const cli_option *before,
                                    const cli_option *after);
 /* After cli_parse: sets the task, parses --class-weights into ma->to and checks what one

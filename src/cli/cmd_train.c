@@ -64,7 +64,7 @@ int cmd_train(int argc, char **argv)
             "graph, and each sample's nodes are fused into a prediction. Trains on the labelled\n"
             "samples of split train (all labelled samples without a split file), stops early on\n"
             "split val or a stratified share of the training samples, never reads test labels.",
-        .options = cli_model_args_options(&ma, 1, before, after)};
+        .options = cli_model_args_options(&ma, CLI_MODEL_TRAIN, before, after)};
     gfuse_cohort *cohort = NULL;
     gfuse_model *model = NULL;
     cli_outfile log_file;

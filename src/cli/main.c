@@ -27,6 +27,8 @@ static const command commands[] = {
      cmd_bench},
     {"mask", "write a missing-modality protocol mask: a share of cells hidden, seeded",
      cmd_mask},
+    {"cv", "cross-validate gfuse (and the baselines) on a cohort, at several missing rates",
+     cmd_cv},
 };
 /* ---- end of the commands ---- */
 

@@ -68,11 +68,13 @@ cli_option *cli_model_args_options(cli_model_args *ma, int train_only, const cli
                                    const cli_option *after)
 {
     int n = 0;
-    ma->train_only = train_only;
+    ma->train_only = train_only & CLI_MODEL_TRAIN;
     for (const cli_option *o = before; o && o->name; o++) n = append(ma, n, o);
     for (int k = 0; k < gfuse_train_option_count(); k++) {
         const gfuse_train_option *t = gfuse_train_option_at(k);
-        if (!t->flag || ((t->flags & GFUSE_OPT_TRAIN_ONLY) && !train_only)) continue;
+        if (!t->flag || ((t->flags & GFUSE_OPT_TRAIN_ONLY) && !(train_only & CLI_MODEL_TRAIN)))
+            continue;
+        if ((t->flags & GFUSE_OPT_RUN) && (train_only & CLI_MODEL_NO_RUN)) continue;
         cli_option o = table_option(ma, t);
         if (o.name) n = append(ma, n, &o);
     }
