@@ -735,7 +735,8 @@ GFUSE_API void gfuse_bench_result_free(gfuse_bench_result *r);
  * F1 otherwise; auroc is roc_auc_score (ties share rank; one-vs-rest macro average for more
  * than two classes); auprc is average_precision_score (macro one-vs-rest for more than two);
  * brier is mean (p_1 - y)^2 for two classes and the mean over samples of
- * sum_k (p_k - [y = k])^2 otherwise; log_loss clips probabilities to [1e-15, 1 - 1e-15]. A
+ * sum_k (p_k - [y = k])^2 otherwise; log_loss clips probabilities to [eps, 1 - eps] (eps the
+ * double machine epsilon) and renormalises each row, as scikit-learn 1.2 does. A
  * metric that is undefined on the data (auroc of a class with no positive or no negative
  * sample) is NaN.
  */

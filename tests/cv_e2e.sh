@@ -4,7 +4,8 @@
 # curve over --rates, the fixed split as the one fold, usage errors with no output left, and an
 # input never overwritten; on ../shared/data/rosmap (when present), --only-baselines on the
 # fixed split reproduces the recorded mean-imputation and late-fusion rows (C = 0.1) of
-# ../shared/bench/results/rosmap-baselines.csv within 0.01 ACC and AUROC at every rate.
+# ../shared/bench/results/rosmap-baselines.csv within 0.01 ACC and AUROC at every rate; and
+# predict --metrics.
 # make check sets GFUSE (the built tool), top_srcdir and GFUSE_SHARED.
 
 . "$(cd "$(dirname "$0")" && pwd)/e2e_lib.sh"
@@ -80,6 +81,20 @@ cp "$ex/labels.csv" "$T/labels_copy.csv"
 run 2 "refuses to overwrite an input" cv --cohort "$ex" --only-baselines \
     --out "$ex/labels.csv"
 check "the input is unchanged" cmp -s "$ex/labels.csv" "$T/labels_copy.csv"
+
+# predict --metrics: the metrics JSON of every split's labelled samples.
+# shellcheck disable=SC2086
+run 0 "a quick model" train --cohort "$ex" --model "$T/m.gfm" $QUICK --quiet
+run 0 "predict --metrics" predict --model "$T/m.gfm" --cohort "$ex" --out "$T/pred.csv" \
+    --metrics "$T/metrics.json" --quiet
+for key in '"train"' '"test"' '"all"' '"auroc"' '"log_loss"' '"confusion"'; do
+    check "predict --metrics has $key" grep -q "$key" "$T/metrics.json"
+done
+n_all=$(grep -A1 '"all"' "$T/metrics.json" | grep -o '"n": [0-9]*' | sed 's/.*: //')
+check "predict --metrics scores every labelled sample ($n_all of $labelled)" \
+    test "$n_all" = "$labelled"
+run 2 "predict --metrics onto --out" predict --model "$T/m.gfm" --cohort "$ex" \
+    --out "$T/same.csv" --metrics "$T/same.csv"
 
 # ---- the recorded baselines on ROSMAP's fixed split --------------------------------------------
 rosmap=$SHARED/data/rosmap

@@ -438,8 +438,8 @@ int cmd_impute(int argc, char **argv)
             "failed or interrupted run leaves no new folder and the old one as it was.",
         .out_metavar = "DIR",
         .out_help = "folder for <modality>.csv and mask.csv (new or empty; required)",
-        .extra = {.name = "force", .kind = CLI_FLAG, .dest = &io.force,
-                  .help = "replace an earlier gfuse impute output in DIR"},
+        .extra = {{.name = "force", .kind = CLI_FLAG, .dest = &io.force,
+                   .help = "replace an earlier gfuse impute output in DIR"}},
         .run = run_impute,
         .ctx = &io,
         .check = check_impute};

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "model_cmd.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,16 +62,162 @@ static int write_attention(const char *path, const gfuse_model *model, const gfu
     return cli_outfile_commit(&o, "predict");
 }
 
+
+/* The paths of --attention and --metrics. */
+typedef struct {
+    const char *attention;
+    const char *metrics;
+} predict_paths;
+
+/* The metrics of the labelled samples whose split is `want` (-1: every labelled sample), as
+ * one JSON object; the cohort's classes are matched to the model's by name. */
+static int json_split_metrics(cli_json *j, const gfuse_model *model, const gfuse_cohort *cohort,
+                              const gfuse_predictions *p, int want)
+{
+    int64_t n = 0;
+    int classify = gfuse_model_task(model) == GFUSE_TASK_CLASSIFY;
+    int K = p->n_outputs;
+    int32_t *label = malloc((size_t)(p->n ? p->n : 1) * sizeof *label);
+    double *target = malloc((size_t)(p->n ? p->n : 1) * sizeof *target);
+    double *out = malloc((size_t)(p->n ? p->n : 1) * (size_t)K * sizeof *out);
+    int *class_of = malloc((size_t)(gfuse_cohort_n_classes(cohort) + 1) * sizeof *class_of);
+    if (!label || !target || !out || !class_of) {
+        free(label);
+        free(target);
+        free(out);
+        free(class_of);
+        cli_error("predict", "out of memory for the metrics");
+        return CLI_EXIT_FAILURE;
+    }
+    for (int c = 0; c < gfuse_cohort_n_classes(cohort); c++) {
+        class_of[c] = -1;
+        for (int k = 0; classify && k < K; k++)
+            if (strcmp(gfuse_cohort_class_name(cohort, c), gfuse_model_class_name(model, k)) == 0)
+                class_of[c] = k;
+    }
+    for (int64_t i = 0; i < p->n; i++) {
+        if (want >= 0 && (int)gfuse_cohort_split(cohort, i) != want) continue;
+        if (classify) {
+            int32_t c = gfuse_cohort_label(cohort, i);
+            if (c < 0 || class_of[c] < 0) continue;
+            label[n] = class_of[c];
+        } else {
+            target[n] = gfuse_cohort_target(cohort, i);
+            if (isnan(target[n])) continue;
+        }
+        for (int k = 0; k < K; k++) out[n * K + k] = p->output[i * K + k];
+        n++;
+    }
+    gfuse_status st;
+    cli_json_begin_object(j);
+    if (classify) {
+        gfuse_class_metrics m;
+        st = gfuse_class_metrics_compute(label, out, n, K, &m);
+        if (st == GFUSE_OK) {
+            const struct {
+                const char *key;
+                double v;
+            } v[] = {{"accuracy", m.accuracy}, {"balanced_accuracy", m.balanced_accuracy},
+                     {"f1", m.f1},             {"f1_macro", m.f1_macro},
+                     {"f1_weighted", m.f1_weighted}, {"auroc", m.auroc},
+                     {"auprc", m.auprc},       {"brier", m.brier},
+                     {"log_loss", m.log_loss}};
+            cli_json_key(j, "n");
+            cli_json_int(j, m.n);
+            for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
+                cli_json_key(j, v[k].key);
+                cli_json_double(j, v[k].v);
+            }
+            cli_json_key(j, "confusion");
+            cli_json_begin_array(j);
+            for (int a = 0; a < K; a++) {
+                cli_json_begin_array(j);
+                for (int b = 0; b < K; b++) cli_json_int(j, m.confusion[a * K + b]);
+                cli_json_end_array(j);
+            }
+            cli_json_end_array(j);
+            gfuse_class_metrics_free(&m);
+        }
+    } else {
+        gfuse_regress_metrics m;
+        st = gfuse_regress_metrics_compute(target, out, n, &m);
+        if (st == GFUSE_OK) {
+            cli_json_key(j, "n");
+            cli_json_int(j, m.n);
+            cli_json_key(j, "rmse");
+            cli_json_double(j, m.rmse);
+            cli_json_key(j, "mae");
+            cli_json_double(j, m.mae);
+            cli_json_key(j, "r2");
+            cli_json_double(j, m.r2);
+        }
+    }
+    cli_json_end_object(j);
+    free(label);
+    free(target);
+    free(out);
+    free(class_of);
+    return cli_check("predict", st);
+}
+
+/* {"task", "classes", "train": {...}, "val", "test", "all"}: the metrics of each split's
+ * labelled samples (splits without any are left out) and of every labelled sample. */
+static int write_metrics(const char *path, const gfuse_model *model, const gfuse_cohort *cohort,
+                         const gfuse_predictions *p)
+{
+    cli_outfile o;
+    int rc = cli_outfile_open(&o, "predict", path);
+    if (rc != 0) return rc;
+    int classify = gfuse_model_task(model) == GFUSE_TASK_CLASSIFY;
+    cli_json j;
+    cli_json_init(&j, o.f);
+    cli_json_begin_object(&j);
+    cli_json_key(&j, "task");
+    cli_json_string(&j, classify ? "classify" : "regress");
+    if (classify) {
+        cli_json_key(&j, "classes");
+        cli_json_begin_array(&j);
+        for (int k = 0; k < gfuse_model_n_classes(model); k++)
+            cli_json_string(&j, gfuse_model_class_name(model, k));
+        cli_json_end_array(&j);
+    }
+    const struct {
+        const char *key;
+        int split;
+    } groups[] = {{"train", GFUSE_SPLIT_TRAIN},
+                  {"val", GFUSE_SPLIT_VAL},
+                  {"test", GFUSE_SPLIT_TEST},
+                  {"all", -1}};
+    for (size_t g = 0; g < sizeof groups / sizeof groups[0] && rc == 0; g++) {
+        int64_t any = 0;
+        for (int64_t i = 0; i < p->n; i++)
+            any += groups[g].split < 0 || (int)gfuse_cohort_split(cohort, i) == groups[g].split;
+        if (!any) continue;
+        cli_json_key(&j, groups[g].key);
+        rc = json_split_metrics(&j, model, cohort, p, groups[g].split);
+    }
+    cli_json_end_object(&j);
+    cli_json_finish(&j);
+    if (rc != 0) {
+        cli_outfile_abort(&o);
+        return rc;
+    }
+    return cli_outfile_commit(&o, "predict");
+}
+
 static int run_predict(const char *out, const gfuse_model *model, const gfuse_cohort *cohort,
                        int quiet, void *ctx)
 {
-    const char *attention_path = *(const char **)ctx;
+    const predict_paths *paths = ctx;
+    const char *attention_path = paths->attention;
     gfuse_predictions pred;
     memset(&pred, 0, sizeof pred);
     int rc;
     if ((rc = cli_check("predict", gfuse_predict(model, cohort, &pred))) != 0) goto done;
     if ((rc = write_predictions(out, model, cohort, &pred)) != 0) goto done;
     if (attention_path && (rc = write_attention(attention_path, model, cohort, &pred)) != 0)
+        goto done;
+    if (paths->metrics && (rc = write_metrics(paths->metrics, model, cohort, &pred)) != 0)
         goto done;
     if (!quiet) {
         int64_t n_new = 0;
@@ -88,27 +235,33 @@ done:
 static int check_predict(const char *out, const cli_cohort_args *ca, const gfuse_cohort *cohort,
                          const char *model_path, void *ctx)
 {
-    const char *outs[] = {out, *(const char **)ctx};
-    return cli_outputs_check("predict", ca, cohort, &model_path, 1, outs, 2);
+    const predict_paths *paths = ctx;
+    const char *outs[] = {out, paths->attention, paths->metrics};
+    return cli_outputs_check("predict", ca, cohort, &model_path, 1, outs, 3);
 }
 
 int cmd_predict(int argc, char **argv)
 {
-    const char *attention_path = NULL;
+    predict_paths paths = {NULL, NULL};
     cli_model_cmd cmd = {
         .name = "predict",
-        .synopsis = "--model FILE --cohort DIR --out FILE [--attention FILE]",
+        .synopsis = "--model FILE --cohort DIR --out FILE [--attention FILE] [--metrics FILE]",
         .description =
             "Predicts every sample of a cohort. Samples the model was trained with are predicted\n"
             "on the training graph (transductively); new samples are attached to the model's\n"
             "reference samples by the same knn rules and receive messages from them only.",
         .out_metavar = "FILE",
         .out_help = "predictions CSV: id, p_<class>... (value), predicted (required; - = stdout)",
-        .extra = {.name = "attention", .kind = CLI_STRING, .dest = &attention_path,
-                  .metavar = "FILE", .help = "fusion weights CSV: id, one column per modality, hub",
-                  .def = "none"},
+        .extra = {{.name = "attention", .kind = CLI_STRING, .dest = &paths.attention,
+                   .metavar = "FILE", .help = "fusion weights CSV: id, one column per modality, hub",
+                   .def = "none"},
+                  {.name = "metrics", .kind = CLI_STRING, .dest = &paths.metrics,
+                   .metavar = "FILE",
+                   .help = "metrics JSON of the labelled samples: per split (train, val, test) "
+                           "and all",
+                   .def = "none"}},
         .run = run_predict,
-        .ctx = &attention_path,
+        .ctx = &paths,
         .check = check_predict};
     return cli_model_command(&cmd, argc, argv);
 }

@@ -12,7 +12,8 @@ int cli_model_command(const cli_model_cmd *cmd, int argc, char **argv)
          .help = "model file written by gfuse train (required)"},
         {.name = "out", .kind = CLI_STRING, .dest = &out, .metavar = cmd->out_metavar,
          .help = cmd->out_help},
-        cmd->extra,
+        cmd->extra[0],
+        cmd->extra[1],
         CLI_END};
     cli_spec spec = {.name = cmd->name,
                      .synopsis = cmd->synopsis,

@@ -13,7 +13,7 @@ typedef struct {
     const char *synopsis, *description;
     const char *out_metavar;  /* --out FILE or DIR (required) */
     const char *out_help;
-    cli_option extra;         /* one more option, or CLI_END */
+    cli_option extra[2];      /* up to two more options (unused ones CLI_END) */
     /* The work once model and cohort are loaded: returns the exit code. out is --out; quiet is
      * --quiet; ctx is the caller's, e.g. where extra writes its value. */
     int (*run)(const char *out, const gfuse_model *model, const gfuse_cohort *cohort, int quiet,

@@ -284,12 +284,17 @@ static double val_metric(const trainer *t, const gfuse_i_acts *a, const int64_t 
     /* validation rows are labelled, so every one counts */
     if (m->task == GFUSE_TASK_CLASSIFY)
         return gfuse_i_accuracy(t->label, a->out, rows, n_rows, m->arch.K);
-    double ss = 0.0;
+    /* RMSE in the label's units (the standardised values times the label's sd) */
+    double *pair = gfuse_i_alloc((size_t)n_rows * 2, sizeof *pair);
+    if (!pair) return NAN;
     for (int64_t s = 0; s < n_rows; s++) {
-        double e = (a->out[rows[s]] - t->target[rows[s]]) * m->target_sd;
-        ss += e * e;
+        pair[s] = t->target[rows[s]] * m->target_sd;
+        pair[n_rows + s] = a->out[rows[s]] * m->target_sd;
     }
-    return sqrt(ss / (double)n_rows);
+    gfuse_regress_metrics rm;
+    gfuse_status st = gfuse_regress_metrics_compute(pair, pair + n_rows, n_rows, &rm);
+    free(pair);
+    return st == GFUSE_OK ? rm.rmse : NAN;
 }
 
 /* Passes the buffered reports on in member order; 1 when the callback asked to stop. Called
