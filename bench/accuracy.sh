@@ -15,8 +15,10 @@
 # Synthetic cohorts (gfuse synth: 2, 3 and 5 modalities, 3 classes, --synth-samples samples):
 # 5-fold `gfuse cv --baselines --rates 0,0.3,0.5` (pooled over the folds), gfuse beside the
 # built-in baselines.
-# Writes the table to bench/results/accuracy.txt (or --out) and prints it. Run from a build
-# folder (or give --gfuse). Needs only the gfuse tool and python3 (the table).
+# Writes the table to bench/results/accuracy.txt (or --out) and prints it, the means to
+# accuracy.csv beside it and the ROSMAP robustness curve (ACC and AUROC against the missing
+# rate, gfuse beside the baselines) to accuracy-curve.svg. Run from a build folder (or give
+# --gfuse). Needs only the gfuse tool and python3 (the table and the figure).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -31,7 +33,7 @@ synth_samples=600
 out=$here/results/accuracy.txt
 
 usage() {
-    sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'
     exit "$1"
 }
 
@@ -92,9 +94,9 @@ if [ "$synth" -eq 1 ]; then
     done
 fi
 
-python3 - "$work/rosmap.csv" "$work/synth.csv" "$shared/bench/results" "$rates" >"$work/table" <<'PY'
+python3 - "$work/rosmap.csv" "$work/synth.csv" "$shared/bench/results" "$rates" "$work/means.csv" >"$work/table" <<'PY'
 import csv, math, os, sys
-rosmap, synth, results, rates = sys.argv[1:5]
+rosmap, synth, results, rates, means_path = sys.argv[1:6]
 
 def stats(v):
     m = sum(v) / len(v)
@@ -107,6 +109,13 @@ for src in (rosmap, synth):
     for row in csv.reader(open(src)):
         cohort, rate, seed, method = row[0], float(row[1]), row[2], row[3]
         runs.setdefault((cohort, rate, method), []).append([float(x) for x in row[4:7]])
+
+with open(means_path, "w") as f:
+    f.write("cohort,rate,method,acc_mean,acc_sd,f1_mean,f1_sd,auc_mean,auc_sd,runs\n")
+    for (cohort, rate, method), v in sorted(runs.items()):
+        st = [stats([r[k] for r in v]) for k in range(3)]
+        f.write("%s,%g,%s,%s,%d\n" % (cohort, rate / 100 if cohort == "rosmap" else rate, method,
+                ",".join("%.4f,%.4f" % x for x in st), len(v)))
 
 recorded = {}
 path = os.path.join(results, "rosmap-baselines.csv")
@@ -165,5 +174,9 @@ if any(k[0].startswith("synth") for k in runs):
                       *[cell(*stats([r[k] for r in v])) for k in range(3)]))
 PY
 cp "$work/table" "$out.tmp.$$" && mv "$out.tmp.$$" "$out"
+means=${out%.txt}.csv
+cp "$work/means.csv" "$means.tmp.$$" && mv "$means.tmp.$$" "$means"
+svg=${out%.txt}-curve.svg
+python3 "$here/curve_svg.py" "$means" "$shared/bench/results" >"$svg.tmp.$$" && mv "$svg.tmp.$$" "$svg"
 cat "$out"
-echo "wrote $out" >&2
+echo "wrote $out, $means and $svg" >&2

@@ -756,7 +756,8 @@ GFUSE_API gfuse_status gfuse_class_metrics_compute(const int32_t *label, const d
 GFUSE_API void gfuse_class_metrics_free(gfuse_class_metrics *m);
 
 /* Regression metrics of predicted values against targets; NaN targets are skipped. r2 is
- * scikit-learn's r2_score (1 - SSE / SST). */
+ * scikit-learn's r2_score: 1 - SSE / SST; for constant targets 1 for a perfect fit and 0
+ * otherwise; NaN for fewer than two samples. A NaN probability makes auroc and auprc NaN. */
 typedef struct {
     int64_t n;
     double rmse, mae, r2;

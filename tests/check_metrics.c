@@ -168,6 +168,9 @@ START_TEST(test_regression)
     ck_assert_double_eq_tol(m.r2, 1, TOL);
     ck_assert_int_eq(gfuse_regress_metrics_compute(c, v, 2, &m), GFUSE_OK);
     ck_assert_double_eq_tol(m.r2, 0, TOL);
+    /* one sample: R2 undefined, as scikit-learn */
+    ck_assert_int_eq(gfuse_regress_metrics_compute(c, v, 1, &m), GFUSE_OK);
+    ck_assert(isnan(m.r2));
     const double gone[] = {NAN};
     ck_assert_int_eq(gfuse_regress_metrics_compute(gone, v, 1, &m), GFUSE_OK);
     ck_assert(isnan(m.rmse));

@@ -72,11 +72,13 @@ typedef struct {
     uint8_t positive;
 } scored;
 
-/* Descending score, then ascending position. */
+/* Descending score (NaN last), then ascending position. */
 static int by_score_desc(const void *a, const void *b)
 {
     const scored *x = a, *y = b;
-    if (x->score != y->score) return x->score > y->score ? -1 : 1;
+    int xn = isnan(x->score), yn = isnan(y->score);
+    if (xn != yn) return xn - yn;
+    if (!xn && x->score != y->score) return x->score > y->score ? -1 : 1;
     return (x->at > y->at) - (x->at < y->at);
 }
 
@@ -202,8 +204,10 @@ static gfuse_status class_metrics(const int32_t *y, const probs *p, const int64_
             s[m] = (scored){prob_at(p, i, c), m, (uint8_t)(y[i] == c)};
             m++;
         }
-        double auroc, ap;
-        rank_metrics(s, m, &auroc, &ap);
+        double auroc = NAN, ap = NAN;
+        int any_nan = 0;
+        for (int64_t r = 0; r < m; r++) any_nan |= isnan(s[r].score);
+        if (!any_nan) rank_metrics(s, m, &auroc, &ap);
         auroc_sum += auroc;
         ap_sum += ap;
     }
@@ -264,7 +268,8 @@ gfuse_status gfuse_regress_metrics_compute(const double *target, const double *v
     }
     out->rmse = sqrt(sse / (double)m);
     out->mae = sae / (double)m;
-    /* scikit-learn's r2_score: 1 for a perfect fit of constant targets, 0 for an imperfect one */
-    out->r2 = sst > 0 ? 1.0 - sse / sst : (sse == 0 ? 1.0 : 0.0);
+    /* scikit-learn's r2_score: undefined for one sample; 1 for a perfect fit of constant
+     * targets, 0 for an imperfect one */
+    out->r2 = m < 2 ? NAN : sst > 0 ? 1.0 - sse / sst : (sse == 0 ? 1.0 : 0.0);
     return GFUSE_OK;
 }
