@@ -21,7 +21,7 @@ if os.path.exists(path):
 
 style = {"gfuse": ("#c0392b", "gfuse"), "late": ("#2471a3", "late fusion (C = 0.1)"),
          "mean": ("#7d8c8d", "mean imputation + logistic (C = 0.1)")}
-W, H, pad_l, pad_r, pad_t, pad_b = 380, 300, 52, 14, 34, 44
+W, H, pad_l, pad_r, pad_t, pad_b = 400, 300, 52, 24, 34, 44
 out = ['<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" '
        'font-size="12">' % (2 * W, H + 40)]
 out.append('<rect width="100%" height="100%" fill="white"/>')
@@ -29,8 +29,8 @@ for panel, (key, title, lo, hi) in enumerate([("acc", "ACC", 0.6, 0.9), ("auc", 
     x0 = panel * W
     def px(rate): return x0 + pad_l + rate / 0.7 * (W - pad_l - pad_r)
     def py(v): return pad_t + (hi - v) / (hi - lo) * (H - pad_t - pad_b)
-    out.append('<text x="%d" y="20" font-size="14" font-weight="bold">ROSMAP: %s against the '
-               'missing rate</text>' % (x0 + pad_l, title))
+    out.append('<text x="%d" y="20" font-size="14" font-weight="bold">ROSMAP: %s</text>'
+               % (x0 + pad_l, title))
     for i in range(7):
         v = lo + i * (hi - lo) / 6
         out.append('<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="#e5e5e5"/>' %
@@ -62,9 +62,9 @@ for method in ("gfuse", "late", "mean"):
     color, label = style[method]
     out.append('<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2.5"/>' % (x, x + 18, y, y, color))
     out.append('<text x="%d" y="%d">%s</text>' % (x + 24, y + 4, label))
-    x += 40 + 7 * len(label)
+    x += 36 + 6 * len(label)
 out.append('<rect x="%d" y="%d" width="7" height="7" fill="#27ae60"/>' % (x, y - 3.5))
-out.append('<text x="%d" y="%d">MOGONET (recorded, complete data)</text>' % (x + 12, y + 4))
+out.append('<text x="%d" y="%d">MOGONET (recorded)</text>' % (x + 12, y + 4))
 out.append('<text x="%d" y="%d" fill="#555">mean +- sd over the 5 protocol seeds; fixed split; '
            'bench/accuracy.sh</text>' % (pad_l, y + 24))
 out.append("</svg>")
