@@ -82,6 +82,17 @@ run 2 "refuses to overwrite an input" cv --cohort "$ex" --only-baselines \
     --out "$ex/labels.csv"
 check "the input is unchanged" cmp -s "$ex/labels.csv" "$T/labels_copy.csv"
 
+# Regression: numeric labels, RMSE/MAE/R2; the baselines are classifiers.
+mkdir "$T/reg"
+for f in mod1 mod2 mod3; do cp "$ex/$f.csv" "$T/reg/"; done
+awk -F, 'NR == 1 { print; next } { print $1 "," (NR % 7) * 0.5 }' "$ex/labels.csv" >"$T/reg/labels.csv"
+run 0 "cv of a regression" cv --cohort "$T/reg" --task regress --folds 3 --epochs 5 --ensemble 1 \
+    --quiet --out "$T/reg.json" --csv "$T/reg.csv"
+check "regression metrics in the CSV" grep -q '^rate,method,repeat,fold,n,rmse,mae,r2$' "$T/reg.csv"
+run 2 "baselines on a regression" cv --cohort "$T/reg" --task regress --baselines \
+    --out "$T/reg2.json"
+check "no output after the regression refusal" test ! -e "$T/reg2.json"
+
 # predict --metrics: the metrics JSON of every split's labelled samples.
 # shellcheck disable=SC2086
 run 0 "a quick model" train --cohort "$ex" --model "$T/m.gfm" $QUICK --quiet
