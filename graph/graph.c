@@ -201,12 +201,11 @@ gfuse_status gfuse_i_graph_build(struct gfuse_graph **out, const gfuse_i_view *v
     g->n_mod = nm;
     g->n_nodes = n * (nm + 1);
     g->k = o->k;
-    if (gfuse_i_graph_alloc_nodes(g) != 0) goto nomem;
+    GFUSE_TRY_MEM(gfuse_i_graph_alloc_nodes(g) == 0, "the graph");
     memcpy(g->observed, view->has, (size_t)(n * nm)); /* the view's layout is the node ids' */
     memset(g->observed + (int64_t)nm * n, 1, (size_t)n);
 
-    st = gfuse_i_knn_build(&knn, view, o, sender);
-    if (st != GFUSE_OK) goto fail;
+    GFUSE_TRY(gfuse_i_knn_build(&knn, view, o, sender));
 
     for (int64_t v = 0; v < n * nm; v++) {
         g->in_ptr[v] = knn.count[v] + 2;
@@ -217,13 +216,9 @@ gfuse_status gfuse_i_graph_build(struct gfuse_graph **out, const gfuse_i_view *v
         for (int m = 0; m < nm; m++) deg += g->observed[(int64_t)m * n + i];
         g->in_ptr[n * nm + i] = deg;
     }
-    if (gfuse_i_graph_alloc_edges(g) != 0) goto nomem;
+    GFUSE_TRY_MEM(gfuse_i_graph_alloc_edges(g) == 0, "the graph");
     fill_rows(g, &knn, o->weighted);
-    gfuse_i_knn_free(&knn);
-    return gfuse_i_graph_done(out, g, o->reorder, GFUSE_OK);
-nomem:
-    st = gfuse_i_nomem("the graph");
-fail:
+done:
     gfuse_i_knn_free(&knn);
     return gfuse_i_graph_done(out, g, o->reorder, st);
 }

@@ -582,6 +582,7 @@ static void scratch_free(scratch *ws, int nt)
 gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
                                const gfuse_graph_options *o, const uint8_t *sender)
 {
+    memset(out, 0, sizeof *out);
     gfuse_i_knn_prep p;
     gfuse_status st = gfuse_i_knn_prep_init(&p, view, o, sender);
     if (st != GFUSE_OK) return st;
@@ -597,13 +598,12 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
 #ifdef HAVE_OPENBLAS
     int blas_threads = openblas_get_num_threads();
 #endif
-    if (!fm || !ws || !qlist) goto nomem;
-    st = gfuse_i_knn_alloc(out, &p);
-    if (st != GFUSE_OK) goto done;
+    GFUSE_TRY_MEM(fm && ws && qlist, "the kNN tiles");
+    GFUSE_TRY(gfuse_i_knn_alloc(out, &p));
 
     int64_t dsum = 0;
     for (int s = 0; s < nm; s++) {
-        if (float_mod_init(&fm[s], &p.mod[s], n, p.metric) != 0) goto nomem;
+        GFUSE_TRY_MEM(float_mod_init(&fm[s], &p.mod[s], n, p.metric) == 0, "the kNN tiles");
         dsum += p.mod[s].d;
     }
     int64_t n_q = 0;
@@ -614,7 +614,7 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
         if (p.mod[s].n_present > np_max) np_max = p.mod[s].n_present;
     heaps = gfuse_i_alloc((size_t)np_max * (size_t)cap, sizeof *heaps);
     lens = gfuse_i_alloc(np_max, sizeof *lens);
-    if (!heaps || !lens) goto nomem;
+    GFUSE_TRY_MEM(heaps && lens, "the kNN tiles");
     size_t tile = (size_t)QUERY_BLOCK * CAND_BLOCK;
     if (tile < (size_t)MISSING_BLOCK * SAMPLE_RANGE) tile = (size_t)MISSING_BLOCK * SAMPLE_RANGE;
     size_t n_heaps = QUERY_BLOCK;
@@ -629,9 +629,9 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
         w->rs_sim = gfuse_i_alloc(cap, sizeof *w->rs_sim);
         w->rs_idx = gfuse_i_alloc(cap, sizeof *w->rs_idx);
         w->keys = gfuse_i_alloc(cap, sizeof *w->keys);
-        if (!w->tile || !w->tile_t || !w->heap || !w->len || !w->rs_sim || !w->rs_idx ||
-            !w->keys)
-            goto nomem;
+        GFUSE_TRY_MEM(w->tile && w->tile_t && w->heap && w->len && w->rs_sim && w->rs_idx &&
+                          w->keys,
+                      "the kNN tiles");
         if (n_q > 0) {
             w->qz = gfuse_i_alloc(MISSING_BLOCK * dsum, sizeof *w->qz);
             w->qrow = gfuse_i_alloc((size_t)MISSING_BLOCK * (size_t)nm, sizeof *w->qrow);
@@ -640,8 +640,9 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
             w->nq = gfuse_i_alloc(nm, sizeof *w->nq);
             w->acc = gfuse_i_alloc((size_t)MISSING_BLOCK * SAMPLE_RANGE, sizeof *w->acc);
             w->acc_n = gfuse_i_alloc((size_t)MISSING_BLOCK * SAMPLE_RANGE, sizeof *w->acc_n);
-            if (!w->qz || !w->qrow || !w->q_inv || !w->q_sq || !w->nq || !w->acc || !w->acc_n)
-                goto nomem;
+            GFUSE_TRY_MEM(w->qz && w->qrow && w->q_inv && w->q_sq && w->nq && w->acc &&
+                              w->acc_n,
+                          "the kNN tiles");
         }
     }
 
@@ -659,12 +660,8 @@ gfuse_status gfuse_i_knn_build(gfuse_i_knn *out, const gfuse_i_view *view,
 #ifdef HAVE_OPENBLAS
     openblas_set_num_threads(blas_threads);
 #endif
-    st = GFUSE_OK;
-    goto done;
-nomem:
-    st = gfuse_i_nomem("the kNN tiles");
-    gfuse_i_knn_free(out);
 done:
+    if (st != GFUSE_OK) gfuse_i_knn_free(out);
     if (fm)
         for (int s = 0; s < nm; s++) float_mod_free(&fm[s]);
     free(fm);

@@ -29,6 +29,7 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_i_view *v,
                                    const gfuse_graph_options *o, const uint8_t *sender)
 {
     memset(p, 0, sizeof *p);
+    gfuse_status st = GFUSE_OK;
     int64_t n = v->n;
     int nm = v->M;
     p->n = n;
@@ -37,7 +38,7 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_i_view *v,
     p->metric = o->metric;
     p->has = v->has;
     p->mod = gfuse_i_zalloc(nm, sizeof *p->mod);
-    if (!p->mod) goto nomem;
+    GFUSE_TRY_MEM(p->mod, "the kNN statistics");
     for (int s = 0; s < nm; s++) {
         gfuse_i_knn_mod *md = &p->mod[s];
         const uint8_t *has = v->has + (int64_t)s * n;
@@ -48,8 +49,8 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_i_view *v,
         md->cand = gfuse_i_alloc(n, sizeof *md->cand);
         md->norm = gfuse_i_zalloc(n, sizeof *md->norm);
         md->zrow = gfuse_i_alloc(n, sizeof *md->zrow);
-        if (!md->mean || !md->inv_sd || !md->present || !md->cand || !md->norm || !md->zrow)
-            goto nomem;
+        GFUSE_TRY_MEM(md->mean && md->inv_sd && md->present && md->cand && md->norm && md->zrow,
+                      "the kNN statistics");
         for (int64_t i = 0; i < n; i++) {
             md->zrow[i] = -1;
             if (!has[i]) continue;
@@ -57,10 +58,10 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_i_view *v,
             md->present[md->n_present++] = i;
             if (!sender || sender[i]) md->cand[md->n_cand++] = i;
         }
-        if (feature_statistics(md, v, s, sender, o->standardize) != 0) goto nomem;
+        GFUSE_TRY_MEM(feature_statistics(md, v, s, sender, o->standardize) == 0, "the kNN statistics");
         int64_t np = md->n_present, dm = md->d;
         md->z = gfuse_i_alloc(np * dm, sizeof *md->z);
-        if (!md->z) goto nomem;
+        GFUSE_TRY_MEM(md->z, "the kNN statistics");
 #pragma omp parallel for schedule(static) if (np * dm > 65536)
         for (int64_t t = 0; t < np; t++) {
             int64_t i = md->present[t];
@@ -74,10 +75,9 @@ gfuse_status gfuse_i_knn_prep_init(gfuse_i_knn_prep *p, const gfuse_i_view *v,
             md->norm[i] = sqrt(ss);
         }
     }
-    return GFUSE_OK;
-nomem:
-    gfuse_i_knn_prep_free(p);
-    return gfuse_i_nomem("the kNN statistics");
+done:
+    if (st != GFUSE_OK) gfuse_i_knn_prep_free(p);
+    return st;
 }
 
 void gfuse_i_knn_prep_free(gfuse_i_knn_prep *p)

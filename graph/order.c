@@ -21,7 +21,7 @@ static gfuse_status order_rcm(const struct gfuse_graph *g, int64_t *order)
     int64_t *by_deg = gfuse_i_alloc(nn, sizeof *by_deg);
     uint8_t *seen = gfuse_i_zalloc(nn, 1);
     int64_t *bucket = NULL;
-    if (!deg || !by_deg || !seen) goto nomem;
+    GFUSE_TRY_MEM(deg && by_deg && seen, "the row order");
     int64_t max_deg = 0;
     for (int64_t v = 0; v < nn; v++) {
         deg[v] = (g->in_ptr[v + 1] - g->in_ptr[v]) + (g->out_ptr[v + 1] - g->out_ptr[v]);
@@ -29,7 +29,7 @@ static gfuse_status order_rcm(const struct gfuse_graph *g, int64_t *order)
     }
     /* Nodes by ascending degree, then id (a counting sort). */
     bucket = gfuse_i_zalloc((size_t)max_deg + 2, sizeof *bucket);
-    if (!bucket) goto nomem;
+    GFUSE_TRY_MEM(bucket, "the row order");
     for (int64_t v = 0; v < nn; v++) bucket[deg[v] + 1]++;
     for (int64_t d = 0; d <= max_deg; d++) bucket[d + 1] += bucket[d];
     for (int64_t v = 0; v < nn; v++) by_deg[bucket[deg[v]]++] = v;
@@ -74,9 +74,6 @@ static gfuse_status order_rcm(const struct gfuse_graph *g, int64_t *order)
         order[a] = order[b];
         order[b] = t;
     }
-    goto done;
-nomem:
-    st = gfuse_i_nomem("the row order");
 done:
     free(deg);
     free(by_deg);

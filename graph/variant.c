@@ -113,11 +113,12 @@ static gfuse_status links_alloc(gfuse_i_variant_links *l, const gfuse_i_variant_
                                 const uint8_t *hidden)
 {
     memset(l, 0, sizeof *l);
+    gfuse_status st = GFUSE_OK;
     const struct gfuse_graph *full = b->full;
     int64_t nmn = full->n_samples * full->n_mod, nh = 0;
     l->k = full->k;
     l->slot = gfuse_i_alloc(nmn, sizeof *l->slot);
-    if (!l->slot) goto nomem;
+    GFUSE_TRY_MEM(l->slot, "the modality-dropout links");
     for (int64_t v = 0; v < nmn; v++) {
         l->slot[v] = full->observed[v] && hidden[v] ? nh : -1;
         nh += l->slot[v] >= 0;
@@ -127,13 +128,12 @@ static gfuse_status links_alloc(gfuse_i_variant_links *l, const gfuse_i_variant_
     l->count = gfuse_i_zalloc(nh, sizeof *l->count);
     l->nbr = gfuse_i_alloc((size_t)nh * (size_t)l->k, sizeof *l->nbr);
     l->sim = gfuse_i_alloc((size_t)nh * (size_t)l->k, sizeof *l->sim);
-    if (!l->node || !l->count || !l->nbr || !l->sim) goto nomem;
+    GFUSE_TRY_MEM(l->node && l->count && l->nbr && l->sim, "the modality-dropout links");
     for (int64_t v = 0; v < nmn; v++)
         if (l->slot[v] >= 0) l->node[l->slot[v]] = v;
-    return GFUSE_OK;
-nomem:
-    gfuse_i_variant_links_free(l);
-    return gfuse_i_nomem("the modality-dropout links");
+done:
+    if (st != GFUSE_OK) gfuse_i_variant_links_free(l);
+    return st;
 }
 
 /* Whether modality node v is observed in the variant: observed in full and not hidden. */
@@ -477,12 +477,12 @@ gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const gfuse_i_varia
     gfuse_status st = gfuse_i_variant_link(&l, b, hidden);
     if (st != GFUSE_OK) return st;
     struct gfuse_graph *g = gfuse_i_zalloc(1, sizeof *g);
-    if (!g) goto nomem;
+    GFUSE_TRY_MEM(g, "the modality-dropout graph");
     g->n_samples = full->n_samples;
     g->n_mod = full->n_mod;
     g->n_nodes = nn;
     g->k = full->k;
-    if (gfuse_i_graph_alloc_nodes(g) != 0) goto nomem;
+    GFUSE_TRY_MEM(gfuse_i_graph_alloc_nodes(g) == 0, "the modality-dropout graph");
     for (int64_t v = 0; v < nmn; v++) g->observed[v] = kept_node(full, l.slot, v);
     memcpy(g->observed + nmn, full->observed + nmn, (size_t)(nn - nmn));
 
@@ -498,11 +498,9 @@ gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const gfuse_i_varia
             deg += kept_edge(full, l.slot, e);
         g->in_ptr[v] = deg;
     }
-    if (gfuse_i_graph_alloc_edges(g) != 0) goto nomem;
+    GFUSE_TRY_MEM(gfuse_i_graph_alloc_edges(g) == 0, "the modality-dropout graph");
     g->n_isolated_missing = fill_variant(g, full, &l, b->weighted);
+done:
     gfuse_i_variant_links_free(&l);
-    return gfuse_i_graph_done(out, g, b->reorder, GFUSE_OK);
-nomem:
-    gfuse_i_variant_links_free(&l);
-    return gfuse_i_graph_done(out, g, b->reorder, gfuse_i_nomem("the modality-dropout graph"));
+    return gfuse_i_graph_done(out, g, b->reorder, st);
 }

@@ -182,37 +182,23 @@ gfuse_status gfuse_cohort_new(gfuse_cohort **out, int64_t n_samples, const char 
     gfuse_status st = gfuse_i_cohort_alloc(&c, n_samples);
     if (st != GFUSE_OK) return st;
     c->index = gfuse_i_idmap_new(n_samples);
-    if (!c->index) {
-        st = gfuse_i_nomem("the sample index");
-        goto fail;
-    }
+    GFUSE_TRY_MEM(c->index, "the sample index");
     for (int64_t i = 0; i < n_samples; i++) {
-        if (!ids[i] || !ids[i][0]) {
-            st = gfuse_i_error(GFUSE_ERR_ARG, "ids[%lld] must be a non-empty string",
-                               (long long)i);
-            goto fail;
-        }
+        if (!ids[i] || !ids[i][0])
+            GFUSE_FAIL(gfuse_i_error(GFUSE_ERR_ARG, "ids[%lld] must be a non-empty string",
+                                     (long long)i));
         c->id[i] = gfuse_i_strpool_add(c->strings, ids[i], strlen(ids[i]));
-        if (!c->id[i]) {
-            st = gfuse_i_nomem("sample ids");
-            goto fail;
-        }
+        GFUSE_TRY_MEM(c->id[i], "sample ids");
         int64_t first = -1;
         int ins = gfuse_i_idmap_insert(c->index, c->id[i], i, &first);
-        if (ins < 0) {
-            st = gfuse_i_nomem("the sample index");
-            goto fail;
-        }
-        if (ins == 0) {
-            st = gfuse_i_error(GFUSE_ERR_ARG, "ids[%lld] \"%s\" repeats ids[%lld]", (long long)i,
-                               ids[i], (long long)first);
-            goto fail;
-        }
+        GFUSE_TRY_MEM(ins >= 0, "the sample index");
+        if (ins == 0)
+            GFUSE_FAIL(gfuse_i_error(GFUSE_ERR_ARG, "ids[%lld] \"%s\" repeats ids[%lld]",
+                                     (long long)i, ids[i], (long long)first));
     }
+done:
+    if (st != GFUSE_OK) gfuse_cohort_free(&c);
     *out = c;
-    return GFUSE_OK;
-fail:
-    gfuse_cohort_free(&c);
     return st;
 }
 
@@ -292,23 +278,20 @@ gfuse_status gfuse_cohort_add_modality(gfuse_cohort *c, const char *name, int64_
     mod->x = gfuse_i_alloc((size_t)c->n * (size_t)d, sizeof *mod->x);
     mod->row = gfuse_i_alloc(c->n, sizeof *mod->row);
     mod->present = gfuse_i_alloc(c->n, 1);
-    if (!mod->name || !mod->file || !mod->x || !mod->row || !mod->present) {
-        st = gfuse_i_nomem("a modality");
-        goto fail;
-    }
-    st = set_feature_names(c, mod, feature_names);
-    if (st != GFUSE_OK) goto fail;
+    GFUSE_TRY_MEM(mod->name && mod->file && mod->x && mod->row && mod->present, "a modality");
+    GFUSE_TRY(set_feature_names(c, mod, feature_names));
     memcpy(mod->x, values, (size_t)c->n * (size_t)d * sizeof *mod->x);
     for (int64_t i = 0; i < c->n; i++) {
         mod->row[i] = i;
         mod->present[i] = !gfuse_i_row_all_missing(mod->x + i * d, d);
     }
     gfuse_i_modality_recount(c, mod);
-    return GFUSE_OK;
-fail:
-    /* Feature name strings stay in the pool until the cohort is freed; the slot goes. */
-    modality_free(mod);
-    c->m--;
+done:
+    if (st != GFUSE_OK) {
+        /* Feature name strings stay in the pool until the cohort is freed; the slot goes. */
+        modality_free(mod);
+        c->m--;
+    }
     return st;
 }
 

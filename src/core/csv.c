@@ -192,17 +192,11 @@ gfuse_status gfuse_i_csv_open(gfuse_i_csv **out, const char *path)
     r->buf = gfuse_i_alloc(CSV_BUF + 1, 1);
     r->scap = 256;
     r->scratch = gfuse_i_alloc(r->scap, 1);
-    if (!r->path || !r->buf || !r->scratch) {
-        st = gfuse_i_nomem("a file reader");
-        goto fail;
-    }
+    GFUSE_TRY_MEM(r->path && r->buf && r->scratch, "a file reader");
     r->f = fopen(path, "rb");
-    if (!r->f) {
-        st = gfuse_i_error(GFUSE_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-        goto fail;
-    }
-    st = csv_rewind(r);
-    if (st != GFUSE_OK) goto fail;
+    if (!r->f)
+        GFUSE_FAIL(gfuse_i_error(GFUSE_ERR_IO, "%s: cannot open: %s", path, strerror(errno)));
+    GFUSE_TRY(csv_rewind(r));
     r->delim = delimiter_of_extension(path);
     if (!r->delim) r->delim = sniff_delimiter(r);
     memset(r->cls, C_PLAIN, sizeof r->cls);
@@ -212,10 +206,12 @@ gfuse_status gfuse_i_csv_open(gfuse_i_csv **out, const char *path)
     r->cls['\n'] = C_NL;
     r->cls['\r'] = C_NL;
     r->cls['"'] = C_QUOTE;
+done:
+    if (st != GFUSE_OK) {
+        gfuse_i_csv_close(r);
+        r = NULL;
+    }
     *out = r;
-    return GFUSE_OK;
-fail:
-    gfuse_i_csv_close(r);
     return st;
 }
 
@@ -712,31 +708,19 @@ static gfuse_status read_header(gfuse_i_csv *r, const char *path, const char *wh
     gfuse_i_csv_field f;
     for (;;) {
         int got = gfuse_i_csv_next(r, &f);
-        if (got < 0) {
-            st = (gfuse_status)got;
-            goto fail;
-        }
-        if (got == 0) {
-            st = gfuse_i_error_at(GFUSE_ERR_DATA, path, 1, 1,
-                                  "empty file: expected a header row %s", what);
-            goto fail;
-        }
+        if (got < 0) GFUSE_FAIL((gfuse_status)got);
+        if (got == 0)
+            GFUSE_FAIL(gfuse_i_error_at(GFUSE_ERR_DATA, path, 1, 1,
+                                        "empty file: expected a header row %s", what));
         if (n == cap) {
             cap = cap ? cap * 2 : 16;
             char **grown = gfuse_i_realloc(names, cap, sizeof *grown);
-            if (!grown) {
-                st = gfuse_i_nomem("a header row");
-                goto fail;
-            }
+            GFUSE_TRY_MEM(grown, "a header row");
             names = grown;
         }
-        st = check_text(path, &f, n == 0 ? "the id column's name" : "a column name");
-        if (st != GFUSE_OK) goto fail;
+        GFUSE_TRY(check_text(path, &f, n == 0 ? "the id column's name" : "a column name"));
         names[n] = gfuse_i_strpool_add(pool, f.s, f.n);
-        if (!names[n]) {
-            st = gfuse_i_nomem("a header row");
-            goto fail;
-        }
+        GFUSE_TRY_MEM(names[n], "a header row");
         if (n > 0) {
             float v;
             if (f.quoted || gfuse_i_parse_float(f.s, f.n, &v) != GFUSE_I_NUM_OK) *all_numbers = 0;
@@ -746,8 +730,8 @@ static gfuse_status read_header(gfuse_i_csv *r, const char *path, const char *wh
     }
     *names_out = names;
     *n_out = n;
-    return GFUSE_OK;
-fail:
+    names = NULL;
+done:
     free(names);
     return st;
 }

@@ -82,7 +82,7 @@ static char *folder_of(const char *p)
     if (!slash) return gfuse_i_strdup(".");
     if (slash == p) return gfuse_i_strdup("/");
     size_t n = (size_t)(slash - p);
-    char *d = malloc(n + 1);
+    char *d = gfuse_i_alloc(n + 1, 1);
     if (d) {
         memcpy(d, p, n);
         d[n] = '\0';
@@ -92,11 +92,15 @@ static char *folder_of(const char *p)
 
 /* The file a write to path reaches: symlinks followed as open(2) follows them, the folder
  * made canonical with realpath. Returns the malloc-ed path (*exists and *st say whether it is
- * there and what it is), or NULL with errno set. */
+ * there and what it is), or NULL with errno set (ENOMEM when an allocation failed: errno
+ * holds what lstat said before, and an allocation need not set it). */
 static char *resolve_output(const char *path, int *exists, struct stat *st)
 {
     char *p = gfuse_i_strdup(path);
-    if (!p) return NULL;
+    if (!p) {
+        errno = ENOMEM;
+        return NULL;
+    }
     int hops = 0;
     for (;;) {
         struct stat ls;
@@ -121,7 +125,10 @@ static char *resolve_output(const char *path, int *exists, struct stat *st)
             next = dir ? gfuse_i_path_join(dir, target) : NULL;
             free(dir);
         }
-        if (!next) goto fail;
+        if (!next) {
+            errno = ENOMEM;
+            goto fail;
+        }
         free(p);
         p = next;
     }
@@ -132,14 +139,20 @@ static char *resolve_output(const char *path, int *exists, struct stat *st)
         goto fail;
     }
     char *dir = folder_of(p);
-    if (!dir) goto fail;
+    if (!dir) {
+        errno = ENOMEM;
+        goto fail;
+    }
     char *real = realpath(dir, NULL);
     free(dir);
     if (!real) goto fail;
     char *out = gfuse_i_path_join(real, base);
     free(real);
     free(p);
-    if (!out) return NULL;
+    if (!out) {
+        errno = ENOMEM;
+        return NULL;
+    }
     *exists = stat(out, st) == 0;
     return out;
 fail:;
@@ -217,9 +230,9 @@ gfuse_status gfuse_outputs_check(const char *const *outputs, int n_outputs,
                                  const char *const *inputs, int n_inputs)
 {
     if (n_outputs <= 0) return GFUSE_OK;
-    char **res = calloc((size_t)n_outputs, sizeof *res);
-    struct stat *st = calloc((size_t)n_outputs, sizeof *st);
-    int *exists = calloc((size_t)n_outputs, sizeof *exists);
+    char **res = gfuse_i_zalloc((size_t)n_outputs, sizeof *res);
+    struct stat *st = gfuse_i_zalloc((size_t)n_outputs, sizeof *st);
+    int *exists = gfuse_i_zalloc((size_t)n_outputs, sizeof *exists);
     gfuse_status s = GFUSE_OK;
     if (!res || !st || !exists) {
         s = gfuse_i_nomem("the output file checks");
@@ -395,7 +408,7 @@ void gfuse_i_outfile_abort(gfuse_i_outfile *o)
 gfuse_status gfuse_output_open(gfuse_output **out, const char *path)
 {
     *out = NULL;
-    gfuse_output *w = calloc(1, sizeof *w);
+    gfuse_output *w = gfuse_i_zalloc(1, sizeof *w);
     if (!w) return gfuse_i_nomem("an output file");
     gfuse_status s = gfuse_i_outfile_open(&w->o, path, "wb");
     if (s != GFUSE_OK) {

@@ -2,6 +2,7 @@
 #include "core/util.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,11 +17,35 @@ static size_t alloc_bytes(size_t count, size_t size)
     return count * size;
 }
 
+/* The allocation-failure hook of gfuse_i_alloc_fail_after: off (one relaxed load per
+ * allocation) until a test sets it; then each allocation is counted and the one that brings
+ * the countdown to zero fails. Atomic, as allocations happen in OpenMP threads too. */
+static atomic_bool hook_on;
+static atomic_long hook_count;
+static atomic_long hook_countdown;
+
+long gfuse_i_alloc_fail_after(long n)
+{
+    long counted = atomic_exchange(&hook_count, 0);
+    atomic_store(&hook_countdown, n > 0 ? n : 0);
+    atomic_store(&hook_on, n >= 0);
+    return counted;
+}
+
+/* Whether the hook makes this allocation fail. */
+static bool hook_fails(void)
+{
+    atomic_fetch_add_explicit(&hook_count, 1, memory_order_relaxed);
+    return atomic_load_explicit(&hook_countdown, memory_order_relaxed) > 0 &&
+           atomic_fetch_sub(&hook_countdown, 1) == 1;
+}
+
 /* Every allocation of the library passes here (gfuse_i_alloc, _zalloc, _realloc, _strdup,
  * _asprintf). */
 static void *block_alloc(void *old, size_t bytes, bool zero)
 {
     if (bytes == 0) return NULL;
+    if (atomic_load_explicit(&hook_on, memory_order_relaxed) && hook_fails()) return NULL;
     if (old) return realloc(old, bytes);
     return zero ? calloc(1, bytes) : malloc(bytes);
 }

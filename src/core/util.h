@@ -18,6 +18,12 @@ void *gfuse_i_zalloc(size_t count, size_t size);
 /* Resizes p (NULL: a new block) to count * size bytes; on failure p is left as it was. */
 void *gfuse_i_realloc(void *p, size_t count, size_t size);
 
+/* The allocation-failure hook, for the tests of the failure paths (tests/check_alloc.c):
+ * n > 0 makes the n-th allocation from now fail (that one only, as if out of memory); n == 0
+ * counts allocations and fails none; n < 0 turns the hook off (the default). Returns how many
+ * allocations passed since the previous call (0 while it was off). */
+long gfuse_i_alloc_fail_after(long n);
+
 /* strdup that returns NULL on allocation failure (C11 has none). */
 char *gfuse_i_strdup(const char *s);
 /* malloc-ed printf. NULL on failure. */

@@ -277,8 +277,8 @@ static gfuse_status read_names(gfuse_model *m, const gfuse_i_mfile *r)
         if ((st = gfuse_i_mfile_get_strings(r, GFUSE_I_MFILE_CLASSES, &names, &K)) != GFUSE_OK)
             return st;
         if (K < 2 || K > 1 << 20) return gfuse_i_mfile_error(r, "%lld classes", (long long)K);
+        m->n_classes = (int)K; /* before the copy, so that a partial copy is freed */
         if ((st = copy_string_list(&m->class_name, names, K)) != GFUSE_OK) return st;
-        m->n_classes = (int)K;
     }
     const double *target = NULL;
     int64_t nt = 0;

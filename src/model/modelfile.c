@@ -678,18 +678,14 @@ gfuse_status gfuse_i_mfile_read_magic(gfuse_i_mfile **out, const char *path, con
     gfuse_status st = GFUSE_OK;
     uint64_t name_bytes = 0, n_strings = 0;
     r->path = gfuse_i_strdup(path);
-    if (!r->path) {
-        st = gfuse_i_nomem("a model file name");
-        goto fail;
-    }
-    if ((st = read_whole_file(r, path)) != GFUSE_OK) goto fail;
-    if ((st = check_header(r, magic, kind)) != GFUSE_OK) goto fail;
-    if ((st = parse_sections(r, &name_bytes, &n_strings)) != GFUSE_OK) goto fail;
-    if ((st = index_sections(r, name_bytes, n_strings)) != GFUSE_OK) goto fail;
+    GFUSE_TRY_MEM(r->path, "a model file name");
+    GFUSE_TRY(read_whole_file(r, path));
+    GFUSE_TRY(check_header(r, magic, kind));
+    GFUSE_TRY(parse_sections(r, &name_bytes, &n_strings));
+    GFUSE_TRY(index_sections(r, name_bytes, n_strings));
+done:
+    if (st != GFUSE_OK) gfuse_i_mfile_free(&r);
     *out = r;
-    return GFUSE_OK;
-fail:
-    gfuse_i_mfile_free(&r);
     return st;
 }
 
