@@ -515,6 +515,12 @@ typedef struct {
     double node_vote;         /* the prediction mixes the fused head (1 - node_vote) with the
                                  mean of the per-node head over the sample's observed modality
                                  nodes (node_vote) */
+    double linear_mix;        /* the prediction mixes in (weight linear_mix) the mean over the
+                                 sample's observed modalities of a linear classifier (or
+                                 regressor) of each modality's standardised features, trained
+                                 with its own loss; 0 = no linear path */
+    double linear_l2;         /* L2 penalty (linear_l2 / 2 * sum of squares) on the weights
+                                 of the linear path */
     double decoder_ridge;     /* after training, refit the completion decoders by ridge
                                  regression on the modality-dropout graphs with this relative
                                  penalty (times each input column's centred sum of

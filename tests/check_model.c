@@ -154,6 +154,9 @@ static void model_case_make(model_case *c, const grad_config *cf)
     c->spec.lambda_rec = cf->hide ? 0.7f : 0.0f;
     c->spec.lambda_node = cf->seed % 2 ? 0.6f : 0.0f;
     c->pass.node_head = c->spec.lambda_node > 0.0f;
+    c->spec.lambda_lin = cf->seed % 3 ? 0.8f : 0.0f; /* the linear path and its penalty */
+    c->spec.linear_l2 = 0.3f;
+    c->pass.linear = c->spec.lambda_lin > 0.0f;
     c->pass.training = cf->drop > 0.0f;
     c->pass.seed = cf->seed * 7919;
     c->pass.dropout = cf->drop;
@@ -255,7 +258,8 @@ static int64_t check_tensor(const char *what, model_case *c, float *x, const flo
 }
 
 /* Every parameter tensor's gradient against central differences of the total loss (task +
- * lambda_rec * reconstruction) through the whole network. Dropout masks are a function of the
+ * lambda_rec * reconstruction + lambda_node * per-node loss + lambda_lin * the linear path's loss
+ * + its L2 penalty) through the whole network. Dropout masks are a function of the
  * seed, so configurations with dropout are differentiable too. Tolerance per coordinate:
  * 3e-2 relative + 2e-3 * max|gradient of the tensor| + 1e-5 + 4 ulps of the loss / step:
  * float32 forward passes through up to three attention layers. */
@@ -267,6 +271,7 @@ START_TEST(test_model_gradients)
     gfuse_i_loss_value lv = model_case_loss(&c);
     ck_assert(isfinite(lv.total));
     if (cf->hide) ck_assert_msg(lv.rec > 0.0, "no reconstruction loss with hidden nodes");
+    if (c.spec.lambda_lin > 0.0f) ck_assert_msg(lv.lin > 0.0, "no loss of the linear path");
     memset(c.G, 0, (size_t)c.lay.total * sizeof(float));
     gfuse_i_model_backward(c.G, &c.acts, &c.arch, &c.lay, c.P, c.g, &c.data, &c.pass);
     int64_t checked = 0;

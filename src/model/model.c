@@ -34,8 +34,8 @@ gfuse_status gfuse_i_layout_init(gfuse_i_layout *lay, const gfuse_i_arch *arch)
 {
     memset(lay, 0, sizeof *lay);
     int M = arch->M, L = arch->L, F = arch->F, A = arch->A, K = arch->K;
-    int64_t *pool = gfuse_i_zalloc(6 * M + 3 * L + 1, sizeof *pool);
-    lay->tensors = gfuse_i_zalloc(6 * M + 3 * L + 8, sizeof *lay->tensors);
+    int64_t *pool = gfuse_i_zalloc(8 * M + 3 * L + 1, sizeof *pool);
+    lay->tensors = gfuse_i_zalloc(8 * M + 3 * L + 8, sizeof *lay->tensors);
     if (!pool || !lay->tensors) {
         free(pool);
         free(lay->tensors);
@@ -51,6 +51,8 @@ gfuse_status gfuse_i_layout_init(gfuse_i_layout *lay, const gfuse_i_arch *arch)
     lay->gat_W = pool + 6 * M;
     lay->att_src = pool + 6 * M + L;
     lay->att_dst = pool + 6 * M + 2 * L;
+    lay->lin_W = pool + 6 * M + 3 * L;
+    lay->lin_b = pool + 7 * M + 3 * L;
     int64_t rhd = (int64_t)GFUSE_I_N_REL * arch->H * arch->D;
     for (int m = 0; m < M; m++) {
         int d = (int)arch->d[m];
@@ -87,6 +89,14 @@ gfuse_status gfuse_i_layout_init(gfuse_i_layout *lay, const gfuse_i_arch *arch)
     lay->head_W2 = add_tensor(lay, (int64_t)K * F, F, K, GFUSE_I_INIT_GLOROT, 1,
                               "head.1.weight", 0);
     lay->head_b2 = add_tensor(lay, K, K, 1, GFUSE_I_INIT_ZERO, 0, "head.1.bias", 0);
+    /* the linear path starts at zero (a convex problem) and is penalised by linear_l2 in the
+     * loss rather than decayed */
+    for (int m = 0; m < M; m++) {
+        int d = (int)arch->d[m];
+        lay->lin_W[m] = add_tensor(lay, (int64_t)K * d, d, K, GFUSE_I_INIT_ZERO, 0,
+                                   "linear.%d.weight", m);
+        lay->lin_b[m] = add_tensor(lay, K, K, 1, GFUSE_I_INIT_ZERO, 0, "linear.%d.bias", m);
+    }
     return GFUSE_OK;
 }
 
@@ -279,6 +289,10 @@ static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *
     piece(t, &a->node_label, -1, (size_t)V, sizeof(int32_t));
     piece(t, &a->node_target, -1, (size_t)V, fl);
     piece(t, &a->node_rows, -1, (size_t)V, i64);
+    piece(t, &a->lin_logits, -1, (size_t)(V * K), fl);
+    piece(t, &a->lin_probs, -1, (size_t)(V * K), fl);
+    piece(t, &a->dlin, -1, (size_t)(V * K), fl);
+    piece(t, &a->lin_tmp, -1, (size_t)(N * K), fl);
     piece(t, &a->out, -1, (size_t)(N * K), fl);
     piece(t, &a->dfused, -1, nf, fl);
     piece(t, &a->dh, -1, vf, fl);
@@ -436,6 +450,27 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
         gfuse_i_head_forward(&a->nh, hL, P + lay->head_W1, P + lay->head_b1, P + lay->head_W2,
                              P + lay->head_b2, V, F, K, p, sub_seed(pass->seed, SEED_NODE_HEAD),
                              sub_seed(pass->seed, SEED_NODE_HIDDEN));
+
+    /* the linear path: one linear model per modality on the standardised features (no
+     * dropout), at the rows of the observed modality nodes */
+    if (pass->linear) {
+        double sq = 0.0;
+        for (int m = 0; m < M; m++) {
+            int64_t no = a->n_obs[m], d = arch->d[m];
+            const float *W = P + lay->lin_W[m];
+            for (int64_t j = 0; j < K * d; j++) sq += (double)W[j] * W[j];
+            if (no == 0) continue;
+            gfuse_i_linear_forward(a->lin_tmp, a->xin[m], W, P + lay->lin_b[m], no, (int)d, K);
+            for (int64_t s = 0; s < no; s++)
+                memcpy(a->lin_logits + a->obs_nodes[m][s] * K, a->lin_tmp + s * K,
+                       (size_t)K * sizeof(float));
+        }
+        a->lin_sq = sq;
+        if (K > 1)
+            gfuse_i_softmax_forward(a->lin_probs, a->lin_logits, V, K);
+        else
+            memcpy(a->lin_probs, a->lin_logits, (size_t)V * sizeof(float));
+    }
 }
 
 /* ---- losses ------------------------------------------------------------------------------------- */
@@ -457,11 +492,11 @@ double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
 }
 
 void gfuse_i_model_output(gfuse_i_acts *a, const gfuse_i_arch *arch, const struct gfuse_graph *g,
-                          float vote)
+                          float vote, float linear_mix)
 {
     int64_t N = a->N;
     int K = arch->K, M = arch->M;
-    const float *fused = a->fh.probs, *node = a->nh.probs;
+    const float *fused = a->fh.probs, *node = a->nh.probs, *lin = a->lin_probs;
 #pragma omp parallel for schedule(static) if (N * (int64_t)K * M > 65536)
     for (int64_t i = 0; i < N; i++) {
         float *o = a->out + i * K;
@@ -477,6 +512,22 @@ void gfuse_i_model_output(gfuse_i_acts *a, const gfuse_i_arch *arch, const struc
                 if (g->observed[v]) sum += node[v * K + k];
             }
             o[k] = (1.0f - vote) * o[k] + vote * sum / (float)n_obs;
+        }
+    }
+    if (linear_mix <= 0.0f) return;
+#pragma omp parallel for schedule(static) if (N * (int64_t)K * M > 65536)
+    for (int64_t i = 0; i < N; i++) {
+        float *o = a->out + i * K;
+        int n_obs = 0;
+        for (int m = 0; m < M; m++) n_obs += g->observed[(int64_t)m * N + i];
+        if (n_obs == 0) continue;
+        for (int k = 0; k < K; k++) {
+            float sum = 0.0f;
+            for (int m = 0; m < M; m++) {
+                int64_t v = (int64_t)m * N + i;
+                if (g->observed[v]) sum += lin[v * K + k];
+            }
+            o[k] = (1.0f - linear_mix) * o[k] + linear_mix * sum / (float)n_obs;
         }
     }
 }
@@ -497,30 +548,50 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
         gfuse_i_xent_backward(a->fh.dlogits, a->fh.probs, spec->label, spec->rows, spec->n_rows,
                               spec->class_w, K, 1.0f);
 
-    /* per-node loss: the observed modality nodes of the training samples, each on its own */
-    if (spec->lambda_node > 0.0f) {
-        int64_t S = 0;
+    /* per-node loss and the linear path's loss: the observed modality nodes of the training
+     * samples, each on its own */
+    int64_t n_node = 0;
+    if (spec->lambda_node > 0.0f || spec->lambda_lin > 0.0f) {
         for (int64_t s = 0; s < spec->n_rows; s++) {
             int64_t i = spec->rows[s];
             for (int m = 0; m < arch->M; m++) {
                 int64_t v = (int64_t)m * N + i;
                 if (!g->observed[v]) continue;
-                a->node_rows[S++] = v;
+                a->node_rows[n_node++] = v;
                 a->node_label[v] = spec->label ? spec->label[i] : -1;
                 a->node_target[v] = spec->target ? spec->target[i] : NAN;
             }
         }
+    }
+    if (spec->lambda_node > 0.0f) {
         gfuse_i_zero(a->nh.dlogits, a->V * K);
         if (spec->task == GFUSE_TASK_REGRESS) {
-            lv.node = gfuse_i_mse_forward(a->nh.logits, a->node_target, a->node_rows, S);
-            gfuse_i_mse_backward(a->nh.dlogits, a->nh.logits, a->node_target, a->node_rows, S,
+            lv.node = gfuse_i_mse_forward(a->nh.logits, a->node_target, a->node_rows, n_node);
+            gfuse_i_mse_backward(a->nh.dlogits, a->nh.logits, a->node_target, a->node_rows, n_node,
                                  spec->lambda_node);
         } else {
-            lv.node = gfuse_i_xent_forward(a->nh.probs, a->node_label, a->node_rows, S,
+            lv.node = gfuse_i_xent_forward(a->nh.probs, a->node_label, a->node_rows, n_node,
                                            spec->class_w, K);
-            gfuse_i_xent_backward(a->nh.dlogits, a->nh.probs, a->node_label, a->node_rows, S,
+            gfuse_i_xent_backward(a->nh.dlogits, a->nh.probs, a->node_label, a->node_rows, n_node,
                                   spec->class_w, K, spec->lambda_node);
         }
+    }
+    a->lin_used = spec->lambda_lin > 0.0f;
+    a->lin_l2 = a->lin_used ? spec->linear_l2 : 0.0f;
+    double lin_pen = 0.0;
+    if (a->lin_used) {
+        gfuse_i_zero(a->dlin, a->V * K);
+        if (spec->task == GFUSE_TASK_REGRESS) {
+            lv.lin = gfuse_i_mse_forward(a->lin_logits, a->node_target, a->node_rows, n_node);
+            gfuse_i_mse_backward(a->dlin, a->lin_logits, a->node_target, a->node_rows, n_node,
+                                 spec->lambda_lin);
+        } else {
+            lv.lin = gfuse_i_xent_forward(a->lin_probs, a->node_label, a->node_rows, n_node,
+                                          spec->class_w, K);
+            gfuse_i_xent_backward(a->dlin, a->lin_probs, a->node_label, a->node_rows, n_node,
+                                  spec->class_w, K, spec->lambda_lin);
+        }
+        lin_pen = 0.5 * (double)a->lin_l2 * a->lin_sq;
     }
 
     /* reconstruction of the nodes the graph hides although the sample has them */
@@ -555,7 +626,8 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
                                spec->lambda_rec / (float)n_used);
     }
     lv.rec = n_used > 0 ? rec_sum / n_used : 0.0;
-    lv.total = lv.task + (double)spec->lambda_rec * lv.rec + (double)spec->lambda_node * lv.node;
+    lv.total = lv.task + (double)spec->lambda_rec * lv.rec + (double)spec->lambda_node * lv.node +
+               (double)spec->lambda_lin * lv.lin + lin_pen;
     return lv;
 }
 
@@ -643,6 +715,23 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
         gfuse_i_linear_backward(NULL, G + lay->enc_W[m], G + lay->enc_b[m], a->denc_pre[m],
                                 a->xdrop[m], P + lay->enc_W[m], no, (int)d, F);
     }
+
+    /* the linear path: lin = Wl_m x + bl_m on the observed rows, and the penalty l2/2 |Wl|^2 */
+    if (a->lin_used)
+        for (int m = 0; m < M; m++) {
+            int64_t no = a->n_obs[m], d = arch->d[m];
+            for (int64_t s = 0; s < no; s++)
+                memcpy(a->lin_tmp + s * K, a->dlin + a->obs_nodes[m][s] * K,
+                       (size_t)K * sizeof(float));
+            if (no > 0)
+                gfuse_i_linear_backward(NULL, G + lay->lin_W[m], G + lay->lin_b[m], a->lin_tmp,
+                                        a->xin[m], P + lay->lin_W[m], no, (int)d, K);
+            float l2 = a->lin_l2;
+            float *gW = G + lay->lin_W[m];
+            const float *W = P + lay->lin_W[m];
+            if (l2 > 0.0f)
+                for (int64_t j = 0; j < K * d; j++) gW[j] += l2 * W[j];
+        }
     (void)p_in;
     (void)data;
 }
@@ -666,12 +755,13 @@ gfuse_status gfuse_i_model_infer(const gfuse_model *m, const struct gfuse_graph 
     gfuse_i_zero(probs, N * K);
     gfuse_i_zero(fusion, N * J);
     for (int j = 0; rec && j < M; j++) gfuse_i_zero(rec[j], N * arch->d[j]);
-    float vote = (float)m->opts.node_vote;
+    float vote = (float)m->opts.node_vote, mix = (float)m->opts.linear_mix;
     gfuse_i_pass pass = {.node_head = vote > 0.0f,
+                         .linear = mix > 0.0f,
                          .decoders = rec ? GFUSE_I_DEC_ALL : GFUSE_I_DEC_NONE};
     for (int k = 0; k < m->n_members; k++) {
         gfuse_i_model_forward(&a, arch, &m->layout, m->params[k], g, &data, &pass);
-        gfuse_i_model_output(&a, arch, g, vote);
+        gfuse_i_model_output(&a, arch, g, vote, mix);
         for (int64_t t = 0; t < N * K; t++) probs[t] += a.out[t];
         for (int64_t i = 0; i < N; i++) /* fusion weights by sample, slot j = node j * N + i */
             for (int j = 0; j < J; j++) fusion[i * J + j] += a.fweights[i * J + j];

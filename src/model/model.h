@@ -21,12 +21,18 @@
  *                    linear information of the inputs that the nonlinear states may not
  *   fused (N x F)    attention over each sample's observed modality nodes and hub
  *   logits (N x K)   W2 dropout(ELU(W1 dropout(fused) + b1)) + b2
+ *   lin (V x K)      the linear path: observed (i,m): Wl_m x(i,m) + bl_m on the standardised
+ *                    features before input dropout (a logistic or linear regression per
+ *                    modality); the output mixes in their mean over the observed modalities
  * Losses: task (softmax cross-entropy with class weights, or MSE on standardised targets) over
  * the training rows, plus lambda_rec times the reconstruction MSE of the modality nodes the
  * graph hides although the sample has them (modality dropout), averaged over modalities, plus
  * lambda_node times the same task loss of the head applied to each observed modality node of
  * the training samples on its own (deep supervision: every modality must predict by itself,
- * which keeps the fusion robust when modalities go missing).
+ * which keeps the fusion robust when modalities go missing), plus lambda_lin times the same
+ * task loss of the linear path over the observed modality nodes of the training samples and
+ * linear_l2 / 2 times the sum of squares of its weights (a regularised linear model per
+ * modality: what late fusion does well, inside the model).
  */
 #ifndef GFUSE_MODEL_H
 #define GFUSE_MODEL_H
@@ -69,6 +75,7 @@ typedef struct {
     int64_t *gat_W, *att_src, *att_dst;        /* per layer: F x F, R x H x D, R x H x D */
     int64_t fus_U, fus_c, fus_w;               /* A x F, A, A */
     int64_t head_W1, head_b1, head_W2, head_b2;/* F x F, F, K x F, K */
+    int64_t *lin_W, *lin_b;                    /* per modality: K x d_m, K (linear path) */
     int64_t total;
     int n_tensors;
     gfuse_i_tensor *tensors;
@@ -170,6 +177,13 @@ typedef struct {
     int32_t *node_label;/* V: labels of the node rows of the per-node loss */
     float *node_target; /* V */
     int64_t *node_rows; /* V */
+    float *lin_logits;  /* V x K: the linear path's outputs (observed modality nodes) */
+    float *lin_probs;   /* V x K: their softmax (a copy for regression) */
+    float *dlin;        /* V x K: the loss's gradient in lin_logits */
+    float *lin_tmp;     /* N x K: one modality's rows */
+    double lin_sq;      /* sum of squares of the linear path's weights (forward) */
+    float lin_l2;       /* the L2 penalty the last loss applied (with lin_used) */
+    int lin_used;       /* 1 when the last loss included the linear path */
     float *out;         /* N x K: the model's output (gfuse_i_model_output) */
     /* backward */
     float **drec;       /* per modality N x d_m, filled by the loss */
@@ -193,6 +207,7 @@ typedef struct {
     float input_dropout; /* input features */
     float attn_dropout;  /* attention on edges */
     int node_head;       /* 1: also run the head on every node state (per-node loss) */
+    int linear;          /* 1: also run the linear path */
     int decoders;        /* GFUSE_I_DEC_*: the rows the completion decoders run on */
 } gfuse_i_pass;
 
@@ -218,10 +233,12 @@ typedef struct {
     const float *class_w;    /* K or NULL */
     float lambda_rec;        /* weight of the reconstruction loss; 0 = none */
     float lambda_node;       /* weight of the per-node loss (needs pass.node_head); 0 = none */
+    float lambda_lin;        /* weight of the linear path's loss (needs pass.linear); 0 = none */
+    float linear_l2;         /* L2 penalty on the linear path's weights (with lambda_lin) */
 } gfuse_i_loss_spec;
 
 typedef struct {
-    double total, task, rec, node;
+    double total, task, rec, node, lin; /* lin: the linear path's task loss (no penalty) */
 } gfuse_i_loss_value;
 
 /* The loss of the last forward pass; fills a->dlogits and a->drec with its gradient. */
@@ -244,9 +261,11 @@ gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
 
 /* The model's output of the last forward pass into a->out (N x K, standardised values for
  * regression): the fused head's probabilities, mixed with weight vote with the mean of the
- * per-node head over each sample's observed modality nodes (vote > 0 needs pass.node_head). */
+ * per-node head over each sample's observed modality nodes (vote > 0 needs pass.node_head),
+ * then with weight linear_mix with the mean of the linear path over them (linear_mix > 0
+ * needs pass.linear). */
 void gfuse_i_model_output(gfuse_i_acts *a, const gfuse_i_arch *arch, const struct gfuse_graph *g,
-                          float vote);
+                          float vote, float linear_mix);
 
 /* The task loss of a->out (no gradient) over rows, for validation. */
 double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,

@@ -349,6 +349,12 @@ static gfuse_status read_params(gfuse_model *m, const gfuse_i_mfile *r)
             const gfuse_i_tensor *ts = &m->layout.tensors[t];
             const float *v = NULL;
             snprintf(name, sizeof name, "%s%d/%s", GFUSE_I_MFILE_PARAM_PREFIX, k, ts->name);
+            if (strncmp(ts->name, "linear.", 7) == 0 && !gfuse_i_mfile_find(r, name)) {
+                /* a file from before the linear path: none (its output is the rest's) */
+                memset(m->params[k] + ts->offset, 0, (size_t)ts->count * sizeof(float));
+                m->opts.linear_mix = 0.0;
+                continue;
+            }
             if ((st = gfuse_i_mfile_get_f32_n(r, name, ts->count, &v)) != GFUSE_OK) return st;
             memcpy(m->params[k] + ts->offset, v, (size_t)ts->count * sizeof(float));
         }

@@ -518,15 +518,20 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
                               .n_rows = n_tr,
                               .class_w = t->class_w,
                               .lambda_rec = (float)o->lambda_rec,
-                              .lambda_node = (float)o->lambda_node};
+                              .lambda_node = (float)o->lambda_node,
+                              .lambda_lin = o->linear_mix > 0.0 ? 1.0f : 0.0f,
+                              .linear_l2 = (float)o->linear_l2};
     gfuse_i_pass train_pass = {.training = 1,
                                .dropout = (float)o->dropout,
                                .input_dropout = (float)o->input_dropout,
                                .attn_dropout = (float)o->attn_dropout,
                                .node_head = o->lambda_node > 0.0,
+                               .linear = o->linear_mix > 0.0,
                                .decoders = o->lambda_rec > 0.0 ? GFUSE_I_DEC_HIDDEN
                                                                : GFUSE_I_DEC_NONE};
-    gfuse_i_pass eval_pass = {.node_head = o->node_vote > 0.0, .decoders = GFUSE_I_DEC_NONE};
+    gfuse_i_pass eval_pass = {.node_head = o->node_vote > 0.0,
+                              .linear = o->linear_mix > 0.0,
+                              .decoders = GFUSE_I_DEC_NONE};
     int last = first - 1; /* epochs done */
     for (int epoch = first; epoch <= o->epochs; epoch++) {
         /* an epoch boundary: the checkpoint's every checkpoint_every epochs and when
@@ -568,7 +573,8 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
         r.val_metric = NAN;
         if (n_val > 0) {
             gfuse_i_model_forward(&w->acts, arch, lay, V, t->full, &t->data, &eval_pass);
-            gfuse_i_model_output(&w->acts, arch, t->full, (float)o->node_vote);
+            gfuse_i_model_output(&w->acts, arch, t->full, (float)o->node_vote,
+                                 (float)o->linear_mix);
             r.val_loss = gfuse_i_task_loss(&w->acts, arch, &spec, w->rows_val, n_val);
             r.val_metric = val_metric(t, &w->acts, w->rows_val, n_val);
             if (r.val_loss < best_loss) {
