@@ -90,7 +90,7 @@ static const gfuse_train_option table[] = {
     OPTION(DOUBLE, node_vote, "node-vote", "node vote", 0.5, IN(0, 1), "W",
            "weight of the per-node predictions (mean over observed modalities) in the output",
            SHARED),
-    OPTION(DOUBLE, linear_mix, "linear-mix", "linear mix", 0.5, IN(0, 1), "W",
+    OPTION(DOUBLE, linear_mix, "linear-mix", "linear mix", 1.0, IN(0, 1), "W",
            "weight in the output of a linear model per modality (mean over observed "
            "modalities), trained with its own loss (0 = none)", SHARED | OPTIONAL),
     OPTION(DOUBLE, linear_l2, "linear-l2", "linear L2", 0.03, AT_LEAST(0), "C",
