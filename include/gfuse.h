@@ -519,6 +519,12 @@ typedef struct {
                                  sample's observed modalities of a linear classifier (or
                                  regressor) of each modality's standardised features, trained
                                  with its own loss; 0 = no linear path */
+    double mix_step;          /* > 0: after training, linear_mix is chosen among 0,
+                                 mix_step, 2 mix_step, ..., 1 as the one whose output has the
+                                 least task loss on the members' validation samples (the
+                                 linear path is trained then even when linear_mix is 0, and
+                                 linear_mix is the weight validated while training); the
+                                 model keeps the chosen weight */
     double linear_l2;         /* L2 penalty (linear_l2 / 2 * sum of squares) on the weights
                                  of the linear path */
     double decoder_ridge;     /* after training, refit the completion decoders by ridge

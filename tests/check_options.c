@@ -284,6 +284,7 @@ static void odd_options(gfuse_train_options *o, double *w)
     o->patience = 2;
     o->ensemble = 2;
     o->seed = 18446744073709551557ull;
+    o->mix_step = 0; /* the given linear mix is kept (test_mix_choice chooses one) */
     w[0] = 1.0;
     w[1] = 0.3;
     w[2] = 2.0 / 3.0;
@@ -291,6 +292,28 @@ static void odd_options(gfuse_train_options *o, double *w)
     o->class_weights = w;
     o->n_class_weights = 3;
 }
+
+/* With mix_step, the model keeps the linear mix of least validation loss, one of the grid's,
+ * and keeps mix_step itself. */
+START_TEST(test_mix_choice)
+{
+    gfuse_cohort *c = small_cohort();
+    gfuse_train_options o, back;
+    double w[3];
+    odd_options(&o, w);
+    o.mix_step = 0.25;
+    o.linear_mix = 0.33;
+    gfuse_model *m = NULL;
+    ck_assert_msg(gfuse_train(&m, c, &o) == GFUSE_OK, "%s", gfuse_last_error());
+    gfuse_model_options(m, &back);
+    ck_assert(back.mix_step == 0.25);
+    int on_grid = 0;
+    for (int j = 0; j <= 4; j++) on_grid |= back.linear_mix == 0.25 * j;
+    ck_assert_msg(on_grid, "linear mix %.17g is not on the grid", back.linear_mix);
+    gfuse_model_free(&m);
+    gfuse_cohort_free(&c);
+}
+END_TEST
 
 /* Every entry of the table is in the file once, in table order, and every option comes back
  * exactly as it was given. */
@@ -374,6 +397,7 @@ int main(void)
     tcase_add_test(t, test_class_weights_parser);
     tcase_add_test(t, test_shortest_double);
     tcase_add_test(t, test_model_file_round_trip);
+    tcase_add_test(t, test_mix_choice);
     suite_add_tcase(s, t);
     return tu_run_suite(s);
 }

@@ -449,6 +449,30 @@ static gfuse_status interrupted(void)
     return gfuse_i_error(GFUSE_ERR_INTERRUPTED, "interrupted by signal %d", gfuse_interrupted());
 }
 
+/* The training and validation rows of member into w->rows_train and w->rows_val. */
+static void member_rows(const trainer *t, worker *w, int member, int64_t *n_tr, int64_t *n_val)
+{
+    *n_tr = *n_val = 0;
+    if (t->sp.n_val_fixed > 0) {
+        memcpy(w->rows_val, t->sp.val_fixed, (size_t)t->sp.n_val_fixed * sizeof(int64_t));
+        *n_val = t->sp.n_val_fixed;
+    }
+    int fold = t->sp.n_folds > 0 ? member % t->sp.n_folds : -1;
+    for (int64_t s = 0; s < t->sp.n_train_all; s++) {
+        int64_t i = t->sp.train_all[s];
+        if (fold >= 0 && t->sp.fold[i] == fold)
+            w->rows_val[(*n_val)++] = i;
+        else
+            w->rows_train[(*n_tr)++] = i;
+    }
+}
+
+/* The linear path is trained when it is mixed in or its weight is to be chosen. */
+static int linear_on(const gfuse_train_options *o)
+{
+    return o->linear_mix > 0.0 || o->mix_step > 0.0;
+}
+
 static gfuse_status train_member(trainer *t, worker *w, int member)
 {
     gfuse_model *m = t->m;
@@ -468,19 +492,8 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
     }
 
     /* this member's training and validation rows */
-    int64_t n_tr = 0, n_val = 0;
-    if (t->sp.n_val_fixed > 0) {
-        memcpy(w->rows_val, t->sp.val_fixed, (size_t)t->sp.n_val_fixed * sizeof(int64_t));
-        n_val = t->sp.n_val_fixed;
-    }
-    int fold = t->sp.n_folds > 0 ? member % t->sp.n_folds : -1;
-    for (int64_t s = 0; s < t->sp.n_train_all; s++) {
-        int64_t i = t->sp.train_all[s];
-        if (fold >= 0 && t->sp.fold[i] == fold)
-            w->rows_val[n_val++] = i;
-        else
-            w->rows_train[n_tr++] = i;
-    }
+    int64_t n_tr, n_val;
+    member_rows(t, w, member, &n_tr, &n_val);
     if (n_tr == 0)
         return gfuse_i_error(GFUSE_ERR_DATA, "no labelled training sample is left for training "
                                              "after the validation split");
@@ -519,18 +532,18 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
                               .class_w = t->class_w,
                               .lambda_rec = (float)o->lambda_rec,
                               .lambda_node = (float)o->lambda_node,
-                              .lambda_lin = o->linear_mix > 0.0 ? 1.0f : 0.0f,
+                              .lambda_lin = linear_on(o) ? 1.0f : 0.0f,
                               .linear_l2 = (float)o->linear_l2};
     gfuse_i_pass train_pass = {.training = 1,
                                .dropout = (float)o->dropout,
                                .input_dropout = (float)o->input_dropout,
                                .attn_dropout = (float)o->attn_dropout,
                                .node_head = o->lambda_node > 0.0,
-                               .linear = o->linear_mix > 0.0,
+                               .linear = linear_on(o),
                                .decoders = o->lambda_rec > 0.0 ? GFUSE_I_DEC_HIDDEN
                                                                : GFUSE_I_DEC_NONE};
     gfuse_i_pass eval_pass = {.node_head = o->node_vote > 0.0,
-                              .linear = o->linear_mix > 0.0,
+                              .linear = linear_on(o),
                               .decoders = GFUSE_I_DEC_NONE};
     int last = first - 1; /* epochs done */
     for (int epoch = first; epoch <= o->epochs; epoch++) {
@@ -831,6 +844,54 @@ done:
     return st;
 }
 
+/* With mix_step: the linear mix whose output has the least task loss on the validation rows
+ * of the members (each member's own, summed in member order), the smallest of ties; the model
+ * keeps it. Without validation rows the given mix stays. */
+/* Candidate j of n_mix: j * mix_step to 9 decimals (so 3 * 0.1 is 0.3), the last one 1. */
+static double mix_at(const gfuse_train_options *o, int j, int n_mix)
+{
+    return j == n_mix - 1 ? 1.0 : floor(j * o->mix_step * 1e9 + 0.5) / 1e9;
+}
+
+static gfuse_status choose_mix(trainer *t)
+{
+    gfuse_model *m = t->m;
+    const gfuse_train_options *o = t->o;
+    if (o->mix_step <= 0.0) return GFUSE_OK;
+    int n_mix = (int)floor(1.0 / o->mix_step + 1e-9) + 1;
+    double *loss = gfuse_i_zalloc((size_t)n_mix, sizeof *loss);
+    if (!loss) return gfuse_i_nomem("the choice of the linear mix");
+    worker *w = &t->workers[0];
+    const gfuse_i_arch *arch = &m->arch;
+    gfuse_i_loss_spec spec = {.task = m->task,
+                              .label = t->label,
+                              .target = t->target,
+                              .class_w = t->class_w};
+    gfuse_i_pass pass = {.node_head = o->node_vote > 0.0, .linear = 1,
+                         .decoders = GFUSE_I_DEC_NONE};
+    int64_t n_scored = 0;
+    for (int k = 0; k < m->n_members; k++) {
+        int64_t n_tr, n_val;
+        member_rows(t, w, k, &n_tr, &n_val);
+        if (n_val == 0) continue;
+        gfuse_i_model_forward(&w->acts, arch, &m->layout, m->params[k], t->full, &t->data, &pass);
+        for (int j = 0; j < n_mix; j++) {
+            double mix = mix_at(o, j, n_mix);
+            gfuse_i_model_output(&w->acts, arch, t->full, (float)o->node_vote, (float)mix);
+            loss[j] += gfuse_i_task_loss(&w->acts, arch, &spec, w->rows_val, n_val) * (double)n_val;
+        }
+        n_scored += n_val;
+    }
+    if (n_scored > 0) {
+        int best = 0;
+        for (int j = 1; j < n_mix; j++)
+            if (loss[j] < loss[best]) best = j;
+        m->opts.linear_mix = mix_at(o, best, n_mix);
+    }
+    free(loss);
+    return GFUSE_OK;
+}
+
 /* An interrupted training: every member's state as it stopped goes into the checkpoint. */
 static gfuse_status save_interrupted(trainer *t)
 {
@@ -934,6 +995,7 @@ gfuse_status gfuse_i_train(gfuse_model **out, const gfuse_cohort *c, const gfuse
     if (st == GFUSE_OK) st = prepare(&t);
     if (stats) stats->setup_s = omp_get_wtime() - s0;
     if (st == GFUSE_OK) st = train_members(&t);
+    if (st == GFUSE_OK) st = choose_mix(&t);
     if (st == GFUSE_ERR_INTERRUPTED) st = save_interrupted(&t);
     for (int k = 0; k < t.n_workers && stats && t.n_workers > 1; k++) {
         const gfuse_i_train_stats *ws = &t.workers[k].stats;
