@@ -5,9 +5,9 @@
 #include "core/util.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Random streams of the fold deal (the masks and trainings use their own seeds). */
 enum { STREAM_FOLDS = 0xC5F01D5u };
@@ -30,13 +30,6 @@ const char *gfuse_cv_method_name(int method)
     if (method == 0) return "gfuse";
     if (method >= 1 && method < N_METHODS) return gfuse_baseline_name((gfuse_baseline)(method - 1));
     return NULL;
-}
-
-static double seconds_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
 static int labelled(const gfuse_cohort *c, int64_t i)
@@ -302,7 +295,7 @@ gfuse_status gfuse_cv_run(gfuse_cohort *c, const gfuse_cv_options *o, gfuse_cv_r
                     if (gfuse_interrupted())
                         GFUSE_FAIL(gfuse_i_error(GFUSE_ERR_INTERRUPTED,
                                                  "cross-validation interrupted"));
-                    double t0 = seconds_now();
+                    double t0 = omp_get_wtime();
                     if (e->method == 0) {
                         gfuse_train_options to = o->train;
                         to.seed = o->train.seed + (uint64_t)rep;
@@ -312,7 +305,7 @@ gfuse_status gfuse_cv_run(gfuse_cohort *c, const gfuse_cv_options *o, gfuse_cv_r
                                                          o->baseline_c, train, n_train,
                                                          e->sample, e->n, e->output));
                     }
-                    e->seconds = seconds_now() - t0;
+                    e->seconds = omp_get_wtime() - t0;
                     GFUSE_TRY(score(c, n_outputs, e));
                     fits++;
                 }
