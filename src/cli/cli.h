@@ -310,6 +310,23 @@ void cli_json_null(cli_json *j);
 /* Ends the document with a newline. */
 void cli_json_finish(cli_json *j);
 
+/* The metrics of gfuse_class_metrics and gfuse_regress_metrics by name, in output order (the
+ * JSON and CSV of cv and predict --metrics). */
+typedef struct {
+    const char *name;
+    size_t offset; /* of the double in its struct */
+} cli_metric;
+extern const cli_metric cli_class_metrics[];
+extern const int cli_n_class_metrics;
+extern const cli_metric cli_regress_metrics[];
+extern const int cli_n_regress_metrics;
+/* Metric k of the struct m. */
+double cli_metric_value(const cli_metric *metric, const void *m);
+/* Keys of the open object: "n", every metric, and for classification "confusion" (rows the
+ * true class). */
+void cli_json_class_metrics(cli_json *j, const gfuse_class_metrics *m);
+void cli_json_regress_metrics(cli_json *j, const gfuse_regress_metrics *m);
+
 /* ---- CSV writer (RFC 4180: fields with the separator, quotes, CR or LF are quoted) ------- */
 
 typedef struct {

@@ -11,53 +11,25 @@
 
 #define MAX_RATES 64
 
-/* The metrics of an entry, by name. */
+/* The metrics of the result's task. */
 typedef struct {
-    const char *name;
-    size_t offset; /* into gfuse_class_metrics or gfuse_regress_metrics */
-} metric;
-
-static const metric class_metrics[] = {
-    {"accuracy", offsetof(gfuse_class_metrics, accuracy)},
-    {"balanced_accuracy", offsetof(gfuse_class_metrics, balanced_accuracy)},
-    {"f1", offsetof(gfuse_class_metrics, f1)},
-    {"f1_macro", offsetof(gfuse_class_metrics, f1_macro)},
-    {"f1_weighted", offsetof(gfuse_class_metrics, f1_weighted)},
-    {"auroc", offsetof(gfuse_class_metrics, auroc)},
-    {"auprc", offsetof(gfuse_class_metrics, auprc)},
-    {"brier", offsetof(gfuse_class_metrics, brier)},
-    {"log_loss", offsetof(gfuse_class_metrics, log_loss)},
-};
-static const metric regress_metrics[] = {
-    {"rmse", offsetof(gfuse_regress_metrics, rmse)},
-    {"mae", offsetof(gfuse_regress_metrics, mae)},
-    {"r2", offsetof(gfuse_regress_metrics, r2)},
-};
-
-typedef struct {
-    const metric *m;
+    const cli_metric *m;
     int n;
     int classify;
 } metric_set;
 
 static metric_set metrics_of(const gfuse_cv_result *r)
 {
-    metric_set s = {class_metrics, (int)(sizeof class_metrics / sizeof class_metrics[0]), 1};
-    if (r->task == GFUSE_TASK_REGRESS) {
-        s.m = regress_metrics;
-        s.n = (int)(sizeof regress_metrics / sizeof regress_metrics[0]);
-        s.classify = 0;
-    }
-    return s;
+    if (r->task == GFUSE_TASK_REGRESS)
+        return (metric_set){cli_regress_metrics, cli_n_regress_metrics, 0};
+    return (metric_set){cli_class_metrics, cli_n_class_metrics, 1};
 }
 
 static double metric_value(const metric_set *s, int k, const gfuse_cv_fold *e)
 {
-    const char *base =
-        s->classify ? (const char *)&e->class_metrics : (const char *)&e->regress_metrics;
-    double v;
-    memcpy(&v, base + s->m[k].offset, sizeof v);
-    return v;
+    return cli_metric_value(&s->m[k],
+                            s->classify ? (const void *)&e->class_metrics
+                                        : (const void *)&e->regress_metrics);
 }
 
 /* Mean and population standard deviation (as numpy's std) of metric k over the entries of
@@ -101,14 +73,6 @@ static int groups_of(const gfuse_cv_result *r, group *g, int max)
         if (!found && n < max) g[n++] = (group){r->entry[j].rate, r->entry[j].method};
     }
     return n;
-}
-
-static void json_metrics(cli_json *j, const metric_set *s, const gfuse_cv_fold *e)
-{
-    for (int k = 0; k < s->n; k++) {
-        cli_json_key(j, s->m[k].name);
-        cli_json_double(j, metric_value(s, k, e));
-    }
 }
 
 static void json_summary(cli_json *j, const char *key, const gfuse_cv_result *r,
@@ -198,20 +162,8 @@ static void write_json(FILE *f, const gfuse_cv_result *r, const gfuse_cohort *c,
                     cli_json_key(&j, "fold");
                     cli_json_int(&j, e->fold);
                 }
-                cli_json_key(&j, "n");
-                cli_json_int(&j, e->n);
-                json_metrics(&j, &s, e);
-                if (s.classify && e->class_metrics.confusion) {
-                    cli_json_key(&j, "confusion");
-                    cli_json_begin_array(&j);
-                    for (int a = 0; a < r->n_outputs; a++) {
-                        cli_json_begin_array(&j);
-                        for (int b = 0; b < r->n_outputs; b++)
-                            cli_json_int(&j, e->class_metrics.confusion[a * r->n_outputs + b]);
-                        cli_json_end_array(&j);
-                    }
-                    cli_json_end_array(&j);
-                }
+                if (s.classify) cli_json_class_metrics(&j, &e->class_metrics);
+                else cli_json_regress_metrics(&j, &e->regress_metrics);
                 if (!pooled) {
                     cli_json_key(&j, "seconds");
                     cli_json_double(&j, e->seconds);

@@ -114,43 +114,13 @@ static int json_split_metrics(cli_json *j, const gfuse_model *model, const gfuse
         gfuse_class_metrics m;
         st = gfuse_class_metrics_compute(label, out, n, K, &m);
         if (st == GFUSE_OK) {
-            const struct {
-                const char *key;
-                double v;
-            } v[] = {{"accuracy", m.accuracy}, {"balanced_accuracy", m.balanced_accuracy},
-                     {"f1", m.f1},             {"f1_macro", m.f1_macro},
-                     {"f1_weighted", m.f1_weighted}, {"auroc", m.auroc},
-                     {"auprc", m.auprc},       {"brier", m.brier},
-                     {"log_loss", m.log_loss}};
-            cli_json_key(j, "n");
-            cli_json_int(j, m.n);
-            for (size_t k = 0; k < sizeof v / sizeof v[0]; k++) {
-                cli_json_key(j, v[k].key);
-                cli_json_double(j, v[k].v);
-            }
-            cli_json_key(j, "confusion");
-            cli_json_begin_array(j);
-            for (int a = 0; a < K; a++) {
-                cli_json_begin_array(j);
-                for (int b = 0; b < K; b++) cli_json_int(j, m.confusion[a * K + b]);
-                cli_json_end_array(j);
-            }
-            cli_json_end_array(j);
+            cli_json_class_metrics(j, &m);
             gfuse_class_metrics_free(&m);
         }
     } else {
         gfuse_regress_metrics m;
         st = gfuse_regress_metrics_compute(target, out, n, &m);
-        if (st == GFUSE_OK) {
-            cli_json_key(j, "n");
-            cli_json_int(j, m.n);
-            cli_json_key(j, "rmse");
-            cli_json_double(j, m.rmse);
-            cli_json_key(j, "mae");
-            cli_json_double(j, m.mae);
-            cli_json_key(j, "r2");
-            cli_json_double(j, m.r2);
-        }
+        if (st == GFUSE_OK) cli_json_regress_metrics(j, &m);
     }
     cli_json_end_object(j);
     free(label);

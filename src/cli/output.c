@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <math.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -227,6 +228,63 @@ void cli_json_null(cli_json *j)
 }
 
 void cli_json_finish(cli_json *j) { fputc('\n', j->f); }
+
+const cli_metric cli_class_metrics[] = {
+    {"accuracy", offsetof(gfuse_class_metrics, accuracy)},
+    {"balanced_accuracy", offsetof(gfuse_class_metrics, balanced_accuracy)},
+    {"f1", offsetof(gfuse_class_metrics, f1)},
+    {"f1_macro", offsetof(gfuse_class_metrics, f1_macro)},
+    {"f1_weighted", offsetof(gfuse_class_metrics, f1_weighted)},
+    {"auroc", offsetof(gfuse_class_metrics, auroc)},
+    {"auprc", offsetof(gfuse_class_metrics, auprc)},
+    {"brier", offsetof(gfuse_class_metrics, brier)},
+    {"log_loss", offsetof(gfuse_class_metrics, log_loss)},
+};
+const int cli_n_class_metrics = (int)(sizeof cli_class_metrics / sizeof cli_class_metrics[0]);
+const cli_metric cli_regress_metrics[] = {
+    {"rmse", offsetof(gfuse_regress_metrics, rmse)},
+    {"mae", offsetof(gfuse_regress_metrics, mae)},
+    {"r2", offsetof(gfuse_regress_metrics, r2)},
+};
+const int cli_n_regress_metrics =
+    (int)(sizeof cli_regress_metrics / sizeof cli_regress_metrics[0]);
+
+double cli_metric_value(const cli_metric *metric, const void *m)
+{
+    double v;
+    memcpy(&v, (const char *)m + metric->offset, sizeof v);
+    return v;
+}
+
+void cli_json_class_metrics(cli_json *j, const gfuse_class_metrics *m)
+{
+    cli_json_key(j, "n");
+    cli_json_int(j, m->n);
+    for (int k = 0; k < cli_n_class_metrics; k++) {
+        cli_json_key(j, cli_class_metrics[k].name);
+        cli_json_double(j, cli_metric_value(&cli_class_metrics[k], m));
+    }
+    if (!m->confusion) return;
+    int K = m->n_classes;
+    cli_json_key(j, "confusion");
+    cli_json_begin_array(j);
+    for (int a = 0; a < K; a++) {
+        cli_json_begin_array(j);
+        for (int b = 0; b < K; b++) cli_json_int(j, m->confusion[a * K + b]);
+        cli_json_end_array(j);
+    }
+    cli_json_end_array(j);
+}
+
+void cli_json_regress_metrics(cli_json *j, const gfuse_regress_metrics *m)
+{
+    cli_json_key(j, "n");
+    cli_json_int(j, m->n);
+    for (int k = 0; k < cli_n_regress_metrics; k++) {
+        cli_json_key(j, cli_regress_metrics[k].name);
+        cli_json_double(j, cli_metric_value(&cli_regress_metrics[k], m));
+    }
+}
 
 /* ---- CSV ---------------------------------------------------------------------------------- */
 

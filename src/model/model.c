@@ -491,45 +491,36 @@ double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
     return gfuse_i_xent_forward(a->out, spec->label, rows, n_rows, spec->class_w, arch->K);
 }
 
+/* out = (1 - w) out + w (mean of per_node over the sample's observed modality nodes), for
+ * every sample with an observed modality. */
+static void mix_node_mean(float *out, const float *per_node, const struct gfuse_graph *g,
+                          int64_t N, int K, int M, float w)
+{
+#pragma omp parallel for schedule(static) if (N * (int64_t)K * M > 65536)
+    for (int64_t i = 0; i < N; i++) {
+        float *o = out + i * K;
+        int n_obs = 0;
+        for (int m = 0; m < M; m++) n_obs += g->observed[(int64_t)m * N + i];
+        if (n_obs == 0) continue;
+        for (int k = 0; k < K; k++) {
+            float sum = 0.0f;
+            for (int m = 0; m < M; m++) {
+                int64_t v = (int64_t)m * N + i;
+                if (g->observed[v]) sum += per_node[v * K + k];
+            }
+            o[k] = (1.0f - w) * o[k] + w * sum / (float)n_obs;
+        }
+    }
+}
+
 void gfuse_i_model_output(gfuse_i_acts *a, const gfuse_i_arch *arch, const struct gfuse_graph *g,
                           float vote, float linear_mix)
 {
     int64_t N = a->N;
     int K = arch->K, M = arch->M;
-    const float *fused = a->fh.probs, *node = a->nh.probs, *lin = a->lin_probs;
-#pragma omp parallel for schedule(static) if (N * (int64_t)K * M > 65536)
-    for (int64_t i = 0; i < N; i++) {
-        float *o = a->out + i * K;
-        for (int k = 0; k < K; k++) o[k] = fused[i * K + k];
-        if (vote <= 0.0f) continue;
-        int n_obs = 0;
-        for (int m = 0; m < M; m++) n_obs += g->observed[(int64_t)m * N + i];
-        if (n_obs == 0) continue;
-        for (int k = 0; k < K; k++) {
-            float sum = 0.0f;
-            for (int m = 0; m < M; m++) {
-                int64_t v = (int64_t)m * N + i;
-                if (g->observed[v]) sum += node[v * K + k];
-            }
-            o[k] = (1.0f - vote) * o[k] + vote * sum / (float)n_obs;
-        }
-    }
-    if (linear_mix <= 0.0f) return;
-#pragma omp parallel for schedule(static) if (N * (int64_t)K * M > 65536)
-    for (int64_t i = 0; i < N; i++) {
-        float *o = a->out + i * K;
-        int n_obs = 0;
-        for (int m = 0; m < M; m++) n_obs += g->observed[(int64_t)m * N + i];
-        if (n_obs == 0) continue;
-        for (int k = 0; k < K; k++) {
-            float sum = 0.0f;
-            for (int m = 0; m < M; m++) {
-                int64_t v = (int64_t)m * N + i;
-                if (g->observed[v]) sum += lin[v * K + k];
-            }
-            o[k] = (1.0f - linear_mix) * o[k] + linear_mix * sum / (float)n_obs;
-        }
-    }
+    memcpy(a->out, a->fh.probs, (size_t)(N * K) * sizeof(float));
+    if (vote > 0.0f) mix_node_mean(a->out, a->nh.probs, g, N, K, M, vote);
+    if (linear_mix > 0.0f) mix_node_mean(a->out, a->lin_probs, g, N, K, M, linear_mix);
 }
 
 gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
