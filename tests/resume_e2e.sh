@@ -67,59 +67,67 @@ kill_and_resume kill_serial_then_side 1 2
 kill_and_resume kill_side_then_serial 2 1
 
 # ---- SIGTERM and SIGINT: stop at an epoch boundary with the checkpoint saved -----------------------
+# A longer training than the one above, so that no machine finishes it before the signal comes;
+# no checkpoint is due during it (--checkpoint-every 100000): the one found is the handler's.
+L="--cohort $EXAMPLE --ensemble 2 --epochs 400 --patience 400 --seed 5"
+run 0 "the uninterrupted long training" train $L --quiet --threads 2 --model "$T/long.gfm"
 # signal_and_resume NAME SIGNAL EXIT
 signal_and_resume() {
     ckpt="$T/$1.ckpt"
-    "$GFUSE" train $A --threads 2 --model "$T/$1.gfm" --checkpoint "$ckpt" \
-        --checkpoint-every 25 >"$T/out" 2>"$T/err" &
+    "$GFUSE" train $L --threads 2 --model "$T/$1.gfm" --checkpoint "$ckpt" \
+        --checkpoint-every 100000 >"$T/out" 2>"$T/err" &
     pid=$!
-    # the first checkpoint comes at epoch 25; the handlers are in place once the graph is
-    # built, well before: a short pause, then the signal
-    sleep 0.5
+    # the first progress line on stderr comes after the first epoch, when the handlers are in
+    # place: wait for it (at most 60 s), then the signal
+    n=0
+    while [ ! -s "$T/err" ] && kill -0 $pid 2>/dev/null && [ $n -lt 1200 ]; do
+        sleep 0.05
+        n=$((n + 1))
+    done
     kill -"$2" $pid
     wait $pid
     rc=$?
     if [ $rc -eq "$3" ]; then ok "$1: exit $rc"; else fail "$1: expected exit $3, got $rc"; fi
-    echo "  $1: $(cat "$T/err")"
+    echo "  $1: $(tail -n 1 "$T/err")"
     check "$1: the message names the signal, the checkpoint and --resume" \
         grep -q "interrupted by signal .*; checkpoint saved to $ckpt.*; resume with --resume" "$T/err"
     check "$1: the checkpoint exists" test -s "$ckpt"
     check "$1: no model file" test ! -f "$T/$1.gfm"
-    run 0 "$1: resume" train $A --model "$T/$1.gfm" --checkpoint "$ckpt" --resume
-    check "$1: the resumed model file is the uninterrupted one" cmp -s "$T/ref.gfm" "$T/$1.gfm"
+    run 0 "$1: resume" train $L --quiet --model "$T/$1.gfm" --checkpoint "$ckpt" --resume
+    check "$1: the resumed model file is the uninterrupted one" cmp -s "$T/long.gfm" "$T/$1.gfm"
 }
 signal_and_resume sigterm TERM 143
 signal_and_resume sigint INT 130
 
 # ---- refusals ---------------------------------------------------------------------------------------
 C="$T/sigterm.ckpt"
-run 2 "resume with other --epochs" train $A --epochs 41 --model "$T/x.gfm" --checkpoint "$C" --resume
-check "... names --epochs and both values" err_has "written with --epochs 40, this run has --epochs 41"
-run 2 "resume with other --lr" train $A --lr 0.01 --model "$T/x.gfm" --checkpoint "$C" --resume
+run 2 "resume with other --epochs" train $L --quiet --epochs 401 --model "$T/x.gfm" --checkpoint "$C" --resume
+check "... names --epochs and both values" err_has "written with --epochs 400, this run has --epochs 401"
+run 2 "resume with other --lr" train $L --quiet --lr 0.01 --model "$T/x.gfm" --checkpoint "$C" --resume
 check "... names --lr" err_has "written with --lr 0.005, this run has --lr 0.01"
-run 2 "resume with another --seed" train $A --seed 6 --model "$T/x.gfm" --checkpoint "$C" --resume
+run 2 "resume with another --seed" train $L --quiet --seed 6 --model "$T/x.gfm" --checkpoint "$C" --resume
 check "... names --seed" err_has "with --seed 5, this run has --seed 6"
 cp -r "$EXAMPLE" "$T/other"
 awk -F, 'BEGIN { OFS = "," } NR == 2 { $2 = $2 + 1 } { print }' "$EXAMPLE/mod1.csv" >"$T/other/mod1.csv"
-B=$(echo "$A" | sed "s|--cohort $EXAMPLE|--cohort $T/other|")
+B=$(echo "$L --quiet" | sed "s|--cohort $EXAMPLE|--cohort $T/other|")
 run 2 "resume on other feature values" train $B --model "$T/x.gfm" --checkpoint "$C" --resume
 check "... says the values differ" err_has "other data (the feature values"
 cp "$EXAMPLE/mod1.csv" "$T/other/mod1.csv"
 awk -F, 'NR == 1 { print "id,mod1" } NR == 2 { print $1 ",0" }' "$EXAMPLE/mod1.csv" >"$T/mask.csv"
-run 2 "resume with a mask hiding one modality of one sample" train $A --mask "$T/mask.csv" \
+run 2 "resume with a mask hiding one modality of one sample" train $L --quiet --mask "$T/mask.csv" \
     --model "$T/x.gfm" --checkpoint "$C" --resume
 check "... says the mask differs" err_has "(the mask) differ"
-run 0 "resume with another thread count and checkpoint interval" train $A --threads 1 \
+run 0 "resume with another thread count and checkpoint interval" train $L --quiet --threads 1 \
     --checkpoint-every 3 --model "$T/x.gfm" --checkpoint "$C" --resume
-check "... gives the same model" cmp -s "$T/ref.gfm" "$T/x.gfm"
-run 3 "a model file is no checkpoint" train $A --model "$T/x.gfm" --checkpoint "$T/ref.gfm" --resume
+check "... gives the same model" cmp -s "$T/long.gfm" "$T/x.gfm"
+run 3 "a model file is no checkpoint" train $L --quiet --model "$T/x.gfm" --checkpoint "$T/ref.gfm" --resume
 check "... and the message says so" err_has "is not a gfuse training checkpoint"
 run 3 "a checkpoint is no model file" info --model "$C"
 check "... and the message says so" err_has "is not a gfuse model file"
 head -c 1000 "$C" >"$T/cut.ckpt"
-run 3 "a truncated checkpoint" train $A --model "$T/x.gfm" --checkpoint "$T/cut.ckpt" --resume
+run 3 "a truncated checkpoint" train $L --quiet --model "$T/x.gfm" --checkpoint "$T/cut.ckpt" --resume
 check "... is named a checkpoint" err_has "checkpoint $T/cut.ckpt is truncated"
-run 2 "--resume without --checkpoint" train $A --model "$T/x.gfm" --resume
-run 1 "--resume of a missing checkpoint" train $A --model "$T/x.gfm" --checkpoint "$T/none" --resume
+run 2 "--resume without --checkpoint" train $L --quiet --model "$T/x.gfm" --resume
+run 1 "--resume of a missing checkpoint" train $L --quiet --model "$T/x.gfm" --checkpoint "$T/none" --resume
 
 e2e_summary resume_e2e
