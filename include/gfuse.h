@@ -520,8 +520,9 @@ typedef struct {
                                  regressor) of each modality's standardised features, trained
                                  with its own loss; 0 = no linear path */
     double mix_step;          /* > 0: after training, linear_mix is chosen among 0,
-                                 mix_step, 2 mix_step, ..., 1 as the one whose output has the
-                                 least task loss on the members' validation samples (the
+                                 mix_step, 2 mix_step, ..., 1 by the task loss on the members'
+                                 validation samples: the largest whose loss exceeds the least
+                                 by at most one standard error of the paired difference (the
                                  linear path is trained then even when linear_mix is 0, and
                                  linear_mix is the weight validated while training); the
                                  model keeps the chosen weight */

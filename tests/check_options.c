@@ -6,6 +6,7 @@
  */
 #include "testutil.h"
 
+#include "model/model.h"
 #include "model/options.h"
 
 #include <math.h>
@@ -293,7 +294,7 @@ static void odd_options(gfuse_train_options *o, double *w)
     o->n_class_weights = 3;
 }
 
-/* With mix_step, the model keeps the linear mix of least validation loss, one of the grid's,
+/* With mix_step, the model keeps a linear mix of the grid (gfuse_i_mix_choice),
  * and keeps mix_step itself. */
 START_TEST(test_mix_choice)
 {
@@ -312,6 +313,35 @@ START_TEST(test_mix_choice)
     ck_assert_msg(on_grid, "linear mix %.17g is not on the grid", back.linear_mix);
     gfuse_model_free(&m);
     gfuse_cohort_free(&c);
+}
+END_TEST
+
+/* The one-standard-error rule of the mix choice: the least loss wins when the candidates after
+ * it are worse beyond one standard error of the paired difference; otherwise the last
+ * candidate within it (towards the linear path); weights count as in the loss. */
+START_TEST(test_mix_choice_rule)
+{
+    /* 3 candidates x 4 rows: 1 differs from 0 by noise of mean 0, 2 is 0 plus 0.5 everywhere */
+    const double noisy[] = {0.0, 1.0, 0.0, 1.0, /**/ 0.1, 0.9, 0.2, 0.8, /**/ 0.5, 1.5, 0.5, 1.5};
+    ck_assert_int_eq(gfuse_i_mix_choice(noisy, NULL, 4, 3), 1);
+    /* without candidate 1, candidate 2's constant excess has no spread: 0 stays */
+    const double clear[] = {0.0, 1.0, 0.0, 1.0, /**/ 0.5, 1.5, 0.5, 1.5};
+    ck_assert_int_eq(gfuse_i_mix_choice(clear, NULL, 4, 2), 0);
+    /* the least is not the first: candidates before it never count */
+    const double later[] = {0.9, 0.9, 0.9, 0.9, /**/ 0.1, 0.1, 0.1, 0.1, /**/ 0.6, 0.6, 0.6, 0.6};
+    ck_assert_int_eq(gfuse_i_mix_choice(later, NULL, 4, 3), 1);
+    /* equal candidates: the last */
+    const double same[] = {0.3, 0.7, 0.3, 0.7, 0.3, 0.7};
+    ck_assert_int_eq(gfuse_i_mix_choice(same, NULL, 2, 3), 2);
+    /* 2 rows: unweighted, 1 is within one standard error of 0; with the first row weighted 0,
+     * 0 is better by 1.2 with no spread */
+    const double two[] = {1.0, 0.0, /**/ 0.0, 1.2};
+    ck_assert_int_eq(gfuse_i_mix_choice(two, NULL, 2, 2), 1);
+    const double w[] = {0.0, 1.0};
+    ck_assert_int_eq(gfuse_i_mix_choice(two, w, 2, 2), 0);
+    /* nothing to choose from */
+    ck_assert_int_eq(gfuse_i_mix_choice(two, NULL, 0, 2), 0);
+    ck_assert_int_eq(gfuse_i_mix_choice(two, NULL, 2, 1), 0);
 }
 END_TEST
 
@@ -398,6 +428,7 @@ int main(void)
     tcase_add_test(t, test_shortest_double);
     tcase_add_test(t, test_model_file_round_trip);
     tcase_add_test(t, test_mix_choice);
+    tcase_add_test(t, test_mix_choice_rule);
     suite_add_tcase(s, t);
     return tu_run_suite(s);
 }

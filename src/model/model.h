@@ -273,6 +273,13 @@ double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
 
 /* ---- training ----------------------------------------------------------------------------------- */
 
+/* The choice among n_mix candidate outputs ordered from the most graph to the most linear:
+ * loss[j * n_rows + r] is candidate j's loss on validation row r and weight[r] (NULL: 1) the
+ * row's weight. Returns the last candidate whose weighted mean loss exceeds the least one's by
+ * at most one standard error of the paired difference (the one-standard-error rule, leaning
+ * to the simpler linear path); the first of the least when none after it qualifies. */
+int gfuse_i_mix_choice(const double *loss, const double *weight, int64_t n_rows, int n_mix);
+
 /* One AdamW step (decoupled weight decay on the entries with decay[j] = 1) at step t >= 1. */
 void gfuse_i_adamw_step(float *p, const float *g, float *mom, float *vel, const uint8_t *decay,
                         int64_t n, double lr, double wd, int t);

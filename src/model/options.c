@@ -95,8 +95,8 @@ static const gfuse_train_option table[] = {
            "modalities), trained with its own loss; with --mix-step the weight validated while "
            "training (0 = no linear path unless --mix-step)", SHARED | OPTIONAL),
     OPTION(DOUBLE, mix_step, "mix-step", "mix step", 0.1, IN(0, 1), "S",
-           "after training, choose --linear-mix among 0, S, 2S, ..., 1 by the validation loss "
-           "(0 = keep --linear-mix)", SHARED | OPTIONAL),
+           "after training, choose --linear-mix among 0, S, 2S, ..., 1 by the validation loss: "
+           "the largest within one standard error of the least (0 = keep --linear-mix)", SHARED | OPTIONAL),
     OPTION(DOUBLE, linear_l2, "linear-l2", "linear L2", 0.03, AT_LEAST(0), "C",
            "L2 penalty C/2 * |W|^2 on the weights of the linear path", SHARED | OPTIONAL),
     OPTION(DOUBLE, decoder_ridge, "decoder-ridge", "decoder ridge", 3.0, AT_LEAST(0), "R",

@@ -844,24 +844,71 @@ done:
     return st;
 }
 
-/* With mix_step: the linear mix whose output has the least task loss on the validation rows
- * of the members (each member's own, summed in member order), the smallest of ties; the model
- * keeps it. Without validation rows the given mix stays. */
 /* Candidate j of n_mix: j * mix_step to 9 decimals (so 3 * 0.1 is 0.3), the last one 1. */
 static double mix_at(const gfuse_train_options *o, int j, int n_mix)
 {
     return j == n_mix - 1 ? 1.0 : floor(j * o->mix_step * 1e9 + 0.5) / 1e9;
 }
 
+int gfuse_i_mix_choice(const double *loss, const double *weight, int64_t n_rows, int n_mix)
+{
+    if (n_mix <= 1 || n_rows <= 0) return 0;
+    double wsum = 0.0, w2sum = 0.0;
+    for (int64_t r = 0; r < n_rows; r++) {
+        double w = weight ? weight[r] : 1.0;
+        wsum += w;
+        w2sum += w * w;
+    }
+    if (wsum <= 0.0) return 0;
+    int best = 0;
+    double best_mean = HUGE_VAL;
+    for (int j = 0; j < n_mix; j++) {
+        double sum = 0.0;
+        for (int64_t r = 0; r < n_rows; r++)
+            sum += (weight ? weight[r] : 1.0) * loss[(int64_t)j * n_rows + r];
+        if (sum / wsum < best_mean) {
+            best_mean = sum / wsum;
+            best = j;
+        }
+    }
+    /* the effective number of rows of a weighted mean: (sum w)^2 / sum w^2 */
+    double n_eff = wsum * wsum / w2sum;
+    for (int j = n_mix - 1; j > best; j--) {
+        const double *a = loss + (int64_t)j * n_rows, *b = loss + (int64_t)best * n_rows;
+        double mean = 0.0, var = 0.0;
+        for (int64_t r = 0; r < n_rows; r++) mean += (weight ? weight[r] : 1.0) * (a[r] - b[r]);
+        mean /= wsum;
+        for (int64_t r = 0; r < n_rows; r++) {
+            double d = a[r] - b[r] - mean;
+            var += (weight ? weight[r] : 1.0) * d * d;
+        }
+        var /= wsum;
+        if (mean <= sqrt(var / n_eff)) return j;
+    }
+    return best;
+}
+
+/* With mix_step: the linear mix chosen by gfuse_i_mix_choice from the task loss of every
+ * candidate on the validation rows of the members (each member's own, in member order); the
+ * model keeps it. Without validation rows the given mix stays. */
 static gfuse_status choose_mix(trainer *t)
 {
     gfuse_model *m = t->m;
     const gfuse_train_options *o = t->o;
     if (o->mix_step <= 0.0) return GFUSE_OK;
+    gfuse_status st = GFUSE_OK;
     int n_mix = (int)floor(1.0 / o->mix_step + 1e-9) + 1;
-    double *loss = gfuse_i_zalloc((size_t)n_mix, sizeof *loss);
-    if (!loss) return gfuse_i_nomem("the choice of the linear mix");
     worker *w = &t->workers[0];
+    int64_t n_rows = 0;
+    for (int k = 0; k < m->n_members; k++) {
+        int64_t n_tr, n_val;
+        member_rows(t, w, k, &n_tr, &n_val);
+        n_rows += n_val;
+    }
+    if (n_rows == 0) return GFUSE_OK;
+    double *loss = gfuse_i_alloc((size_t)n_mix * (size_t)n_rows, sizeof *loss);
+    double *weight = gfuse_i_alloc((size_t)n_rows, sizeof *weight);
+    GFUSE_TRY_MEM(loss && weight, "the choice of the linear mix");
     const gfuse_i_arch *arch = &m->arch;
     gfuse_i_loss_spec spec = {.task = m->task,
                               .label = t->label,
@@ -869,27 +916,32 @@ static gfuse_status choose_mix(trainer *t)
                               .class_w = t->class_w};
     gfuse_i_pass pass = {.node_head = o->node_vote > 0.0, .linear = 1,
                          .decoders = GFUSE_I_DEC_NONE};
-    int64_t n_scored = 0;
+    int64_t at = 0;
     for (int k = 0; k < m->n_members; k++) {
         int64_t n_tr, n_val;
         member_rows(t, w, k, &n_tr, &n_val);
         if (n_val == 0) continue;
+        for (int64_t r = 0; r < n_val; r++) {
+            int64_t i = w->rows_val[r];
+            weight[at + r] = m->task == GFUSE_TASK_CLASSIFY && t->class_w ? t->class_w[t->label[i]]
+                                                                          : 1.0;
+        }
         gfuse_i_model_forward(&w->acts, arch, &m->layout, m->params[k], t->full, &t->data, &pass);
         for (int j = 0; j < n_mix; j++) {
-            double mix = mix_at(o, j, n_mix);
-            gfuse_i_model_output(&w->acts, arch, t->full, (float)o->node_vote, (float)mix);
-            loss[j] += gfuse_i_task_loss(&w->acts, arch, &spec, w->rows_val, n_val) * (double)n_val;
+            gfuse_i_model_output(&w->acts, arch, t->full, (float)o->node_vote,
+                                 (float)mix_at(o, j, n_mix));
+            /* one row at a time: the row's own loss, whatever its class weight */
+            for (int64_t r = 0; r < n_val; r++)
+                loss[(int64_t)j * n_rows + at + r] =
+                    gfuse_i_task_loss(&w->acts, arch, &spec, w->rows_val + r, 1);
         }
-        n_scored += n_val;
+        at += n_val;
     }
-    if (n_scored > 0) {
-        int best = 0;
-        for (int j = 1; j < n_mix; j++)
-            if (loss[j] < loss[best]) best = j;
-        m->opts.linear_mix = mix_at(o, best, n_mix);
-    }
+    m->opts.linear_mix = mix_at(o, gfuse_i_mix_choice(loss, weight, n_rows, n_mix), n_mix);
+done:
     free(loss);
-    return GFUSE_OK;
+    free(weight);
+    return st;
 }
 
 /* An interrupted training: every member's state as it stopped goes into the checkpoint. */
