@@ -60,6 +60,7 @@ int cmd_impute(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_cv(int argc, char **argv);
 int cmd_mask(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 /* ---- end of commands ---- */
 
 /* ---- options --------------------------------------------------------------------------- */
@@ -309,6 +310,9 @@ void cli_json_bool(cli_json *j, int v);
 void cli_json_null(cli_json *j);
 /* Ends the document with a newline. */
 void cli_json_finish(cli_json *j);
+/* The shortest of %.15g / %.17g that reads back as v (what cli_json_double writes); "NA" when
+ * v is not finite. */
+void cli_format_double(char *buf, size_t size, double v);
 
 /* The metrics of gfuse_class_metrics and gfuse_regress_metrics by name, in output order (the
  * JSON and CSV of cv and predict --metrics). */
@@ -341,5 +345,98 @@ void cli_csv_int(cli_csv *c, int64_t v);
 /* %.9g (exact for float32); NaN is written as NA. */
 void cli_csv_double(cli_csv *c, double v);
 void cli_csv_end_row(cli_csv *c);
+
+/* ---- HTML pages with inline SVG charts (html.c): what `gfuse report` writes ------------- */
+
+/* Writes s as HTML/SVG text or attribute value: & < > " ' as entities; a byte that does not
+ * start valid UTF-8 and a control character other than tab, LF and CR as U+FFFD. NULL: nothing. */
+void cli_html_escape(FILE *f, const char *s);
+/* v with `digits` significant digits (%g); "NA" when not finite. */
+void cli_html_number(FILE *f, double v, int digits);
+/* A table: caption (may be NULL) and n column heads; cells hold escaped text, or numbers shown
+ * with `digits` significant digits and kept exactly in data-value. */
+void cli_html_table_begin(FILE *f, const char *caption, const char *const *head, int n);
+void cli_html_table_end(FILE *f);
+void cli_html_row_begin(FILE *f);
+void cli_html_row_end(FILE *f);
+void cli_html_cell_text(FILE *f, const char *s);
+void cli_html_cell_number(FILE *f, double v, int digits);
+void cli_html_cell_int(FILE *f, int64_t v);
+
+/* One SVG chart inside a <figure>: a title on top, the plot area (px0..px1, py0..py1 in
+ * pixels) showing data x0..x1, y0..y1, and a legend column on the right. */
+typedef struct {
+    FILE *f;
+    double width, height;
+    double px0, px1, py0, py1;
+    double x0, x1, y0, y1;
+    int no_x_ticks, no_y_ticks; /* set before cli_chart_axes for a categorical axis */
+} cli_chart;
+
+/* The k-th colour of a colour-blind-safe palette (cycles). */
+const char *cli_chart_color(int k);
+/* At most max_ticks round tick values (steps 1, 2, 2.5, 5 x 10^k) within [lo, hi]; returns
+ * their number, and the step in *step (may be NULL). One tick (lo) when hi <= lo. */
+int cli_nice_ticks(double lo, double hi, int max_ticks, double *ticks, double *step);
+/* Opens the figure and the SVG (id: the figure's id, may be NULL; title: the chart's heading
+ * and accessible name). */
+void cli_chart_begin(cli_chart *c, FILE *f, const char *id, double width, double height,
+                     const char *title);
+void cli_chart_end(cli_chart *c);
+/* The data range without axes (for charts that draw their own categories). */
+void cli_chart_range(cli_chart *c, double x0, double x1, double y0, double y1);
+/* The data range, grid, frame, tick labels and the axis titles. */
+void cli_chart_axes(cli_chart *c, double x0, double x1, double y0, double y1,
+                    const char *xlabel, const char *ylabel);
+void cli_chart_axis_titles(cli_chart *c, const char *xlabel, const char *ylabel);
+/* Pixel coordinates of data values. */
+double cli_chart_x(const cli_chart *c, double x);
+double cli_chart_y(const cli_chart *c, double y);
+/* A polyline through the points (a non-finite point breaks it). */
+void cli_chart_line(cli_chart *c, const double *x, const double *y, int64_t n, int color,
+                    int dashed);
+void cli_chart_segment(cli_chart *c, double xa, double ya, double xb, double yb, int color,
+                       int dashed);
+void cli_chart_points(cli_chart *c, const double *x, const double *y, int64_t n, int color,
+                      double radius);
+/* A rectangle in pixels, with a hover text (may be NULL). */
+void cli_chart_rect(cli_chart *c, double px, double py, double w, double h, const char *fill,
+                    const char *tooltip);
+/* Text at pixel (px, py); anchor start, middle or end; cls a CSS class or NULL. */
+void cli_chart_text(cli_chart *c, double px, double py, const char *anchor, const char *cls,
+                    const char *text);
+/* The legend column: names[k] with colour colors[k] (NULL: k), dashed[k] (may be NULL). */
+void cli_chart_legend(cli_chart *c, const char *const *names, const int *colors,
+                      const int *dashed, int n);
+
+/* ---- JSON reader (json_read.c): strict RFC 8259, for the files gfuse wrote (cv --out) ---- */
+
+typedef enum { CLI_JV_NULL, CLI_JV_BOOL, CLI_JV_NUMBER, CLI_JV_STRING, CLI_JV_ARRAY,
+               CLI_JV_OBJECT } cli_jv_kind;
+
+typedef struct cli_jv {
+    cli_jv_kind kind;
+    int line, column;      /* where the value starts, 1-based */
+    int boolean;
+    double number;
+    char *string;          /* STRING: UTF-8, NUL-terminated (\u0000 is refused) */
+    int64_t n;             /* ARRAY and OBJECT: items */
+    struct cli_jv *items;
+    char **keys;           /* OBJECT: n keys, unique */
+} cli_jv;
+
+#define CLI_JSON_READ_MAX_DEPTH 64
+
+/* Parses text[0 .. len) as one JSON document into *out (free it with cli_jv_free). Strict:
+ * no comments, trailing commas, NaN, leading zeros, duplicate keys, invalid UTF-8 or nesting
+ * deeper than CLI_JSON_READ_MAX_DEPTH. Returns 0, or -1 with "LINE:COLUMN: what" in err
+ * (and -2 when out of memory). */
+int cli_json_parse(const char *text, size_t len, cli_jv *out, char *err, size_t err_size);
+/* Reads and parses a file; err is "PATH:LINE:COLUMN: what" (-1), "PATH: why" when it cannot
+ * be read (-3) or out of memory (-2). */
+int cli_json_read_file(const char *path, cli_jv *out, char *err, size_t err_size);
+void cli_jv_free(cli_jv *v);
+/* The member called key of an object; NULL when v is no object or has no such key. */
+const cli_jv *cli_jv_get(const cli_jv *v, const char *key);
 
 #endif

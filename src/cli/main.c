@@ -29,6 +29,8 @@ static const command commands[] = {
      cmd_mask},
     {"cv", "cross-validate gfuse (and the baselines) on a cohort, at several missing rates",
      cmd_cv},
+    {"report", "a self-contained HTML page of charts: cohort, training, performance, attention",
+     cmd_report},
 };
 /* ---- end of the commands ---- */
 

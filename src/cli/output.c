@@ -201,6 +201,16 @@ void cli_json_int(cli_json *j, int64_t v)
     fprintf(j->f, "%lld", (long long)v);
 }
 
+void cli_format_double(char *buf, size_t size, double v)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, size, "NA");
+        return;
+    }
+    snprintf(buf, size, "%.15g", v);
+    if (strtod(buf, NULL) != v) snprintf(buf, size, "%.17g", v);
+}
+
 void cli_json_double(cli_json *j, double v)
 {
     before_value(j);
@@ -208,10 +218,8 @@ void cli_json_double(cli_json *j, double v)
         fputs("null", j->f);
         return;
     }
-    /* The shortest of %.15g / %.17g that reads back as the same double. */
     char buf[40];
-    snprintf(buf, sizeof buf, "%.15g", v);
-    if (strtod(buf, NULL) != v) snprintf(buf, sizeof buf, "%.17g", v);
+    cli_format_double(buf, sizeof buf, v);
     fputs(buf, j->f);
 }
 
