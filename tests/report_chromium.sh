@@ -51,8 +51,10 @@ run 0 "train with --log" train --cohort "$ex" --model "$T/m.gfm" --log "$T/log.c
 # shellcheck disable=SC2086
 run 0 "cv over rates with baselines" cv --cohort "$ex" --folds 3 --rates 0,0.2,0.4 --baselines \
     --seed 1 $QUICK --quiet --out "$T/cv.json"
-run 0 "report" report --model "$T/m.gfm" --cohort "$ex" --log "$T/log.csv" --cv "$T/cv.json" \
-    --out "$T/report.html" --quiet
+# Run from $T with relative names, so that the page (and its screenshot) names no absolute path.
+ln -s "$ex" "$T/example"
+check "report, run in the scratch folder" sh -c "cd '$T' && '$GFUSE' report --model m.gfm \
+    --cohort example --log log.csv --cv cv.json --out report.html --quiet"
 check "every chart's SVG present and drawn, nothing external in the page" \
     $CHECK charts "$T/report.html" --min 15
 check "Chromium renders the report" render "$T/report.html" report
