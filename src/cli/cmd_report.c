@@ -61,8 +61,8 @@ static const char page_style[] =
     "h1{font-size:1.7em;margin:18px 0 4px}h2{font-size:1.3em;margin-top:32px;"
     "border-bottom:1px solid #ccc}h3{font-size:1.05em;margin:20px 0 6px}\n"
     "nav a{margin-right:14px;color:#0072B2}\n"
-    ".facts{display:flex;flex-wrap:wrap;gap:8px 28px;margin:10px 0}\n"
-    ".facts div{min-width:120px}.facts b{display:block;font-size:1.35em}\n"
+    ".facts{display:flex;flex-wrap:wrap;gap:8px 20px;margin:10px 0}\n"
+    ".facts div{min-width:96px}.facts b{display:block;font-size:1.35em}\n"
     ".row{display:flex;flex-wrap:wrap;gap:12px 24px;align-items:flex-start}\n"
     "figure.chart{margin:8px 0}figure.chart svg{max-width:100%;height:auto;"
     "font-size:12px;background:#fff}\n"
@@ -107,6 +107,13 @@ static void page_begin(report *r, const char *model_path, const char *source)
             (long long)tests);
     if (r->classify) fprintf(f, "<div><b>%d</b>classes</div>", r->K);
     else fputs("<div><b>regression</b>task</div>", f);
+    const char *scope = r->eval_test ? "test" : "labelled";
+    const char *names[2][2] = {{"AUROC", "accuracy"}, {"RMSE", "R\xC2\xB2"}};
+    for (int k = 0; k < 2 && r->n_eval > 0; k++) {
+        fputs("<div><b>", f);
+        cli_html_number(f, r->headline[k], 3);
+        fprintf(f, "</b>%s %s</div>", scope, names[!r->classify][k]);
+    }
     fprintf(f, "<div><b>%d</b>ensemble members</div><div><b>%lld</b>parameters</div></div>\n",
             gfuse_model_n_members(r->model), (long long)gfuse_model_n_parameters(r->model));
     fputs("<nav><a href=\"#cohort\">Cohort</a><a href=\"#training\">Training</a>"
@@ -628,6 +635,7 @@ static void report_free(report *r)
     free(r->label);
     free(r->target);
     free(r->present);
+    free(r->eval);
 }
 
 /* Labels as the model's classes (matched by name, as predict --metrics does), presence of the
@@ -703,6 +711,7 @@ static int run_report(const char *out, const gfuse_model *model, const gfuse_coh
     }
     if ((rc = cli_check("report", gfuse_predict(model, cohort, &r.pred))) != 0) goto done;
     if ((rc = report_prepare(&r)) != 0) goto done;
+    if ((rc = report_evaluate(&r)) != 0) goto done;
     if ((rc = cli_outfile_open(&o, "report", out)) != 0) goto done;
     r.f = o.f;
     page_begin(&r, paths->model_path, paths->cohort_dir ? paths->cohort_dir : "(modality files)");

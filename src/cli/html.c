@@ -157,14 +157,16 @@ int cli_nice_ticks(double lo, double hi, int max_ticks, double *ticks, double *s
     return n;
 }
 
-/* A tick label: as many decimals as the step needs. */
+/* A tick label: as many decimals as the step needs (0.25 steps: 2). */
 static void tick_label(char *buf, size_t size, double v, double step)
 {
     int decimals = 0;
-    if (step > 0 && step < 1) decimals = (int)ceil(-log10(step) - 1e-9);
-    if (step > 0 && fabs(step * 4 - round(step * 4)) < 1e-9 && step < 1 && decimals < 2)
-        decimals = 2; /* 0.25 steps */
-    if (fabs(v) >= 1e6 || (v != 0 && fabs(v) < 1e-4) || decimals > 6)
+    while (decimals < 6 && step > 0) {
+        double scaled = step * pow(10, decimals);
+        if (fabs(scaled - round(scaled)) < 1e-6 * scaled) break;
+        decimals++;
+    }
+    if (fabs(v) >= 1e6 || (v != 0 && fabs(v) < 1e-4) || decimals >= 6)
         snprintf(buf, size, "%.3g", v);
     else
         snprintf(buf, size, "%.*f", decimals, v == 0 ? 0.0 : v);

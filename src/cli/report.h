@@ -67,6 +67,12 @@ typedef struct {
     const report_log *log; /* NULL without --log */
     const report_cv *cv;   /* NULL without --cv */
     int chart_count;    /* charts written so far, for their ids */
+    /* report_evaluate: the samples scored (the labelled test samples, else every labelled
+     * one) and the headline numbers: AUROC and accuracy, or RMSE and R2 */
+    int64_t *eval;
+    int64_t n_eval;
+    int eval_test;
+    double headline[2];
 } report;
 
 /* The next chart's id ("chart-N"), written into buf. */
@@ -74,6 +80,9 @@ const char *report_chart_id(report *r, char *buf, size_t size);
 /* The label of a presence bitset of the model's modalities: "mod1 + mod3", or "none". */
 void report_pattern_label(const report *r, uint64_t bits, char *buf, size_t size);
 
+/* Chooses the samples to score and computes the headline numbers (before the page is
+ * written). Returns 0 or the exit code after printing the error. */
+int report_evaluate(report *r);
 /* Sections of report_model.c; each returns 0 or the exit code after printing the error. */
 int report_performance(report *r);
 int report_attention(report *r);

@@ -643,22 +643,65 @@ static void cv_performance(report *r)
     }
 }
 
+int report_evaluate(report *r)
+{
+    int64_t n = gfuse_cohort_n_samples(r->cohort), m = 0;
+    r->eval = alloc_or_null((size_t)n, sizeof *r->eval);
+    if (!r->eval) return out_of_memory();
+    r->headline[0] = r->headline[1] = NAN;
+    /* the labelled test samples, or every labelled sample when there is none */
+    for (int pass = 0; pass < 2 && m == 0; pass++) {
+        r->eval_test = pass == 0;
+        for (int64_t i = 0; i < n; i++) {
+            int has = r->classify ? r->label[i] >= 0 : !isnan(r->target[i]);
+            if (has && (!r->eval_test || gfuse_cohort_split(r->cohort, i) == GFUSE_SPLIT_TEST))
+                r->eval[m++] = i;
+        }
+    }
+    r->n_eval = m;
+    if (m == 0) return 0;
+    int K = r->classify ? r->K : 1;
+    double *out = alloc_or_null((size_t)m * (size_t)K, sizeof *out);
+    double *target = alloc_or_null((size_t)m, sizeof *target);
+    int32_t *label = alloc_or_null((size_t)m, sizeof *label);
+    if (!out || !target || !label) {
+        free(out);
+        free(target);
+        free(label);
+        return out_of_memory();
+    }
+    for (int64_t t = 0; t < m; t++) {
+        label[t] = r->label[r->eval[t]];
+        target[t] = r->target[r->eval[t]];
+        for (int k = 0; k < K; k++) out[t * K + k] = r->pred.output[r->eval[t] * K + k];
+    }
+    gfuse_status st;
+    if (r->classify) {
+        gfuse_class_metrics cm;
+        st = gfuse_class_metrics_compute(label, out, m, K, &cm);
+        if (st == GFUSE_OK) {
+            r->headline[0] = cm.auroc;
+            r->headline[1] = cm.accuracy;
+            gfuse_class_metrics_free(&cm);
+        }
+    } else {
+        gfuse_regress_metrics rm;
+        st = gfuse_regress_metrics_compute(target, out, m, &rm);
+        if (st == GFUSE_OK) {
+            r->headline[0] = rm.rmse;
+            r->headline[1] = rm.r2;
+        }
+    }
+    free(out);
+    free(target);
+    free(label);
+    return cli_check("report", st);
+}
+
 int report_performance(report *r)
 {
     FILE *f = r->f;
-    int64_t n = gfuse_cohort_n_samples(r->cohort), m = 0;
-    int64_t *idx = alloc_or_null((size_t)n, sizeof *idx);
-    if (!idx) return out_of_memory();
-    /* the labelled test samples, or every labelled sample when there is none */
-    int test = 1;
-    for (int pass = 0; pass < 2 && m == 0; pass++) {
-        test = pass == 0;
-        for (int64_t i = 0; i < n; i++) {
-            int has = r->classify ? r->label[i] >= 0 : !isnan(r->target[i]);
-            if (has && (!test || gfuse_cohort_split(r->cohort, i) == GFUSE_SPLIT_TEST))
-                idx[m++] = i;
-        }
-    }
+    int64_t m = r->n_eval;
     fputs("<section id=\"performance\">\n<h2>Performance</h2>\n", f);
     int rc = 0;
     if (m == 0) {
@@ -666,7 +709,7 @@ int report_performance(report *r)
               "score.</p>\n",
               f);
     } else {
-        if (test)
+        if (r->eval_test)
             fprintf(f, "<p>The %lld labelled <b>test</b> samples (their labels were never read in "
                        "training).</p>\n",
                     (long long)m);
@@ -675,9 +718,8 @@ int report_performance(report *r)
                        "%lld labelled samples, the training samples included, so the numbers "
                        "are optimistic. <code>gfuse cv</code> scores held-out folds.</p>\n",
                     (long long)m);
-        rc = r->classify ? class_performance(r, idx, m) : regress_performance(r, idx, m);
+        rc = r->classify ? class_performance(r, r->eval, m) : regress_performance(r, r->eval, m);
     }
-    free(idx);
     if (rc == 0 && r->cv) cv_performance(r);
     fputs("</section>\n", f);
     return rc;
