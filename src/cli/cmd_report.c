@@ -12,6 +12,30 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The first max_chars characters of UTF-8 text s (with "..." when cut) into buf. */
+void report_utf8_prefix(const char *s, int max_chars, char *buf, size_t size)
+{
+    size_t k = 0;
+    int chars = 0;
+    while (s[k] && chars < max_chars) {
+        k++;
+        while (((unsigned char)s[k] & 0xC0) == 0x80) k++;
+        chars++;
+    }
+    if (k + 4 > size) k = size > 4 ? size - 4 : 0;
+    while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+    memcpy(buf, s, k);
+    snprintf(buf + k, size - k, "%s", s[k] ? "..." : "");
+}
+
+void *report_alloc(size_t n, size_t size) { return malloc((n ? n : 1) * size); }
+
+int report_out_of_memory(void)
+{
+    cli_error("report", "out of memory");
+    return CLI_EXIT_FAILURE;
+}
+
 const char *report_chart_id(report *r, char *buf, size_t size)
 {
     snprintf(buf, size, "chart-%d", ++r->chart_count);

@@ -1,9 +1,8 @@
 /*
  * report.h: what the files of `gfuse report` share. cmd_report.c runs the command and writes
  * the page with its cohort, training and robustness sections; report_inputs.c reads the
- * training log (train --log) and the cross-validation JSON (cv --out); report_model.c writes
- * the sections that come from the model's predictions: performance, fusion attention and
- * completion.
+ * training log (train --log) and the cross-validation JSON (cv --out); report_performance.c
+ * writes the performance section, report_model.c the fusion attention and completion.
  */
 #ifndef GFUSE_CLI_REPORT_H
 #define GFUSE_CLI_REPORT_H
@@ -75,6 +74,12 @@ typedef struct {
     double headline[2];
 } report;
 
+/* The first max_chars characters of UTF-8 text s, with "..." when cut, into buf. */
+void report_utf8_prefix(const char *s, int max_chars, char *buf, size_t size);
+/* malloc(n * size), at least one element. */
+void *report_alloc(size_t n, size_t size);
+/* Prints "gfuse report: out of memory"; returns CLI_EXIT_FAILURE. */
+int report_out_of_memory(void);
 /* The next chart's id ("chart-N"), written into buf. */
 const char *report_chart_id(report *r, char *buf, size_t size);
 /* The label of a presence bitset of the model's modalities: "mod1 + mod3", or "none". */
@@ -83,9 +88,9 @@ void report_pattern_label(const report *r, uint64_t bits, char *buf, size_t size
 /* Chooses the samples to score and computes the headline numbers (before the page is
  * written). Returns 0 or the exit code after printing the error. */
 int report_evaluate(report *r);
-/* Sections of report_model.c; each returns 0 or the exit code after printing the error. */
-int report_performance(report *r);
-int report_attention(report *r);
+/* The sections; each returns 0 or the exit code after printing the error. */
+int report_performance(report *r); /* report_performance.c */
+int report_attention(report *r);   /* report_model.c */
 int report_completion(report *r);
 
 /* Linear-interpolation quantile q of sorted x[0 .. n) (numpy's default, R's type 7). */
