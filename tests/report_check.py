@@ -96,6 +96,11 @@ def body_rows(rows):
     return [r for r in rows if r and r[0][0] == "td"]
 
 
+def confusion(page, div):
+    """The counts of the confusion table in div#DIV, rows the true class."""
+    return [[int(number(c)) for c in r[1:]] for r in body_rows(page.tables.get(div, []))]
+
+
 def check_charts(path, minimum):
     text, page = load(path)
     errors = []
@@ -152,8 +157,7 @@ def check_metrics(path, json_path):
         elif not same(got[key], value):
             errors.append(f"{key}: page {got[key]!r}, predict --metrics {value!r}")
     if "confusion" in group:
-        conf = [[int(number(c)) for c in r[1:]] for r in
-                body_rows(page.tables.get("confusion-eval", []))]
+        conf = confusion(page, "confusion-eval")
         if conf != group["confusion"]:
             errors.append(f"confusion: page {conf}, predict --metrics {group['confusion']}")
         else:
@@ -180,8 +184,7 @@ def check_cv(path, json_path):
                 errors.append(f"{name} of {row[0][1]}/{row[1][1]}: page {number(cell)!r}, "
                               f"cv {entry[name]!r}")
     if cv["task"] == "classify":
-        conf = [[int(number(c)) for c in r[1:]] for r in
-                body_rows(page.tables.get("confusion-cv", []))]
+        conf = confusion(page, "confusion-cv")
         if conf != res["pooled"][0]["confusion"]:
             errors.append(f"pooled confusion: page {conf}, cv {res['pooled'][0]['confusion']}")
     print(f"{len(rows)} cv rows compared, pooled auroc {res['pooled'][0].get('auroc')}")

@@ -348,6 +348,9 @@ void cli_csv_end_row(cli_csv *c);
 
 /* ---- HTML pages with inline SVG charts (html.c): what `gfuse report` writes ------------- */
 
+/* The length (1 to 4) of the valid UTF-8 sequence at s[0 .. avail), or 0 when none starts
+ * there (a stray or missing continuation byte, an overlong form, a surrogate, > U+10FFFF). */
+int cli_utf8_length(const char *s, size_t avail);
 /* Writes s as HTML/SVG text or attribute value: & < > " ' as entities; a byte that does not
  * start valid UTF-8 and a control character other than tab, LF and CR as U+FFFD. NULL: nothing. */
 void cli_html_escape(FILE *f, const char *s);

@@ -9,9 +9,10 @@
 
 /* ---- text and numbers -------------------------------------------------------------------- */
 
-/* The length of the valid UTF-8 sequence at s (1 to 4 bytes), or 0 when it is not one. */
-static int utf8_length(const unsigned char *s)
+int cli_utf8_length(const char *text, size_t avail)
 {
+    const unsigned char *s = (const unsigned char *)text;
+    if (avail == 0) return 0;
     unsigned c = s[0];
     int n;
     uint32_t cp;
@@ -20,9 +21,10 @@ static int utf8_length(const unsigned char *s)
     else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F;
     else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07;
     else return 0;
+    if ((size_t)n > avail) return 0;
     for (int k = 1; k < n; k++) {
         if ((s[k] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[k] & 0x3F);
+        cp = (cp << 6) | (s[k] & 0x3Fu);
     }
     /* overlong forms, UTF-16 surrogates, beyond U+10FFFF */
     if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
@@ -34,7 +36,7 @@ static int utf8_length(const unsigned char *s)
 void cli_html_escape(FILE *f, const char *s)
 {
     if (!s) return;
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end = p + strlen(s);
     while (*p) {
         unsigned c = *p;
         switch (c) {
@@ -52,7 +54,7 @@ void cli_html_escape(FILE *f, const char *s)
             p++;
             continue;
         }
-        int n = utf8_length(p);
+        int n = cli_utf8_length((const char *)p, (size_t)(end - p));
         if (n == 0) {
             fputs("\xEF\xBF\xBD", f);
             p++;

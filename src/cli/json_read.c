@@ -113,28 +113,6 @@ static void put_utf8(char *buf, size_t *n, unsigned cp)
     }
 }
 
-/* The length of the valid UTF-8 sequence at s[0 .. avail), or 0. */
-static int utf8_at(const unsigned char *s, size_t avail)
-{
-    unsigned c = s[0];
-    int n;
-    unsigned cp;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) n = 2, cp = c & 0x1F;
-    else if (c >= 0xE0 && c <= 0xEF) n = 3, cp = c & 0x0F;
-    else if (c >= 0xF0 && c <= 0xF4) n = 4, cp = c & 0x07;
-    else return 0;
-    if ((size_t)n > avail) return 0;
-    for (int k = 1; k < n; k++) {
-        if ((s[k] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[k] & 0x3Fu);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-        (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return n;
-}
-
 /* A string at the opening quote; *out malloc-ed. The decoded text is never longer than the
  * source, so one buffer of the source's length holds it. */
 static int parse_string(parser *p, char **out)
@@ -208,7 +186,7 @@ static int parse_string(parser *p, char **out)
             put_utf8(buf, &n, cp);
             continue;
         }
-        int k = utf8_at((const unsigned char *)p->s + p->pos, p->len - p->pos);
+        int k = cli_utf8_length(p->s + p->pos, p->len - p->pos);
         if (k == 0) {
             free(buf);
             return fail_at(p, p->line, p->column, "invalid UTF-8 in a string");

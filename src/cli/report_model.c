@@ -45,6 +45,20 @@ static const char *slot_name(const report *r, int s)
     return s < r->M ? gfuse_model_modality_name(r->model, s) : "hub";
 }
 
+/* The legend of the fusion slots: the first modalities (at most 11) and the hub. */
+static void slot_legend(const report *r, cli_chart *ch)
+{
+    const char *names[12];
+    int colors[12];
+    int shown = r->M + 1 > 12 ? 12 : r->M + 1;
+    for (int s = 0; s < shown; s++) {
+        int slot = s == shown - 1 ? r->M : s;
+        names[s] = slot_name(r, slot);
+        colors[s] = slot == r->M ? 7 : slot;
+    }
+    cli_chart_legend(ch, names, colors, NULL, shown);
+}
+
 static int attention_boxes(report *r, const pattern_count *pc, int64_t P)
 {
     int S = r->M + 1, G = P > 8 ? 8 : (int)P;
@@ -107,19 +121,7 @@ static int attention_boxes(report *r, const pattern_count *pc, int64_t P)
     cli_chart_text(&ch, (ch.px0 + ch.px1) / 2, ch.height - 10, "middle", "axis",
                    "missing-modality pattern (modalities present; boxes: quartiles, whiskers: "
                    "range)");
-    const char **names = report_alloc((size_t)S, sizeof *names);
-    int *colors = report_alloc((size_t)S, sizeof *colors);
-    if (names && colors) {
-        int shown = S > 12 ? 12 : S;
-        for (int s = 0; s < shown; s++) {
-            int slot = s == shown - 1 ? r->M : s;
-            names[s] = slot_name(r, slot);
-            colors[s] = slot == r->M ? 7 : slot;
-        }
-        cli_chart_legend(&ch, names, colors, NULL, shown);
-    }
-    free(names);
-    free(colors);
+    slot_legend(r, &ch);
     cli_chart_end(&ch);
     if (G < P)
         fprintf(r->f, "<p class=\"note\">The %d most frequent of %lld patterns are drawn; the "
@@ -210,19 +212,7 @@ static int attention_top(report *r)
             acc += w;
         }
     }
-    const char **names = report_alloc((size_t)S, sizeof *names);
-    int *colors = report_alloc((size_t)S, sizeof *colors);
-    if (names && colors) {
-        int shown = S > 12 ? 12 : S;
-        for (int s = 0; s < shown; s++) {
-            int slot = s == shown - 1 ? r->M : s;
-            names[s] = slot_name(r, slot);
-            colors[s] = slot == r->M ? 7 : slot;
-        }
-        cli_chart_legend(&ch, names, colors, NULL, shown);
-    }
-    free(names);
-    free(colors);
+    slot_legend(r, &ch);
     cli_chart_end(&ch);
     const char *head[] = {"id", "modalities present", "dominant modality", "its weight",
                           "predicted", "label"};
