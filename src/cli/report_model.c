@@ -9,16 +9,58 @@
 
 /* ---- fusion attention ---------------------------------------------------------------------- */
 
+/* A missing-modality pattern: its samples are order[start .. start + count). */
 typedef struct {
     uint64_t bits;
-    int64_t count;
-} pattern_count;
+    int64_t start, count;
+} pattern_group;
+
+typedef struct {
+    uint64_t bits;
+    int64_t sample;
+} sample_bits;
+
+static int by_bits(const void *a, const void *b)
+{
+    const sample_bits *x = a, *y = b;
+    if (x->bits != y->bits) return (x->bits > y->bits) - (x->bits < y->bits);
+    return (x->sample > y->sample) - (x->sample < y->sample);
+}
 
 static int by_count_desc(const void *a, const void *b)
 {
-    const pattern_count *x = a, *y = b;
+    const pattern_group *x = a, *y = b;
     if (x->count != y->count) return (x->count < y->count) - (x->count > y->count);
     return (x->bits > y->bits) - (x->bits < y->bits);
+}
+
+/* The samples in order of their pattern (order, n entries) and the patterns by sample count,
+ * most frequent first (groups); returns the number of patterns, or -1 when out of memory.
+ * O(n log n). */
+static int64_t pattern_groups(const report *r, int64_t **order_out, pattern_group **groups_out)
+{
+    int64_t n = r->pred.n, P = 0;
+    sample_bits *sb = report_alloc((size_t)n, sizeof *sb);
+    int64_t *order = report_alloc((size_t)n, sizeof *order);
+    pattern_group *g = report_alloc((size_t)n, sizeof *g);
+    if (!sb || !order || !g) {
+        free(sb);
+        free(order);
+        free(g);
+        return -1;
+    }
+    for (int64_t i = 0; i < n; i++) sb[i] = (sample_bits){r->present[i], i};
+    qsort(sb, (size_t)n, sizeof *sb, by_bits);
+    for (int64_t i = 0; i < n; i++) {
+        order[i] = sb[i].sample;
+        if (i == 0 || sb[i].bits != sb[i - 1].bits) g[P++] = (pattern_group){sb[i].bits, i, 0};
+        g[P - 1].count++;
+    }
+    qsort(g, (size_t)P, sizeof *g, by_count_desc);
+    free(sb);
+    *order_out = order;
+    *groups_out = g;
+    return P;
 }
 
 typedef struct {
@@ -59,7 +101,7 @@ static void slot_legend(const report *r, cli_chart *ch)
     cli_chart_legend(ch, names, colors, NULL, shown);
 }
 
-static int attention_boxes(report *r, const pattern_count *pc, int64_t P)
+static int attention_boxes(report *r, const int64_t *order, const pattern_group *pc, int64_t P)
 {
     int S = r->M + 1, G = P > 8 ? 8 : (int)P;
     int64_t n = r->pred.n;
@@ -74,8 +116,8 @@ static int attention_boxes(report *r, const pattern_count *pc, int64_t P)
         for (int s = 0; s < S; s++) {
             int64_t k = 0;
             int present = s == r->M || ((pc[g].bits >> s) & 1);
-            for (int64_t i = 0; present && i < n; i++)
-                if (r->present[i] == pc[g].bits) v[k++] = r->pred.fusion[i * S + s];
+            for (int64_t t = 0; present && t < pc[g].count; t++)
+                v[k++] = r->pred.fusion[order[pc[g].start + t] * S + s];
             box_of(v, k, &box[g * S + s]);
         }
     cli_chart ch;
@@ -253,18 +295,13 @@ int report_attention(report *r)
           "drove the prediction (a modality the sample lacks gets none). One group of boxes per "
           "missing-modality pattern.</p>\n",
           f);
-    pattern_count *pc = report_alloc((size_t)n, sizeof *pc);
-    if (!pc) return report_out_of_memory();
-    int64_t P = 0;
-    for (int64_t i = 0; i < n; i++) {
-        int64_t g = 0;
-        while (g < P && pc[g].bits != r->present[i]) g++;
-        if (g == P) pc[P++] = (pattern_count){r->present[i], 0};
-        pc[g].count++;
-    }
-    qsort(pc, (size_t)P, sizeof *pc, by_count_desc);
-    int rc = P > 0 ? attention_boxes(r, pc, P) : 0;
+    int64_t *order = NULL;
+    pattern_group *pc = NULL;
+    int64_t P = pattern_groups(r, &order, &pc);
+    if (P < 0) return report_out_of_memory();
+    int rc = P > 0 ? attention_boxes(r, order, pc, P) : 0;
     if (rc == 0 && n > 0) rc = attention_top(r);
+    free(order);
     free(pc);
     fputs("</section>\n", f);
     return rc;

@@ -37,6 +37,8 @@ static void curves_free(curves *c)
     memset(c, 0, sizeof *c);
 }
 
+enum { CURVE_POINTS = 1000, SCATTER_POINTS = 5000 };
+
 /* One point per distinct score threshold (ties move together, as scikit-learn's roc_curve
  * and precision_recall_curve). */
 static int curves_compute(const scored *in, int64_t n, curves *c)
@@ -72,6 +74,18 @@ static int curves_compute(const scored *in, int64_t n, curves *c)
     c->recall[0] = 0;
     c->precision[0] = k > 1 ? c->precision[1] : 1;
     c->n = k;
+    /* Beyond CURVE_POINTS points the curves are thinned (every step-th point and the last):
+     * the areas come from the library, not from the points drawn. */
+    if (k > CURVE_POINTS) {
+        int64_t step = (k + CURVE_POINTS - 1) / CURVE_POINTS, m = 0;
+        for (int64_t q = 0; q < k; q++)
+            if (q % step == 0 || q == k - 1) {
+                c->fpr[m] = c->fpr[q], c->tpr[m] = c->tpr[q];
+                c->recall[m] = c->recall[q], c->precision[m] = c->precision[q];
+                m++;
+            }
+        c->n = m;
+    }
     free(s);
     return 0;
 }
@@ -193,7 +207,9 @@ static int roc_pr_charts(report *r, const int32_t *label, const double *prob, in
         cli_html_row_end(r->f);
     }
     cli_html_table_end(r->f);
-    fputs("<details><summary>The points of the curves</summary>\n", r->f);
+    fprintf(r->f, "<details><summary>The points of the curves (at most %d per class, every "
+                  "k-th beyond)</summary>\n",
+            CURVE_POINTS);
     const char *ph[] = {"class", "false positive rate", "true positive rate", "recall",
                         "precision"};
     cli_html_table_begin(r->f, NULL, ph, 5);
@@ -461,9 +477,11 @@ static const char *split_name(gfuse_split s)
 static int regress_performance(report *r, const int64_t *idx, int64_t n)
 {
     double *y = report_alloc((size_t)n, sizeof *y), *p = report_alloc((size_t)n, sizeof *p);
-    if (!y || !p) {
+    int64_t *idx_shown = report_alloc((size_t)n, sizeof *idx_shown);
+    if (!y || !p || !idx_shown) {
         free(y);
         free(p);
+        free(idx_shown);
         return report_out_of_memory();
     }
     double lo = INFINITY, hi = -INFINITY;
@@ -481,6 +499,7 @@ static int regress_performance(report *r, const int64_t *idx, int64_t n)
     if (st != GFUSE_OK) {
         free(y);
         free(p);
+        free(idx_shown);
         return cli_fail("report", st);
     }
     metrics_table(r, "metrics-eval", "Metrics (the library's, as gfuse predict --metrics)", &m,
@@ -495,18 +514,28 @@ static int regress_performance(report *r, const int64_t *idx, int64_t n)
     cli_chart_axes(&ch, lo - pad, hi + pad, lo - pad, hi + pad, "true value (label units)",
                    "predicted value (label units)");
     cli_chart_segment(&ch, lo - pad, lo - pad, hi + pad, hi + pad, 6, 1);
-    cli_chart_points(&ch, y, p, n, 0, 3);
+    /* at most SCATTER_POINTS samples drawn (every step-th); the metrics use all */
+    int64_t step = (n + SCATTER_POINTS - 1) / SCATTER_POINTS, shown = 0;
+    for (int64_t t = 0; t < n; t += step) {
+        y[shown] = y[t], p[shown] = p[t];
+        idx_shown[shown++] = idx[t];
+    }
+    cli_chart_points(&ch, y, p, shown, 0, 3);
     const char *names[] = {"samples", "predicted = true"};
     int colors[] = {0, 6}, dash[] = {0, 1};
     cli_chart_legend(&ch, names, colors, dash, 2);
     cli_chart_end(&ch);
+    if (shown < n)
+        fprintf(r->f, "<p class=\"note\">%lld of the %lld samples are drawn (every %lld-th); the "
+                      "metrics score all.</p>\n",
+                (long long)shown, (long long)n, (long long)step);
     fputs("<details><summary>Every sample of the chart</summary>\n", r->f);
     const char *head[] = {"id", "split", "true", "predicted"};
     cli_html_table_begin(r->f, NULL, head, 4);
-    for (int64_t t = 0; t < n; t++) {
+    for (int64_t t = 0; t < shown; t++) {
         cli_html_row_begin(r->f);
-        cli_html_cell_text(r->f, gfuse_cohort_sample_id(r->cohort, idx[t]));
-        cli_html_cell_text(r->f, split_name(gfuse_cohort_split(r->cohort, idx[t])));
+        cli_html_cell_text(r->f, gfuse_cohort_sample_id(r->cohort, idx_shown[t]));
+        cli_html_cell_text(r->f, split_name(gfuse_cohort_split(r->cohort, idx_shown[t])));
         cli_html_cell_number(r->f, y[t], 6);
         cli_html_cell_number(r->f, p[t], 6);
         cli_html_row_end(r->f);
@@ -515,6 +544,7 @@ static int regress_performance(report *r, const int64_t *idx, int64_t n)
     fputs("</details>\n", r->f);
     free(y);
     free(p);
+    free(idx_shown);
     return 0;
 }
 
