@@ -139,6 +139,15 @@ run 3 "a cv file with a string rate" report --model "$T/m.gfm" --cohort "$ex" \
     --cv "$T/cv_type.json" --out "$T/e6.html"
 check "the wrong type is named" err_has 'cv_type.json:[0-9]*:[0-9]*: results\[[0-9]*\]: "rate" must be a number'
 
+sed 's/"folds": 3,/"folds": 1e300,/' "$T/cv.json" >"$T/cv_big.json"
+run 3 "a cv file with 1e300 folds" report --model "$T/m.gfm" --cohort "$ex" \
+    --cv "$T/cv_big.json" --out "$T/e9.html"
+check "the count out of range is named" err_has '"folds" must be a whole number'
+sed '0,/"fold": 0,/s//"fold": -2.5,/' "$T/cv.json" >"$T/cv_fold.json"
+run 3 "a cv fold numbered -2.5" report --model "$T/m.gfm" --cohort "$ex" \
+    --cv "$T/cv_fold.json" --out "$T/e10.html"
+check "the fold number is named with its place" err_has 'results\[0\].folds\[0\]: "fold" must be'
+
 # Usage errors.
 run 2 "no --model" report --cohort "$ex" --out "$T/e7.html"
 run 2 "--out is the --log" report --model "$T/m.gfm" --cohort "$ex" --log "$T/log.csv" \

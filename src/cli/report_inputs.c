@@ -186,21 +186,40 @@ static const cli_jv *cv_member(const char *path, const cli_jv *obj, const char *
     return v;
 }
 
+/* The member key of obj: a whole number in [lo, hi] (what the page turns into an integer);
+ * NULL after the message. */
+static const cli_jv *cv_whole(const char *path, const cli_jv *obj, const char *where,
+                              const char *key, double lo, double hi, int *rc)
+{
+    const cli_jv *v = cv_member(path, obj, where, key, CLI_JV_NUMBER, rc);
+    if (!v) return NULL;
+    if (v->kind != CLI_JV_NUMBER || !(v->number >= lo && v->number <= hi) ||
+        v->number != floor(v->number)) {
+        char what[160];
+        snprintf(what, sizeof what, "\"%s\" must be a whole number from %.0f to %.0f", key, lo,
+                 hi);
+        *rc = cv_error(path, v, where, what);
+        return NULL;
+    }
+    return v;
+}
+
 double report_cv_metric(const cli_jv *obj, const char *key)
 {
     const cli_jv *v = cli_jv_get(obj, key);
     return v && v->kind == CLI_JV_NUMBER ? v->number : NAN;
 }
 
-/* A fold or pool entry: an object with "repeat", "n", numeric metrics and, for
- * classification, a K x K "confusion" of whole numbers. */
+/* A fold (is_fold) or pool entry: an object with "repeat", "n" (and "fold"), numeric metrics
+ * and, for classification, a K x K "confusion" of whole numbers. */
 static int cv_check_entry(const char *path, const report_cv *cv, const cli_jv *e,
-                          const char *where)
+                          const char *where, int is_fold)
 {
     int rc = 0;
     if (e->kind != CLI_JV_OBJECT) return cv_error(path, e, where, "must be an object");
-    if (!cv_member(path, e, where, "repeat", CLI_JV_NUMBER, &rc)) return rc;
-    if (!cv_member(path, e, where, "n", CLI_JV_NUMBER, &rc)) return rc;
+    if (!cv_whole(path, e, where, "repeat", 0, 1e6, &rc)) return rc;
+    if (!cv_whole(path, e, where, "n", 0, 1e15, &rc)) return rc;
+    if (is_fold && !cv_whole(path, e, where, "fold", 0, 1e6, &rc)) return rc;
     const char *metric = cv->classify ? "auroc" : "rmse";
     if (!cv_member(path, e, where, metric, CLI_JV_NUMBER, &rc)) return rc;
     if (!cv->classify) return 0;
@@ -222,7 +241,8 @@ static int cv_check_entry(const char *path, const report_cv *cv, const cli_jv *e
         }
         for (int64_t b = 0; b < row->n; b++) {
             const cli_jv *x = &row->items[b];
-            if (x->kind != CLI_JV_NUMBER || x->number < 0 || x->number != floor(x->number))
+            if (x->kind != CLI_JV_NUMBER || !(x->number >= 0 && x->number <= 1e15) ||
+                x->number != floor(x->number))
                 return cv_error(path, x, where, "a confusion count must be a whole number");
         }
     }
@@ -251,7 +271,7 @@ static int cv_check_result(const char *path, const report_cv *cv, const cli_jv *
         for (int64_t q = 0; q < arr->n; q++) {
             char sub[96];
             snprintf(sub, sizeof sub, "%s.%s[%lld]", where, lists[l], (long long)q);
-            if ((rc = cv_check_entry(path, cv, &arr->items[q], sub)) != 0) return rc;
+            if ((rc = cv_check_entry(path, cv, &arr->items[q], sub, l == 0)) != 0) return rc;
         }
     }
     return 0;
@@ -299,9 +319,9 @@ int report_cv_read(const char *path, report_cv *cv)
             cv->classes[k] = classes->items[k].string;
         }
     }
-    const cli_jv *folds = cv_member(path, root, "the document", "folds", CLI_JV_NUMBER, &rc);
+    const cli_jv *folds = cv_whole(path, root, "the document", "folds", 1, 1e6, &rc);
     if (!folds) goto fail;
-    const cli_jv *repeats = cv_member(path, root, "the document", "repeats", CLI_JV_NUMBER, &rc);
+    const cli_jv *repeats = cv_whole(path, root, "the document", "repeats", 1, 1e6, &rc);
     if (!repeats) goto fail;
     cv->folds = (int)folds->number;
     cv->repeats = (int)repeats->number;
