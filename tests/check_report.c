@@ -290,6 +290,61 @@ START_TEST(json_roundtrip)
 }
 END_TEST
 
+/* Mutated documents (bytes replaced, inserted, removed; seeded): each is read or refused
+ * with "LINE:COLUMN: what", never anything else (and, under the sanitizers, without a memory
+ * error or leak). */
+START_TEST(json_mutations)
+{
+    const char *doc = "{\"task\": \"classify\", \"classes\": [\"a\", \"b\\u00e9\"],\n"
+                      " \"results\": [{\"rate\": 0.3, \"n\": 12, \"x\": [1e-3, -0.5, true,"
+                      " null, {\"k\": \"v\\n\"}]}]}";
+    const char pool[] = "{}[],:\"\\0123456789.eE+-tfnul \n\x80\xC3\xA9";
+    size_t len = strlen(doc);
+    char *buf = malloc(len + 64);
+    ck_assert_ptr_nonnull(buf);
+    uint64_t state = 12345;
+    int accepted = 0, refused = 0;
+    for (int it = 0; it < 5000; it++) {
+        memcpy(buf, doc, len + 1);
+        size_t n = len;
+        int edits = 1 + it % 4;
+        for (int e = 0; e < edits; e++) {
+            state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+            size_t at = (size_t)(state >> 33) % (n + 1);
+            char c = pool[(state >> 20) % (sizeof pool - 1)];
+            int op = (int)((state >> 10) % 3);
+            if (op == 0 && at < n) {
+                buf[at] = c;
+            } else if (op == 1 && n + 1 < len + 64) {
+                memmove(buf + at + 1, buf + at, n - at + 1);
+                buf[at] = c;
+                n++;
+            } else if (at < n) {
+                memmove(buf + at, buf + at + 1, n - at);
+                n--;
+            }
+        }
+        cli_jv v;
+        char err[256];
+        int rc = cli_json_parse(buf, n, &v, err, sizeof err);
+        if (rc == 0) {
+            accepted++;
+            cli_jv_free(&v);
+        } else {
+            refused++;
+            int line, column;
+            ck_assert_int_eq(rc, -1);
+            ck_assert_msg(sscanf(err, "%d:%d:", &line, &column) == 2 && line >= 1 && column >= 1,
+                          "message without a place: %s", err);
+            ck_assert_ptr_null(v.items);
+        }
+    }
+    ck_assert_int_gt(accepted, 0);
+    ck_assert_int_gt(refused, 0);
+    free(buf);
+}
+END_TEST
+
 static Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -307,6 +362,7 @@ static Suite *report_suite(void)
     tcase_add_test(json, json_errors);
     tcase_add_test(json, json_depth);
     tcase_add_test(json, json_roundtrip);
+    tcase_add_test(json, json_mutations);
     suite_add_tcase(s, json);
     return s;
 }

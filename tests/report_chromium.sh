@@ -67,6 +67,17 @@ import struct, sys
 b = open('$T/report.png', 'rb').read(24)
 sys.exit(not (b[:8] == b'\x89PNG\r\n\x1a\n' and struct.unpack('>II', b[16:24]) == (1280, 1600)))"
 
+# The print style sheet: the page prints to PDF, over several pages.
+check "the page prints to PDF" timeout 120 "$BROWSER" --headless --no-sandbox --disable-gpu \
+    --user-data-dir="$T/profile_pdf" --no-first-run --disable-background-networking \
+    --disable-component-update --no-pdf-header-footer --print-to-pdf="$T/report.pdf" \
+    "file://$T/report.html" >"$T/pdf.out" 2>&1
+pages=$("$PY" -c "
+import re, sys
+print(len(re.findall(rb'/Type\s*/Page(?!s)', open(sys.argv[1], 'rb').read())))" "$T/report.pdf" \
+    2>/dev/null)
+check "the PDF has several pages (${pages:-none})" test "${pages:-0}" -gt 3
+
 # Ids with markup and quotes render without a console message either.
 mkdir -p "$T/odd"
 for f in "$ex"/mod*.csv "$ex/labels.csv" "$ex/split.csv"; do

@@ -256,10 +256,28 @@ static int attention_top(report *r)
     }
     slot_legend(r, &ch);
     cli_chart_end(&ch);
-    const char *head[] = {"id", "modalities present", "dominant modality", "its weight",
-                          "predicted", "label"};
+    /* id, pattern, dominant modality and weight, every slot's weight, predicted, label */
+    const char **head = report_alloc((size_t)S + 6, sizeof *head);
+    char **own = calloc((size_t)S, sizeof *own);
+    if (!head || !own) {
+        free(head);
+        free(own);
+        free(d);
+        return report_out_of_memory();
+    }
+    const char *fixed[] = {"id", "modalities present", "dominant modality", "its weight"};
+    for (int k = 0; k < 4; k++) head[k] = fixed[k];
+    for (int s = 0; s < S; s++) {
+        size_t len = strlen(slot_name(r, s)) + 8;
+        own[s] = malloc(len);
+        if (own[s]) snprintf(own[s], len, "weight %s", slot_name(r, s));
+        head[4 + s] = own[s] ? own[s] : slot_name(r, s);
+    }
+    head[4 + S] = "predicted";
+    head[5 + S] = "label";
     fputs("<div id=\"attention-top\">", r->f);
-    cli_html_table_begin(r->f, "The samples with the largest single-modality weight", head, 6);
+    cli_html_table_begin(r->f, "The samples with the largest single-modality weight", head,
+                         S + 6);
     for (int t = 0; t < top; t++) {
         int64_t i = d[t].sample;
         char label[200];
@@ -269,6 +287,7 @@ static int attention_top(report *r)
         cli_html_cell_text(r->f, label);
         cli_html_cell_text(r->f, slot_name(r, d[t].slot));
         cli_html_cell_number(r->f, d[t].weight, 4);
+        for (int sl = 0; sl < S; sl++) cli_html_cell_number(r->f, r->pred.fusion[i * S + sl], 4);
         if (r->classify) {
             cli_html_cell_text(r->f, gfuse_model_class_name(r->model, r->pred.predicted[i]));
             cli_html_cell_text(r->f,
@@ -282,6 +301,9 @@ static int attention_top(report *r)
     }
     cli_html_table_end(r->f);
     fputs("</div>\n", r->f);
+    for (int sl = 0; sl < S; sl++) free(own[sl]);
+    free(own);
+    free(head);
     free(d);
     return 0;
 }
@@ -334,7 +356,7 @@ typedef struct {
     double sx, sy, sxx, syy, sxy;
 } completion_stats;
 
-enum { SCATTER_MAX = 1500 };
+enum { SCATTER_MAX = 500 };
 
 int report_completion(report *r)
 {
@@ -348,11 +370,12 @@ int report_completion(report *r)
     int *truth_mod = report_alloc((size_t)M, sizeof *truth_mod);
     completion_stats *st = calloc((size_t)M, sizeof *st);
     double **sx = calloc((size_t)M, sizeof *sx), **sy = calloc((size_t)M, sizeof *sy);
+    int64_t **spt = calloc((size_t)M, sizeof *spt); /* per drawn point: sample, feature */
     int64_t *ns = calloc((size_t)M, sizeof *ns);
     gfuse_cohort *truth = NULL;
     gfuse_imputation imp;
     memset(&imp, 0, sizeof imp);
-    if (!path || !names || !truth_mod || !st || !sx || !sy || !ns) {
+    if (!path || !names || !truth_mod || !st || !sx || !sy || !spt || !ns) {
         rc = report_out_of_memory();
         goto done;
     }
@@ -408,7 +431,8 @@ int report_completion(report *r)
         int64_t *tcol = report_alloc((size_t)d, sizeof *tcol);
         sx[j] = report_alloc(SCATTER_MAX, sizeof(double));
         sy[j] = report_alloc(SCATTER_MAX, sizeof(double));
-        if (!mean || !cnt || !tcol || !sx[j] || !sy[j]) {
+        spt[j] = report_alloc(2 * SCATTER_MAX, sizeof(int64_t));
+        if (!mean || !cnt || !tcol || !sx[j] || !sy[j] || !spt[j]) {
             free(mean);
             free(cnt);
             free(tcol);
@@ -463,6 +487,8 @@ int report_completion(report *r)
                 if (cell++ % stride == 0 && ns[j] < SCATTER_MAX) {
                     sx[j][ns[j]] = t;
                     sy[j][ns[j]] = v;
+                    spt[j][2 * ns[j]] = i;
+                    spt[j][2 * ns[j] + 1] = k;
                     ns[j]++;
                 }
             }
@@ -535,13 +561,28 @@ int report_completion(report *r)
         cli_html_row_end(f);
     }
     cli_html_table_end(f);
-    fputs("</div>\n", f);
+    fputs("</div>\n<details><summary>The cells drawn</summary>\n", f);
+    const char *cells[] = {"modality", "id", "feature", "true", "imputed"};
+    cli_html_table_begin(f, NULL, cells, 5);
+    for (int j = 0; j < M; j++)
+        for (int64_t k = 0; k < ns[j]; k++) {
+            cli_html_row_begin(f);
+            cli_html_cell_text(f, gfuse_model_modality_name(r->model, j));
+            cli_html_cell_text(f, gfuse_cohort_sample_id(c, spt[j][2 * k]));
+            cli_html_cell_text(f, gfuse_model_feature_name(r->model, j, spt[j][2 * k + 1]));
+            cli_html_cell_number(f, sx[j][k], 5);
+            cli_html_cell_number(f, sy[j][k], 5);
+            cli_html_row_end(f);
+        }
+    cli_html_table_end(f);
+    fputs("</details>\n", f);
 done:
     fputs("</section>\n", f);
     for (int j = 0; path && j < M; j++) free(path[j]);
-    for (int j = 0; sx && sy && j < M; j++) {
-        free(sx[j]);
-        free(sy[j]);
+    for (int j = 0; j < M; j++) {
+        if (sx) free(sx[j]);
+        if (sy) free(sy[j]);
+        if (spt) free(spt[j]);
     }
     free(path);
     free(names);
@@ -549,6 +590,7 @@ done:
     free(st);
     free(sx);
     free(sy);
+    free(spt);
     free(ns);
     gfuse_imputation_free(&imp);
     gfuse_cohort_free(&truth);
