@@ -84,6 +84,12 @@ int gfuse_i_row_all_missing(const float *x, int64_t d)
     return 1;
 }
 
+int gfuse_i_cohort_labelled(const gfuse_cohort *c, gfuse_task task, int64_t i)
+{
+    if (task == GFUSE_TASK_REGRESS) return c->target && !isnan(c->target[i]);
+    return c->label && c->label[i] >= 0;
+}
+
 void gfuse_i_modality_recount(const gfuse_cohort *c, gfuse_i_modality *mod)
 {
     int64_t missing = 0;

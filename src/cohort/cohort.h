@@ -23,6 +23,9 @@ gfuse_status gfuse_i_cohort_add_slot(gfuse_cohort *c, int *m);
 void gfuse_i_modality_recount(const gfuse_cohort *c, gfuse_i_modality *mod);
 /* 1 when every one of the d values is NaN. */
 int gfuse_i_row_all_missing(const float *x, int64_t d);
+/* 1 when sample i has a label for the task: a class (label >= 0) to classify, a number (not
+ * NaN) to regress; 0 as well when the cohort has no labels of that kind. */
+int gfuse_i_cohort_labelled(const gfuse_cohort *c, gfuse_task task, int64_t i);
 
 /* The view of c (view.h): its value matrices, row maps and ids borrowed; presence (a sample
  * has modality m when present and it has a row) and the small arrays owned by the view, freed

@@ -32,11 +32,6 @@ const char *gfuse_cv_method_name(int method)
     return NULL;
 }
 
-static int labelled(const gfuse_cohort *c, int64_t i)
-{
-    return c->task == GFUSE_TASK_REGRESS ? !isnan(c->target[i]) : c->label[i] >= 0;
-}
-
 /* The cohort's presence and split, to give back at the end. */
 typedef struct {
     uint8_t **present; /* per modality, n */
@@ -100,7 +95,8 @@ static gfuse_status deal_folds(const gfuse_cohort *c, int k, uint64_t seed, int3
     for (int g = 0; g < groups; g++) {
         int64_t n = 0;
         for (int64_t i = 0; i < c->n; i++)
-            if (labelled(c, i) && (c->task == GFUSE_TASK_REGRESS || c->label[i] == g))
+            if (gfuse_i_cohort_labelled(c, c->task, i) &&
+                (c->task == GFUSE_TASK_REGRESS || c->label[i] == g))
                 order[n++] = i;
         if (c->task != GFUSE_TASK_REGRESS && n < k)
             GFUSE_FAIL(gfuse_i_error(GFUSE_ERR_ARG,
@@ -239,7 +235,8 @@ gfuse_status gfuse_cv_run(gfuse_cohort *c, const gfuse_cv_options *o, gfuse_cv_r
     if (o->use_split) {
         int64_t n_test = 0;
         for (int64_t i = 0; i < c->n; i++) {
-            fold[i] = labelled(c, i) && c->split[i] == GFUSE_SPLIT_TEST ? 0 : -1;
+            fold[i] =
+                gfuse_i_cohort_labelled(c, c->task, i) && c->split[i] == GFUSE_SPLIT_TEST ? 0 : -1;
             n_test += fold[i] == 0;
         }
         if (!c->has_split || n_test == 0)
@@ -271,7 +268,7 @@ gfuse_status gfuse_cv_run(gfuse_cohort *c, const gfuse_cv_options *o, gfuse_cv_r
                     c->has_split = 1;
                 }
                 for (int64_t i = 0; i < c->n; i++)
-                    if (labelled(c, i) && fold[i] != f &&
+                    if (gfuse_i_cohort_labelled(c, c->task, i) && fold[i] != f &&
                         (c->split[i] == GFUSE_SPLIT_TRAIN || c->split[i] == GFUSE_SPLIT_VAL))
                         train[n_train++] = i;
                 for (int mi = 0; mi < n_methods; mi++) {

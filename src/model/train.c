@@ -2,6 +2,7 @@
  * modality-dropout graphs, and the AdamW loop with early stopping, member by member. */
 #include "model/model.h"
 
+#include "cohort/cohort.h"
 #include "model/checkpoint.h"
 #include "core/fastmath.h"
 #include "core/metrics.h"
@@ -109,12 +110,6 @@ typedef struct {
     int32_t *fold;        /* per sample: fold of a training sample, -1 otherwise */
 } splits;
 
-static int labelled(const gfuse_cohort *c, gfuse_task task, int64_t i)
-{
-    if (task == GFUSE_TASK_REGRESS) return c->target && !isnan(c->target[i]);
-    return c->label && c->label[i] >= 0;
-}
-
 /* Training samples: labelled samples in split "train" or in none (test and val excluded);
  * every labelled sample when the cohort has no split. When the split names no labelled "val"
  * sample and val_fraction > 0, the training samples are dealt into round(1 / val_fraction)
@@ -135,7 +130,7 @@ static gfuse_status make_splits(splits *sp, const gfuse_cohort *c, gfuse_task ta
     }
     for (int64_t i = 0; i < n; i++) {
         sp->fold[i] = -1;
-        if (!labelled(c, task, i)) continue;
+        if (!gfuse_i_cohort_labelled(c, task, i)) continue;
         gfuse_split s = c->has_split ? (gfuse_split)c->split[i] : GFUSE_SPLIT_NONE;
         if (s == GFUSE_SPLIT_VAL)
             sp->val_fixed[sp->n_val_fixed++] = i;
