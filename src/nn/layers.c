@@ -10,6 +10,17 @@
 /* Elements per block of the element-wise loops: OpenMP shares out blocks, each block runs as
  * one vector loop (the same code with one thread or many). */
 #define EW_BLOCK 4096
+/* EW_LOOP(lo, hi, t, body): the element-wise loop over t in [lo, hi) in EW_BLOCK blocks, in
+ * parallel above PAR_MIN elements; body is one statement (or block) on element t. */
+#define EW_LOOP(lo, hi, t, ...)                                                                    \
+    do {                                                                                           \
+        const int64_t ew_lo = (lo), ew_hi = (hi);                                                  \
+        _Pragma("omp parallel for schedule(static) if (ew_hi - ew_lo > PAR_MIN)")                  \
+        for (int64_t ew_b0 = ew_lo; ew_b0 < ew_hi; ew_b0 += EW_BLOCK) {                            \
+            const int64_t ew_b1 = ew_b0 + EW_BLOCK < ew_hi ? ew_b0 + EW_BLOCK : ew_hi;             \
+            _Pragma("omp simd") for (int64_t t = ew_b0; t < ew_b1; t++) __VA_ARGS__;               \
+        }                                                                                          \
+    } while (0)
 /* Column block of the fixed-order column reductions (a thread owns whole columns). */
 #define COL_BLOCK 16
 /* Rows whose partial sums a loss computes in parallel before adding them up in order. */
@@ -158,38 +169,20 @@ void gfuse_i_place_rows_backward(float *dinp, float *dvec, const float *dout, co
 GFUSE_I_HOT
 void gfuse_i_elu_forward(float *out, const float *inp, int64_t n)
 {
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t b0 = 0; b0 < n; b0 += EW_BLOCK) {
-        const int64_t b1 = b0 + EW_BLOCK < n ? b0 + EW_BLOCK : n;
-#pragma omp simd
-        for (int64_t t = b0; t < b1; t++)
-            out[t] = gfuse_i_elu(inp[t]);
-    }
+    EW_LOOP(0, n, t, out[t] = gfuse_i_elu(inp[t]));
 }
 
 GFUSE_I_HOT
 void gfuse_i_elu_backward(float *dinp, const float *dout, const float *inp, int64_t n)
 {
     /* in the forward pass this was: out = x > 0 ? x : exp(x) - 1, so now we have: */
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t b0 = 0; b0 < n; b0 += EW_BLOCK) {
-        const int64_t b1 = b0 + EW_BLOCK < n ? b0 + EW_BLOCK : n;
-#pragma omp simd
-        for (int64_t t = b0; t < b1; t++)
-            dinp[t] += inp[t] > 0.0f ? dout[t] : dout[t] * gfuse_i_expf(inp[t]);
-    }
+    EW_LOOP(0, n, t, dinp[t] += inp[t] > 0.0f ? dout[t] : dout[t] * gfuse_i_expf(inp[t]));
 }
 
 GFUSE_I_HOT
 void gfuse_i_tanh_forward(float *out, const float *inp, int64_t n)
 {
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t b0 = 0; b0 < n; b0 += EW_BLOCK) {
-        const int64_t b1 = b0 + EW_BLOCK < n ? b0 + EW_BLOCK : n;
-#pragma omp simd
-        for (int64_t t = b0; t < b1; t++)
-            out[t] = gfuse_i_tanhf(inp[t]);
-    }
+    EW_LOOP(0, n, t, out[t] = gfuse_i_tanhf(inp[t]));
 }
 
 /* ---- residual add ---------------------------------------------------------------------- */
@@ -227,16 +220,11 @@ void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float 
     for (int64_t t0 = 0; t0 < n; t0 += (int64_t)1 << 32) {
         const uint32_t key = gfuse_i_dropout_key(seed, (uint64_t)t0);
         const int64_t t1 = n - t0 > ((int64_t)1 << 32) ? t0 + ((int64_t)1 << 32) : n;
-#pragma omp parallel for schedule(static) if (t1 - t0 > PAR_MIN)
-        for (int64_t b0 = t0; b0 < t1; b0 += EW_BLOCK) {
-            const int64_t b1 = b0 + EW_BLOCK < t1 ? b0 + EW_BLOCK : t1;
-#pragma omp simd
-            for (int64_t t = b0; t < b1; t++) {
-                float f = gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f;
-                mask[t] = f != 0.0f;
-                out[t] = inp[t] * f;
-            }
-        }
+        EW_LOOP(t0, t1, t, {
+            float f = gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f;
+            mask[t] = f != 0.0f;
+            out[t] = inp[t] * f;
+        });
     }
 }
 
@@ -250,13 +238,7 @@ void gfuse_i_dropout_backward(float *dinp, const float *dout, const uint8_t *mas
         return;
     }
     float scale = 1.0f / (1.0f - p);
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t b0 = 0; b0 < n; b0 += EW_BLOCK) {
-        const int64_t b1 = b0 + EW_BLOCK < n ? b0 + EW_BLOCK : n;
-#pragma omp simd
-        for (int64_t t = b0; t < b1; t++)
-            dinp[t] += dout[t] * ((float)mask[t] * scale);
-    }
+    EW_LOOP(0, n, t, dinp[t] += dout[t] * ((float)mask[t] * scale));
 }
 
 /* ---- fusion head ----------------------------------------------------------------------- */
