@@ -31,17 +31,8 @@ enum { STREAM_X = 1, STREAM_LABELS = 100, STREAM_INIT = 101 };
 void gfuse_bench_options_init(gfuse_bench_options *o)
 {
     if (!o) return;
-    memset(o, 0, sizeof *o);
-    o->n_samples = 1000;
-    o->n_modalities = 3;
-    o->n_features = 200;
-    o->n_classes = 2;
-    o->missing_rate = 0.0;
-    o->epochs = 10;
-    o->warmup = 2;
-    o->kernel_reps = 5;
-    o->like_peer = 0;
-    o->peer_graph = NULL;
+    *o = (gfuse_bench_options){.n_samples = 1000, .n_modalities = 3, .n_features = 200,
+                               .n_classes = 2, .epochs = 10, .warmup = 2, .kernel_reps = 5};
     gfuse_train_options_init(&o->train);
 }
 

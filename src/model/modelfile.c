@@ -336,35 +336,19 @@ static gfuse_status put_array(gfuse_i_mfile_writer *w, const char *name, gfuse_i
     return gfuse_i_mfile_end_section(w);
 }
 
-gfuse_status gfuse_i_mfile_put_i32(gfuse_i_mfile_writer *w, const char *name, const int32_t *data,
-                                   int64_t n)
-{
-    return put_array(w, name, GFUSE_I_MFILE_I32, data, n);
-}
-
-gfuse_status gfuse_i_mfile_put_i64(gfuse_i_mfile_writer *w, const char *name, const int64_t *data,
-                                   int64_t n)
-{
-    return put_array(w, name, GFUSE_I_MFILE_I64, data, n);
-}
-
-gfuse_status gfuse_i_mfile_put_f32(gfuse_i_mfile_writer *w, const char *name, const float *data,
-                                   int64_t n)
-{
-    return put_array(w, name, GFUSE_I_MFILE_F32, data, n);
-}
-
-gfuse_status gfuse_i_mfile_put_f64(gfuse_i_mfile_writer *w, const char *name, const double *data,
-                                   int64_t n)
-{
-    return put_array(w, name, GFUSE_I_MFILE_F64, data, n);
-}
-
-gfuse_status gfuse_i_mfile_put_bytes(gfuse_i_mfile_writer *w, const char *name, const void *data,
-                                     int64_t n)
-{
-    return put_array(w, name, GFUSE_I_MFILE_BYTES, data, n);
-}
+/* The typed section writers of modelfile.h, one put_array each. */
+#define MFILE_PUT(suffix, ctype, type)                                                             \
+    gfuse_status gfuse_i_mfile_put_##suffix(gfuse_i_mfile_writer *w, const char *name,             \
+                                            const ctype *data, int64_t n)                          \
+    {                                                                                              \
+        return put_array(w, name, type, data, n);                                                  \
+    }
+MFILE_PUT(i32, int32_t, GFUSE_I_MFILE_I32)
+MFILE_PUT(i64, int64_t, GFUSE_I_MFILE_I64)
+MFILE_PUT(f32, float, GFUSE_I_MFILE_F32)
+MFILE_PUT(f64, double, GFUSE_I_MFILE_F64)
+MFILE_PUT(bytes, void, GFUSE_I_MFILE_BYTES)
+#undef MFILE_PUT
 
 gfuse_status gfuse_i_mfile_put_strings(gfuse_i_mfile_writer *w, const char *name,
                                        const char *const *strings, int64_t n)
