@@ -79,6 +79,29 @@ else
     echo "skip: python3 absent, GraphML and JSON not parsed"
 fi
 
+# ---- paths with non-ASCII bytes in the JSON -------------------------------------------------
+# A folder named in UTF-8 keeps its bytes in the JSON; in one whose name is not UTF-8 each bad
+# byte becomes \ufffd, so that the JSON stays valid.
+utf=$(printf 'ex_\303\251')
+bad=$(printf 'ex_\377')
+cp -R "$EXAMPLE" "$T/$utf" && cp -R "$EXAMPLE" "$T/$bad"
+run 0 "inspect --json on a UTF-8 folder name" inspect --cohort "$T/$utf" --json \
+    --out "$T/utf.json" --quiet
+check "the JSON keeps the UTF-8 path byte for byte" grep -q "$utf/mod1.csv" "$T/utf.json"
+run 0 "inspect --json on a folder name that is not UTF-8" inspect --cohort "$T/$bad" --json \
+    --out "$T/bad.json" --quiet
+check "the JSON writes the bad byte as \\ufffd" grep -q 'ex_\\ufffd/mod1.csv' "$T/bad.json"
+check "... and holds no byte that is not UTF-8" \
+    sh -c "! LC_ALL=C grep -q '$(printf '\377')' '$T/bad.json'"
+run 0 "graph --json on a folder name that is not UTF-8" graph --cohort "$T/$bad" --k 3 --json \
+    --out "$T/bad_graph.json" --quiet
+if command -v python3 >/dev/null 2>&1; then
+    for f in utf bad bad_graph; do
+        check "$f.json parses as UTF-8 JSON" python3 -c 'import sys, json
+json.load(open(sys.argv[1], encoding="utf-8"))' "$T/$f.json"
+    done
+fi
+
 # ---- warnings on doubtful cohorts -------------------------------------------------------------
 mkdir -p "$T/doubt"
 cp "$EXAMPLE/mod1.csv" "$EXAMPLE/mod2.csv" "$EXAMPLE/split.csv" "$T/doubt/"

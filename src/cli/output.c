@@ -1,6 +1,7 @@
 /* output.c: how the tool writes results: output files (the library's writer) and their checks,
  * the SIGINT/SIGTERM handler that removes temporary files, JSON and CSV. */
 #include "cli.h"
+#include "core/utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -138,10 +139,23 @@ static void before_value(cli_json *j)
     j->n_items[j->depth]++;
 }
 
+/* A JSON string: quotes, backslashes and control characters escaped; a byte that does not
+ * start a valid UTF-8 sequence (a path or a name given on the command line may hold any byte)
+ * becomes \ufffd, the replacement character, as JSON text is UTF-8. */
 static void write_escaped(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x80) {
+            size_t len = gfuse_i_utf8_sequence(p, 4);
+            if (len == 0) {
+                fputs("\\ufffd", f);
+            } else {
+                fwrite(p, 1, len, f);
+                p += len - 1;
+            }
+            continue;
+        }
         switch (*p) {
         case '"': fputs("\\\"", f); break;
         case '\\': fputs("\\\\", f); break;

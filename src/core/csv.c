@@ -1,5 +1,6 @@
 /* csv.c: the streaming CSV/TSV tokenizer, number parsing and the two table readers (csv.h). */
 #include "core/csv.h"
+#include "core/utf8.h"
 #include "core/util.h"
 
 #include <errno.h>
@@ -655,28 +656,6 @@ gfuse_i_num gfuse_i_parse_double(const char *s, size_t n, double *out)
 /* At most this many bytes of a cell are quoted back in a message. */
 #define SHOW "%.60s"
 
-/* The length of the valid UTF-8 sequence at s (at most n bytes), or 0: overlong forms,
- * surrogates and code points above U+10FFFF are invalid. */
-static size_t utf8_sequence(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    size_t len;
-    unsigned min;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) len = 2, min = 0x80;
-    else if (c >= 0xE0 && c <= 0xEF) len = 3, min = 0x800;
-    else if (c >= 0xF0 && c <= 0xF4) len = 4, min = 0x10000;
-    else return 0;
-    if (len > n) return 0;
-    unsigned cp = c & (0x7F >> len);
-    for (size_t k = 1; k < len; k++) {
-        if ((s[k] & 0xC0) != 0x80) return 0;
-        cp = (cp << 6) | (s[k] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return len;
-}
-
 /* A text field (an id, a name, a label): a NUL byte or invalid UTF-8 is GFUSE_ERR_DATA naming
  * the field and the byte, as either would silently change what the text means. */
 static gfuse_status check_text(const char *path, const gfuse_i_csv_field *f, const char *what)
@@ -686,7 +665,7 @@ static gfuse_status check_text(const char *path, const gfuse_i_csv_field *f, con
         if (s[k] == 0)
             return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, f->col,
                                     "%s holds a NUL byte (byte %zu of the field)", what, k + 1);
-        size_t len = utf8_sequence(s + k, f->n - k);
+        size_t len = gfuse_i_utf8_sequence(s + k, f->n - k);
         if (len == 0)
             return gfuse_i_error_at(GFUSE_ERR_DATA, path, f->line, f->col,
                                     "%s is not valid UTF-8 (byte %zu of the field is 0x%02X)",
