@@ -91,7 +91,7 @@ vg 0 "info --json" "$GFUSE" info --model "$T/m.gfm" --json
 vg 0 "predict" "$GFUSE" predict --cohort "$EXAMPLE" --model "$T/m.gfm" --out "$T/pred.csv" \
     --quiet
 vg 0 "impute" "$GFUSE" impute --cohort "$EXAMPLE" --model "$T/m.gfm" --out "$T/imputed" --quiet
-vg 0 "cv with the baselines" "$GFUSE" cv --cohort "$EXAMPLE" --folds 2 --rates 0,0.3 \
+vg 0 "cv with the baselines" "$GFUSE" cv --cohort "$EXAMPLE" --folds 2 --rates 0.3 \
     --baselines --epochs 2 --ensemble 1 --hidden 4 --heads 2 --layers 1 --k 3 \
     --graph-variants 0 --out "$T/cv.json" --csv "$T/cv.csv" --predictions "$T/cv_pred.csv" \
     --quiet

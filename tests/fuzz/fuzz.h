@@ -47,9 +47,22 @@ static inline void fuzz_setup(void)
     gfuse_set_threads(1);
 }
 
+#ifndef FUZZ_REPLAY_MAIN
+/* Every harness starts alike: the temporary folder and the library. (replay.c, which calls
+ * it, defines FUZZ_REPLAY_MAIN.) */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    fuzz_setup();
+    return 0;
+}
+#endif
+
 /* The path of file name in the temporary folder, without writing it. */
 static inline const char *fuzz_path(const char *name)
 {
+    fuzz_setup();
     for (int k = 0; k < fuzz_n_files; k++) {
         const char *base = strrchr(fuzz_files[k], '/') + 1;
         if (strcmp(base, name) == 0) return fuzz_files[k];

@@ -47,4 +47,14 @@ static inline void fuzz_check_cohort(const gfuse_cohort *c)
     for (int64_t k = 0; k < gfuse_cohort_n_warnings(c); k++) fuzz_touch(gfuse_cohort_warning(c, k));
 }
 
+/* The end of a read into c: a failure has its message (fuzz_expect), a success leaves a cohort
+ * that passes fuzz_check_cohort. Returns 1 after a success. */
+static inline int fuzz_cohort_read(const gfuse_cohort *c, gfuse_status st)
+{
+    fuzz_expect(st);
+    if (st != GFUSE_OK) return 0;
+    fuzz_check_cohort(c);
+    return 1;
+}
+
 #endif

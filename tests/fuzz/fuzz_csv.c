@@ -13,14 +13,6 @@
 
 #include <math.h>
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_setup();
-    return 0;
-}
-
 static void read_matrix(const char *path)
 {
     gfuse_i_matrix m;
@@ -113,7 +105,6 @@ static void parse_number(const uint8_t *data, size_t size)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const names[] = {"in.csv", "in.tsv", "in.txt"};
-    fuzz_setup();
     for (int k = 0; k < 3; k++) {
         const char *path = fuzz_write(names[k], data, size);
         read_matrix(path);

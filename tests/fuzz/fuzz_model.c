@@ -13,14 +13,6 @@
 #include "model/modelfile.h"
 #include "tests/fuzz/fuzz.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_setup();
-    return 0;
-}
-
 static void check_model(const gfuse_model *m)
 {
     int M = gfuse_model_n_modalities(m), K = gfuse_model_n_classes(m);
@@ -64,7 +56,6 @@ static void inspect(const char *path)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_setup();
     const char *path;
     if (size >= GFUSE_I_MFILE_HEADER_SIZE + 4) {
         uint8_t *b = malloc(size);

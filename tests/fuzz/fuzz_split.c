@@ -7,22 +7,11 @@
 #include "cohort/cohort.h"
 #include "tests/fuzz/fuzz_cohort.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    fuzz_setup();
-    return 0;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    fuzz_setup();
     const char *path = fuzz_write("split.csv", data, size);
     gfuse_cohort *c = fuzz_cohort();
-    gfuse_status st = gfuse_i_cohort_read_split(c, path);
-    fuzz_expect(st);
-    if (st == GFUSE_OK) fuzz_check_cohort(c);
+    fuzz_cohort_read(c, gfuse_i_cohort_read_split(c, path));
     gfuse_cohort_free(&c);
     return 0;
 }

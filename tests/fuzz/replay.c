@@ -7,6 +7,7 @@
  * test; so does an input the harness rejects with abort().
  */
 #define _POSIX_C_SOURCE 200809L /* mkdtemp */
+#define FUZZ_REPLAY_MAIN        /* the harness defines LLVMFuzzerInitialize */
 
 #include "tests/fuzz/fuzz.h"
 
