@@ -106,6 +106,26 @@ static gfuse_model *train_ok(const gfuse_cohort *c, const gfuse_train_options *o
     return m;
 }
 
+/* The fixture of most tests: a toy cohort (toy's arguments), small_epochs options the test
+ * may change, and the model it trains (NULL until then); toy_end frees both. */
+typedef struct {
+    gfuse_cohort *c;
+    gfuse_train_options o;
+    gfuse_model *m;
+} toy_run;
+
+static toy_run toy_begin(int64_t n, uint64_t seed, int regress, int epochs)
+{
+    toy_run t = {toy(n, seed, regress, 1, 0), small_epochs(epochs), NULL};
+    return t;
+}
+
+static void toy_end(toy_run *t)
+{
+    gfuse_model_free(&t->m);
+    gfuse_cohort_free(&t->c);
+}
+
 /* Share of the test samples predicted right. */
 static double test_accuracy(const gfuse_model *m, const gfuse_cohort *c)
 {
@@ -175,46 +195,42 @@ END_TEST
 
 START_TEST(test_train_learns)
 {
-    gfuse_cohort *c = toy(120, 2, 0, 1, 0);
-    gfuse_train_options o = small_epochs(150);
-    gfuse_model *m = train_ok(c, &o);
-    double acc = test_accuracy(m, c);
+    toy_run t = toy_begin(120, 2, 0, 150);
+    t.m = train_ok(t.c, &t.o);
+    double acc = test_accuracy(t.m, t.c);
     ck_assert_msg(acc >= 0.8, "test accuracy %.3f on a well separated toy", acc);
-    ck_assert_int_eq(gfuse_model_task(m), GFUSE_TASK_CLASSIFY);
-    gfuse_model_free(&m);
-    gfuse_cohort_free(&c);
+    ck_assert_int_eq(gfuse_model_task(t.m), GFUSE_TASK_CLASSIFY);
+    toy_end(&t);
 }
 END_TEST
 
 START_TEST(test_train_regression)
 {
-    gfuse_cohort *c = toy(120, 3, 1, 1, 0);
-    gfuse_train_options o = small_epochs(150);
-    gfuse_model *m = train_ok(c, &o);
-    ck_assert_int_eq(gfuse_model_task(m), GFUSE_TASK_REGRESS);
-    ck_assert_int_eq(gfuse_model_n_classes(m), 0);
+    toy_run t = toy_begin(120, 3, 1, 150);
+    t.m = train_ok(t.c, &t.o);
+    ck_assert_int_eq(gfuse_model_task(t.m), GFUSE_TASK_REGRESS);
+    ck_assert_int_eq(gfuse_model_n_classes(t.m), 0);
     gfuse_predictions p;
-    ck_assert_int_eq(gfuse_predict(m, c, &p), GFUSE_OK);
+    ck_assert_int_eq(gfuse_predict(t.m, t.c, &p), GFUSE_OK);
     ck_assert_int_eq(p.n_outputs, 1);
     double ss = 0.0, sum = 0.0, ss0 = 0.0;
     int64_t n = 0;
     for (int64_t i = 0; i < p.n; i++) {
-        if (gfuse_cohort_split(c, i) != GFUSE_SPLIT_TEST) continue;
-        sum += gfuse_cohort_target(c, i);
+        if (gfuse_cohort_split(t.c, i) != GFUSE_SPLIT_TEST) continue;
+        sum += gfuse_cohort_target(t.c, i);
         n++;
     }
     for (int64_t i = 0; i < p.n; i++) {
-        if (gfuse_cohort_split(c, i) != GFUSE_SPLIT_TEST) continue;
-        double t = gfuse_cohort_target(c, i);
-        ss += (p.output[i] - t) * (p.output[i] - t);
-        ss0 += (t - sum / n) * (t - sum / n);
+        if (gfuse_cohort_split(t.c, i) != GFUSE_SPLIT_TEST) continue;
+        double y = gfuse_cohort_target(t.c, i);
+        ss += (p.output[i] - y) * (p.output[i] - y);
+        ss0 += (y - sum / n) * (y - sum / n);
         ck_assert_int_eq(p.predicted[i], -1);
     }
     ck_assert_msg(ss < 0.5 * ss0, "test MSE %.3f is not well below the variance %.3f", ss / n,
                   ss0 / n);
     gfuse_predictions_free(&p);
-    gfuse_model_free(&m);
-    gfuse_cohort_free(&c);
+    toy_end(&t);
 }
 END_TEST
 
@@ -312,19 +328,17 @@ static gfuse_model *train_watched(const gfuse_cohort *c, gfuse_train_options *o,
  * last epoch), and the model keeps the best epoch's weights. */
 START_TEST(test_train_early_stopping)
 {
-    gfuse_cohort *c = toy(90, 6, 0, 1, 0);
-    gfuse_train_options o = small_epochs(400);
-    o.patience = 5;
+    toy_run t = toy_begin(90, 6, 0, 400);
+    t.o.patience = 5;
     monitor mo = {0};
-    gfuse_model *m = train_watched(c, &o, &mo);
+    t.m = train_watched(t.c, &t.o, &mo);
     ck_assert_int_eq(mo.bad, 0);
     ck_assert_int_eq(mo.val_nan, 0);
-    ck_assert_msg(mo.last_epoch == mo.last_best + o.patience || mo.last_epoch == o.epochs,
+    ck_assert_msg(mo.last_epoch == mo.last_best + t.o.patience || mo.last_epoch == t.o.epochs,
                   "stopped at %d with best %d", mo.last_epoch, mo.last_best);
-    ck_assert_int_lt(mo.last_epoch, o.epochs);
-    ck_assert_int_eq(gfuse_model_best_epoch(m, 0), mo.last_best);
-    gfuse_model_free(&m);
-    gfuse_cohort_free(&c);
+    ck_assert_int_lt(mo.last_epoch, t.o.epochs);
+    ck_assert_int_eq(gfuse_model_best_epoch(t.m, 0), mo.last_best);
+    toy_end(&t);
 }
 END_TEST
 
@@ -332,74 +346,68 @@ END_TEST
  * nonzero stops training at once. */
 START_TEST(test_train_no_validation_and_stop)
 {
-    gfuse_cohort *c = toy(60, 7, 0, 0, 0);
-    gfuse_train_options o = small_epochs(12);
-    o.val_fraction = 0.0;
+    toy_run t = {toy(60, 7, 0, 0, 0), small_epochs(12), NULL};
+    t.o.val_fraction = 0.0;
     monitor mo = {0};
-    gfuse_model *m = train_watched(c, &o, &mo);
+    t.m = train_watched(t.c, &t.o, &mo);
     ck_assert_int_eq(mo.calls, 12);
     ck_assert_int_eq(mo.val_finite, 0);
-    ck_assert_int_eq(gfuse_model_best_epoch(m, 0), 12);
-    gfuse_model_free(&m);
+    ck_assert_int_eq(gfuse_model_best_epoch(t.m, 0), 12);
+    gfuse_model_free(&t.m);
     monitor stop = {0};
     stop.stop_at = 4;
-    o.epochs = 50;
-    o.val_fraction = 0.2;
-    o.user = &stop;
-    m = train_ok(c, &o);
+    t.o.epochs = 50;
+    t.o.val_fraction = 0.2;
+    t.o.user = &stop;
+    t.m = train_ok(t.c, &t.o);
     ck_assert_int_eq(stop.calls, 4);
     ck_assert_int_eq(stop.val_nan, 0);
-    gfuse_model_free(&m);
-    gfuse_cohort_free(&c);
+    toy_end(&t);
 }
 END_TEST
 
 /* An ensemble trains every member (each on its own validation fold) and averages them. */
 START_TEST(test_train_ensemble)
 {
-    gfuse_cohort *c = toy(90, 8, 0, 1, 0);
-    gfuse_train_options o = small_epochs(20);
-    o.ensemble = 3;
+    toy_run t = toy_begin(90, 8, 0, 20);
+    t.o.ensemble = 3;
     monitor mo = {0};
-    gfuse_model *m = train_watched(c, &o, &mo);
-    ck_assert_int_eq(gfuse_model_n_members(m), 3);
+    t.m = train_watched(t.c, &t.o, &mo);
+    ck_assert_int_eq(gfuse_model_n_members(t.m), 3);
     ck_assert_int_eq(mo.members_seen, 3);
     ck_assert_int_eq(mo.bad, 0);
-    for (int k = 0; k < 3; k++) ck_assert_int_ge(gfuse_model_best_epoch(m, k), 1);
-    o.ensemble = 1;
-    o.on_epoch = NULL;
-    gfuse_model *one = train_ok(c, &o);
-    ck_assert_int_eq(gfuse_model_n_parameters(m), 3 * gfuse_model_n_parameters(one));
+    for (int k = 0; k < 3; k++) ck_assert_int_ge(gfuse_model_best_epoch(t.m, k), 1);
+    t.o.ensemble = 1;
+    t.o.on_epoch = NULL;
+    gfuse_model *one = train_ok(t.c, &t.o);
+    ck_assert_int_eq(gfuse_model_n_parameters(t.m), 3 * gfuse_model_n_parameters(one));
     gfuse_model_free(&one);
-    gfuse_model_free(&m);
-    gfuse_cohort_free(&c);
+    toy_end(&t);
 }
 END_TEST
 
 START_TEST(test_train_class_weights)
 {
-    gfuse_cohort *c = toy(60, 9, 0, 1, 0);
-    gfuse_train_options o = small_epochs(10);
-    o.class_weight_mode = GFUSE_CLASS_WEIGHTS_BALANCED;
-    gfuse_model *m = train_ok(c, &o);
-    gfuse_model_free(&m);
+    toy_run t = toy_begin(60, 9, 0, 10);
+    t.o.class_weight_mode = GFUSE_CLASS_WEIGHTS_BALANCED;
+    t.m = train_ok(t.c, &t.o);
+    gfuse_model_free(&t.m);
     double w2[2] = {1.0, 2.0}, w3[3] = {1.0, 2.0, 0.5};
-    o.class_weight_mode = GFUSE_CLASS_WEIGHTS_GIVEN;
-    o.class_weights = w2;
-    o.n_class_weights = 2;
-    ck_assert_int_eq(gfuse_train(&m, c, &o), GFUSE_ERR_DATA);
+    t.o.class_weight_mode = GFUSE_CLASS_WEIGHTS_GIVEN;
+    t.o.class_weights = w2;
+    t.o.n_class_weights = 2;
+    ck_assert_int_eq(gfuse_train(&t.m, t.c, &t.o), GFUSE_ERR_DATA);
     ck_assert_msg(strstr(gfuse_last_error(), "2 class weights") != NULL, "%s",
                   gfuse_last_error());
-    o.class_weights = w3;
-    o.n_class_weights = 3;
-    m = train_ok(c, &o);
+    t.o.class_weights = w3;
+    t.o.n_class_weights = 3;
+    t.m = train_ok(t.c, &t.o);
     gfuse_train_options back;
-    gfuse_model_options(m, &back);
+    gfuse_model_options(t.m, &back);
     ck_assert_int_eq(back.class_weight_mode, GFUSE_CLASS_WEIGHTS_GIVEN);
     ck_assert_int_eq(back.n_class_weights, 3);
     ck_assert(back.class_weights[2] == 0.5);
-    gfuse_model_free(&m);
-    gfuse_cohort_free(&c);
+    toy_end(&t);
 }
 END_TEST
 

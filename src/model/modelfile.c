@@ -794,32 +794,42 @@ gfuse_status gfuse_i_mfile_hparam(const gfuse_i_mfile *r, const char *key, const
     return GFUSE_OK;
 }
 
-gfuse_status gfuse_i_mfile_hparam_int(const gfuse_i_mfile *r, const char *key, int64_t *value)
+/* Hyperparameter key as an integer (ival) or a number (dval, when ival is NULL); the whole
+ * text must parse, and an error names the key and the text. */
+static gfuse_status hparam_parse(const gfuse_i_mfile *r, const char *key, int64_t *ival,
+                                 double *dval)
 {
     const char *text;
     gfuse_status st = gfuse_i_mfile_hparam(r, key, &text);
     if (st != GFUSE_OK) return st;
     char *end;
     errno = 0;
-    long long v = strtoll(text, &end, 10);
-    if (errno != 0 || end == text || *end != '\0')
-        return gfuse_i_mfile_error(r, "hyperparameter %s=\"%s\" is not an integer", key, text);
-    *value = (int64_t)v;
+    long long iv = 0;
+    double dv = 0.0;
+    int range;
+    if (ival) {
+        iv = strtoll(text, &end, 10);
+        range = errno != 0;
+    } else {
+        dv = strtod(text, &end);
+        range = errno == ERANGE;
+    }
+    if (range || end == text || *end != '\0')
+        return gfuse_i_mfile_error(r, "hyperparameter %s=\"%s\" is not %s", key, text,
+                                   ival ? "an integer" : "a number");
+    if (ival) *ival = (int64_t)iv;
+    else *dval = dv;
     return GFUSE_OK;
+}
+
+gfuse_status gfuse_i_mfile_hparam_int(const gfuse_i_mfile *r, const char *key, int64_t *value)
+{
+    return hparam_parse(r, key, value, NULL);
 }
 
 gfuse_status gfuse_i_mfile_hparam_double(const gfuse_i_mfile *r, const char *key, double *value)
 {
-    const char *text;
-    gfuse_status st = gfuse_i_mfile_hparam(r, key, &text);
-    if (st != GFUSE_OK) return st;
-    char *end;
-    errno = 0;
-    double v = strtod(text, &end);
-    if (errno == ERANGE || end == text || *end != '\0')
-        return gfuse_i_mfile_error(r, "hyperparameter %s=\"%s\" is not a number", key, text);
-    *value = v;
-    return GFUSE_OK;
+    return hparam_parse(r, key, NULL, value);
 }
 
 /* ---- public inspection API (gfuse.h, "model files") ---------------------------------------- */
