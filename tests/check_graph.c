@@ -98,6 +98,35 @@ static gfuse_cohort *raw_to_cohort(const raw_cohort *r)
     return c;
 }
 
+/* A random raw cohort in *r (raw_random), as a cohort. */
+static gfuse_cohort *random_cohort(raw_cohort *r, uint64_t seed, int64_t n, int m)
+{
+    raw_random(r, seed, n, m);
+    return raw_to_cohort(r);
+}
+
+/* The fixture of most graph tests: a random raw cohort and the cohort made of it. */
+typedef struct {
+    raw_cohort r;
+    gfuse_cohort *c;
+} random_pair;
+
+static random_pair random_pair_new(uint64_t seed, int64_t n, int m)
+{
+    random_pair t;
+    t.c = random_cohort(&t.r, seed, n, m);
+    return t;
+}
+
+/* Frees a cohort and the raw cohort it came from. */
+static void cohort_release_all(gfuse_cohort **c, raw_cohort *r)
+{
+    gfuse_cohort_free(c);
+    raw_free(r);
+}
+
+static void random_release(random_pair *t) { cohort_release_all(&t->c, &t->r); }
+
 /* ---- the independent brute-force reference ------------------------------------------------ */
 
 static int row_present(const raw_cohort *r, int s, int64_t i)
@@ -299,11 +328,18 @@ static gfuse_cohort *random_view(raw_cohort *r, gfuse_i_view *v, uint64_t seed, 
     return view_of(r, v);
 }
 
-/* Default graph options with k neighbours. */
-static gfuse_graph_options options_k(int k)
+/* Default graph options. */
+static gfuse_graph_options graph_defaults(void)
 {
     gfuse_graph_options o;
     gfuse_graph_options_init(&o);
+    return o;
+}
+
+/* Default graph options with k neighbours. */
+static gfuse_graph_options options_k(int k)
+{
+    gfuse_graph_options o = graph_defaults();
     o.k = k;
     return o;
 }
@@ -382,8 +418,7 @@ START_TEST(test_knn_matches_reference)
             gfuse_i_view v;
             gfuse_cohort *c = random_view(&r, &v, 100 + (uint64_t)rep * 7 + (uint64_t)variant,
                                           sizes[rep], 1 + (rep + variant) % 3);
-            gfuse_graph_options o;
-            gfuse_graph_options_init(&o);
+            gfuse_graph_options o = graph_defaults();
             o.metric = variant & 1 ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
             o.standardize = variant & 2 ? 0 : 1;
             o.k = 1 + (rep * 3 + variant) % 6;
@@ -447,27 +482,23 @@ END_TEST
 
 START_TEST(test_same_graph_any_threads)
 {
-    raw_cohort r;
-    raw_random(&r, 31, 2000, 3);
-    gfuse_cohort *c = raw_to_cohort(&r);
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
+    random_pair t = random_pair_new(31, 2000, 3);
+    gfuse_graph_options o = graph_defaults();
     int saved = omp_get_max_threads();
     for (int metric = 0; metric < 2; metric++) {
         o.metric = metric ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
         gfuse_graph *g1 = NULL, *g2 = NULL;
         omp_set_num_threads(1);
-        ck_assert_int_eq(gfuse_graph_build(&g1, c, &o), GFUSE_OK);
+        ck_assert_int_eq(gfuse_graph_build(&g1, t.c, &o), GFUSE_OK);
         omp_set_num_threads(2);
-        ck_assert_int_eq(gfuse_graph_build(&g2, c, &o), GFUSE_OK);
+        ck_assert_int_eq(gfuse_graph_build(&g2, t.c, &o), GFUSE_OK);
         ck_assert_int_gt(g1->n_edges, 65536); /* large enough for the parallel paths */
         graphs_identical(g1, g2);
         gfuse_graph_free(&g1);
         gfuse_graph_free(&g2);
     }
     omp_set_num_threads(saved);
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    random_release(&t);
 }
 END_TEST
 
@@ -570,8 +601,7 @@ END_TEST
 START_TEST(test_transpose_round_trip)
 {
     raw_cohort r;
-    raw_random(&r, 12, 2200, 3);
-    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_cohort *c = random_cohort(&r, 12, 2200, 3);
     struct gfuse_graph *g = NULL;
     ck_assert_int_eq(gfuse_graph_build(&g, c, NULL), GFUSE_OK);
     ck_assert_int_eq(tu_graph_validate(g), GFUSE_OK);
@@ -606,8 +636,7 @@ START_TEST(test_transpose_round_trip)
     free(dst);
     free(eid);
     gfuse_graph_free(&g);
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    cohort_release_all(&c, &r);
 }
 END_TEST
 
@@ -626,11 +655,9 @@ static float *random_features(int64_t rows, int64_t f, uint64_t seed)
 #if HAVE_GRAPHBLAS
 START_TEST(test_graphblas_pack_round_trip)
 {
-    raw_cohort r;
-    raw_random(&r, 21, 300, 3);
-    gfuse_cohort *c = raw_to_cohort(&r);
+    random_pair t = random_pair_new(21, 300, 3);
     struct gfuse_graph *g = NULL;
-    ck_assert_int_eq(gfuse_graph_build(&g, c, NULL), GFUSE_OK);
+    ck_assert_int_eq(gfuse_graph_build(&g, t.c, NULL), GFUSE_OK);
     int64_t *ptr = g->in_ptr, *src = g->in_src;
     float *w = g->in_w;
     int64_t v = 2 * 300 + 17, e = g->in_ptr[v + 1] - 2;
@@ -654,8 +681,7 @@ START_TEST(test_graphblas_pack_round_trip)
     ck_assert_ptr_eq(g->in_w, w);
     ck_assert_int_eq(tu_graph_validate(g), GFUSE_OK);
     gfuse_graph_free(&g);
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    random_release(&t);
 }
 END_TEST
 #endif
@@ -663,13 +689,11 @@ END_TEST
 START_TEST(test_spmm_graphblas_and_kernel)
 {
     raw_cohort r;
-    raw_random(&r, 22, 700, 3);
-    gfuse_cohort *c = raw_to_cohort(&r);
+    gfuse_cohort *c = random_cohort(&r, 22, 700, 3);
     static const gfuse_row_order orders[] = {GFUSE_ORDER_NATURAL, GFUSE_ORDER_RCM,
                                              GFUSE_ORDER_AMD};
     for (int t = 0; t < 3; t++) {
-        gfuse_graph_options o;
-        gfuse_graph_options_init(&o);
+        gfuse_graph_options o = graph_defaults();
         o.reorder = orders[t];
         struct gfuse_graph *g = NULL;
         ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
@@ -704,32 +728,58 @@ START_TEST(test_spmm_graphblas_and_kernel)
         free(grb);
         gfuse_graph_free(&g);
     }
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    cohort_release_all(&c, &r);
 }
 END_TEST
 
 /* ---- diagnostics and outputs ------------------------------------------------------------ */
+
+/* n samples and two modalities of 2 features each, named na and nb, with the values a and b
+ * (n x 2 each; a NaN row is an absent modality). */
+static gfuse_cohort *two_modalities(int64_t n, const char *const *ids, const char *na,
+                                    const float *a, const char *nb, const float *b)
+{
+    gfuse_cohort *c = NULL;
+    ck_assert_int_eq(gfuse_cohort_new(&c, n, ids), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(c, na, 2, NULL, a), GFUSE_OK);
+    ck_assert_int_eq(gfuse_cohort_add_modality(c, nb, 2, NULL, b), GFUSE_OK);
+    return c;
+}
 
 /* 4 samples, 2 modalities: A on samples 0 1 2, B on 0 1 3; k = 1. */
 static gfuse_cohort *tiny_cohort(const char *const *ids)
 {
     const float a[] = {1, 0, 0.9f, 0.2f, 0, 1, NAN, NAN};
     const float b[] = {1, 1, 1, 0.5f, NAN, NAN, -1, 1};
-    gfuse_cohort *c = NULL;
-    ck_assert_int_eq(gfuse_cohort_new(&c, 4, ids), GFUSE_OK);
-    ck_assert_int_eq(gfuse_cohort_add_modality(c, "A", 2, NULL, a), GFUSE_OK);
-    ck_assert_int_eq(gfuse_cohort_add_modality(c, "B", 2, NULL, b), GFUSE_OK);
-    return c;
+    return two_modalities(4, ids, "A", a, "B", b);
+}
+
+/* The graph of a tiny_cohort with k = 1. */
+static gfuse_graph *tiny_graph(const gfuse_cohort *c)
+{
+    gfuse_graph_options o = options_k(1);
+    gfuse_graph *g = NULL;
+    ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
+    return g;
+}
+
+/* Reachability in s (computed with hops): `reached` missing nodes within every hop count,
+ * `unreachable` never reached, `components` connected components. */
+static void expect_reach(const gfuse_graph_stats *s, int hops, int64_t reached,
+                         int64_t unreachable, int64_t components)
+{
+    for (int h = 0; h < hops; h++)
+        ck_assert_msg(s->reachable_within[h] == reached, "within %d hops: %lld missing nodes",
+                      h + 1, (long long)s->reachable_within[h]);
+    ck_assert_int_eq(s->missing_unreachable, unreachable);
+    ck_assert_int_eq(s->n_components, components);
 }
 
 START_TEST(test_stats_tiny)
 {
     const char *ids[] = {"s0", "s1", "s2", "s3"};
     gfuse_cohort *c = tiny_cohort(ids);
-    gfuse_graph_options o = options_k(1);
-    gfuse_graph *g = NULL;
-    ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
+    gfuse_graph *g = tiny_graph(c);
     gfuse_graph_stats s;
     ck_assert_int_eq(gfuse_graph_stats_compute(g, 3, &s), GFUSE_OK);
     ck_assert_int_eq(s.n_nodes, 12);
@@ -746,12 +796,9 @@ START_TEST(test_stats_tiny)
     ck_assert_int_eq(s.in_degree_min[2], 2);
     ck_assert_int_eq(s.in_degree_max[2], 3);
     ck_assert_double_eq_tol(s.in_degree_mean[2], 2.5, 1e-12);
-    ck_assert_int_eq(s.n_components, 1);
     ck_assert_int_eq(s.largest_component, 12);
     /* both missing nodes get a knn edge from an observed node: 1 hop */
-    ck_assert_int_eq(s.reachable_within[0], 2);
-    ck_assert_int_eq(s.reachable_within[2], 2);
-    ck_assert_int_eq(s.missing_unreachable, 0);
+    expect_reach(&s, 3, 2, 0, 1);
     gfuse_graph_stats_free(&s);
     ck_assert_ptr_null(s.reachable_within);
     ck_assert_int_eq(gfuse_graph_stats_compute(g, 0, &s), GFUSE_ERR_ARG);
@@ -767,23 +814,17 @@ START_TEST(test_stats_unreachable)
     const char *ids[] = {"a", "b", "c", "d", "none"};
     const float x[] = {1, 0, 0, 1, 1, 1, NAN, NAN, NAN, NAN};
     const float y[] = {NAN, NAN, 1, 2, 2, 1, 3, 3, NAN, NAN};
-    gfuse_cohort *c = NULL;
-    ck_assert_int_eq(gfuse_cohort_new(&c, 5, ids), GFUSE_OK);
-    ck_assert_int_eq(gfuse_cohort_add_modality(c, "X", 2, NULL, x), GFUSE_OK);
-    ck_assert_int_eq(gfuse_cohort_add_modality(c, "Y", 2, NULL, y), GFUSE_OK);
+    gfuse_cohort *c = two_modalities(5, ids, "X", x, "Y", y);
     gfuse_graph *g = NULL;
     ck_assert_int_eq(gfuse_graph_build(&g, c, NULL), GFUSE_OK);
     gfuse_graph_stats s;
     ck_assert_int_eq(gfuse_graph_stats_compute(g, 2, &s), GFUSE_OK);
     /* missing: (a,Y) (d,X) (none,X) (none,Y) */
     ck_assert_int_eq(s.nodes_by_kind[1], 4);
-    ck_assert_int_eq(s.missing_unreachable, 2);
     ck_assert_int_eq(s.n_isolated_missing, 2);
-    /* (a,Y) and (d,X) share a modality with observed samples: 1 hop */
-    ck_assert_int_eq(s.reachable_within[0], 2);
-    ck_assert_int_eq(s.reachable_within[1], 2);
-    /* "none" with its hub and two nodes is a component of its own */
-    ck_assert_int_eq(s.n_components, 2);
+    /* (a,Y) and (d,X) share a modality with observed samples: 1 hop; the two of "none" are
+     * unreachable, and "none" with its hub and two nodes is a component of its own */
+    expect_reach(&s, 2, 2, 2, 2);
     gfuse_graph_stats_free(&s);
     gfuse_graph_free(&g);
     gfuse_cohort_free(&c);
@@ -815,9 +856,7 @@ START_TEST(test_write_edges_and_graphml)
 {
     const char *ids[] = {"s0", "a&b<c>", "s2", "s\"q"};
     gfuse_cohort *c = tiny_cohort(ids);
-    gfuse_graph_options o = options_k(1);
-    gfuse_graph *g = NULL;
-    ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
+    gfuse_graph *g = tiny_graph(c);
     char dir[] = "/tmp/check_graph_XXXXXX";
     ck_assert_ptr_nonnull(mkdtemp(dir));
     char *tsv = gfuse_i_path_join(dir, "edges.tsv"), *xml = gfuse_i_path_join(dir, "g.graphml");
@@ -902,8 +941,7 @@ START_TEST(test_rosmap)
         co.mask_file = masked ? mask : NULL;
         gfuse_cohort *c = NULL;
         ck_assert_msg(gfuse_cohort_load(&c, &co) == GFUSE_OK, "%s", gfuse_last_error());
-        gfuse_graph_options o;
-        gfuse_graph_options_init(&o);
+        gfuse_graph_options o = graph_defaults();
         gfuse_graph *g = NULL;
         ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_OK);
         ck_assert_int_eq(gfuse_graph_n_nodes(g), 1404);
@@ -931,11 +969,9 @@ END_TEST
 
 START_TEST(test_layout_and_accessors)
 {
-    raw_cohort r;
-    raw_random(&r, 3, 20, 3);
-    gfuse_cohort *c = raw_to_cohort(&r);
+    random_pair t = random_pair_new(3, 20, 3);
     gfuse_graph *g = NULL;
-    ck_assert_int_eq(gfuse_graph_build(&g, c, NULL), GFUSE_OK);
+    ck_assert_int_eq(gfuse_graph_build(&g, t.c, NULL), GFUSE_OK);
     ck_assert_int_eq(gfuse_graph_n_nodes(g), 20 * 4);
     ck_assert_int_eq(gfuse_graph_n_samples(g), 20);
     ck_assert_int_eq(gfuse_graph_n_modalities(g), 3);
@@ -949,7 +985,7 @@ START_TEST(test_layout_and_accessors)
     ck_assert_int_eq(gfuse_graph_node_info(g, 3 * 20 + 7, &sample, &mod), 1);
     ck_assert_int_eq(sample, 7);
     ck_assert_int_eq(mod, -1);
-    ck_assert_int_eq(gfuse_graph_node_info(g, 20 + 5, &sample, &mod), row_present(&r, 1, 5));
+    ck_assert_int_eq(gfuse_graph_node_info(g, 20 + 5, &sample, &mod), row_present(&t.r, 1, 5));
     ck_assert_int_eq(sample, 5);
     ck_assert_int_eq(mod, 1);
     ck_assert_int_eq(gfuse_graph_node_info(g, 80, NULL, NULL), -1);
@@ -962,7 +998,7 @@ START_TEST(test_layout_and_accessors)
     for (int64_t i = 0; i < 20; i++) {
         int64_t h = 60 + i, e = ptr[h];
         for (int m = 0; m < 3; m++)
-            if (row_present(&r, m, i)) {
+            if (row_present(&t.r, m, i)) {
                 ck_assert_int_eq(src[e], m * 20 + i);
                 ck_assert_int_eq(rel[e], GFUSE_REL_MEMBER);
                 e++;
@@ -975,31 +1011,26 @@ START_TEST(test_layout_and_accessors)
     ck_assert_ptr_null(g);
     gfuse_graph_free(&g);
     gfuse_graph_free(NULL);
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    random_release(&t);
 }
 END_TEST
 
 START_TEST(test_bad_options)
 {
-    raw_cohort r;
-    raw_random(&r, 3, 10, 2);
-    gfuse_cohort *c = raw_to_cohort(&r);
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
+    random_pair t = random_pair_new(3, 10, 2);
+    gfuse_graph_options o = graph_defaults();
     gfuse_graph *g = (gfuse_graph *)&o;
     o.k = 0;
-    ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_ERR_ARG);
+    ck_assert_int_eq(gfuse_graph_build(&g, t.c, &o), GFUSE_ERR_ARG);
     ck_assert_ptr_null(g);
     ck_assert_str_eq(gfuse_last_error(), "k must be between 1 and 100000, got 0");
     gfuse_graph_options_init(&o);
     o.metric = (gfuse_metric)7;
-    ck_assert_int_eq(gfuse_graph_build(&g, c, &o), GFUSE_ERR_ARG);
+    ck_assert_int_eq(gfuse_graph_build(&g, t.c, &o), GFUSE_ERR_ARG);
     ck_assert_ptr_nonnull(strstr(gfuse_last_error(), "metric"));
     ck_assert_int_eq(gfuse_graph_build(&g, NULL, NULL), GFUSE_ERR_ARG);
-    ck_assert_int_eq(gfuse_graph_build(NULL, c, NULL), GFUSE_ERR_ARG);
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    ck_assert_int_eq(gfuse_graph_build(NULL, t.c, NULL), GFUSE_ERR_ARG);
+    random_release(&t);
 }
 END_TEST
 
@@ -1174,11 +1205,9 @@ START_TEST(test_variant_matches_twin)
     for (int rep = 0; rep < 4; rep++) {
         for (int variant = 0; variant < 4; variant++) {
             raw_cohort r;
-            raw_random(&r, 400 + (uint64_t)rep * 7 + (uint64_t)variant, sizes[rep],
-                       1 + (rep + variant) % 4);
-            gfuse_cohort *c = raw_to_cohort(&r);
-            gfuse_graph_options o;
-            gfuse_graph_options_init(&o);
+            gfuse_cohort *c = random_cohort(&r, 400 + (uint64_t)rep * 7 + (uint64_t)variant,
+                                            sizes[rep], 1 + (rep + variant) % 4);
+            gfuse_graph_options o = graph_defaults();
             o.metric = variant & 1 ? GFUSE_METRIC_EUCLIDEAN : GFUSE_METRIC_COSINE;
             o.standardize = variant & 2 ? 0 : 1;
             o.weighted = rep != 2;
@@ -1199,8 +1228,7 @@ START_TEST(test_variant_matches_twin)
             gfuse_i_variant_base_free(&b);
             ck_assert_ptr_null(b);
             gfuse_graph_free(&full);
-            gfuse_cohort_free(&c);
-            raw_free(&r);
+            cohort_release_all(&c, &r);
         }
     }
 }
@@ -1208,15 +1236,12 @@ END_TEST
 
 START_TEST(test_variant_any_threads)
 {
-    raw_cohort r;
-    raw_random(&r, 33, 2000, 3);
-    gfuse_cohort *c = raw_to_cohort(&r);
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
+    random_pair t = random_pair_new(33, 2000, 3);
+    gfuse_graph_options o = graph_defaults();
     struct gfuse_graph *full = NULL;
-    ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
+    ck_assert_int_eq(gfuse_graph_build(&full, t.c, &o), GFUSE_OK);
     ck_assert_int_gt(full->n_edges, 65536); /* large enough for the parallel paths */
-    gfuse_i_variant_base *b = variant_base_of(&r, full, &o);
+    gfuse_i_variant_base *b = variant_base_of(&t.r, full, &o);
     uint8_t *hidden = draw_hidden(full, 0.3, 11);
     int saved = omp_get_max_threads();
     struct gfuse_graph *g1 = NULL, *g2 = NULL;
@@ -1233,8 +1258,7 @@ START_TEST(test_variant_any_threads)
     gfuse_i_variant_base_free(&b);
     gfuse_graph_free(&full);
     free(hidden);
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    random_release(&t);
 }
 END_TEST
 
@@ -1242,23 +1266,21 @@ END_TEST
  * gets no knn in-edge (isolated); a k other than the full graph's is refused. */
 START_TEST(test_variant_edge_cases)
 {
-    raw_cohort r;
-    raw_random(&r, 35, 80, 2);
-    gfuse_cohort *c = raw_to_cohort(&r);
+    random_pair t = random_pair_new(35, 80, 2);
     gfuse_graph_options o = options_k(4);
     struct gfuse_graph *full = NULL, *g = NULL;
-    ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
-    gfuse_i_variant_base *b = variant_base_of(&r, full, &o);
-    uint8_t *hidden = calloc((size_t)(r.n * r.m), 1);
+    ck_assert_int_eq(gfuse_graph_build(&full, t.c, &o), GFUSE_OK);
+    gfuse_i_variant_base *b = variant_base_of(&t.r, full, &o);
+    uint8_t *hidden = calloc((size_t)(t.r.n * t.r.m), 1);
     ck_assert_int_eq(gfuse_i_graph_variant(&g, b, hidden), GFUSE_OK);
     graphs_identical(g, full);
     gfuse_graph_free(&g);
-    for (int m = 0; m < r.m; m++) hidden[(int64_t)m * r.n] = 1; /* all of sample 0 */
+    for (int m = 0; m < t.r.m; m++) hidden[(int64_t)m * t.r.n] = 1; /* all of sample 0 */
     hidden[1] = 1;                                               /* (1, 0) */
     ck_assert_int_eq(gfuse_i_graph_variant(&g, b, hidden), GFUSE_OK);
     check_variant(full, g, b, hidden, o.weighted);
-    for (int m = 0; m < r.m; m++) {
-        int64_t v = (int64_t)m * r.n;
+    for (int m = 0; m < t.r.m; m++) {
+        int64_t v = (int64_t)m * t.r.n;
         if (!full->observed[v]) continue;
         ck_assert_int_eq(g->in_ptr[v + 1] - g->in_ptr[v], 2); /* self and hub */
     }
@@ -1269,13 +1291,12 @@ START_TEST(test_variant_edge_cases)
     ck_assert_ptr_null(g);
     gfuse_i_variant_base_free(&b);
     o.k = 5;
-    ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, r.d, (const float *const *)r.x, &o),
+    ck_assert_int_eq(gfuse_i_variant_base_new(&b, full, t.r.d, (const float *const *)t.r.x, &o),
                      GFUSE_ERR_ARG);
     ck_assert_ptr_null(b);
     free(hidden);
     gfuse_graph_free(&full);
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    random_release(&t);
 }
 END_TEST
 
@@ -1373,8 +1394,7 @@ START_TEST(test_variant_recall)
     raw_cohort r;
     raw_clustered(&r, 91, 3000);
     gfuse_cohort *c = raw_to_cohort(&r);
-    gfuse_graph_options o;
-    gfuse_graph_options_init(&o);
+    gfuse_graph_options o = graph_defaults();
     struct gfuse_graph *full = NULL, *g = NULL;
     ck_assert_int_eq(gfuse_graph_build(&full, c, &o), GFUSE_OK);
     gfuse_i_variant_base *b = variant_base_of(&r, full, &o);
@@ -1403,8 +1423,7 @@ START_TEST(test_variant_recall)
     ck_assert(recall >= RECALL_MIN);
     gfuse_i_variant_base_free(&b);
     gfuse_graph_free(&full);
-    gfuse_cohort_free(&c);
-    raw_free(&r);
+    cohort_release_all(&c, &r);
 }
 END_TEST
 
