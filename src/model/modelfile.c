@@ -753,25 +753,19 @@ static gfuse_status check_count(const gfuse_i_mfile *r, const char *name, int64_
                                name, got, expected);
 }
 
-gfuse_status gfuse_i_mfile_get_f32_n(const gfuse_i_mfile *r, const char *name, int64_t n,
-                                     const float **data)
-{
-    int64_t got = 0;
-    gfuse_status st = gfuse_i_mfile_get_f32(r, name, data, &got);
-    if (st == GFUSE_OK) st = check_count(r, name, got, n);
-    if (st != GFUSE_OK && data) *data = NULL;
-    return st;
-}
+/* The typed readers of a section of exactly n elements (*data NULL on failure). */
+#define DEFINE_GET_N(fn, get, ctype)                                                               \
+    gfuse_status fn(const gfuse_i_mfile *r, const char *name, int64_t n, const ctype **data)      \
+    {                                                                                              \
+        int64_t got = 0;                                                                           \
+        gfuse_status st = get(r, name, data, &got);                                                \
+        if (st == GFUSE_OK) st = check_count(r, name, got, n);                                     \
+        if (st != GFUSE_OK && data) *data = NULL;                                                  \
+        return st;                                                                                 \
+    }
 
-gfuse_status gfuse_i_mfile_get_i64_n(const gfuse_i_mfile *r, const char *name, int64_t n,
-                                     const int64_t **data)
-{
-    int64_t got = 0;
-    gfuse_status st = gfuse_i_mfile_get_i64(r, name, data, &got);
-    if (st == GFUSE_OK) st = check_count(r, name, got, n);
-    if (st != GFUSE_OK && data) *data = NULL;
-    return st;
-}
+DEFINE_GET_N(gfuse_i_mfile_get_f32_n, gfuse_i_mfile_get_f32, float)
+DEFINE_GET_N(gfuse_i_mfile_get_i64_n, gfuse_i_mfile_get_i64, int64_t)
 
 /* The value of key in a "key=value" string list, or NULL. */
 static const char *find_hparam(const gfuse_i_mfile_section *s, const char *key)
