@@ -220,11 +220,16 @@ void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float 
     for (int64_t t0 = 0; t0 < n; t0 += (int64_t)1 << 32) {
         const uint32_t key = gfuse_i_dropout_key(seed, (uint64_t)t0);
         const int64_t t1 = n - t0 > ((int64_t)1 << 32) ? t0 + ((int64_t)1 << 32) : n;
-        EW_LOOP(t0, t1, t, {
-            float f = gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f;
-            mask[t] = f != 0.0f;
-            out[t] = inp[t] * f;
-        });
+#pragma omp parallel for schedule(static) if (t1 - t0 > PAR_MIN)
+        for (int64_t b0 = t0; b0 < t1; b0 += EW_BLOCK) {
+            const int64_t b1 = b0 + EW_BLOCK < t1 ? b0 + EW_BLOCK : t1;
+#pragma omp simd
+            for (int64_t t = b0; t < b1; t++) {
+                float f = gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f;
+                mask[t] = f != 0.0f;
+                out[t] = inp[t] * f;
+            }
+        }
     }
 }
 
@@ -238,7 +243,13 @@ void gfuse_i_dropout_backward(float *dinp, const float *dout, const uint8_t *mas
         return;
     }
     float scale = 1.0f / (1.0f - p);
-    EW_LOOP(0, n, t, dinp[t] += dout[t] * ((float)mask[t] * scale));
+#pragma omp parallel for schedule(static) if (n > PAR_MIN)
+    for (int64_t b0 = 0; b0 < n; b0 += EW_BLOCK) {
+        const int64_t b1 = b0 + EW_BLOCK < n ? b0 + EW_BLOCK : n;
+#pragma omp simd
+        for (int64_t t = b0; t < b1; t++)
+            dinp[t] += dout[t] * ((float)mask[t] * scale);
+    }
 }
 
 /* ---- fusion head ----------------------------------------------------------------------- */
