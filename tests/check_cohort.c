@@ -575,6 +575,8 @@ START_TEST(test_builder_errors)
     ck_assert_str_eq(gfuse_last_error(), "the cohort already has a modality named \"m\"");
     ck_assert_int_eq(gfuse_cohort_add_modality(c, "n", 0, NULL, x), GFUSE_ERR_ARG);
     ck_assert_str_eq(gfuse_last_error(), "d must be at least 1, got 0");
+    ck_assert_int_eq(gfuse_cohort_add_modality(c, "n\xff", 2, NULL, x), GFUSE_ERR_ARG);
+    ck_assert_str_eq(gfuse_last_error(), "the modality name is not valid UTF-8");
 
     const char *classes[] = {"x", "y"};
     const int32_t bad_label[] = {0, 2};

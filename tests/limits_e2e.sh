@@ -95,6 +95,15 @@ check "... and holds no byte that is not UTF-8" \
     sh -c "! LC_ALL=C grep -q '$(printf '\377')' '$T/bad.json'"
 run 0 "graph --json on a folder name that is not UTF-8" graph --cohort "$T/$bad" --k 3 --json \
     --out "$T/bad_graph.json" --quiet
+# a modality name that is not UTF-8 (it would reach the JSON and the GraphML) is refused
+run 2 "--modality with a name that is not UTF-8" graph --cohort "$EXAMPLE" \
+    --modality "$(printf 'b\377d')=$EXAMPLE/mod1.csv" --graphml "$T/badname.graphml" --quiet
+check "the error names the modality name" err_has "modality name 1 is not valid UTF-8"
+check "... and nothing is written" test ! -e "$T/badname.graphml"
+mkdir "$T/badfile"
+cp "$EXAMPLE/labels.csv" "$T/badfile/" && cp "$EXAMPLE/mod1.csv" "$T/badfile/$(printf 'm\377').csv"
+run 3 "a modality file whose name is not UTF-8" inspect --cohort "$T/badfile" --quiet
+check "the error names the file" err_has "the file name is not valid UTF-8"
 if command -v python3 >/dev/null 2>&1; then
     for f in utf bad bad_graph; do
         check "$f.json parses as UTF-8 JSON" python3 -c 'import sys, json

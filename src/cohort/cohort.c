@@ -1,6 +1,7 @@
 /* cohort.c: the cohort handle: allocation, the in-memory builder, accessors, warnings, free. */
 #include "cohort/cohort.h"
 #include "core/csv.h"
+#include "core/utf8.h"
 #include "core/util.h"
 
 #include <math.h>
@@ -214,6 +215,7 @@ static gfuse_status check_new_modality(const gfuse_cohort *c, const char *name, 
 {
     GFUSE_CHECK_ARG(c, "cohort must not be NULL");
     GFUSE_CHECK_ARG(name && name[0], "the modality name must be a non-empty string");
+    GFUSE_CHECK_ARG(gfuse_i_utf8_valid(name), "the modality name is not valid UTF-8");
     GFUSE_CHECK_ARG(d >= 1, "d must be at least 1, got %lld", (long long)d);
     GFUSE_CHECK_ARG(values, "values must not be NULL");
     GFUSE_CHECK_ARG(c->m < 64 * 1024, "too many modalities (%d)", c->m);

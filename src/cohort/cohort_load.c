@@ -7,6 +7,7 @@
  */
 #include "cohort/cohort.h"
 #include "core/csv.h"
+#include "core/utf8.h"
 #include "core/util.h"
 
 #include <dirent.h>
@@ -102,6 +103,14 @@ static gfuse_status scan_folder(const char *dir, source **list, int *n)
             free(path);
             continue;
         }
+        if (!gfuse_i_utf8_valid(stem)) {
+            st = gfuse_i_error(GFUSE_ERR_DATA, "%s: the file name is not valid UTF-8, so it "
+                               "cannot name a modality (rename the file or name it with "
+                               "--modality)", path);
+            free(stem);
+            free(path);
+            break;
+        }
         for (int k = 0; k < *n; k++) {
             if (strcmp((*list)[k].name, stem) == 0) {
                 st = gfuse_i_error(GFUSE_ERR_DATA, "%s: %s and %s would both be modality \"%s\"; "
@@ -141,6 +150,7 @@ static gfuse_status check_options(const gfuse_cohort_options *o)
     for (int k = 0; k < o->n_modality_files; k++) {
         const char *name = o->modality_names[k];
         GFUSE_CHECK_ARG(name && name[0], "modality name %d must be a non-empty string", k + 1);
+        GFUSE_CHECK_ARG(gfuse_i_utf8_valid(name), "modality name %d is not valid UTF-8", k + 1);
         GFUSE_CHECK_ARG(o->modality_files[k] && o->modality_files[k][0],
                         "the file of modality \"%s\" must be a non-empty path", name);
         for (int q = 0; q < k; q++)

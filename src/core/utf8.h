@@ -6,6 +6,7 @@
 #define GFUSE_UTF8_H
 
 #include <stddef.h>
+#include <string.h>
 
 /* The length of the valid UTF-8 sequence at s (at most n bytes), or 0: overlong forms,
  * surrogates and code points above U+10FFFF are invalid. On a NUL-terminated string n may
@@ -28,6 +29,19 @@ static inline size_t gfuse_i_utf8_sequence(const unsigned char *s, size_t n)
     }
     if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
     return len;
+}
+
+/* 1 when the NUL-terminated s is valid UTF-8 throughout. */
+static inline int gfuse_i_utf8_valid(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t n = strlen(s);
+    for (size_t k = 0; k < n;) {
+        size_t len = gfuse_i_utf8_sequence(p + k, n - k);
+        if (len == 0) return 0;
+        k += len;
+    }
+    return 1;
 }
 
 #endif
