@@ -9,8 +9,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Frees the M arrays of x (NULL ones too) and x itself. */
+static void free_per_modality(float **x, int M)
+{
+    if (x)
+        for (int m = 0; m < M; m++) free(x[m]);
+    free(x);
+}
+
 gfuse_status gfuse_i_samples_alloc(gfuse_i_samples *s, int64_t n, int M, const int64_t *d)
 {
+    gfuse_status st = GFUSE_OK;
     memset(s, 0, sizeof *s);
     s->n = n;
     s->M = M;
@@ -18,25 +27,22 @@ gfuse_status gfuse_i_samples_alloc(gfuse_i_samples *s, int64_t n, int M, const i
     s->id = gfuse_i_zalloc(n, sizeof *s->id);
     s->has = gfuse_i_zalloc(n * M, 1);
     s->x = gfuse_i_zalloc(M, sizeof *s->x);
-    if (!s->d || !s->id || !s->has || !s->x) goto nomem;
+    GFUSE_TRY_MEM(s->d && s->id && s->has && s->x, "a sample set");
     for (int m = 0; m < M; m++) {
         s->d[m] = d[m];
         size_t cells = (size_t)(n * d[m]);
         s->x[m] = gfuse_i_alloc(cells, sizeof(float));
-        if (!s->x[m]) goto nomem;
+        GFUSE_TRY_MEM(s->x[m] != NULL, "a sample set");
         for (size_t t = 0; t < cells; t++) s->x[m][t] = NAN;
     }
-    return GFUSE_OK;
-nomem:
-    gfuse_i_samples_free(s);
-    return gfuse_i_nomem("a sample set");
+done:
+    if (st != GFUSE_OK) gfuse_i_samples_free(s);
+    return st;
 }
 
 void gfuse_i_samples_free(gfuse_i_samples *s)
 {
-    if (s->x)
-        for (int m = 0; m < s->M; m++) free(s->x[m]);
-    free(s->x);
+    free_per_modality(s->x, s->M);
     if (s->id) gfuse_i_free_strings(s->id, s->n);
     free(s->has);
     free(s->d);
@@ -96,50 +102,47 @@ gfuse_status gfuse_i_samples_variant_base(gfuse_i_variant_base **b,
 
 gfuse_status gfuse_i_standard_stats(float **mean, float **sd, const gfuse_i_samples *s)
 {
+    gfuse_status st = GFUSE_OK;
     gfuse_i_view view;
     gfuse_i_samples_view(&view, s);
     int64_t dmax = 1;
     for (int m = 0; m < s->M; m++)
         if (s->d[m] > dmax) dmax = s->d[m];
     double *mu = gfuse_i_alloc(dmax, sizeof *mu), *sdv = gfuse_i_alloc(dmax, sizeof *sdv);
-    if (!mu || !sdv) goto nomem;
+    GFUSE_TRY_MEM(mu && sdv, "the standardisation statistics");
     for (int m = 0; m < s->M; m++) {
         int64_t d = s->d[m];
         mean[m] = gfuse_i_alloc(d, sizeof(float));
         sd[m] = gfuse_i_alloc(d, sizeof(float));
-        if (!mean[m] || !sd[m] || gfuse_i_view_stats(&view, m, NULL, mu, sdv) != 0) goto nomem;
+        GFUSE_TRY_MEM(mean[m] && sd[m] && gfuse_i_view_stats(&view, m, NULL, mu, sdv) == 0,
+                      "the standardisation statistics");
         for (int64_t f = 0; f < d; f++) {
             mean[m][f] = (float)mu[f];
             sd[m][f] = sdv[f] > 0.0 && (float)sdv[f] > 0.0f ? (float)sdv[f] : 1.0f;
         }
     }
+done:
     free(mu);
     free(sdv);
-    return GFUSE_OK;
-nomem:
-    free(mu);
-    free(sdv);
-    return gfuse_i_nomem("the standardisation statistics");
+    return st;
 }
 
 gfuse_status gfuse_i_data_make(gfuse_i_data *data, const gfuse_i_samples *s,
                                float *const *mean, float *const *sd)
 {
+    gfuse_status st = GFUSE_OK;
     memset(data, 0, sizeof *data);
     data->n = s->n;
     data->M = s->M;
     data->d = s->d;
     data->has = s->has;
     data->x = gfuse_i_zalloc(s->M, sizeof *data->x);
-    if (!data->x) return gfuse_i_nomem("the standardised features");
+    GFUSE_TRY_MEM(data->x != NULL, "the standardised features");
     for (int m = 0; m < s->M; m++) {
         int64_t d = s->d[m];
         size_t cells = (size_t)(s->n * d);
         data->x[m] = gfuse_i_alloc(cells, sizeof(float));
-        if (!data->x[m]) {
-            gfuse_i_data_free(data);
-            return gfuse_i_nomem("the standardised features");
-        }
+        GFUSE_TRY_MEM(data->x[m] != NULL, "the standardised features");
         for (int64_t i = 0; i < s->n; i++) {
             const float *src = s->x[m] + i * d;
             float *dst = data->x[m] + i * d;
@@ -148,13 +151,13 @@ gfuse_status gfuse_i_data_make(gfuse_i_data *data, const gfuse_i_samples *s,
                 dst[f] = has && src[f] == src[f] ? (src[f] - mean[m][f]) / sd[m][f] : NAN;
         }
     }
-    return GFUSE_OK;
+done:
+    if (st != GFUSE_OK) gfuse_i_data_free(data);
+    return st;
 }
 
 void gfuse_i_data_free(gfuse_i_data *data)
 {
-    if (data->x)
-        for (int m = 0; m < data->M; m++) free(data->x[m]);
-    free(data->x);
+    free_per_modality(data->x, data->M);
     memset(data, 0, sizeof *data);
 }
