@@ -21,8 +21,21 @@ nothing_left() {
     [ ! -e "$T/$1" ] && [ -z "$(find "$T" -maxdepth 1 -name "$1.*" -print)" ]
 }
 
+# handlers_installed PID: the tool's SIGINT and SIGTERM handlers are in place (SigCgt of
+# /proc/PID/status, Linux). Before that a signal would reach the libtool wrapper script, which
+# runs in the background with SIGINT ignored. Without /proc, a pause stands in.
+handlers_installed() {
+    if [ ! -r /proc/$1/status ]; then
+        sleep 0.5
+        return 0
+    fi
+    cgt=$(sed -n 's/^SigCgt:[[:space:]]*//p' /proc/$1/status 2>/dev/null)
+    low=${cgt#"${cgt%????}"} # signals 1 to 16 (SIGINT is bit 1, SIGTERM bit 14)
+    [ -n "$low" ] && [ $((0x$low & 0x4002)) -eq $((0x4002)) ]
+}
+
 # start_and_signal SIGNAL WHEN NAME ARGS...: starts gfuse ARGS in the background and sends it
-# SIGNAL while it computes (WHEN = compute: after a short wait, before its output is begun) or
+# SIGNAL while it computes (WHEN = compute: once its handlers are in place) or
 # while its temporary output exists (WHEN = write: the folder is polled without a pause); sets
 # rc to its exit status and seen to 1 when the signal went out before the output was committed.
 start_and_signal() {
@@ -36,7 +49,12 @@ start_and_signal() {
         while kill -0 $pid 2>/dev/null &&
             [ -z "$(find "$T" -maxdepth 1 -name "$name.*" -print)" ]; do :; done
     else
-        sleep 0.3
+        n=0
+        while [ $n -lt 400 ] && kill -0 $pid 2>/dev/null && ! handlers_installed $pid; do
+            sleep 0.01
+            n=$((n + 1))
+        done
+        sleep 0.05
     fi
     # Stopped first, so that the signal arrives where the run was seen: a run that committed
     # its output in between counts as a miss.
