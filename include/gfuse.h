@@ -158,6 +158,12 @@ GFUSE_API void gfuse_output_abort(gfuse_output **out);
 GFUSE_API int gfuse_temp_register(const char *path, int is_folder);
 GFUSE_API void gfuse_temp_forget(const char *path);
 GFUSE_API void gfuse_temp_cleanup(void);
+/* The moment an output goes into place: gfuse_temp_hold lets a pending SIGINT or SIGTERM act
+ * first, then holds both in the calling thread until the matching gfuse_temp_release (holds
+ * nest), so that a handler never runs between the rename of a temporary path into place and
+ * its gfuse_temp_forget. The library's own writers hold around their renames. */
+GFUSE_API void gfuse_temp_hold(void);
+GFUSE_API void gfuse_temp_release(void);
 
 /* ---- cohorts ------------------------------------------------------------------------------ */
 

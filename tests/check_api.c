@@ -8,6 +8,7 @@
 #include "core/internal.h"
 
 #include <pthread.h>
+#include <signal.h>
 
 START_TEST(test_version)
 {
@@ -177,6 +178,51 @@ START_TEST(test_out_param_null_on_failure)
 }
 END_TEST
 
+/* gfuse_temp_hold keeps SIGTERM from the calling thread until the outermost release (holds
+ * nest); the signal then acts once. */
+static volatile sig_atomic_t terms_seen;
+static void count_term(int sig)
+{
+    (void)sig;
+    terms_seen++;
+}
+
+START_TEST(test_temp_hold)
+{
+    struct sigaction sa, before;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = count_term;
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(SIGTERM, &sa, &before), 0);
+    terms_seen = 0;
+    gfuse_temp_hold();
+    gfuse_temp_hold();
+    ck_assert_int_eq(raise(SIGTERM), 0);
+    ck_assert_int_eq(terms_seen, 0);
+    gfuse_temp_release();
+    ck_assert_int_eq(terms_seen, 0); /* still held by the outer hold */
+    gfuse_temp_release();
+    ck_assert_int_eq(terms_seen, 1);
+    gfuse_temp_release(); /* an unmatched release changes nothing */
+    sigset_t now;
+    pthread_sigmask(SIG_BLOCK, NULL, &now);
+    ck_assert(!sigismember(&now, SIGTERM));
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    /* pending while blocked by the caller's own mask: the hold leaves it to the caller */
+    pthread_sigmask(SIG_BLOCK, &term, NULL);
+    raise(SIGTERM);
+    gfuse_temp_hold();
+    ck_assert_int_eq(terms_seen, 1);
+    gfuse_temp_release();
+    ck_assert_int_eq(terms_seen, 1);
+    pthread_sigmask(SIG_UNBLOCK, &term, NULL);
+    ck_assert_int_eq(terms_seen, 2);
+    sigaction(SIGTERM, &before, NULL);
+}
+END_TEST
+
 Suite *api_suite(void)
 {
     Suite *s = suite_create("api");
@@ -190,6 +236,7 @@ Suite *api_suite(void)
     tcase_add_test(tc, test_blas_core_suggestion);
     tcase_add_test(tc, test_free_accepts_null);
     tcase_add_test(tc, test_out_param_null_on_failure);
+    tcase_add_test(tc, test_temp_hold);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -90,6 +90,7 @@ interrupt() {
             "expected $want; stderr: $(head -c 300 "$T/err")"
     fi
     check "... and leaves no output and no temporary file" nothing_left "$3"
+    nothing_left "$3" || echo "  left: $(cd "$T" && find . -maxdepth 2 -name "$3*" | head -5 | tr '\n' ' ')"
     rm -rf "$T/$3" "$T/$3".*
 }
 

@@ -229,13 +229,16 @@ static int make_tmp(impute_out *io)
         return CLI_EXIT_FAILURE;
     }
     snprintf(io->tmp, n, "%s.tmp.XXXXXX", io->dir);
-    if (!mkdtemp(io->tmp)) {
-        cli_error("impute", "%s: cannot create the folder: %s", io->dir, strerror(errno));
+    gfuse_temp_hold(); /* no signal between the folder's creation and its registration */
+    int made = mkdtemp(io->tmp) != NULL, e = errno;
+    if (made) gfuse_temp_register(io->tmp, 1);
+    gfuse_temp_release();
+    if (!made) {
+        cli_error("impute", "%s: cannot create the folder: %s", io->dir, strerror(e));
         free(io->tmp);
         io->tmp = NULL;
         return CLI_EXIT_FAILURE;
     }
-    gfuse_temp_register(io->tmp, 1);
     mode_t mask = umask(077);
     umask(mask);
     chmod(io->tmp, io->exists ? io->mode : (0777 & ~mask));
@@ -280,10 +283,13 @@ static int note_file(impute_out *io, const char *path)
 }
 
 /* Moves the temporary folder into place (over an empty folder, or swapping out the earlier
- * output, which is then removed). */
+ * output, which is then removed). SIGINT and SIGTERM wait while the folders move, so that a
+ * signal finds either the earlier output in place and the new one temporary, or the new one in
+ * place and nothing temporary. */
 static int put_in_place(impute_out *io)
 {
     char *old = NULL;
+    int rc = 0;
     if (io->exists && n_entries(io->dir) > 0) {
         size_t n = strlen(io->dir) + 16;
         if (!(old = malloc(n))) {
@@ -291,30 +297,32 @@ static int put_in_place(impute_out *io)
             return CLI_EXIT_FAILURE;
         }
         snprintf(old, n, "%s.old.XXXXXX", io->dir);
-        if (!mkdtemp(old) || rename(io->dir, old) != 0) {
-            cli_error("impute", "%s: cannot move the earlier output aside: %s", io->dir,
-                      strerror(errno));
-            rmdir(old);
-            free(old);
-            return CLI_EXIT_FAILURE;
-        }
     }
-    if (rename(io->tmp, io->dir) != 0) {
+    gfuse_temp_hold();
+    if (old && (!mkdtemp(old) || rename(io->dir, old) != 0)) {
+        cli_error("impute", "%s: cannot move the earlier output aside: %s", io->dir,
+                  strerror(errno));
+        rmdir(old);
+        rc = CLI_EXIT_FAILURE;
+    } else if (rename(io->tmp, io->dir) != 0) {
         cli_error("impute", "%s: cannot rename the folder into place: %s", io->dir,
                   strerror(errno));
         if (old) rename(old, io->dir);
+        rc = CLI_EXIT_FAILURE;
+    } else {
+        /* in place: nothing of it is temporary any more */
+        for (int k = 0; k < io->n_files; k++) gfuse_temp_forget(io->files[k]);
+        gfuse_temp_forget(io->tmp);
+    }
+    gfuse_temp_release();
+    if (rc != 0) {
         free(old);
-        return CLI_EXIT_FAILURE;
+        return rc;
     }
-    /* in place: nothing of it is temporary any more */
-    for (int k = 0; k < io->n_files; k++) {
-        gfuse_temp_forget(io->files[k]);
-        free(io->files[k]);
-    }
+    for (int k = 0; k < io->n_files; k++) free(io->files[k]);
     free(io->files);
     io->files = NULL;
     io->n_files = 0;
-    gfuse_temp_forget(io->tmp);
     free(io->tmp);
     io->tmp = NULL;
     if (old) remove_folder(old);
@@ -341,8 +349,10 @@ static int open_csv(impute_out *io, cli_outfile *o, cli_csv *csv, const char *na
 /* Commits o into the temporary folder and notes the file for removal on failure. */
 static int commit_csv(impute_out *io, cli_outfile *o, char *path)
 {
+    gfuse_temp_hold(); /* the file is registered under its final name before a signal acts */
     int rc = cli_outfile_commit(o, "impute");
     if (rc == 0) rc = note_file(io, path);
+    gfuse_temp_release();
     free(path);
     return rc;
 }

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -90,9 +91,16 @@ int cli_outputs_check(const char *cmd, const cli_cohort_args *ca, const gfuse_co
 
 volatile sig_atomic_t cli_signals_deferred_flag; /* the command stops cleanly by itself */
 static volatile sig_atomic_t signals_seen;
+static pthread_t main_thread; /* the one that handles the signals */
 
 static void on_signal(int sig)
 {
+    /* a worker thread (OpenMP, BLAS) passes the signal on to the main thread, which may be
+     * holding it while an output goes into place (gfuse_temp_hold) */
+    if (!pthread_equal(pthread_self(), main_thread)) {
+        pthread_kill(main_thread, sig);
+        return;
+    }
     gfuse_interrupt(sig);
     if (cli_signals_deferred_flag && signals_seen++ == 0) return; /* the command's next safe point */
     gfuse_temp_cleanup();
@@ -101,6 +109,7 @@ static void on_signal(int sig)
 
 void cli_signals_install(void)
 {
+    main_thread = pthread_self();
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,6 +72,31 @@ void gfuse_temp_cleanup(void)
             rmdir(temp_path[k]);
             temp_kind[k] = 0;
         }
+}
+
+/* The signal mask of the thread before its outermost gfuse_temp_hold, and the nesting depth. */
+static _Thread_local sigset_t held_mask;
+static _Thread_local int held_depth;
+
+void gfuse_temp_hold(void)
+{
+    if (held_depth++ > 0) return;
+    sigset_t s, pending;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &s, &held_mask);
+    if (sigpending(&pending) == 0 &&
+        (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1) &&
+        !sigismember(&held_mask, SIGINT) && !sigismember(&held_mask, SIGTERM)) {
+        pthread_sigmask(SIG_SETMASK, &held_mask, NULL); /* delivered now, before anything moves */
+        pthread_sigmask(SIG_BLOCK, &s, NULL);
+    }
+}
+
+void gfuse_temp_release(void)
+{
+    if (held_depth > 0 && --held_depth == 0) pthread_sigmask(SIG_SETMASK, &held_mask, NULL);
 }
 
 /* ---- checking an output path ----------------------------------------------------------- */
@@ -313,7 +339,10 @@ gfuse_status gfuse_i_outfile_open(gfuse_i_outfile *o, const char *path, const ch
         gfuse_i_outfile_abort(o);
         return gfuse_i_nomem("an output file name");
     }
+    gfuse_temp_hold(); /* no signal between the file's creation and its registration */
     int fd = mkstemp(o->tmp_path);
+    if (fd >= 0) gfuse_temp_register(o->tmp_path, 0);
+    gfuse_temp_release();
     if (fd < 0) {
         int e = errno;
         free(o->tmp_path);
@@ -321,7 +350,6 @@ gfuse_status gfuse_i_outfile_open(gfuse_i_outfile *o, const char *path, const ch
         gfuse_i_outfile_abort(o);
         return gfuse_i_error(GFUSE_ERR_IO, "%s: cannot create: %s", path, strerror(e));
     }
-    gfuse_temp_register(o->tmp_path, 0);
     mode_t perm = exists ? (st.st_mode & 07777) : (0666 & ~current_umask());
     if (fchmod(fd, perm) != 0 || !(o->f = fdopen(fd, mode))) {
         int e = errno;
@@ -374,14 +402,17 @@ gfuse_status gfuse_i_outfile_commit(gfuse_i_outfile *o)
         gfuse_i_outfile_abort(o);
         return st;
     }
+    gfuse_temp_hold();
     if (rename(o->tmp_path, o->target) != 0) {
         e = errno;
+        gfuse_temp_release();
         gfuse_status st = gfuse_i_error(GFUSE_ERR_IO, "%s: cannot rename into place: %s", o->path,
                                         strerror(e));
         gfuse_i_outfile_abort(o);
         return st;
     }
     gfuse_temp_forget(o->tmp_path);
+    gfuse_temp_release();
     sync_folder(o->target);
     free(o->path);
     free(o->target);
