@@ -323,6 +323,7 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
     a->arena = base;
     a->arena_bytes = bytes;
     for (int64_t i = 0; i < N; i++) a->hub_nodes[i] = (int64_t)arch->M * N + i;
+    a->dec_cap = N;
     return GFUSE_OK;
 }
 

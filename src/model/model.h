@@ -165,6 +165,7 @@ typedef struct {
                          * modality (of every sample with GFUSE_I_DEC_ALL), see
                          * gfuse_i_decoder_input_forward (nn/head.h) */
     int dec_in_of;      /* whose rows dec_in holds: a modality, M for all samples, -1 none */
+    int64_t dec_cap;    /* the rows dec_in, ddec_in, rec and drec hold */
     float *ddec_in;     /* its gradient */
     float **ddec_enc;   /* per modality: n_obs x F, the decoders' gradient into enc_pre */
     int64_t **loss_rows;/* per modality: the hidden rows the reconstruction loss reads */
@@ -258,6 +259,16 @@ gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
                                   const gfuse_i_layout *lay, struct gfuse_graph *const *graphs,
                                   int n_graphs, const gfuse_i_data *data, gfuse_i_acts *a,
                                   double ridge);
+/* Where gfuse_i_fit_decoders_from gets graph v of n_graphs (valid until the next call). */
+typedef gfuse_status (*gfuse_i_graph_source)(void *user, int v, const struct gfuse_graph **g);
+/* The same fit over the graphs source gives one after the other: a modality whose rows miss no
+ * cell adds chunk rows at a time to its normal equations, so the fit's memory does not grow
+ * with the rows (the same result as gfuse_i_fit_decoders while a modality has at most chunk
+ * rows; beyond, the sums are taken in chunks). */
+gfuse_status gfuse_i_fit_decoders_from(float *params, const gfuse_i_arch *arch,
+                                       const gfuse_i_layout *lay, gfuse_i_graph_source source,
+                                       void *user, int n_graphs, const gfuse_i_data *data,
+                                       gfuse_i_acts *a, double ridge, int64_t chunk);
 
 /* The model's output of the last forward pass into a->out (N x K, standardised values for
  * regression): the fused head's probabilities, mixed with weight vote with the mean of the
