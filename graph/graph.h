@@ -91,6 +91,8 @@ gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const gfuse_i_varia
  * by smaller sample index). */
 typedef struct {
     int k;
+    int weighted;             /* the variant's knn edges carry the similarity */
+    gfuse_row_order reorder;  /* the variant's row order */
     int64_t n_hidden;
     int64_t *node;   /* n_hidden: the hidden nodes, ascending */
     int64_t *slot;   /* N * M: node v's index in node[], -1 when v is not hidden */
@@ -106,6 +108,19 @@ gfuse_status gfuse_i_variant_link(gfuse_i_variant_links *out, const gfuse_i_vari
 gfuse_status gfuse_i_variant_link_ref(gfuse_i_variant_links *out,
                                       const gfuse_i_variant_base *b, const uint8_t *hidden);
 void gfuse_i_variant_links_free(gfuse_i_variant_links *l);
+
+/* A variant from its links, without the pool search: what a training keeps of each variant
+ * (its links are about k / (k + 3) of the hidden nodes' share of the graph) and lays out again
+ * in one graph's storage when it is needed. gfuse_i_variant_edges counts the edges of the
+ * variant of l; gfuse_i_variant_graph_alloc makes storage g for variants of full with up to
+ * e_cap edges (free it with gfuse_i_graph_clear); gfuse_i_variant_into fills g with the variant
+ * of l, the graph gfuse_i_graph_variant gives for the same hidden mask (an error when it has
+ * more than e_cap edges). */
+int64_t gfuse_i_variant_edges(const struct gfuse_graph *full, const gfuse_i_variant_links *l);
+gfuse_status gfuse_i_variant_graph_alloc(struct gfuse_graph *g, const struct gfuse_graph *full,
+                                         int64_t e_cap);
+gfuse_status gfuse_i_variant_into(struct gfuse_graph *g, int64_t e_cap,
+                                  const struct gfuse_graph *full, const gfuse_i_variant_links *l);
 
 /* Pieces of the builder the variant shares (graph.c): option checks, freeing a graph, and
  * sorting the edges e0 .. e1-1 of one row by source (a handful of entries). clear frees the

@@ -259,6 +259,8 @@ gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
                                   const gfuse_i_layout *lay, struct gfuse_graph *const *graphs,
                                   int n_graphs, const gfuse_i_data *data, gfuse_i_acts *a,
                                   double ridge);
+/* The chunk of rows of the decoder fit in training (gfuse_i_fit_decoders uses it too). */
+#define GFUSE_I_DEC_FIT_CHUNK 4096
 /* Where gfuse_i_fit_decoders_from gets graph v of n_graphs (valid until the next call). */
 typedef gfuse_status (*gfuse_i_graph_source)(void *user, int v, const struct gfuse_graph **g);
 /* The same fit over the graphs source gives one after the other: a modality whose rows miss no

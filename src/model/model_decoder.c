@@ -304,10 +304,6 @@ done:
     return st;
 }
 
-/* Rows of one chunk of a streamed fit (a row is (2M + 1) F + 1 doubles: 3.6 kB at the
- * defaults); a fit of at most this many rows per modality holds them all at once. */
-#define DEC_CHUNK 4096
-
 /* The graphs of gfuse_i_fit_decoders, for gfuse_i_fit_decoders_from. */
 typedef struct {
     struct gfuse_graph *const *graphs;
@@ -326,7 +322,7 @@ gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
 {
     graph_list list = {graphs};
     return gfuse_i_fit_decoders_from(params, arch, lay, list_graph, &list, n_graphs, data, a,
-                                     ridge, DEC_CHUNK);
+                                     ridge, GFUSE_I_DEC_FIT_CHUNK);
 }
 
 gfuse_status gfuse_i_fit_decoders_from(float *params, const gfuse_i_arch *arch,
