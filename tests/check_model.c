@@ -123,7 +123,7 @@ static void model_case_make(model_case *c, const grad_config *cf)
     c->arch.K = cf->K;
     ck_assert_int_eq(gfuse_i_layout_init(&c->lay, &c->arch), GFUSE_OK);
     ck_assert_int_eq(gfuse_i_acts_alloc(&c->acts, &c->arch, N, c->g->n_edges,
-                                        gfuse_i_gat_work_floats(c->g, cf->H, cf->D)),
+                                        gfuse_i_gat_work_floats(c->g, cf->H, cf->D), N),
                      GFUSE_OK);
     c->P = gc_alloc(c->lay.total);
     c->G = gc_alloc(c->lay.total);

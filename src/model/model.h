@@ -144,14 +144,14 @@ typedef struct {
     int64_t *n_obs, *n_miss;
     int64_t **obs_rows, **obs_nodes, **miss_nodes;
     float **xin;        /* n_obs x d_m gathered inputs (NaN -> 0) */
-    float **xdrop;      /* after input dropout */
-    uint8_t **xmask;
+    float **xdrop;      /* after input dropout: one array all modalities share, refilled by the
+                         * backward pass */
     float **enc_pre, **enc_act; /* n_obs x F */
     int64_t *hub_nodes; /* N */
     float **h;          /* L + 1 node states V x F */
-    float **hdrop;      /* per layer: dropout of h_{l-1} */
-    uint8_t **hmask;
-    float **z;          /* per layer: projected states */
+    float **hdrop;      /* per layer: dropout of h_{l-1}, during the forward pass only (it is
+                         * dtmp1; the backward pass makes it again where z was) */
+    float **z;          /* per layer: projected states (the backward pass overwrites them) */
     float **gout;       /* per layer: GAT output (before ELU) */
     float **alpha;      /* per layer: E_cap x H */
     float **s_src, **s_dst; /* per layer: V x R x H */
@@ -160,8 +160,8 @@ typedef struct {
     int64_t **rec_rows; /* per modality: the samples the decoders ran on, in order */
     int64_t *rec_n;     /* per modality: how many */
     float **rec;        /* per modality: rec_n x d_m decoder output, row s = sample rec_rows[s]
-                         * (all N samples in order with GFUSE_I_DEC_ALL) */
-    float *dec_in;      /* up to N x (2M+1)F: the decoder input u(i) of the rows of one
+                         * (all N samples in order with GFUSE_I_DEC_ALL); dec_cap rows */
+    float *dec_in;      /* up to dec_cap x (2M+1)F: the decoder input u(i) of the rows of one
                          * modality (of every sample with GFUSE_I_DEC_ALL), see
                          * gfuse_i_decoder_input_forward (nn/head.h) */
     int dec_in_of;      /* whose rows dec_in holds: a modality, M for all samples, -1 none */
@@ -197,8 +197,10 @@ typedef struct {
     size_t arena_bytes;
 } gfuse_i_acts;
 
+/* dec_rows: the most rows the decoders run on for one modality in a pass (N: every sample;
+ * a pass asking for more aborts). The forward pass leaves what one backward pass needs. */
 gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64_t N,
-                                int64_t E_cap, int64_t gat_work);
+                                int64_t E_cap, int64_t gat_work, int64_t dec_rows);
 void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch);
 
 typedef struct {

@@ -700,6 +700,7 @@ static gfuse_status prepare(trainer *t)
     int K = m->arch.K;
     gfuse_status st = GFUSE_OK;
     uint8_t *hidden = NULL;
+    int64_t dec_rows = 1; /* the most rows the decoders run on in a pass */
     GFUSE_TRY(gfuse_i_data_make(&t->data, &m->ref, m->mean, m->sd));
     GFUSE_TRY(make_splits(&t->sp, c, m->task, o, K));
     if (t->sp.n_train_all == 0)
@@ -799,6 +800,16 @@ static gfuse_status prepare(trainer *t)
             t->n_variants++;
             int64_t ne = gfuse_i_variant_edges(t->full, &t->variants[v]);
             if (ne > t->e_cap) t->e_cap = ne;
+            /* the training decoders run on the nodes the sample has and the variant does not
+             * observe (gfuse_i_model_forward), one modality at a time */
+            for (int j = 0; j < m->arch.M; j++) {
+                int64_t rows = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    int64_t u = (int64_t)j * n + i;
+                    rows += m->ref.has[u] && (!t->full->observed[u] || hidden[u]);
+                }
+                if (rows > dec_rows) dec_rows = rows;
+            }
         }
         GFUSE_TRY(st);
         t->fit_rng = rng;
@@ -837,7 +848,7 @@ static gfuse_status prepare(trainer *t)
         }
         w->vg_of = -1;
         if (t->variants) GFUSE_TRY(gfuse_i_variant_graph_alloc(&w->vg, t->full, t->e_cap));
-        GFUSE_TRY(gfuse_i_acts_alloc(&w->acts, &m->arch, n, t->e_cap, work));
+        GFUSE_TRY(gfuse_i_acts_alloc(&w->acts, &m->arch, n, t->e_cap, work, dec_rows));
     }
     if (t->n_workers > 1) {
         int K2 = o->ensemble;

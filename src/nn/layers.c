@@ -223,11 +223,17 @@ void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float 
 #pragma omp parallel for schedule(static) if (t1 - t0 > PAR_MIN)
         for (int64_t b0 = t0; b0 < t1; b0 += EW_BLOCK) {
             const int64_t b1 = b0 + EW_BLOCK < t1 ? b0 + EW_BLOCK : t1;
+            if (mask) {
 #pragma omp simd
-            for (int64_t t = b0; t < b1; t++) {
-                float f = gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f;
-                mask[t] = f != 0.0f;
-                out[t] = inp[t] * f;
+                for (int64_t t = b0; t < b1; t++) {
+                    float f = gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f;
+                    mask[t] = f != 0.0f;
+                    out[t] = inp[t] * f;
+                }
+            } else {
+#pragma omp simd
+                for (int64_t t = b0; t < b1; t++)
+                    out[t] = inp[t] * (gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f);
             }
         }
     }
@@ -249,6 +255,29 @@ void gfuse_i_dropout_backward(float *dinp, const float *dout, const uint8_t *mas
 #pragma omp simd
         for (int64_t t = b0; t < b1; t++)
             dinp[t] += dout[t] * ((float)mask[t] * scale);
+    }
+}
+
+GFUSE_I_HOT
+void gfuse_i_dropout_backward_seeded(float *dinp, const float *dout, float p, uint64_t seed,
+                                     int64_t n)
+{
+    if (p <= 0.0f) {
+        gfuse_i_add_backward(dinp, NULL, dout, n);
+        return;
+    }
+    float scale = 1.0f / (1.0f - p);
+    const uint32_t thr = gfuse_i_dropout_threshold(p);
+    for (int64_t t0 = 0; t0 < n; t0 += (int64_t)1 << 32) {
+        const uint32_t key = gfuse_i_dropout_key(seed, (uint64_t)t0);
+        const int64_t t1 = n - t0 > ((int64_t)1 << 32) ? t0 + ((int64_t)1 << 32) : n;
+#pragma omp parallel for schedule(static) if (t1 - t0 > PAR_MIN)
+        for (int64_t b0 = t0; b0 < t1; b0 += EW_BLOCK) {
+            const int64_t b1 = b0 + EW_BLOCK < t1 ? b0 + EW_BLOCK : t1;
+#pragma omp simd
+            for (int64_t t = b0; t < b1; t++) /* the factor the mask gives, mask[t] * scale */
+                dinp[t] += dout[t] * (gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f);
+        }
     }
 }
 
