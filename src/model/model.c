@@ -203,30 +203,54 @@ static size_t carve(const acts_sizes *t, char *base)
     return used;
 }
 
-/* A head's arrays; its activation shares the array of its dropout (the forward pass drops it
- * in place, and the backward pass reads neither) and its backward scratch is dtmp1 and dtmp2
- * (head_share). */
-static void head_sizes(acts_sizes *t, gfuse_i_head *hd, int64_t B, int F, int K)
+/* A head's own arrays (own_drop: its dropped activation too; the others live in the
+ * backward pass's arrays, see share_arrays). */
+static void head_sizes(acts_sizes *t, gfuse_i_head *hd, int64_t B, int F, int K, int own_drop)
 {
     size_t bf = (size_t)(B * F), bk = (size_t)(B * K), fl = sizeof(float);
     hd->B = B;
-    piece(t, &hd->in_drop, -1, bf, fl);
     piece(t, &hd->in_mask, -1, bf, 1);
     piece(t, &hd->pre, -1, bf, fl);
-    piece(t, &hd->drop, -1, bf, fl);
+    if (own_drop) piece(t, &hd->drop, -1, bf, fl);
     piece(t, &hd->mask, -1, bf, 1);
     piece(t, &hd->logits, -1, bk, fl);
     piece(t, &hd->probs, -1, bk, fl);
     piece(t, &hd->dlogits, -1, bk, fl);
 }
 
-/* The arrays of a head that live in others (head_sizes): both heads' backward passes run
- * before the layers' (gfuse_i_model_backward), which are the first to use dtmp1 and dtmp2. */
-static void head_share(gfuse_i_head *hd, gfuse_i_acts *a)
+/* Arrays that live in others, each used only while the other is idle. The V x F arrays dh,
+ * dh_prev, dtmp1 and dtmp2 of the backward pass are idle in the forward pass, and the
+ * backward pass (gfuse_i_model_backward) runs: 1. the fused head (reading its in_drop, scratch
+ * d1 and d2), 2. the fusion (into dh, zeroed first), 3. the per-node head (reading its drop and
+ * in_drop, scratch d1 and d2), 4. the decoders (into dh), 5. the layers (dh, dh_prev, dtmp1,
+ * dtmp2; z refilled with the layer's dropped input), 6. the encoders (modality by modality:
+ * scratch denc_act and denc_pre, xdrop refilled). So:
+ *   forward:  enc_act = dtmp2 (one modality at a time), hdrop = dtmp1 (the layers, one at a
+ *             time), fh.in_drop = dh, nh.drop = dtmp2, nh.in_drop = dh_prev (after the layers);
+ *   backward: fh.d1, fh.d2 = the first two N x F blocks of dtmp1 (step 1: nh.drop in dtmp2
+ *             and nh.in_drop in dh_prev stay), nh.d1 = dtmp1, nh.d2 = dtmp2 (step 3: d2 is
+ *             first written after drop is read), denc_act = dtmp1, denc_pre = dtmp2 (step 6);
+ *   xdrop: one array every modality shares, filled again in step 6;
+ *   a head's act is its drop (the dropout runs in place; the backward pass reads neither).
+ * The backward pass leaves dh and dh_prev as it found them (it swaps them per layer). */
+static void share_arrays(gfuse_i_acts *a, const gfuse_i_arch *arch)
 {
-    hd->act = hd->drop;
-    hd->d1 = a->dtmp1;
-    hd->d2 = a->dtmp2;
+    int64_t NF = a->N * arch->F;
+    for (int m = 0; m < arch->M; m++) {
+        a->xdrop[m] = a->xdrop[0];
+        a->enc_act[m] = a->dtmp2;
+        a->denc_act[m] = a->dtmp1;
+        a->denc_pre[m] = a->dtmp2;
+    }
+    for (int l = 0; l < arch->L; l++) a->hdrop[l] = a->dtmp1;
+    a->fh.in_drop = a->dh;
+    a->fh.act = a->fh.drop;
+    a->fh.d1 = a->dtmp1;
+    a->fh.d2 = a->dtmp1 + NF;
+    a->nh.in_drop = a->dh_prev;
+    a->nh.drop = a->nh.act = a->dtmp2;
+    a->nh.d1 = a->dtmp1;
+    a->nh.d2 = a->dtmp2;
 }
 
 /* A pointer table of n entries, then a piece of count elements for each entry. */
@@ -264,11 +288,15 @@ static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *
         piece(t, &a->xin, m, nd, fl);
         if (arch->d[m] > d_max) d_max = arch->d[m];
     }
-    piece(t, &a->xdrop, 0, (size_t)(N * d_max), fl); /* every modality's (acts_alloc) */
+    piece(t, &a->xdrop, 0, (size_t)(N * d_max), fl); /* every modality's (share_arrays) */
     /* N x F per modality: encodings, their gradients, the decoders' gradient into them */
-    float ***nftabs[] = {&a->enc_pre, &a->enc_act, &a->denc_act, &a->denc_pre, &a->ddec_enc};
+    float ***nftabs[] = {&a->enc_pre, &a->ddec_enc};
     for (size_t k = 0; k < sizeof nftabs / sizeof nftabs[0]; k++)
         table_sizes(t, nftabs[k], M, nf, fl);
+    /* enc_act, denc_act, denc_pre: share_arrays */
+    piece(t, &a->enc_act, -1, um, sizeof(float *));
+    piece(t, &a->denc_act, -1, um, sizeof(float *));
+    piece(t, &a->denc_pre, -1, um, sizeof(float *));
     a->dec_cap = dec_rows;
     piece(t, &a->rec, -1, um, sizeof(float *));
     piece(t, &a->drec, -1, um, sizeof(float *));
@@ -282,7 +310,7 @@ static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *
     piece(t, &a->ddec_in, -1, uf, fl);
     table_sizes(t, &a->h, L + 1, vf, fl);
     size_t vrh = (size_t)(V * GFUSE_I_N_REL * arch->H);
-    /* hdrop is dtmp1 (acts_alloc) */
+    /* hdrop is dtmp1 (share_arrays) */
     piece(t, &a->hdrop, -1, (size_t)L, sizeof(void *));
     void *ltabs[] = {&a->z, &a->gout, &a->alpha, &a->s_src, &a->s_dst};
     size_t lcount[] = {vf, vf, (size_t)(E_cap * arch->H), vrh, vrh};
@@ -297,8 +325,8 @@ static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *
     piece(t, &a->fweights, -1, (size_t)V, fl);
     piece(t, &a->fproj, -1, (size_t)(V * A), fl);
     piece(t, &a->fscore, -1, (size_t)V, fl);
-    head_sizes(t, &a->fh, N, F, K);
-    head_sizes(t, &a->nh, V, F, K);
+    head_sizes(t, &a->fh, N, F, K, 1);
+    head_sizes(t, &a->nh, V, F, K, 0);
     piece(t, &a->node_label, -1, (size_t)V, sizeof(int32_t));
     piece(t, &a->node_target, -1, (size_t)V, fl);
     piece(t, &a->node_rows, -1, (size_t)V, i64);
@@ -338,11 +366,7 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
     a->arena = base;
     a->arena_bytes = bytes;
     for (int64_t i = 0; i < N; i++) a->hub_nodes[i] = (int64_t)arch->M * N + i;
-    /* arrays in others: each is used only while the other is idle */
-    for (int m = 1; m < arch->M; m++) a->xdrop[m] = a->xdrop[0]; /* one modality at a time */
-    for (int l = 0; l < arch->L; l++) a->hdrop[l] = a->dtmp1; /* forward only (backward: z) */
-    head_share(&a->fh, a);
-    head_share(&a->nh, a);
+    share_arrays(a, arch);
     return GFUSE_OK;
 }
 
@@ -713,15 +737,20 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
         a->dh = a->dh_prev;
         a->dh_prev = t;
     }
+    const float *dh0 = a->dh; /* the gradient of h0 */
+    if (L % 2) { /* dh and dh_prev as they were (share_arrays) */
+        a->dh = a->dh_prev;
+        a->dh_prev = (float *)dh0;
+    }
 
     /* h0: tokens and encoders */
-    gfuse_i_place_rows_backward(NULL, G + lay->tok_hub, a->dh, a->hub_nodes, N, F);
+    gfuse_i_place_rows_backward(NULL, G + lay->tok_hub, dh0, a->hub_nodes, N, F);
     for (int m = 0; m < M; m++) {
         int64_t no = a->n_obs[m], d = arch->d[m];
-        gfuse_i_place_rows_backward(NULL, G + lay->tok_miss[m], a->dh, a->miss_nodes[m],
+        gfuse_i_place_rows_backward(NULL, G + lay->tok_miss[m], dh0, a->miss_nodes[m],
                                     a->n_miss[m], F);
         gfuse_i_zero(a->denc_act[m], no * F);
-        gfuse_i_place_rows_backward(a->denc_act[m], G + lay->enc_e[m], a->dh, a->obs_nodes[m],
+        gfuse_i_place_rows_backward(a->denc_act[m], G + lay->enc_e[m], dh0, a->obs_nodes[m],
                                     no, F);
         gfuse_i_zero(a->denc_pre[m], no * F);
         gfuse_i_elu_backward(a->denc_pre[m], a->denc_act[m], a->enc_pre[m], no * F);
