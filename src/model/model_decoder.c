@@ -18,7 +18,11 @@
  * and one solve with every feature of the modality as a right-hand side (dpotrs). Cells
  * missing in the data drop out of their feature's equations only: the features with missing
  * cells are grouped by the set of rows they miss, and each group is solved with the normal
- * matrix of its own rows (the penalties stay those of all rows). Every product is cut into BLAS
+ * matrix of its own rows (the penalties stay those of all rows). Only the decoders' input u(i)
+ * at the hidden nodes is gathered (the decoders themselves do not run), and a modality without
+ * missing cells adds its rows to the normal matrix and right-hand sides a chunk at a time and
+ * drops them, so the fit holds one chunk whatever the number of rows (as many rows as a chunk
+ * give the one-pass sums exactly; more are summed chunk by chunk). Every product is cut into BLAS
  * calls over a fixed tiling that depends on the shapes only, run on OpenMP threads with BLAS
  * single-threaded, so the result does not depend on the thread count. */
 #include "nn/layers.h"
