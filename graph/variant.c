@@ -116,6 +116,7 @@ static gfuse_status links_alloc(gfuse_i_variant_links *l, const gfuse_i_variant_
     gfuse_status st = GFUSE_OK;
     const struct gfuse_graph *full = b->full;
     int64_t nmn = full->n_samples * full->n_mod, nh = 0;
+    l->full = full;
     l->k = full->k;
     l->weighted = b->weighted;
     l->reorder = b->reorder;
@@ -533,29 +534,4 @@ gfuse_status gfuse_i_variant_into(struct gfuse_graph *g, int64_t e_cap,
     free(g->row_order);
     g->row_order = NULL;
     return gfuse_i_graph_finish(g, l->reorder);
-}
-
-gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const gfuse_i_variant_base *b,
-                                   const uint8_t *hidden)
-{
-    GFUSE_CHECK_ARG(out != NULL, "out must not be NULL");
-    *out = NULL;
-    GFUSE_CHECK_ARG(b != NULL, "the modality-dropout base must not be NULL");
-    GFUSE_CHECK_ARG(hidden != NULL, "the hidden mask must not be NULL");
-    gfuse_i_variant_links l;
-    gfuse_status st = gfuse_i_variant_link(&l, b, hidden);
-    if (st != GFUSE_OK) return st;
-    struct gfuse_graph *g = gfuse_i_zalloc(1, sizeof *g);
-    GFUSE_TRY_MEM(g, "the modality-dropout graph");
-    int64_t ne = gfuse_i_variant_edges(b->full, &l);
-    GFUSE_TRY(gfuse_i_variant_graph_alloc(g, b->full, ne));
-    st = gfuse_i_variant_into(g, ne, b->full, &l);
-done:
-    gfuse_i_variant_links_free(&l);
-    if (st != GFUSE_OK) {
-        gfuse_i_graph_release(g);
-        return st;
-    }
-    *out = g;
-    return GFUSE_OK;
 }

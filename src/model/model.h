@@ -255,24 +255,38 @@ void gfuse_i_model_backward(float *grads, gfuse_i_acts *a, const gfuse_i_arch *a
                             const struct gfuse_graph *g, const gfuse_i_data *data,
                             const gfuse_i_pass *pass);
 
-/* Refits the completion decoders of params by ridge regression from the inference-mode node
- * states of the nodes each graph hides (see model_decoder.c). */
-gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
-                                  const gfuse_i_layout *lay, struct gfuse_graph *const *graphs,
-                                  int n_graphs, const gfuse_i_data *data, gfuse_i_acts *a,
-                                  double ridge);
-/* The chunk of rows of the decoder fit in training (gfuse_i_fit_decoders uses it too). */
+/* The chunk of rows of the decoder fit (training's, and gfuse_i_fit_decoders'). */
 #define GFUSE_I_DEC_FIT_CHUNK 4096
 /* Where gfuse_i_fit_decoders_from gets graph v of n_graphs (valid until the next call). */
 typedef gfuse_status (*gfuse_i_graph_source)(void *user, int v, const struct gfuse_graph **g);
-/* The same fit over the graphs source gives one after the other: a modality whose rows miss no
- * cell adds chunk rows at a time to its normal equations, so the fit's memory does not grow
- * with the rows (the same result as gfuse_i_fit_decoders while a modality has at most chunk
- * rows; beyond, the sums are taken in chunks). */
+/* Refits the completion decoders over the graphs source gives one after the other: a modality
+ * whose rows miss no cell adds chunk rows at a time to its normal equations, so the fit's
+ * memory does not grow with the rows (while a modality has at most chunk rows, its sums are
+ * those of one pass over all of them; beyond, they are taken chunk by chunk). */
 gfuse_status gfuse_i_fit_decoders_from(float *params, const gfuse_i_arch *arch,
                                        const gfuse_i_layout *lay, gfuse_i_graph_source source,
                                        void *user, int n_graphs, const gfuse_i_data *data,
                                        gfuse_i_acts *a, double ridge, int64_t chunk);
+
+/* The graphs of an array, for gfuse_i_fit_decoders. */
+static inline gfuse_status gfuse_i_graph_of_list(void *user, int v, const struct gfuse_graph **g)
+{
+    *g = ((struct gfuse_graph *const *)user)[v];
+    return GFUSE_OK;
+}
+
+/* Refits the completion decoders of params by ridge regression from the inference-mode node
+ * states of the nodes each graph hides (see model_decoder.c), in chunks of
+ * GFUSE_I_DEC_FIT_CHUNK rows. */
+static inline gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
+                                                const gfuse_i_layout *lay,
+                                                struct gfuse_graph *const *graphs, int n_graphs,
+                                                const gfuse_i_data *data, gfuse_i_acts *a,
+                                                double ridge)
+{
+    return gfuse_i_fit_decoders_from(params, arch, lay, gfuse_i_graph_of_list, (void *)graphs,
+                                     n_graphs, data, a, ridge, GFUSE_I_DEC_FIT_CHUNK);
+}
 
 /* The model's output of the last forward pass into a->out (N x K, standardised values for
  * regression): the fused head's probabilities, mixed with weight vote with the mean of the

@@ -308,27 +308,6 @@ done:
     return st;
 }
 
-/* The graphs of gfuse_i_fit_decoders, for gfuse_i_fit_decoders_from. */
-typedef struct {
-    struct gfuse_graph *const *graphs;
-} graph_list;
-
-static gfuse_status list_graph(void *user, int v, const struct gfuse_graph **g)
-{
-    *g = ((const graph_list *)user)->graphs[v];
-    return GFUSE_OK;
-}
-
-gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
-                                  const gfuse_i_layout *lay, struct gfuse_graph *const *graphs,
-                                  int n_graphs, const gfuse_i_data *data, gfuse_i_acts *a,
-                                  double ridge)
-{
-    graph_list list = {graphs};
-    return gfuse_i_fit_decoders_from(params, arch, lay, list_graph, &list, n_graphs, data, a,
-                                     ridge, GFUSE_I_DEC_FIT_CHUNK);
-}
-
 gfuse_status gfuse_i_fit_decoders_from(float *params, const gfuse_i_arch *arch,
                                        const gfuse_i_layout *lay, gfuse_i_graph_source source,
                                        void *user, int n_graphs, const gfuse_i_data *data,
