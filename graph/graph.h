@@ -21,6 +21,7 @@
 
 #include "core/internal.h"
 #include "core/view.h"
+#include "core/util.h"
 
 /* Relation types (GFUSE_REL_* in gfuse.h use the same values). */
 enum { GFUSE_I_REL_KNN = 0, GFUSE_I_REL_MEMBER = 1, GFUSE_I_REL_SELF = 2, GFUSE_I_N_REL = 3 };
@@ -80,17 +81,20 @@ gfuse_status gfuse_i_variant_base_new(gfuse_i_variant_base **out, const struct g
 void gfuse_i_variant_base_free(gfuse_i_variant_base **b);
 
 /* The modality-dropout graph of hidden (M x N, index m * N + i; marks on missing nodes are
- * ignored) derived from b's full graph without a rebuild: a hidden node (i, m) becomes missing
- * (observed 0), stops sending (its knn and member out-edges go; its self loop and hub -> (i, m)
- * stay) and gets knn in-edges from the best candidates of its second-order pool (see variant.c);
- * every other row is full's minus the edges from hidden nodes. *out stays NULL on failure. */
-gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const gfuse_i_variant_base *b,
-                                   const uint8_t *hidden);
+ * ignored) is derived from b's full graph without a rebuild: a hidden node (i, m) becomes
+ * missing (observed 0), stops sending (its knn and member out-edges go; its self loop and
+ * hub -> (i, m) stay) and gets knn in-edges from the best candidates of its second-order pool
+ * (see variant.c); every other row is full's minus the edges from hidden nodes. It is made in
+ * two steps, its links (gfuse_i_variant_link) and their layout (gfuse_i_variant_into), or in
+ * one call (gfuse_i_graph_variant, below). */
 
 /* The knn in-edges the hidden nodes of one variant get, best first (similarity descending, ties
  * by smaller sample index). */
 typedef struct {
+    const struct gfuse_graph *full; /* the full graph they were linked in (borrowed) */
     int k;
+    int weighted;             /* the variant's knn edges carry the similarity */
+    gfuse_row_order reorder;  /* the variant's row order */
     int64_t n_hidden;
     int64_t *node;   /* n_hidden: the hidden nodes, ascending */
     int64_t *slot;   /* N * M: node v's index in node[], -1 when v is not hidden */
@@ -106,6 +110,19 @@ gfuse_status gfuse_i_variant_link(gfuse_i_variant_links *out, const gfuse_i_vari
 gfuse_status gfuse_i_variant_link_ref(gfuse_i_variant_links *out,
                                       const gfuse_i_variant_base *b, const uint8_t *hidden);
 void gfuse_i_variant_links_free(gfuse_i_variant_links *l);
+
+/* A variant from its links, without the pool search: what a training keeps of each variant
+ * (its links are about k / (k + 3) of the hidden nodes' share of the graph) and lays out again
+ * in one graph's storage when it is needed. gfuse_i_variant_edges counts the edges of the
+ * variant of l; gfuse_i_variant_graph_alloc makes storage g for variants of full with up to
+ * e_cap edges (free it with gfuse_i_graph_clear); gfuse_i_variant_into fills g with the variant
+ * of l, the graph gfuse_i_graph_variant gives for the same hidden mask (an error when it has
+ * more than e_cap edges). */
+int64_t gfuse_i_variant_edges(const struct gfuse_graph *full, const gfuse_i_variant_links *l);
+gfuse_status gfuse_i_variant_graph_alloc(struct gfuse_graph *g, const struct gfuse_graph *full,
+                                         int64_t e_cap);
+gfuse_status gfuse_i_variant_into(struct gfuse_graph *g, int64_t e_cap,
+                                  const struct gfuse_graph *full, const gfuse_i_variant_links *l);
 
 /* Pieces of the builder the variant shares (graph.c): option checks, freeing a graph, and
  * sorting the edges e0 .. e1-1 of one row by source (a handful of entries). clear frees the
@@ -132,6 +149,33 @@ void gfuse_i_graph_sort_row(struct gfuse_graph *g, int64_t e0, int64_t e1);
  * the member edge from the sample's hub. */
 void gfuse_i_graph_fill_mod_row(struct gfuse_graph *g, int64_t v, int count, const int64_t *nbr,
                                 const float *sim, int weighted);
+
+/* The modality-dropout graph of hidden in one call (the links, then their layout; see the
+ * comment above gfuse_i_variant_link): *out stays NULL on failure. */
+static inline gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out,
+                                                 const gfuse_i_variant_base *b,
+                                                 const uint8_t *hidden)
+{
+    GFUSE_CHECK_ARG(out != NULL, "out must not be NULL");
+    *out = NULL;
+    GFUSE_CHECK_ARG(b != NULL, "the modality-dropout base must not be NULL");
+    GFUSE_CHECK_ARG(hidden != NULL, "the hidden mask must not be NULL");
+    gfuse_i_variant_links l;
+    gfuse_status st = gfuse_i_variant_link(&l, b, hidden);
+    if (st != GFUSE_OK) return st;
+    const struct gfuse_graph *full = l.full;
+    struct gfuse_graph *g = gfuse_i_zalloc(1, sizeof *g);
+    int64_t ne = gfuse_i_variant_edges(full, &l);
+    st = g ? gfuse_i_variant_graph_alloc(g, full, ne) : gfuse_i_nomem("the modality-dropout graph");
+    if (st == GFUSE_OK) st = gfuse_i_variant_into(g, ne, full, &l);
+    gfuse_i_variant_links_free(&l);
+    if (st != GFUSE_OK) {
+        if (g) gfuse_i_graph_release(g);
+        return st;
+    }
+    *out = g;
+    return GFUSE_OK;
+}
 
 /* ---- exact kNN per modality (knn.c, knn_ref.c) ---------------------------------------------- */
 

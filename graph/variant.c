@@ -116,7 +116,10 @@ static gfuse_status links_alloc(gfuse_i_variant_links *l, const gfuse_i_variant_
     gfuse_status st = GFUSE_OK;
     const struct gfuse_graph *full = b->full;
     int64_t nmn = full->n_samples * full->n_mod, nh = 0;
+    l->full = full;
     l->k = full->k;
+    l->weighted = b->weighted;
+    l->reorder = b->reorder;
     l->slot = gfuse_i_alloc(nmn, sizeof *l->slot);
     GFUSE_TRY_MEM(l->slot, "the modality-dropout links");
     for (int64_t v = 0; v < nmn; v++) {
@@ -464,43 +467,71 @@ static int64_t fill_variant(struct gfuse_graph *g, const struct gfuse_graph *ful
     return isolated;
 }
 
-gfuse_status gfuse_i_graph_variant(struct gfuse_graph **out, const gfuse_i_variant_base *b,
-                                   const uint8_t *hidden)
+int64_t gfuse_i_variant_edges(const struct gfuse_graph *full, const gfuse_i_variant_links *l)
 {
-    GFUSE_CHECK_ARG(out != NULL, "out must not be NULL");
-    *out = NULL;
-    GFUSE_CHECK_ARG(b != NULL, "the modality-dropout base must not be NULL");
-    GFUSE_CHECK_ARG(hidden != NULL, "the hidden mask must not be NULL");
-    const struct gfuse_graph *full = b->full;
-    int64_t nmn = full->n_samples * full->n_mod, nn = full->n_nodes;
-    gfuse_i_variant_links l;
-    gfuse_status st = gfuse_i_variant_link(&l, b, hidden);
-    if (st != GFUSE_OK) return st;
-    struct gfuse_graph *g = gfuse_i_zalloc(1, sizeof *g);
-    GFUSE_TRY_MEM(g, "the modality-dropout graph");
+    int64_t nmn = full->n_samples * full->n_mod, total = 0;
+#pragma omp parallel for schedule(static) reduction(+ : total) if (full->n_edges > PARALLEL_EDGES)
+    for (int64_t v = 0; v < full->n_nodes; v++) {
+        int64_t t = v < nmn ? l->slot[v] : -1;
+        if (t >= 0) {
+            total += l->count[t] + 2;
+            continue;
+        }
+        for (int64_t e = full->in_ptr[v]; e < full->in_ptr[v + 1]; e++)
+            total += kept_edge(full, l->slot, e);
+    }
+    return total;
+}
+
+gfuse_status gfuse_i_variant_graph_alloc(struct gfuse_graph *g, const struct gfuse_graph *full,
+                                         int64_t e_cap)
+{
+    memset(g, 0, sizeof *g);
     g->n_samples = full->n_samples;
     g->n_mod = full->n_mod;
-    g->n_nodes = nn;
+    g->n_nodes = full->n_nodes;
     g->k = full->k;
-    GFUSE_TRY_MEM(gfuse_i_graph_alloc_nodes(g) == 0, "the modality-dropout graph");
-    for (int64_t v = 0; v < nmn; v++) g->observed[v] = kept_node(full, l.slot, v);
-    memcpy(g->observed + nmn, full->observed + nmn, (size_t)(nn - nmn));
+    size_t ne = (size_t)e_cap;
+    if (gfuse_i_graph_alloc_nodes(g) == 0) {
+        g->in_src = gfuse_i_alloc(ne, sizeof *g->in_src);
+        g->in_rel = gfuse_i_alloc(ne, sizeof *g->in_rel);
+        g->in_w = gfuse_i_alloc(ne, sizeof *g->in_w);
+        g->out_dst = gfuse_i_alloc(ne, sizeof *g->out_dst);
+        g->out_eid = gfuse_i_alloc(ne, sizeof *g->out_eid);
+        if (g->in_src && g->in_rel && g->in_w && g->out_dst && g->out_eid) return GFUSE_OK;
+    }
+    gfuse_i_graph_clear(g);
+    return gfuse_i_nomem("a modality-dropout graph");
+}
 
+gfuse_status gfuse_i_variant_into(struct gfuse_graph *g, int64_t e_cap,
+                                  const struct gfuse_graph *full, const gfuse_i_variant_links *l)
+{
+    int64_t nmn = full->n_samples * full->n_mod, nn = full->n_nodes;
+    GFUSE_CHECK_ARG(g->n_nodes == nn, "the graph has %lld nodes, the full graph %lld",
+                    (long long)g->n_nodes, (long long)nn);
+    for (int64_t v = 0; v < nmn; v++) g->observed[v] = kept_node(full, l->slot, v);
+    memcpy(g->observed + nmn, full->observed + nmn, (size_t)(nn - nmn));
 #pragma omp parallel for schedule(static) if (full->n_edges > PARALLEL_EDGES)
     for (int64_t v = 0; v < nn; v++) {
-        int64_t t = v < nmn ? l.slot[v] : -1;
+        int64_t t = v < nmn ? l->slot[v] : -1;
         if (t >= 0) {
-            g->in_ptr[v] = l.count[t] + 2;
+            g->in_ptr[v] = l->count[t] + 2;
             continue;
         }
         int64_t deg = 0;
         for (int64_t e = full->in_ptr[v]; e < full->in_ptr[v + 1]; e++)
-            deg += kept_edge(full, l.slot, e);
+            deg += kept_edge(full, l->slot, e);
         g->in_ptr[v] = deg;
     }
-    GFUSE_TRY_MEM(gfuse_i_graph_alloc_edges(g) == 0, "the modality-dropout graph");
-    g->n_isolated_missing = fill_variant(g, full, &l, b->weighted);
-done:
-    gfuse_i_variant_links_free(&l);
-    return gfuse_i_graph_done(out, g, b->reorder, st);
+    gfuse_i_prefix_sum(g->in_ptr, nn);
+    g->n_edges = g->in_ptr[nn];
+    if (g->n_edges > e_cap)
+        return gfuse_i_error(GFUSE_ERR_RUNTIME, "a modality-dropout graph has %lld edges, more "
+                             "than the %lld it was given room for",
+                             (long long)g->n_edges, (long long)e_cap);
+    g->n_isolated_missing = fill_variant(g, full, l, l->weighted);
+    free(g->row_order);
+    g->row_order = NULL;
+    return gfuse_i_graph_finish(g, l->reorder);
 }

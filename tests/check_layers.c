@@ -436,6 +436,45 @@ START_TEST(test_dropout_masks)
 }
 END_TEST
 
+/* Without a mask (in place too) the forward pass gives the output with one, and the seeded
+ * backward pass, drawing the mask again, gives the backward pass that reads it, bit for bit,
+ * with 1 and 2 threads. */
+START_TEST(test_dropout_seeded)
+{
+    const int64_t n = 300001; /* above the parallel threshold, not a multiple of a block */
+    const float p = 0.35f;
+    float *x = gc_alloc(n), *out = gc_alloc(n), *out2 = gc_alloc(n), *dout = gc_alloc(n);
+    float *d1 = gc_alloc(n), *d2 = gc_alloc(n);
+    uint8_t *mask = malloc((size_t)n);
+    ck_assert(mask);
+    for (int64_t t = 0; t < n; t++) {
+        x[t] = (float)((t * 7919) % 1000) / 250.0f - 2.0f;
+        dout[t] = (float)((t * 104729) % 997) / 300.0f - 1.5f;
+        d1[t] = d2[t] = 0.5f;
+    }
+    gfuse_i_dropout_forward(out, mask, x, p, 9, n);
+    gfuse_i_dropout_backward(d1, dout, mask, p, n);
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        gfuse_i_dropout_forward(out2, NULL, x, p, 9, n);
+        ck_assert(memcmp(out, out2, (size_t)n * sizeof(float)) == 0);
+        memcpy(out2, x, (size_t)n * sizeof(float));
+        gfuse_i_dropout_forward(out2, NULL, out2, p, 9, n);
+        ck_assert(memcmp(out, out2, (size_t)n * sizeof(float)) == 0);
+        for (int64_t t = 0; t < n; t++) d2[t] = 0.5f;
+        gfuse_i_dropout_backward_seeded(d2, dout, p, 9, n);
+        ck_assert(memcmp(d1, d2, (size_t)n * sizeof(float)) == 0);
+    }
+    free(x);
+    free(out);
+    free(out2);
+    free(dout);
+    free(d1);
+    free(d2);
+    free(mask);
+}
+END_TEST
+
 /* ---- fusion head ----------------------------------------------------------------------- */
 
 typedef struct {
@@ -806,6 +845,7 @@ static Suite *layers_suite(void)
     TCase *core = tcase_create("core");
     tcase_add_test(core, test_fastmath_accuracy);
     tcase_add_test(core, test_dropout_masks);
+    tcase_add_test(core, test_dropout_seeded);
     tcase_add_test(core, test_loss_limits);
     tcase_add_test(core, test_layers_threads);
     tcase_set_timeout(core, 120);

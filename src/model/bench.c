@@ -571,6 +571,7 @@ typedef struct {
 
 typedef struct {
     const gfuse_i_peer_problem *p;
+    struct gfuse_graph *g2; /* the second layer's: the sample nodes' in-edges (sample_rows) */
     int64_t V, E, np;
     int F, C;
     int64_t tok, *enc_W, *enc_b; /* offsets: F, per modality F x d and F */
@@ -631,6 +632,7 @@ static void peer_init(peer_model *pm, uint64_t seed)
 
 static void peer_model_free(peer_model *pm)
 {
+    gfuse_graph_free(&pm->g2);
     peer_gat *ls[2] = {&pm->l1, &pm->l2};
     for (int q = 0; q < 2; q++) {
         free(ls[q]->z);
@@ -674,6 +676,45 @@ static int alloc_layer(peer_gat *l, int64_t V, int64_t E)
     return l->z && l->out && l->alpha && l->s_src && l->s_dst && l->att && l->datt;
 }
 
+/* The second layer's graph: g with the in-edges of the sample nodes 0 .. N-1 only, in g's
+ * order. The loss reads the sample nodes' logits alone, so the other rows' attention would be
+ * computed for nothing: on this graph the logits are g's bit for bit, and so is every gradient
+ * (the rows left out only add zeros). */
+static gfuse_status sample_rows(struct gfuse_graph **out, const struct gfuse_graph *g, int64_t N)
+{
+    *out = NULL;
+    struct gfuse_graph *h = gfuse_i_zalloc(1, sizeof *h);
+    if (!h) return gfuse_i_nomem("the second layer's graph");
+    h->n_samples = g->n_samples;
+    h->n_mod = g->n_mod;
+    h->n_nodes = g->n_nodes;
+    h->k = g->k;
+    gfuse_status st = GFUSE_OK;
+    if (gfuse_i_graph_alloc_nodes(h) != 0) {
+        st = gfuse_i_nomem("the second layer's graph");
+        goto done;
+    }
+    memcpy(h->observed, g->observed, (size_t)g->n_nodes);
+    for (int64_t v = 0; v < g->n_nodes; v++)
+        h->in_ptr[v] = v < N ? g->in_ptr[v + 1] - g->in_ptr[v] : 0;
+    if (gfuse_i_graph_alloc_edges(h) != 0) {
+        st = gfuse_i_nomem("the second layer's graph");
+        goto done;
+    }
+    /* the rows of the sample nodes come first: their edges are g's first ones */
+    memcpy(h->in_src, g->in_src, (size_t)h->n_edges * sizeof *h->in_src);
+    memcpy(h->in_rel, g->in_rel, (size_t)h->n_edges);
+    memcpy(h->in_w, g->in_w, (size_t)h->n_edges * sizeof *h->in_w);
+    st = gfuse_i_graph_transpose(h);
+done:
+    if (st != GFUSE_OK) {
+        gfuse_i_graph_release(h);
+        return st;
+    }
+    *out = h;
+    return GFUSE_OK;
+}
+
 static gfuse_status peer_model_alloc(peer_model *pm, const gfuse_i_peer_problem *p, int heads,
                                      int hidden)
 {
@@ -696,8 +737,10 @@ static gfuse_status peer_model_alloc(peer_model *pm, const gfuse_i_peer_problem 
     layer_layout(&pm->l2, &np, 1, pm->C, hidden);
     pm->np = np;
     const int64_t V = pm->V, N = p->N;
+    gfuse_status st = sample_rows(&pm->g2, p->g, N);
+    if (st != GFUSE_OK) return st;
     int64_t work = gfuse_i_gat_work_floats(p->g, heads, hidden / heads);
-    int64_t work2 = gfuse_i_gat_work_floats(p->g, 1, pm->C);
+    int64_t work2 = gfuse_i_gat_work_floats(pm->g2, 1, pm->C);
     if (work2 > work) work = work2;
     const int64_t wide = V * (hidden > pm->F ? hidden : pm->F);
     pm->params = gfuse_i_alloc(np, sizeof(float));
@@ -718,7 +761,7 @@ static gfuse_status peer_model_alloc(peer_model *pm, const gfuse_i_peer_problem 
     if (!pm->params || !pm->grads || !pm->mom || !pm->vel || !pm->decay || !pm->h0 ||
         !pm->dh0 || !pm->act1 || !pm->dact1 || !pm->dpre1 || !pm->probs || !pm->dout2 ||
         !pm->dz || !pm->work || !pm->rows || !alloc_layer(&pm->l1, V, pm->E) ||
-        !alloc_layer(&pm->l2, V, pm->E))
+        !alloc_layer(&pm->l2, V, pm->g2->n_edges))
         return gfuse_i_nomem("the peer model");
     for (int64_t i = 0; i < N; i++) pm->rows[i] = i;
     return GFUSE_OK;
@@ -806,7 +849,7 @@ static double peer_forward(peer_model *pm)
                                P + pm->enc_b[m], N, (int)p->d, F);
     layer_forward(&pm->l1, P, pm->h0, V, p->g);
     gfuse_i_elu_forward(pm->act1, pm->l1.out, V * pm->l1.H * pm->l1.D);
-    layer_forward(&pm->l2, P, pm->act1, V, p->g);
+    layer_forward(&pm->l2, P, pm->act1, V, pm->g2);
     gfuse_i_softmax_forward(pm->probs, pm->l2.out, N, pm->C); /* rows 0 .. N-1: the samples */
     return gfuse_i_xent_forward(pm->probs, p->label, pm->rows, N, NULL, pm->C);
 }
@@ -824,7 +867,7 @@ static gfuse_status peer_backward(peer_model *pm)
     gfuse_i_xent_backward(pm->dout2, pm->probs, p->label, pm->rows, N, NULL, pm->C, 1.0f);
     memset(pm->dact1, 0, (size_t)(V * HD) * sizeof(float));
     gfuse_status st =
-        layer_backward(&pm->l2, G, pm->dact1, pm->dz, pm->work, pm->dout2, P, pm->act1, V, p->g);
+        layer_backward(&pm->l2, G, pm->dact1, pm->dz, pm->work, pm->dout2, P, pm->act1, V, pm->g2);
     if (st != GFUSE_OK) return st;
     memset(pm->dpre1, 0, (size_t)(V * HD) * sizeof(float));
     gfuse_i_elu_backward(pm->dpre1, pm->dact1, pm->l1.out, V * HD);

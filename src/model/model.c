@@ -203,21 +203,54 @@ static size_t carve(const acts_sizes *t, char *base)
     return used;
 }
 
-static void head_sizes(acts_sizes *t, gfuse_i_head *hd, int64_t B, int F, int K)
+/* A head's own arrays (own_drop: its dropped activation too; the others live in the
+ * backward pass's arrays, see share_arrays). */
+static void head_sizes(acts_sizes *t, gfuse_i_head *hd, int64_t B, int F, int K, int own_drop)
 {
     size_t bf = (size_t)(B * F), bk = (size_t)(B * K), fl = sizeof(float);
     hd->B = B;
-    piece(t, &hd->in_drop, -1, bf, fl);
     piece(t, &hd->in_mask, -1, bf, 1);
     piece(t, &hd->pre, -1, bf, fl);
-    piece(t, &hd->act, -1, bf, fl);
-    piece(t, &hd->drop, -1, bf, fl);
+    if (own_drop) piece(t, &hd->drop, -1, bf, fl);
     piece(t, &hd->mask, -1, bf, 1);
     piece(t, &hd->logits, -1, bk, fl);
     piece(t, &hd->probs, -1, bk, fl);
     piece(t, &hd->dlogits, -1, bk, fl);
-    piece(t, &hd->d1, -1, bf, fl);
-    piece(t, &hd->d2, -1, bf, fl);
+}
+
+/* Arrays that live in others, each used only while the other is idle. The V x F arrays dh,
+ * dh_prev, dtmp1 and dtmp2 of the backward pass are idle in the forward pass, and the
+ * backward pass (gfuse_i_model_backward) runs: 1. the fused head (reading its in_drop, scratch
+ * d1 and d2), 2. the fusion (into dh, zeroed first), 3. the per-node head (reading its drop and
+ * in_drop, scratch d1 and d2), 4. the decoders (into dh), 5. the layers (dh, dh_prev, dtmp1,
+ * dtmp2; z refilled with the layer's dropped input), 6. the encoders (modality by modality:
+ * scratch denc_act and denc_pre, xdrop refilled). So:
+ *   forward:  enc_act = dtmp2 (one modality at a time), hdrop = dtmp1 (the layers, one at a
+ *             time), fh.in_drop = dh, nh.drop = dtmp2, nh.in_drop = dh_prev (after the layers);
+ *   backward: fh.d1, fh.d2 = the first two N x F blocks of dtmp1 (step 1: nh.drop in dtmp2
+ *             and nh.in_drop in dh_prev stay), nh.d1 = dtmp1, nh.d2 = dtmp2 (step 3: d2 is
+ *             first written after drop is read), denc_act = dtmp1, denc_pre = dtmp2 (step 6);
+ *   xdrop: one array every modality shares, filled again in step 6;
+ *   a head's act is its drop (the dropout runs in place; the backward pass reads neither).
+ * The backward pass leaves dh and dh_prev as it found them (it swaps them per layer). */
+static void share_arrays(gfuse_i_acts *a, const gfuse_i_arch *arch)
+{
+    int64_t NF = a->N * arch->F;
+    for (int m = 0; m < arch->M; m++) {
+        a->xdrop[m] = a->xdrop[0];
+        a->enc_act[m] = a->dtmp2;
+        a->denc_act[m] = a->dtmp1;
+        a->denc_pre[m] = a->dtmp2;
+    }
+    for (int l = 0; l < arch->L; l++) a->hdrop[l] = a->dtmp1;
+    a->fh.in_drop = a->dh;
+    a->fh.act = a->fh.drop;
+    a->fh.d1 = a->dtmp1;
+    a->fh.d2 = a->dtmp1 + NF;
+    a->nh.in_drop = a->dh_prev;
+    a->nh.drop = a->nh.act = a->dtmp2;
+    a->nh.d1 = a->dtmp1;
+    a->nh.d2 = a->dtmp2;
 }
 
 /* A pointer table of n entries, then a piece of count elements for each entry. */
@@ -229,7 +262,7 @@ static void table_sizes(acts_sizes *t, void *table, int n, size_t count, size_t 
 
 /* The sizes table of the activations (and their scalar fields). */
 static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *arch, int64_t N,
-                            int64_t E_cap, int64_t gat_work)
+                            int64_t E_cap, int64_t gat_work, int64_t dec_rows)
 {
     int M = arch->M, L = arch->L, F = arch->F, K = arch->K, A = arch->A;
     int64_t V = N * (M + 1);
@@ -249,31 +282,39 @@ static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *
         table_sizes(t, itabs[k], M, un, i64);
     piece(t, &a->xin, -1, um, sizeof(float *));
     piece(t, &a->xdrop, -1, um, sizeof(float *));
-    piece(t, &a->xmask, -1, um, sizeof(uint8_t *));
+    int64_t d_max = 0;
     for (int m = 0; m < M; m++) {
         size_t nd = (size_t)(N * arch->d[m]);
         piece(t, &a->xin, m, nd, fl);
-        piece(t, &a->xdrop, m, nd, fl);
-        piece(t, &a->xmask, m, nd, 1);
+        if (arch->d[m] > d_max) d_max = arch->d[m];
     }
+    piece(t, &a->xdrop, 0, (size_t)(N * d_max), fl); /* every modality's (share_arrays) */
     /* N x F per modality: encodings, their gradients, the decoders' gradient into them */
-    float ***nftabs[] = {&a->enc_pre, &a->enc_act, &a->denc_act, &a->denc_pre, &a->ddec_enc};
+    float ***nftabs[] = {&a->enc_pre, &a->ddec_enc};
     for (size_t k = 0; k < sizeof nftabs / sizeof nftabs[0]; k++)
         table_sizes(t, nftabs[k], M, nf, fl);
+    /* enc_act, denc_act, denc_pre: share_arrays */
+    piece(t, &a->enc_act, -1, um, sizeof(float *));
+    piece(t, &a->denc_act, -1, um, sizeof(float *));
+    piece(t, &a->denc_pre, -1, um, sizeof(float *));
+    a->dec_cap = dec_rows;
     piece(t, &a->rec, -1, um, sizeof(float *));
     piece(t, &a->drec, -1, um, sizeof(float *));
     for (int m = 0; m < M; m++) {
-        size_t nd = (size_t)(N * arch->d[m]);
+        size_t nd = (size_t)(dec_rows * arch->d[m]);
         piece(t, &a->rec, m, nd, fl);
         piece(t, &a->drec, m, nd, fl);
     }
-    piece(t, &a->dec_in, -1, nf * (size_t)(2 * M + 1), fl);
-    piece(t, &a->ddec_in, -1, nf * (size_t)(2 * M + 1), fl);
+    size_t uf = (size_t)(dec_rows * F) * (size_t)(2 * M + 1);
+    piece(t, &a->dec_in, -1, uf, fl);
+    piece(t, &a->ddec_in, -1, uf, fl);
     table_sizes(t, &a->h, L + 1, vf, fl);
     size_t vrh = (size_t)(V * GFUSE_I_N_REL * arch->H);
-    void *ltabs[] = {&a->hdrop, &a->hmask, &a->z, &a->gout, &a->alpha, &a->s_src, &a->s_dst};
-    size_t lcount[] = {vf, vf, vf, vf, (size_t)(E_cap * arch->H), vrh, vrh};
-    size_t lsize[] = {fl, 1, fl, fl, fl, fl, fl};
+    /* hdrop is dtmp1 (share_arrays) */
+    piece(t, &a->hdrop, -1, (size_t)L, sizeof(void *));
+    void *ltabs[] = {&a->z, &a->gout, &a->alpha, &a->s_src, &a->s_dst};
+    size_t lcount[] = {vf, vf, (size_t)(E_cap * arch->H), vrh, vrh};
+    size_t lsize[] = {fl, fl, fl, fl, fl};
     for (size_t k = 0; k < sizeof ltabs / sizeof ltabs[0]; k++)
         piece(t, ltabs[k], -1, (size_t)L, sizeof(void *));
     for (int l = 0; l < L; l++)
@@ -284,8 +325,8 @@ static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *
     piece(t, &a->fweights, -1, (size_t)V, fl);
     piece(t, &a->fproj, -1, (size_t)(V * A), fl);
     piece(t, &a->fscore, -1, (size_t)V, fl);
-    head_sizes(t, &a->fh, N, F, K);
-    head_sizes(t, &a->nh, V, F, K);
+    head_sizes(t, &a->fh, N, F, K, 1);
+    head_sizes(t, &a->nh, V, F, K, 0);
     piece(t, &a->node_label, -1, (size_t)V, sizeof(int32_t));
     piece(t, &a->node_target, -1, (size_t)V, fl);
     piece(t, &a->node_rows, -1, (size_t)V, i64);
@@ -305,11 +346,13 @@ static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *
 }
 
 gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64_t N,
-                                int64_t E_cap, int64_t gat_work)
+                                int64_t E_cap, int64_t gat_work, int64_t dec_rows)
 {
     memset(a, 0, sizeof *a);
+    if (dec_rows > N) dec_rows = N;
+    if (dec_rows < 1) dec_rows = 1;
     acts_sizes t = {.p = NULL};
-    acts_sizes_fill(&t, a, arch, N, E_cap, gat_work);
+    acts_sizes_fill(&t, a, arch, N, E_cap, gat_work, dec_rows);
     size_t bytes = carve(&t, NULL);
     char *base = t.nomem ? NULL : gfuse_i_zalloc(bytes, 1);
     if (!base) {
@@ -323,6 +366,7 @@ gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64
     a->arena = base;
     a->arena_bytes = bytes;
     for (int64_t i = 0; i < N; i++) a->hub_nodes[i] = (int64_t)arch->M * N + i;
+    share_arrays(a, arch);
     return GFUSE_OK;
 }
 
@@ -394,7 +438,7 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
             float *dst = a->xin[m] + s * d;
             for (int64_t f = 0; f < d; f++) dst[f] = src[f] == src[f] ? src[f] : 0.0f;
         }
-        gfuse_i_dropout_forward(a->xdrop[m], a->xmask[m], a->xin[m], p_in,
+        gfuse_i_dropout_forward(a->xdrop[m], NULL, a->xin[m], p_in,
                                 sub_seed(pass->seed, SEED_INPUT + (uint64_t)m), no * d);
         gfuse_i_linear_forward(a->enc_pre[m], a->xdrop[m], P + lay->enc_W[m], P + lay->enc_b[m],
                                no, (int)d, F);
@@ -408,7 +452,7 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
 
     /* attention layers with residual connections */
     for (int l = 0; l < L; l++) {
-        gfuse_i_dropout_forward(a->hdrop[l], a->hmask[l], a->h[l], p,
+        gfuse_i_dropout_forward(a->hdrop[l], NULL, a->h[l], p,
                                 sub_seed(pass->seed, SEED_NODE + (uint64_t)l), V * F);
         gfuse_i_linear_forward(a->z[l], a->hdrop[l], P + lay->gat_W[l], NULL, V, F, F);
         gfuse_i_gat_forward(a->gout[l], a->alpha[l], a->s_src[l], a->s_dst[l], a->z[l],
@@ -435,6 +479,7 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
         }
         a->rec_n[m] = S;
         if (S == 0) continue;
+        if (S > a->dec_cap) abort(); /* the activations were sized for fewer decoder rows */
         gather_decoder_input(a, arch, m);
         gfuse_i_linear_forward(a->rec[m], a->dec_in, P + lay->dec_W[m], P + lay->dec_b[m], S,
                                (2 * M + 1) * F, (int)arch->d[m]);
@@ -681,28 +726,39 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
                              a->dtmp1, a->alpha[l], a->s_src[l], a->s_dst[l], a->z[l],
                              P + lay->att_src[l], P + lay->att_dst[l], NULL, g, H, D, p_att,
                              sub_seed(pass->seed, SEED_ATTN + (uint64_t)l));
+        /* the dropped states again, where z_l was (the attention no longer reads it) */
+        uint64_t seed = sub_seed(pass->seed, SEED_NODE + (uint64_t)l);
+        gfuse_i_dropout_forward(a->z[l], NULL, a->h[l], p, seed, V * F);
         gfuse_i_zero(a->dtmp1, V * F);
-        gfuse_i_linear_backward(a->dtmp1, G + lay->gat_W[l], NULL, a->dtmp2, a->hdrop[l],
+        gfuse_i_linear_backward(a->dtmp1, G + lay->gat_W[l], NULL, a->dtmp2, a->z[l],
                                 P + lay->gat_W[l], V, F, F);
-        gfuse_i_dropout_backward(a->dh_prev, a->dtmp1, a->hmask[l], p, V * F);
+        gfuse_i_dropout_backward_seeded(a->dh_prev, a->dtmp1, p, seed, V * F);
         float *t = a->dh;
         a->dh = a->dh_prev;
         a->dh_prev = t;
     }
+    const float *dh0 = a->dh; /* the gradient of h0 */
+    if (L % 2) { /* dh and dh_prev as they were (share_arrays) */
+        a->dh = a->dh_prev;
+        a->dh_prev = (float *)dh0;
+    }
 
     /* h0: tokens and encoders */
-    gfuse_i_place_rows_backward(NULL, G + lay->tok_hub, a->dh, a->hub_nodes, N, F);
+    gfuse_i_place_rows_backward(NULL, G + lay->tok_hub, dh0, a->hub_nodes, N, F);
     for (int m = 0; m < M; m++) {
         int64_t no = a->n_obs[m], d = arch->d[m];
-        gfuse_i_place_rows_backward(NULL, G + lay->tok_miss[m], a->dh, a->miss_nodes[m],
+        gfuse_i_place_rows_backward(NULL, G + lay->tok_miss[m], dh0, a->miss_nodes[m],
                                     a->n_miss[m], F);
         gfuse_i_zero(a->denc_act[m], no * F);
-        gfuse_i_place_rows_backward(a->denc_act[m], G + lay->enc_e[m], a->dh, a->obs_nodes[m],
+        gfuse_i_place_rows_backward(a->denc_act[m], G + lay->enc_e[m], dh0, a->obs_nodes[m],
                                     no, F);
         gfuse_i_zero(a->denc_pre[m], no * F);
         gfuse_i_elu_backward(a->denc_pre[m], a->denc_act[m], a->enc_pre[m], no * F);
         if (any_rec) /* the decoders read enc_pre too */
             gfuse_i_add_forward(a->denc_pre[m], a->denc_pre[m], a->ddec_enc[m], no * F);
+        /* the modality's dropped inputs again (the modalities share the array) */
+        gfuse_i_dropout_forward(a->xdrop[m], NULL, a->xin[m], p_in,
+                                sub_seed(pass->seed, SEED_INPUT + (uint64_t)m), no * d);
         gfuse_i_linear_backward(NULL, G + lay->enc_W[m], G + lay->enc_b[m], a->denc_pre[m],
                                 a->xdrop[m], P + lay->enc_W[m], no, (int)d, F);
     }
@@ -723,7 +779,6 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
             if (l2 > 0.0f)
                 for (int64_t j = 0; j < K * d; j++) gW[j] += l2 * W[j];
         }
-    (void)p_in;
     (void)data;
 }
 
@@ -741,7 +796,8 @@ gfuse_status gfuse_i_model_infer(const gfuse_model *m, const struct gfuse_graph 
     memset(&a, 0, sizeof a);
     gfuse_status st = gfuse_i_data_make(&data, s, m->mean, m->sd);
     if (st != GFUSE_OK) return st;
-    st = gfuse_i_acts_alloc(&a, arch, N, g->n_edges, gfuse_i_gat_work_floats(g, arch->H, arch->D));
+    st = gfuse_i_acts_alloc(&a, arch, N, g->n_edges, gfuse_i_gat_work_floats(g, arch->H, arch->D),
+                            N);
     if (st != GFUSE_OK) goto done;
     gfuse_i_zero(probs, N * K);
     gfuse_i_zero(fusion, N * J);

@@ -144,14 +144,14 @@ typedef struct {
     int64_t *n_obs, *n_miss;
     int64_t **obs_rows, **obs_nodes, **miss_nodes;
     float **xin;        /* n_obs x d_m gathered inputs (NaN -> 0) */
-    float **xdrop;      /* after input dropout */
-    uint8_t **xmask;
+    float **xdrop;      /* after input dropout: one array all modalities share, refilled by the
+                         * backward pass */
     float **enc_pre, **enc_act; /* n_obs x F */
     int64_t *hub_nodes; /* N */
     float **h;          /* L + 1 node states V x F */
-    float **hdrop;      /* per layer: dropout of h_{l-1} */
-    uint8_t **hmask;
-    float **z;          /* per layer: projected states */
+    float **hdrop;      /* per layer: dropout of h_{l-1}, during the forward pass only (it is
+                         * dtmp1; the backward pass makes it again where z was) */
+    float **z;          /* per layer: projected states (the backward pass overwrites them) */
     float **gout;       /* per layer: GAT output (before ELU) */
     float **alpha;      /* per layer: E_cap x H */
     float **s_src, **s_dst; /* per layer: V x R x H */
@@ -160,11 +160,12 @@ typedef struct {
     int64_t **rec_rows; /* per modality: the samples the decoders ran on, in order */
     int64_t *rec_n;     /* per modality: how many */
     float **rec;        /* per modality: rec_n x d_m decoder output, row s = sample rec_rows[s]
-                         * (all N samples in order with GFUSE_I_DEC_ALL) */
-    float *dec_in;      /* up to N x (2M+1)F: the decoder input u(i) of the rows of one
+                         * (all N samples in order with GFUSE_I_DEC_ALL); dec_cap rows */
+    float *dec_in;      /* up to dec_cap x (2M+1)F: the decoder input u(i) of the rows of one
                          * modality (of every sample with GFUSE_I_DEC_ALL), see
                          * gfuse_i_decoder_input_forward (nn/head.h) */
     int dec_in_of;      /* whose rows dec_in holds: a modality, M for all samples, -1 none */
+    int64_t dec_cap;    /* the rows dec_in, ddec_in, rec and drec hold */
     float *ddec_in;     /* its gradient */
     float **ddec_enc;   /* per modality: n_obs x F, the decoders' gradient into enc_pre */
     int64_t **loss_rows;/* per modality: the hidden rows the reconstruction loss reads */
@@ -196,8 +197,10 @@ typedef struct {
     size_t arena_bytes;
 } gfuse_i_acts;
 
+/* dec_rows: the most rows the decoders run on for one modality in a pass (N: every sample;
+ * a pass asking for more aborts). The forward pass leaves what one backward pass needs. */
 gfuse_status gfuse_i_acts_alloc(gfuse_i_acts *a, const gfuse_i_arch *arch, int64_t N,
-                                int64_t E_cap, int64_t gat_work);
+                                int64_t E_cap, int64_t gat_work, int64_t dec_rows);
 void gfuse_i_acts_free(gfuse_i_acts *a, const gfuse_i_arch *arch);
 
 typedef struct {
@@ -252,12 +255,38 @@ void gfuse_i_model_backward(float *grads, gfuse_i_acts *a, const gfuse_i_arch *a
                             const struct gfuse_graph *g, const gfuse_i_data *data,
                             const gfuse_i_pass *pass);
 
+/* The chunk of rows of the decoder fit (training's, and gfuse_i_fit_decoders'). */
+#define GFUSE_I_DEC_FIT_CHUNK 4096
+/* Where gfuse_i_fit_decoders_from gets graph v of n_graphs (valid until the next call). */
+typedef gfuse_status (*gfuse_i_graph_source)(void *user, int v, const struct gfuse_graph **g);
+/* Refits the completion decoders over the graphs source gives one after the other: a modality
+ * whose rows miss no cell adds chunk rows at a time to its normal equations, so the fit's
+ * memory does not grow with the rows (while a modality has at most chunk rows, its sums are
+ * those of one pass over all of them; beyond, they are taken chunk by chunk). */
+gfuse_status gfuse_i_fit_decoders_from(float *params, const gfuse_i_arch *arch,
+                                       const gfuse_i_layout *lay, gfuse_i_graph_source source,
+                                       void *user, int n_graphs, const gfuse_i_data *data,
+                                       gfuse_i_acts *a, double ridge, int64_t chunk);
+
+/* The graphs of an array, for gfuse_i_fit_decoders. */
+static inline gfuse_status gfuse_i_graph_of_list(void *user, int v, const struct gfuse_graph **g)
+{
+    *g = ((struct gfuse_graph *const *)user)[v];
+    return GFUSE_OK;
+}
+
 /* Refits the completion decoders of params by ridge regression from the inference-mode node
- * states of the nodes each graph hides (see model_decoder.c). */
-gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
-                                  const gfuse_i_layout *lay, struct gfuse_graph *const *graphs,
-                                  int n_graphs, const gfuse_i_data *data, gfuse_i_acts *a,
-                                  double ridge);
+ * states of the nodes each graph hides (see model_decoder.c), in chunks of
+ * GFUSE_I_DEC_FIT_CHUNK rows. */
+static inline gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arch *arch,
+                                                const gfuse_i_layout *lay,
+                                                struct gfuse_graph *const *graphs, int n_graphs,
+                                                const gfuse_i_data *data, gfuse_i_acts *a,
+                                                double ridge)
+{
+    return gfuse_i_fit_decoders_from(params, arch, lay, gfuse_i_graph_of_list, (void *)graphs,
+                                     n_graphs, data, a, ridge, GFUSE_I_DEC_FIT_CHUNK);
+}
 
 /* The model's output of the last forward pass into a->out (N x K, standardised values for
  * regression): the fused head's probabilities, mixed with weight vote with the mean of the

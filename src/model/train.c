@@ -231,6 +231,8 @@ typedef struct {
     int64_t *rows_train, *rows_val;
     float *grads, *mom, *vel, *best, *ema;
     float *snap; /* checkpoints of members side by side: the published copies (5 x np) */
+    struct gfuse_graph vg; /* a modality-dropout graph laid out from its links */
+    int vg_of;             /* which one (an index of trainer.variants), -1 none */
     gfuse_i_train_stats stats; /* this worker's share of the timings */
 } worker;
 
@@ -248,12 +250,15 @@ typedef struct {
     const gfuse_cohort *c;
     const gfuse_train_options *o;
     struct gfuse_graph *full;
-    struct gfuse_graph **variants;
+    /* The modality-dropout graphs, kept as their links (graph.h) and laid out in a worker's
+     * graph storage when one is needed. */
+    gfuse_i_variant_links *variants;
     int n_variants;     /* training graphs: variants[0 .. n_variants) */
     int n_fit_variants; /* decoder-fit graphs: the n_fit_variants after them */
+    int64_t e_cap;      /* the edges a worker's graph storage and activations hold */
     /* The decoder-fit graphs are derived when the first member reaches its refit (they are
      * not needed before): what they are derived from, until then. */
-    int fit_pending;            /* graphs still to derive (0: none, or done) */
+    int fit_pending;            /* graphs still to derive at most (0: none, or done) */
     gfuse_i_variant_base *vb;   /* the full graph's shared part */
     gfuse_i_rng fit_rng;        /* the stream their hidden masks are drawn from */
     gfuse_status fit_status;    /* how deriving them went */
@@ -335,7 +340,14 @@ static void report_done(trainer *t, int member)
     }
 }
 
-/* Derives the decoder-fit graphs once, for whichever member gets there first. */
+/* Decoder-fit graphs are drawn until each modality has this many hidden rows per weight of a
+ * decoder (its input width plus the bias), or up to graph_variants of them: more rows no
+ * longer move a ridge fit of that many weights, and only cost forward passes. */
+#define FIT_ROWS_PER_WEIGHT 16
+
+/* Derives the decoder-fit graphs once, for whichever member gets there first: graph after
+ * graph until every modality that has any hidden row has FIT_ROWS_PER_WEIGHT rows per weight
+ * (a modality that none of them hides does not keep the draws going), at most fit_pending. */
 static gfuse_status fit_graphs(trainer *t)
 {
 #pragma omp critical(gfuse_train_fit_graphs)
@@ -343,21 +355,31 @@ static gfuse_status fit_graphs(trainer *t)
         if (t->fit_pending > 0) {
             const gfuse_model *m = t->m;
             int64_t n = m->ref.n;
-            uint8_t *hidden = gfuse_i_alloc(n * m->arch.M, 1);
-            gfuse_status st = hidden ? GFUSE_OK : gfuse_i_nomem("the decoder-fit graphs");
+            int M = m->arch.M;
+            const int64_t target = FIT_ROWS_PER_WEIGHT * ((2 * (int64_t)M + 1) * m->arch.F + 1);
+            uint8_t *hidden = gfuse_i_alloc(n * M, 1);
+            int64_t *rows = gfuse_i_zalloc(M, sizeof *rows);
+            gfuse_status st = hidden && rows ? GFUSE_OK : gfuse_i_nomem("the decoder-fit graphs");
             for (int k = 0; k < t->fit_pending && st == GFUSE_OK; k++) {
-                struct gfuse_graph **g = &t->variants[t->n_variants + t->n_fit_variants];
+                gfuse_i_variant_links *l = &t->variants[t->n_variants + t->n_fit_variants];
                 draw_hidden(hidden, &m->ref, t->o->modality_dropout, &t->fit_rng);
-                st = gfuse_i_graph_variant(g, t->vb, hidden);
+                st = gfuse_i_variant_link(l, t->vb, hidden);
                 if (st != GFUSE_OK) break;
                 t->n_fit_variants++;
-                /* a variant never has more edges than the full graph the buffers are sized for */
-                if ((*g)->n_edges > t->full->n_edges)
+                int64_t ne = gfuse_i_variant_edges(t->full, l);
+                if (ne > t->e_cap)
                     st = gfuse_i_error(GFUSE_ERR_RUNTIME, "a decoder-fit graph has %lld edges, "
-                                       "more than the full graph's %lld",
-                                       (long long)(*g)->n_edges, (long long)t->full->n_edges);
+                                       "more than the training graphs' %lld",
+                                       (long long)ne, (long long)t->e_cap);
+                int enough = 1;
+                for (int j = 0; j < M; j++) {
+                    for (int64_t i = 0; i < n; i++) rows[j] += hidden[(int64_t)j * n + i];
+                    if (rows[j] > 0 && rows[j] < target) enough = 0;
+                }
+                if (enough) break;
             }
             free(hidden);
+            free(rows);
             gfuse_i_variant_base_free(&t->vb);
             t->fit_pending = 0;
             t->fit_status = st;
@@ -367,6 +389,32 @@ static gfuse_status fit_graphs(trainer *t)
     }
     if (t->fit_status != GFUSE_OK) return gfuse_i_error(t->fit_status, "%s", t->fit_message);
     return GFUSE_OK;
+}
+
+/* Variant v laid out in w's graph storage (unless it is there already). */
+static gfuse_status variant_graph(const trainer *t, worker *w, int v,
+                                  const struct gfuse_graph **g)
+{
+    if (w->vg_of != v) {
+        w->vg_of = -1;
+        gfuse_status st = gfuse_i_variant_into(&w->vg, t->e_cap, t->full, &t->variants[v]);
+        if (st != GFUSE_OK) return st;
+        w->vg_of = v;
+    }
+    *g = &w->vg;
+    return GFUSE_OK;
+}
+
+/* The decoder-fit graphs, one after the other, for gfuse_i_fit_decoders_from. */
+typedef struct {
+    const trainer *t;
+    worker *w;
+} fit_source;
+
+static gfuse_status fit_graph(void *user, int v, const struct gfuse_graph **g)
+{
+    fit_source *fs = user;
+    return variant_graph(fs->t, fs->w, fs->t->n_variants + v, g);
 }
 
 /* Where a member's timings go: the caller's statistics, live, when members train one after
@@ -551,9 +599,12 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
             if (st != GFUSE_OK) return st;
         }
         if (stop) return interrupted();
-        const struct gfuse_graph *g =
-            t->n_variants > 0 ? t->variants[gfuse_i_rng_below(&rng, (uint64_t)t->n_variants)]
-                              : t->full;
+        const struct gfuse_graph *g = t->full;
+        if (t->n_variants > 0) {
+            gfuse_status st = variant_graph(
+                t, w, (int)gfuse_i_rng_below(&rng, (uint64_t)t->n_variants), &g);
+            if (st != GFUSE_OK) return st;
+        }
         train_pass.seed = gfuse_i_rng_u64(&rng);
         double t0 = omp_get_wtime();
         gfuse_i_model_forward(&w->acts, arch, lay, P, g, &t->data, &train_pass);
@@ -630,9 +681,11 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
     gfuse_status st = GFUSE_OK;
     double r0 = omp_get_wtime();
     if (o->decoder_ridge > 0.0 && (st = fit_graphs(t)) != GFUSE_OK) return st;
-    if (o->decoder_ridge > 0.0 && t->n_fit_variants > 0)
-        st = gfuse_i_fit_decoders(P, arch, lay, t->variants + t->n_variants, t->n_fit_variants,
-                                  &t->data, &w->acts, o->decoder_ridge);
+    if (o->decoder_ridge > 0.0 && t->n_fit_variants > 0) {
+        fit_source fs = {t, w};
+        st = gfuse_i_fit_decoders_from(P, arch, lay, fit_graph, &fs, t->n_fit_variants, &t->data,
+                                       &w->acts, o->decoder_ridge, GFUSE_I_DEC_FIT_CHUNK);
+    }
     member_stats(t, w)->refit_s += omp_get_wtime() - r0;
     if (st == GFUSE_OK && t->ck) st = publish_done(t, member, last, omp_get_wtime() - start);
     return st;
@@ -647,6 +700,7 @@ static gfuse_status prepare(trainer *t)
     int K = m->arch.K;
     gfuse_status st = GFUSE_OK;
     uint8_t *hidden = NULL;
+    int64_t dec_rows = 1; /* the most rows the decoders run on in a pass */
     GFUSE_TRY(gfuse_i_data_make(&t->data, &m->ref, m->mean, m->sd));
     GFUSE_TRY(make_splits(&t->sp, c, m->task, o, K));
     if (t->sp.n_train_all == 0)
@@ -726,14 +780,13 @@ static gfuse_status prepare(trainer *t)
         t->stats->nodes = t->full->n_nodes;
         t->stats->edges = t->full->n_edges;
     }
-    int64_t e_cap = t->full->n_edges;
-    int64_t work = gfuse_i_gat_work_floats(t->full, m->arch.H, m->arch.D);
+    t->e_cap = t->full->n_edges;
     if (o->modality_dropout > 0.0 && o->graph_variants > 0) {
         /* graph_variants graphs for training, then as many fresh ones for the decoder fit
          * (derived at the first refit): hidden nodes the network never had to reconstruct,
          * like truly missing ones */
         int n_graphs = o->graph_variants * (o->decoder_ridge > 0.0 ? 2 : 1);
-        t->variants = gfuse_i_zalloc(n_graphs, sizeof *t->variants);
+        t->variants = gfuse_i_zalloc(n_graphs, sizeof *t->variants); /* zero: nothing to free */
         hidden = gfuse_i_alloc(n * m->arch.M, 1);
         GFUSE_TRY_MEM(t->variants && hidden, "the modality-dropout graphs");
         gfuse_i_rng rng;
@@ -742,18 +795,31 @@ static gfuse_status prepare(trainer *t)
         st = gfuse_i_samples_variant_base(&t->vb, t->full, &m->ref, o->k);
         for (int v = 0; v < o->graph_variants && st == GFUSE_OK; v++) {
             draw_hidden(hidden, &m->ref, o->modality_dropout, &rng);
-            st = gfuse_i_graph_variant(&t->variants[v], t->vb, hidden);
+            st = gfuse_i_variant_link(&t->variants[v], t->vb, hidden);
             if (st != GFUSE_OK) break;
             t->n_variants++;
-            int64_t w = gfuse_i_gat_work_floats(t->variants[v], m->arch.H, m->arch.D);
-            if (t->variants[v]->n_edges > e_cap) e_cap = t->variants[v]->n_edges;
-            if (w > work) work = w;
+            int64_t ne = gfuse_i_variant_edges(t->full, &t->variants[v]);
+            if (ne > t->e_cap) t->e_cap = ne;
+            /* the training decoders run on the nodes the sample has and the variant does not
+             * observe (gfuse_i_model_forward), one modality at a time */
+            for (int j = 0; j < m->arch.M; j++) {
+                int64_t rows = 0;
+                for (int64_t i = 0; i < n; i++) {
+                    int64_t u = (int64_t)j * n + i;
+                    rows += m->ref.has[u] && (!t->full->observed[u] || hidden[u]);
+                }
+                if (rows > dec_rows) dec_rows = rows;
+            }
         }
         GFUSE_TRY(st);
         t->fit_rng = rng;
         t->fit_pending = n_graphs - o->graph_variants;
         if (t->fit_pending == 0) gfuse_i_variant_base_free(&t->vb);
     }
+
+    /* the GAT kernels' scratch for the largest graph (it grows with the edges) */
+    struct gfuse_graph shape = {.n_nodes = t->full->n_nodes, .n_edges = t->e_cap};
+    int64_t work = gfuse_i_gat_work_floats(&shape, m->arch.H, m->arch.D);
 
     /* Members train side by side, one per thread, when the graph is too small for the threads
      * to share one member's kernels well; every member's arithmetic is the same either way. */
@@ -780,7 +846,9 @@ static gfuse_status prepare(trainer *t)
             w->snap = gfuse_i_alloc(5 * np, sizeof(float));
             GFUSE_TRY_MEM(w->snap, "the checkpoint");
         }
-        GFUSE_TRY(gfuse_i_acts_alloc(&w->acts, &m->arch, n, e_cap, work));
+        w->vg_of = -1;
+        if (t->variants) GFUSE_TRY(gfuse_i_variant_graph_alloc(&w->vg, t->full, t->e_cap));
+        GFUSE_TRY(gfuse_i_acts_alloc(&w->acts, &m->arch, n, t->e_cap, work, dec_rows));
     }
     if (t->n_workers > 1) {
         int K2 = o->ensemble;
@@ -976,6 +1044,7 @@ static void trainer_free(trainer *t)
         free(w->best);
         free(w->ema);
         free(w->snap);
+        gfuse_i_graph_clear(&w->vg);
     }
     free(t->workers);
     for (int k = 0; t->q.buf && k < t->m->n_members; k++) free(t->q.buf[k]);
@@ -985,7 +1054,7 @@ static void trainer_free(trainer *t)
     free(t->q.done);
     gfuse_i_data_free(&t->data);
     for (int v = 0; v < t->n_variants + t->n_fit_variants; v++)
-        gfuse_graph_free(&t->variants[v]);
+        gfuse_i_variant_links_free(&t->variants[v]);
     gfuse_i_variant_base_free(&t->vb);
     free(t->variants);
     gfuse_graph_free(&t->full);

@@ -89,13 +89,16 @@ void gfuse_i_add_backward(float *da, float *db, const float *dout, int64_t n);
  * 1 / (1 - p), dropped ones are 0. The mask depends only on (seed, t, p), never on the thread
  * count or visiting order. The caller draws
  * a fresh seed per step and per layer from its gfuse_i_rng (src/core/rng.h).
- *   out, inp (n); mask (n) cache: 1 kept, 0 dropped (all 1 when p <= 0; may be NULL when p <= 0).
- *   0 <= p < 1; p <= 0 copies inp to out (inference).
- * Backward: dinp += dout * mask / (1 - p). */
+ *   out, inp (n; out may be inp); mask (n) cache: 1 kept, 0 dropped (all 1 when p <= 0), or
+ *   NULL. 0 <= p < 1; p <= 0 copies inp to out (inference).
+ * Backward: dinp += dout * mask / (1 - p); the seeded backward draws the forward's mask again
+ * from (seed, t, p) instead of reading it (the same result bit for bit). */
 void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float p, uint64_t seed,
                              int64_t n);
 void gfuse_i_dropout_backward(float *dinp, const float *dout, const uint8_t *mask, float p,
                               int64_t n);
+void gfuse_i_dropout_backward_seeded(float *dinp, const float *dout, float p, uint64_t seed,
+                                     int64_t n);
 /* The dropout key of a seed and the high half of an index: the 64-bit seed folded to 32 bits
  * by a splitmix64 finaliser, so every seed's masks differ. */
 static inline uint32_t gfuse_i_dropout_key(uint64_t seed, uint64_t index)
