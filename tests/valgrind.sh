@@ -6,13 +6,12 @@
 # status fails the script, and the memcheck log of the failing run is printed.
 #
 # Subset (about 100-150 s of memcheck on two cores): the Check programs whose suites run in
-# under about a second natively (api, baseline, bench, cli, cohort, gat, head, layers, mask,
-# metrics, modelfile, options, view, alloc; the last makes every allocation of a load, a graph
-# build and a training step fail in turn, so it walks every cleanup path), every fuzz replay
-# (the seed corpus and the kept crash inputs of the five readers), and the CLI on
-# data/example with small training options. The heavier suites (reader, graph, model, synth,
-# train: large inputs, many trainings) run under AddressSanitizer in .ci/run instead; their
-# paths are the same code the CLI runs here.
+# about a second natively (api, bench, cli, cohort, gat, head, mask, metrics, modelfile,
+# options, view), every fuzz replay (the seed corpus and the kept crash inputs of the five
+# readers), and the CLI on data/example with small training options. The heavier suites
+# (baseline, layers, alloc, reader, graph, model, synth, train: large inputs, many trainings,
+# every allocation failing in turn) run under AddressSanitizer in .ci/run instead; their paths
+# are the same code the CLI runs here.
 #
 # Third-party noise (OpenBLAS's and libgomp's thread pools) is suppressed by
 # tests/valgrind.supp, which says why for each entry; nothing of gfuse's own is suppressed.
