@@ -13,8 +13,9 @@
 # every allocation failing in turn) run under AddressSanitizer in .ci/run instead; their paths
 # are the same code the CLI runs here.
 #
-# Third-party noise (OpenBLAS's and libgomp's thread pools) is suppressed by
-# tests/valgrind.supp, which says why for each entry; nothing of gfuse's own is suppressed.
+# Third-party noise (OpenBLAS's and libgomp's thread pools, say) would be suppressed in
+# tests/valgrind.supp, each entry with its reason (none is needed today); nothing of gfuse's
+# own is ever suppressed.
 # make sets top_srcdir, top_builddir and GFUSE; run by hand from a build folder otherwise.
 
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
