@@ -205,42 +205,23 @@ void gfuse_i_add_backward(float *da, float *db, const float *dout, int64_t n)
 
 /* ---- dropout --------------------------------------------------------------------------- */
 
-/* The masks' pass over n elements for p > 0, element t's factor f_t = 1 / (1 - p) when
- * gfuse_i_dropout_keep(seed, t, p), else 0: with add, y[t] += x[t] * f_t (the backward pass);
- * otherwise y[t] = x[t] * f_t and, when mask is given, mask[t] = f_t != 0. In blocks of 2^32
- * elements, each with its key; inlined with add known, so each loop vectorises alone. */
-static inline __attribute__((always_inline)) void dropout_keyed(float *y, uint8_t *mask,
-                                                                const float *x, float p,
-                                                                uint64_t seed, int64_t n,
-                                                                const int add)
-{
-    float scale = 1.0f / (1.0f - p);
-    const uint32_t thr = gfuse_i_dropout_threshold(p);
-    for (int64_t t0 = 0; t0 < n; t0 += (int64_t)1 << 32) {
-        const uint32_t key = gfuse_i_dropout_key(seed, (uint64_t)t0);
-        const int64_t t1 = n - t0 > ((int64_t)1 << 32) ? t0 + ((int64_t)1 << 32) : n;
-#pragma omp parallel for schedule(static) if (t1 - t0 > PAR_MIN)
-        for (int64_t b0 = t0; b0 < t1; b0 += EW_BLOCK) {
-            const int64_t b1 = b0 + EW_BLOCK < t1 ? b0 + EW_BLOCK : t1;
-            if (add) {
-#pragma omp simd
-                for (int64_t t = b0; t < b1; t++) /* the factor the mask gives, mask[t] * scale */
-                    y[t] += x[t] * (gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f);
-            } else if (mask) {
-#pragma omp simd
-                for (int64_t t = b0; t < b1; t++) {
-                    float f = gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f;
-                    mask[t] = f != 0.0f;
-                    y[t] = x[t] * f;
-                }
-            } else {
-#pragma omp simd
-                for (int64_t t = b0; t < b1; t++)
-                    y[t] = x[t] * (gfuse_i_hash32(key, (uint32_t)t) >= thr ? scale : 0.0f);
-            }
-        }
-    }
-}
+/* DROPOUT_KEYED(n, seed, p, t, body): body on every element t < n of a dropout pass, p > 0,
+ * where DK_FACTOR(t) is element t's factor, 1 / (1 - p) when gfuse_i_dropout_keep(seed, t, p),
+ * else 0. In blocks of 2^32 elements, each with its key. A macro, so that the parallel loop is
+ * compiled inside each caller and takes its target clones (GFUSE_I_HOT). */
+#define DK_FACTOR(t) (gfuse_i_hash32(dk_key, (uint32_t)(t)) >= dk_thr ? dk_scale : 0.0f)
+#define DROPOUT_KEYED(n, seed, p, t, ...)                                                          \
+    do {                                                                                           \
+        const float dk_scale = 1.0f / (1.0f - (p));                                                \
+        const uint32_t dk_thr = gfuse_i_dropout_threshold(p);                                      \
+        const int64_t dk_n = (n);                                                                  \
+        for (int64_t dk_t0 = 0; dk_t0 < dk_n; dk_t0 += (int64_t)1 << 32) {                         \
+            const uint32_t dk_key = gfuse_i_dropout_key((seed), (uint64_t)dk_t0);                  \
+            const int64_t dk_t1 =                                                                  \
+                dk_n - dk_t0 > ((int64_t)1 << 32) ? dk_t0 + ((int64_t)1 << 32) : dk_n;             \
+            EW_LOOP(dk_t0, dk_t1, t, __VA_ARGS__);                                                 \
+        }                                                                                          \
+    } while (0)
 
 GFUSE_I_HOT
 void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float p, uint64_t seed,
@@ -251,7 +232,14 @@ void gfuse_i_dropout_forward(float *out, uint8_t *mask, const float *inp, float 
         if (mask) memset(mask, 1, (size_t)n);
         return;
     }
-    dropout_keyed(out, mask, inp, p, seed, n, 0);
+    if (mask)
+        DROPOUT_KEYED(n, seed, p, t, {
+            float f = DK_FACTOR(t);
+            mask[t] = f != 0.0f;
+            out[t] = inp[t] * f;
+        });
+    else
+        DROPOUT_KEYED(n, seed, p, t, out[t] = inp[t] * DK_FACTOR(t));
 }
 
 GFUSE_I_HOT
@@ -264,13 +252,7 @@ void gfuse_i_dropout_backward(float *dinp, const float *dout, const uint8_t *mas
         return;
     }
     float scale = 1.0f / (1.0f - p);
-#pragma omp parallel for schedule(static) if (n > PAR_MIN)
-    for (int64_t b0 = 0; b0 < n; b0 += EW_BLOCK) {
-        const int64_t b1 = b0 + EW_BLOCK < n ? b0 + EW_BLOCK : n;
-#pragma omp simd
-        for (int64_t t = b0; t < b1; t++)
-            dinp[t] += dout[t] * ((float)mask[t] * scale);
-    }
+    EW_LOOP(0, n, t, dinp[t] += dout[t] * ((float)mask[t] * scale));
 }
 
 GFUSE_I_HOT
@@ -281,7 +263,7 @@ void gfuse_i_dropout_backward_seeded(float *dinp, const float *dout, float p, ui
         gfuse_i_add_backward(dinp, NULL, dout, n);
         return;
     }
-    dropout_keyed(dinp, NULL, dout, p, seed, n, 1);
+    DROPOUT_KEYED(n, seed, p, t, dinp[t] += dout[t] * DK_FACTOR(t));
 }
 
 /* ---- fusion head ----------------------------------------------------------------------- */
