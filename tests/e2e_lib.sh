@@ -52,3 +52,14 @@ e2e_summary() {
     echo "$1: $passed passed, $failed failed"
     [ "$failed" -eq 0 ]
 }
+
+# need_python3 WHY: sets PY to Debian's python3 (or the first on PATH), or skips the script
+# (exit 77) saying it needs python3 for WHY.
+need_python3() {
+    PY=/usr/bin/python3
+    [ -x "$PY" ] || PY=$(command -v python3 || true)
+    if [ -z "$PY" ]; then
+        echo "skipped: $(basename "$0") needs python3 $1, which is not installed"
+        exit 77
+    fi
+}

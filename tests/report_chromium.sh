@@ -14,12 +14,7 @@ if [ -z "$BROWSER" ]; then
     echo "skipped: report_chromium.sh needs headless Chromium (apt-get install chromium)"
     exit 77
 fi
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3 || true)
-if [ -z "$PY" ]; then
-    echo "skipped: report_chromium.sh reads the page and Chromium's net log with python3"
-    exit 77
-fi
+need_python3 "to read the page and Chromium's net log"
 CHECK="$PY $top_srcdir/tests/report_check.py"
 QUICK="--epochs 30 --ensemble 2 --patience 8 --graph-variants 2 --hidden 16 --heads 2"
 ex=$EXAMPLE

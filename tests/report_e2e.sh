@@ -9,12 +9,7 @@
 
 . "$(cd "$(dirname "$0")" && pwd)/e2e_lib.sh"
 
-PY=/usr/bin/python3
-[ -x "$PY" ] || PY=$(command -v python3 || true)
-if [ -z "$PY" ]; then
-    echo "skipped: report_e2e.sh reads the HTML with python3, which is not installed"
-    exit 77
-fi
+need_python3 "to read the HTML"
 CHECK="$PY $top_srcdir/tests/report_check.py"
 QUICK="--epochs 15 --ensemble 2 --patience 5 --graph-variants 2 --hidden 16 --heads 2"
 ex=$EXAMPLE
