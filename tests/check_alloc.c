@@ -17,8 +17,10 @@
 #if defined(__SANITIZE_ADDRESS__)
 #include <sanitizer/lsan_interface.h>
 #define TU_LEAK_CHECK() __lsan_do_recoverable_leak_check()
+#define TU_SANITIZED 1
 #else
 #define TU_LEAK_CHECK() 0
+#define TU_SANITIZED 0
 #endif
 
 /* One call under test: run makes its result (kept in the state), check says on failure that
