@@ -41,23 +41,10 @@ static long sample_size(void)
     return s && *s ? strtol(s, NULL, 10) : TU_SANITIZED ? 200 : 0;
 }
 
-/* The number of entries in folder dir (the temporary files a failed save must not leave). */
-static int n_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-    closedir(d);
-    return n;
-}
-
 /* Runs the call once counting, then with each sampled allocation failing. */
 static void sweep(const alloc_call *c)
 {
-    int files = n_entries(tu_tmp_root);
+    int files = tu_n_entries(tu_tmp_root);
     gfuse_i_alloc_fail_after(0);
     gfuse_status st = c->run(c->state);
     long n = gfuse_i_alloc_fail_after(-1);
@@ -89,7 +76,7 @@ static void sweep(const alloc_call *c)
             n_nomem++;
             c->check(c->state);
         }
-        ck_assert_msg(n_entries(tu_tmp_root) <= files,
+        ck_assert_msg(tu_n_entries(tu_tmp_root) <= files,
                       "%s: allocation %ld of %ld failed and left a file behind", c->what, k, n);
         ck_assert_msg(TU_LEAK_CHECK() == 0, "%s: allocation %ld of %ld failed and leaked",
                       c->what, k, n);

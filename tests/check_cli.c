@@ -51,17 +51,6 @@ static char *read_text(const char *path)
     return buf;
 }
 
-static int n_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
-    closedir(d);
-    return n;
-}
-
 /* ---- an example command's options ------------------------------------------------------- */
 
 typedef struct {
@@ -417,12 +406,12 @@ START_TEST(test_outfile_atomic)
     fputs("a,b\n", o.f);
     fflush(o.f);
     ck_assert(access(path, F_OK) != 0); /* not there until committed */
-    ck_assert_int_eq(n_entries(tu_tmp_root), 1); /* only the temporary file */
+    ck_assert_int_eq(tu_n_entries(tu_tmp_root), 1); /* only the temporary file */
     ck_assert_int_eq(cli_outfile_commit(&o, "t"), 0);
     char *text = read_text(path);
     ck_assert_str_eq(text, "a,b\n");
     free(text);
-    ck_assert_int_eq(n_entries(tu_tmp_root), 1);
+    ck_assert_int_eq(tu_n_entries(tu_tmp_root), 1);
     cli_outfile_abort(&o); /* harmless after commit */
 
     /* Aborting leaves the old file as it was and no temporary file. */
@@ -432,7 +421,7 @@ START_TEST(test_outfile_atomic)
     text = read_text(path);
     ck_assert_str_eq(text, "a,b\n");
     free(text);
-    ck_assert_int_eq(n_entries(tu_tmp_root), 1);
+    ck_assert_int_eq(tu_n_entries(tu_tmp_root), 1);
 
     capture_begin(stderr);
     int rc = cli_outfile_open(&o, "t", tu_path("no/such/dir/out.csv"));

@@ -4,7 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include "model/modelfile.h"
-#include "suite.h"
+#include "testutil.h"
 
 #include <check.h>
 #include <dirent.h>
@@ -41,19 +41,6 @@ static void teardown(void)
     }
     closedir(d);
     rmdir(tmpdir);
-}
-
-/* Number of entries in the temporary folder. */
-static int files_in_tmpdir(void)
-{
-    DIR *d = opendir(tmpdir);
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
-    closedir(d);
-    return n;
 }
 
 static unsigned char *slurp(const char *path, size_t *size)
@@ -140,7 +127,7 @@ static void expect_bad_file(const char *path, const unsigned char *buf, size_t s
 START_TEST(test_round_trip)
 {
     write_sample(model_path);
-    ck_assert_int_eq(files_in_tmpdir(), 1); /* no temporary file left */
+    ck_assert_int_eq(tu_n_entries(tmpdir), 1); /* no temporary file left */
     gfuse_i_mfile *r = NULL;
     ck_assert_int_eq(gfuse_i_mfile_read(&r, model_path), GFUSE_OK);
     ck_assert_ptr_nonnull(r);
@@ -317,9 +304,9 @@ START_TEST(test_abort_leaves_nothing)
     gfuse_i_mfile_writer w;
     ck_assert_int_eq(gfuse_i_mfile_writer_open(&w, model_path), GFUSE_OK);
     ck_assert_int_eq(gfuse_i_mfile_put_i64(&w, "x", i64_data, 5), GFUSE_OK);
-    ck_assert_int_eq(files_in_tmpdir(), 1); /* the temporary file */
+    ck_assert_int_eq(tu_n_entries(tmpdir), 1); /* the temporary file */
     gfuse_i_mfile_writer_abort(&w);
-    ck_assert_int_eq(files_in_tmpdir(), 0);
+    ck_assert_int_eq(tu_n_entries(tmpdir), 0);
     gfuse_i_mfile_writer_abort(&w); /* harmless twice */
 }
 END_TEST
@@ -338,7 +325,7 @@ START_TEST(test_failed_save_keeps_old_file)
     ck_assert_int_eq(gfuse_i_mfile_put_f32(&w, "y", f32_data, 5), GFUSE_ERR_ARG);
     ck_assert_int_eq(gfuse_i_mfile_writer_commit(&w), GFUSE_ERR_ARG);
     ck_assert_ptr_nonnull(strstr(gfuse_last_error(), "section \"x\" written twice"));
-    ck_assert_int_eq(files_in_tmpdir(), 1);
+    ck_assert_int_eq(tu_n_entries(tmpdir), 1);
     size_t size_after;
     unsigned char *after = slurp(model_path, &size_after);
     ck_assert_uint_eq(size_after, size_before);
@@ -356,7 +343,7 @@ START_TEST(test_stream_misuse)
     ck_assert_int_eq(gfuse_i_mfile_begin_section(&w, "a", GFUSE_I_MFILE_F64, 1, 0), GFUSE_OK);
     ck_assert_int_eq(gfuse_i_mfile_write_data(&w, f64_data, 16), GFUSE_ERR_ARG);
     ck_assert_int_eq(gfuse_i_mfile_writer_commit(&w), GFUSE_ERR_ARG);
-    ck_assert_int_eq(files_in_tmpdir(), 0);
+    ck_assert_int_eq(tu_n_entries(tmpdir), 0);
     /* less data than announced */
     ck_assert_int_eq(gfuse_i_mfile_writer_open(&w, model_path), GFUSE_OK);
     ck_assert_int_eq(gfuse_i_mfile_begin_section(&w, "a", GFUSE_I_MFILE_F64, 2, 0), GFUSE_OK);
@@ -384,7 +371,7 @@ START_TEST(test_stream_misuse)
     const char *with_null[] = {"a", NULL};
     ck_assert_int_eq(gfuse_i_mfile_put_strings(&w, "s", with_null, 2), GFUSE_ERR_ARG);
     gfuse_i_mfile_writer_abort(&w);
-    ck_assert_int_eq(files_in_tmpdir(), 0);
+    ck_assert_int_eq(tu_n_entries(tmpdir), 0);
     /* a folder that does not exist */
     char path[400];
     snprintf(path, sizeof path, "%s/no/such/dir/model.gfm", tmpdir);

@@ -69,6 +69,20 @@ static inline void tu_tmp_teardown(void)
     gfuse_finalize();
 }
 
+/* The number of entries of folder dir besides "." and ".." (a test's check that no temporary
+ * file was left). */
+static inline int tu_n_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0) n++;
+    closedir(d);
+    return n;
+}
+
 /* tu_tmp_root/name. The same name always gives the same pointer during a test, so paths can
  * be kept in option structs while more files are written. */
 
