@@ -29,6 +29,11 @@ handlers_installed() {
         sleep 0.5
         return 0
     fi
+    # the tool itself, not the libtool wrapper script before its exec
+    case $(readlink "/proc/$1/exe" 2>/dev/null) in
+    *gfuse*) ;;
+    *) return 1 ;;
+    esac
     cgt=$(sed -n 's/^SigCgt:[[:space:]]*//p' /proc/$1/status 2>/dev/null)
     low=${cgt#"${cgt%????}"} # signals 1 to 16 (SIGINT is bit 1, SIGTERM bit 14)
     [ -n "$low" ] && [ $((0x$low & 0x4002)) -eq $((0x4002)) ]
