@@ -20,15 +20,22 @@ int64_t gfuse_i_gat_work_floats(const struct gfuse_graph *g, int H, int D)
 
 static inline float lrelu(float x) { return x > 0.0f ? x : GFUSE_I_GAT_SLOPE * x; }
 
-/* The one dot product of the kernels and the twins: vectorised in lanes, so its rounding is
- * that of the vector width of the code the CPU runs (src/core/fastmath.h), the same for any thread
- * count. */
+/* The one dot product of the kernels and the twins: eight partial sums, one per lane of d mod 8,
+ * added in a fixed tree at the end. The order is the same for any vector width and any thread
+ * count, the loop over a block of eight is one vector multiply-add, and the closing tree is a
+ * few independent adds (a sum carried lane by lane through one register would be sixteen
+ * dependent adds for the common head width of 16). */
 static inline float dot(const float *a, const float *b, int D)
 {
-    float s = 0.0f;
-#pragma omp simd reduction(+ : s)
-    for (int d = 0; d < D; d++) s += a[d] * b[d];
-    return s;
+    float acc[8] = {0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    int d = 0;
+    for (; d + 8 <= D; d += 8)
+#pragma omp simd
+        for (int i = 0; i < 8; i++) acc[i] += a[d + i] * b[d + i];
+    for (int i = 0; d + i < D; i++) acc[i] += a[d + i] * b[d + i];
+    const float t0 = acc[0] + acc[4], t1 = acc[1] + acc[5], t2 = acc[2] + acc[6],
+                t3 = acc[3] + acc[7];
+    return (t0 + t2) + (t1 + t3);
 }
 
 /* Whether edge e = (u -> v) takes part under the sender mask. */
@@ -278,27 +285,39 @@ backward_dst_row(float *dz, float *dscore, float *ds_dst, const float *dout, con
         const int64_t u = g->in_src[e];
         if (e + AHEAD < e1) prefetch_row(z + g->in_src[e + AHEAD] * F, F);
         if (!edge_on(src_mask, u, v)) continue;
-        const float *zu = z + u * F;
+        const float *zu = z + u * F, *al = alpha + e * H;
+        float da[MAX_HEADS], *dsc = dscore + e * H;
+        for (int h = 0; h < H; h++) da[h] = dot(gv + h * D, zu + h * D, D);
+        if (dr->on)
+            for (int h = 0; h < H; h++) da[h] *= drop_at(dr, e, H, h);
+#pragma omp simd
         for (int h = 0; h < H; h++) {
-            float da = drop_at(dr, e, H, h) *
-                       dot(gv + h * D, zu + h * D, D);
-            dscore[e * H + h] = da;
-            wsum[h] += alpha[e * H + h] * da;
+            dsc[h] = da[h];
+            wsum[h] += al[h] * da[h];
         }
     }
+    /* the LeakyReLU slope is a select, not a branch: the sign of the scores is a coin toss */
     for (int64_t e = e0; e < e1; e++) {
         const int64_t u = g->in_src[e];
         const int r = g->in_rel[e];
+        float *dsc = dscore + e * H;
         if (!edge_on(src_mask, u, v)) {
-            for (int h = 0; h < H; h++) dscore[e * H + h] = 0.0f;
+            for (int h = 0; h < H; h++) dsc[h] = 0.0f;
             continue;
         }
+        const float *ss = s_src + (u * R + r) * H, *sd = s_dst + (v * R + r) * H;
+        const float *al = alpha + e * H;
+        float dq[MAX_HEADS];
+#pragma omp simd
         for (int h = 0; h < H; h++) {
-            float pre = s_src[(u * R + r) * H + h] + s_dst[(v * R + r) * H + h];
-            float ds = alpha[e * H + h] * (dscore[e * H + h] - wsum[h]);
-            ds = pre > 0.0f ? ds : GFUSE_I_GAT_SLOPE * ds;
-            dscore[e * H + h] = ds;
-            dsd[r * H + h] += ds;
+            const float pre = ss[h] + sd[h];
+            const float ds = al[h] * (dsc[h] - wsum[h]);
+            dq[h] = pre > 0.0f ? ds : GFUSE_I_GAT_SLOPE * ds;
+        }
+        float *dr_h = dsd + r * H;
+        for (int h = 0; h < H; h++) {
+            dsc[h] = dq[h];
+            dr_h[h] += dq[h];
         }
     }
     if (dz) {
@@ -321,9 +340,10 @@ backward_src_row(float *dz, float *ds_src, const float *dscore, const float *dou
                  const gat_drop *dr)
 {
     const int F = H * D;
-    float *dss = ds_src + u * R * H;
     float *dzu = dz ? dz + u * F : NULL;
-    for (int q = 0; q < R * H; q++) dss[q] = 0.0f;
+    /* the score gradients per (relation, head) are summed in registers, not in ds_src */
+    float acc[R * MAX_HEADS];
+    for (int q = 0; q < R * H; q++) acc[q] = 0.0f;
     const int64_t o1 = g->out_ptr[u + 1];
     for (int64_t o = g->out_ptr[u]; o < o1; o++) {
         const int64_t v = g->out_dst[o], e = g->out_eid[o];
@@ -331,23 +351,33 @@ backward_src_row(float *dz, float *ds_src, const float *dscore, const float *dou
             const int64_t ea = g->out_eid[o + AHEAD];
             prefetch_row(dscore + ea * H, H);
             prefetch_row(alpha + ea * H, H);
+#if defined(__GNUC__)
+            __builtin_prefetch(g->in_rel + ea);
+#endif
             if (dzu) prefetch_row(dout + g->out_dst[o + AHEAD] * F, F);
         }
         if (!edge_on(src_mask, u, v)) continue;
         const int r = g->in_rel[e];
-        const float *gv = dout + v * F;
-        for (int h = 0; h < H; h++) {
-            dss[r * H + h] += dscore[e * H + h];
-            if (!dzu) continue;
-            float c = alpha[e * H + h] * drop_at(dr, e, H, h);
+        const float *dsc = dscore + e * H, *al = alpha + e * H;
+        float *ar = acc + r * H;
 #pragma omp simd
-            for (int d = 0; d < D; d++) dzu[h * D + d] += c * gv[h * D + d];
-        }
+        for (int h = 0; h < H; h++) ar[h] += dsc[h];
+        if (!dzu) continue;
+        float c[MAX_HEADS];
+        for (int h = 0; h < H; h++) c[h] = al[h];
+        if (dr->on)
+            for (int h = 0; h < H; h++) c[h] *= drop_at(dr, e, H, h);
+        const float *gv = dout + v * F;
+        for (int h = 0; h < H; h++)
+#pragma omp simd
+            for (int d = 0; d < D; d++) dzu[h * D + d] += c[h] * gv[h * D + d];
     }
+    float *dss = ds_src + u * R * H;
+    for (int q = 0; q < R * H; q++) dss[q] = acc[q];
     if (dzu) {
         for (int r = 0; r < R; r++)
             for (int h = 0; h < H; h++) {
-                const float gs = dss[r * H + h];
+                const float gs = acc[r * H + h];
                 const float *as = a_src + (r * H + h) * D;
 #pragma omp simd
                 for (int d = 0; d < D; d++) dzu[h * D + d] += gs * as[d];
