@@ -262,11 +262,14 @@ typedef gfuse_status (*gfuse_i_graph_source)(void *user, int v, const struct gfu
 /* Refits the completion decoders over the graphs source gives one after the other: a modality
  * whose rows miss no cell adds chunk rows at a time to its normal equations, so the fit's
  * memory does not grow with the rows (while a modality has at most chunk rows, its sums are
- * those of one pass over all of them; beyond, they are taken chunk by chunk). */
+ * those of one pass over all of them; beyond, they are taken chunk by chunk). With max_rows > 0
+ * a modality takes at most max_rows hidden rows, the first ones in graph and sample order, and
+ * the graphs stop once every modality has them. */
 gfuse_status gfuse_i_fit_decoders_from(float *params, const gfuse_i_arch *arch,
                                        const gfuse_i_layout *lay, gfuse_i_graph_source source,
                                        void *user, int n_graphs, const gfuse_i_data *data,
-                                       gfuse_i_acts *a, double ridge, int64_t chunk);
+                                       gfuse_i_acts *a, double ridge, int64_t chunk,
+                                       int64_t max_rows);
 
 /* The graphs of an array, for gfuse_i_fit_decoders. */
 static inline gfuse_status gfuse_i_graph_of_list(void *user, int v, const struct gfuse_graph **g)
@@ -285,7 +288,7 @@ static inline gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arc
                                                 double ridge)
 {
     return gfuse_i_fit_decoders_from(params, arch, lay, gfuse_i_graph_of_list, (void *)graphs,
-                                     n_graphs, data, a, ridge, GFUSE_I_DEC_FIT_CHUNK);
+                                     n_graphs, data, a, ridge, GFUSE_I_DEC_FIT_CHUNK, 0);
 }
 
 /* The model's output of the last forward pass into a->out (N x K, standardised values for

@@ -311,7 +311,8 @@ done:
 gfuse_status gfuse_i_fit_decoders_from(float *params, const gfuse_i_arch *arch,
                                        const gfuse_i_layout *lay, gfuse_i_graph_source source,
                                        void *user, int n_graphs, const gfuse_i_data *data,
-                                       gfuse_i_acts *a, double ridge, int64_t chunk)
+                                       gfuse_i_acts *a, double ridge, int64_t chunk,
+                                       int64_t max_rows)
 {
     int M = arch->M, F = (2 * arch->M + 1) * arch->F; /* the decoders' input width */
     int64_t N = data->n;
@@ -325,14 +326,18 @@ gfuse_status gfuse_i_fit_decoders_from(float *params, const gfuse_i_arch *arch,
     /* the decoders themselves do not run: only their input at the hidden nodes is read */
     gfuse_i_pass eval = {.decoders = GFUSE_I_DEC_NONE};
     for (int v = 0; v < n_graphs; v++) {
+        int full = max_rows > 0;
+        for (int m = 0; m < M; m++) full = full && r[m].n_done + r[m].n >= max_rows;
+        if (full) break; /* every modality has its rows: the other graphs would add none */
         const struct gfuse_graph *g = NULL;
         GFUSE_TRY(source(user, v, &g));
         gfuse_i_model_forward(a, arch, lay, params, g, data, &eval);
         for (int m = 0; m < M; m++) {
-            /* the hidden nodes of m, then their decoder input, as many rows as a->dec_in holds
-             * at a time */
+            /* the hidden nodes of m (the first ones in sample order, up to max_rows over all
+             * graphs), then their decoder input, as many rows as a->dec_in holds at a time */
             int64_t *hid = a->rec_rows[m], nh = 0;
-            for (int64_t i = 0; i < N; i++) {
+            int64_t room = max_rows > 0 ? max_rows - (r[m].n_done + r[m].n) : N;
+            for (int64_t i = 0; i < N && nh < room; i++) {
                 int64_t node = (int64_t)m * N + i;
                 if (data->has[node] && !g->observed[node]) hid[nh++] = i;
             }

@@ -341,9 +341,15 @@ static void report_done(trainer *t, int member)
 }
 
 /* Decoder-fit graphs are drawn until each modality has this many hidden rows per weight of a
- * decoder (its input width plus the bias), or up to graph_variants of them: more rows no
- * longer move a ridge fit of that many weights, and only cost forward passes. */
-#define FIT_ROWS_PER_WEIGHT 16
+ * decoder (its input width plus the bias), or up to graph_variants of them, and the fit takes at
+ * most that many rows per modality: more rows no longer move a ridge fit of that many weights,
+ * and only cost forward passes and normal-matrix updates. */
+#define FIT_ROWS_PER_WEIGHT 8
+
+static int64_t fit_rows_target(const gfuse_model *m)
+{
+    return FIT_ROWS_PER_WEIGHT * ((2 * (int64_t)m->arch.M + 1) * m->arch.F + 1);
+}
 
 /* Derives the decoder-fit graphs once, for whichever member gets there first: graph after
  * graph until every modality that has any hidden row has FIT_ROWS_PER_WEIGHT rows per weight
@@ -356,7 +362,7 @@ static gfuse_status fit_graphs(trainer *t)
             const gfuse_model *m = t->m;
             int64_t n = m->ref.n;
             int M = m->arch.M;
-            const int64_t target = FIT_ROWS_PER_WEIGHT * ((2 * (int64_t)M + 1) * m->arch.F + 1);
+            const int64_t target = fit_rows_target(m);
             uint8_t *hidden = gfuse_i_alloc(n * M, 1);
             int64_t *rows = gfuse_i_zalloc(M, sizeof *rows);
             gfuse_status st = hidden && rows ? GFUSE_OK : gfuse_i_nomem("the decoder-fit graphs");
@@ -684,7 +690,8 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
     if (o->decoder_ridge > 0.0 && t->n_fit_variants > 0) {
         fit_source fs = {t, w};
         st = gfuse_i_fit_decoders_from(P, arch, lay, fit_graph, &fs, t->n_fit_variants, &t->data,
-                                       &w->acts, o->decoder_ridge, GFUSE_I_DEC_FIT_CHUNK);
+                                       &w->acts, o->decoder_ridge, GFUSE_I_DEC_FIT_CHUNK,
+                                       fit_rows_target(m));
     }
     member_stats(t, w)->refit_s += omp_get_wtime() - r0;
     if (st == GFUSE_OK && t->ck) st = publish_done(t, member, last, omp_get_wtime() - start);
