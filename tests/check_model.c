@@ -636,7 +636,8 @@ START_TEST(test_decoder_fit_chunked)
         memcpy(c.P, trained, (size_t)np * sizeof(float));
         ck_assert_int_eq(gfuse_set_threads(run == 2 ? 2 : 1), GFUSE_OK);
         ck_assert_int_eq(gfuse_i_fit_decoders_from(c.P, &c.arch, &c.lay, one_graph, c.g, 2,
-                                                   &c.data, &c.acts, ridge, run == 0 ? 100000 : 5),
+                                                   &c.data, &c.acts, ridge, run == 0 ? 100000 : 5,
+                                                   0),
                          GFUSE_OK);
         if (run == 0) memcpy(big, c.P, (size_t)np * sizeof(float));
         if (run == 1) memcpy(one, c.P, (size_t)np * sizeof(float));
@@ -654,6 +655,65 @@ START_TEST(test_decoder_fit_chunked)
     free(whole);
     free(big);
     free(one);
+    model_case_free(&c);
+}
+END_TEST
+
+typedef struct {
+    struct gfuse_graph *g;
+    int calls;
+} counting_source;
+
+static gfuse_status counted_graph(void *user, int v, const struct gfuse_graph **g)
+{
+    (void)v;
+    counting_source *cs = user;
+    cs->calls++;
+    *g = cs->g;
+    return GFUSE_OK;
+}
+
+/* The fit's row cap: a cap above every modality's rows is no cap, bit for bit; a cap below
+ * the hidden rows of one graph gives another fit, the same from three copies of the graph as
+ * from one (the first graph already holds the rows the cap takes). */
+START_TEST(test_decoder_fit_row_cap)
+{
+    const grad_config cf = {.N = 120, .M = 3, .d = {2, 6, 4}, .H = 4, .D = 8, .L = 1, .K = 2,
+                           .hide = 1, .seed = 22};
+    model_case c;
+    model_case_make(&c, &cf);
+    const double ridge = 0.5;
+    int64_t np = c.lay.total, N = c.s.n, least = -1;
+    for (int m = 0; m < c.arch.M; m++) {
+        int64_t h = 0;
+        for (int64_t i = 0; i < N; i++)
+            h += c.data.has[m * N + i] && !c.g->observed[m * N + i];
+        if (h > 0 && (least < 0 || h < least)) least = h;
+    }
+    ck_assert_int_gt(least, 1);
+    float *trained = gc_alloc(np), *fit[4];
+    memcpy(trained, c.P, (size_t)np * sizeof(float));
+    const int64_t caps[4] = {0, 3 * N, least - 1, least - 1};
+    const int graphs[4] = {3, 3, 3, 1};
+    for (int q = 0; q < 4; q++) {
+        memcpy(c.P, trained, (size_t)np * sizeof(float));
+        counting_source cs = {c.g, 0};
+        ck_assert_int_eq(gfuse_i_fit_decoders_from(c.P, &c.arch, &c.lay, counted_graph, &cs,
+                                                   graphs[q], &c.data, &c.acts, ridge,
+                                                   GFUSE_I_DEC_FIT_CHUNK, caps[q]),
+                         GFUSE_OK);
+        ck_assert_int_eq(cs.calls, graphs[q]);
+        fit[q] = gc_alloc(np);
+        memcpy(fit[q], c.P, (size_t)np * sizeof(float));
+    }
+    const size_t bytes = (size_t)np * sizeof(float);
+    ck_assert_msg(memcmp(fit[0], trained, bytes) != 0, "the fit left the decoders as trained");
+    ck_assert_msg(memcmp(fit[1], fit[0], bytes) == 0, "a cap above the rows changed the fit");
+    ck_assert_msg(memcmp(fit[2], fit[0], bytes) != 0, "a cap below the rows changed nothing");
+    ck_assert_msg(memcmp(fit[3], fit[2], bytes) == 0,
+                  "the capped fit of three graphs differs from that of the first one");
+    free(trained);
+    for (int q = 0; q < 4; q++) free(fit[q]);
     model_case_free(&c);
 }
 END_TEST
@@ -1138,6 +1198,7 @@ static Suite *model_suite(void)
     tcase_add_test(grad, test_decoder_fit_optimal);
     tcase_add_test(grad, test_decoder_fit_reference);
     tcase_add_test(grad, test_decoder_fit_chunked);
+    tcase_add_test(grad, test_decoder_fit_row_cap);
     tcase_add_test(grad, test_model_layout_and_accumulation);
     suite_add_tcase(s, grad);
     TCase *files = TU_TCASE(s, "files and predictions", tu_tmp_setup, tu_tmp_teardown,

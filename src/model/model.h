@@ -263,8 +263,7 @@ typedef gfuse_status (*gfuse_i_graph_source)(void *user, int v, const struct gfu
  * whose rows miss no cell adds chunk rows at a time to its normal equations, so the fit's
  * memory does not grow with the rows (while a modality has at most chunk rows, its sums are
  * those of one pass over all of them; beyond, they are taken chunk by chunk). With max_rows > 0
- * a modality takes at most max_rows hidden rows, the first ones in graph and sample order, and
- * the graphs stop once every modality has them. */
+ * a modality takes at most max_rows hidden rows, the first ones in graph and sample order. */
 gfuse_status gfuse_i_fit_decoders_from(float *params, const gfuse_i_arch *arch,
                                        const gfuse_i_layout *lay, gfuse_i_graph_source source,
                                        void *user, int n_graphs, const gfuse_i_data *data,

@@ -326,9 +326,6 @@ gfuse_status gfuse_i_fit_decoders_from(float *params, const gfuse_i_arch *arch,
     /* the decoders themselves do not run: only their input at the hidden nodes is read */
     gfuse_i_pass eval = {.decoders = GFUSE_I_DEC_NONE};
     for (int v = 0; v < n_graphs; v++) {
-        int full = max_rows > 0;
-        for (int m = 0; m < M; m++) full = full && r[m].n_done + r[m].n >= max_rows;
-        if (full) break; /* every modality has its rows: the other graphs would add none */
         const struct gfuse_graph *g = NULL;
         GFUSE_TRY(source(user, v, &g));
         gfuse_i_model_forward(a, arch, lay, params, g, data, &eval);
