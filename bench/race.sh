@@ -8,6 +8,9 @@
 #   4. bench/gat_bench --peer: the fused GAT kernel against GraphBLAS GrB_mxm (PLUS_TIMES, FP32)
 #      and gfuse's SpMM on the same graph at width 64 (without GraphBLAS, configure
 #      --without-graphblas or not found, the GrB_mxm ratios are reported as skipped);
+# then, at N = --scaling (default: the largest size), steps 2 and 3 again on one thread: the
+# speed-up of --threads T over one thread per epoch, and whether the trained parameters are
+# the same bit for bit (their digests);
 # with STREAM (../shared/bench/stream.c, compiled into a temporary folder) first, as the bound
 # for these memory-bound kernels. It prints the ratios (gfuse / PyG epoch time and peak
 # memory, fused GAT / GrB_mxm, kernel bandwidth as a share of the STREAM triad) beside the
@@ -15,7 +18,7 @@
 # are skipped with a message and --like-peer builds the same recipe itself.
 #
 #   bench/race.sh [--sizes "1000 10000 100000"] [--epochs E] [--warmup W] [--threads T]
-#                 [--model-max N] [--results DIR]
+#                 [--model-max N] [--scaling N] [--results DIR]
 #
 # Run from the build folder (make bench-race does), or set GFUSE and GAT_BENCH. The peer runs
 # with ${PYTHON:-/usr/bin/python3}; PyG is found on PYTHONPATH or PYG_PATH. Its graphs are
@@ -35,6 +38,7 @@ epochs=10
 warmup=2
 threads=${OMP_NUM_THREADS:-2}
 model_max=100000000
+scaling=
 results=$top_srcdir/bench/results
 
 usage() {
@@ -45,6 +49,7 @@ Usage: bench/race.sh [OPTIONS]
   --warmup W        epochs before the timed ones (default: 2)
   --threads T       threads for every program (default: OMP_NUM_THREADS or 2)
   --model-max N     run gfuse's whole model only up to N samples (default: no limit)
+  --scaling N       the size of the one-thread runs (default: the largest size; 0: none)
   --results DIR     where race.txt and race.jsonl go (default: bench/results)
 EOF
 }
@@ -61,6 +66,7 @@ while [ $# -gt 0 ]; do
     --warmup) [ $# -ge 2 ] || die "--warmup needs a number"; warmup=$2; shift 2 ;;
     --threads) [ $# -ge 2 ] || die "--threads needs a number"; threads=$2; shift 2 ;;
     --model-max) [ $# -ge 2 ] || die "--model-max needs a number"; model_max=$2; shift 2 ;;
+    --scaling) [ $# -ge 2 ] || die "--scaling needs a number"; scaling=$2; shift 2 ;;
     --results) [ $# -ge 2 ] || die "--results needs a folder"; results=$2; shift 2 ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown option '$1'" ;;
@@ -75,6 +81,12 @@ is_count "$epochs" && [ "$epochs" -ge 1 ] || die "--epochs must be a positive co
 is_count "$warmup" || die "--warmup must be a count"
 is_count "$threads" && [ "$threads" -ge 1 ] || die "--threads must be a positive count"
 is_count "$model_max" || die "--model-max must be a count"
+if [ -z "$scaling" ]; then
+    for n in $sizes; do [ -z "$scaling" ] || [ "$n" -gt "$scaling" ] && scaling=$n; done
+fi
+is_count "$scaling" || die "--scaling must be a count"
+[ "$scaling" -eq 0 ] || case " $sizes " in *" $scaling "*) ;; *)
+    die "--scaling $scaling is not one of --sizes" ;; esac
 [ -x "$GFUSE" ] || die "gfuse not found at $GFUSE (run from the build folder or set GFUSE)"
 [ -x "$GAT_BENCH" ] || die "$GAT_BENCH not found: make bench/gat_bench (or set GAT_BENCH)"
 mkdir -p "$results" || die "cannot create $results"
@@ -155,6 +167,7 @@ for n in $sizes; do
             --threads "$threads" --json >"$work/like_$n.json" 2>"$work/like_$n.err"
     fi || say "gfuse bench --like-peer failed: $(cat "$work/like_$n.err")"
     record like_peer "$work/like_$n.json"
+    [ "$n" -ne "$scaling" ] || scaling_stem=$stem
     if [ "$n" -le "$model_max" ]; then
         "$GFUSE" bench --samples "$n" --epochs "$epochs" --warmup "$warmup" --threads "$threads" \
             --json >"$work/model_$n.json" 2>"$work/model_$n.err" ||
@@ -170,6 +183,28 @@ for n in $sizes; do
         say "gat_bench failed: $(cat "$work/gat_$n.err")"
     record gat "$work/gat_$n.json"
 done
+
+# ---- one thread ------------------------------------------------------------------------------
+if [ "$scaling" -gt 0 ] && [ "$threads" -gt 1 ]; then
+    say ""
+    say "## N = $scaling on one thread (load $(cut -d' ' -f1 /proc/loadavg 2>/dev/null))"
+    n=$scaling
+    if [ -n "${scaling_stem:-}" ]; then
+        set -- --peer-graph "$scaling_stem"
+    else
+        set --
+    fi
+    OMP_NUM_THREADS=1 "$GFUSE" bench --like-peer "$@" --samples "$n" --epochs "$epochs" \
+        --warmup "$warmup" --threads 1 --json >"$work/like1_$n.json" 2>"$work/like1_$n.err" ||
+        say "gfuse bench --like-peer --threads 1 failed: $(cat "$work/like1_$n.err")"
+    record like_peer_1t "$work/like1_$n.json"
+    if [ "$n" -le "$model_max" ]; then
+        OMP_NUM_THREADS=1 "$GFUSE" bench --samples "$n" --epochs "$epochs" --warmup "$warmup" \
+            --threads 1 --json >"$work/model1_$n.json" 2>"$work/model1_$n.err" ||
+            say "gfuse bench --threads 1 failed: $(cat "$work/model1_$n.err")"
+        record model_1t "$work/model1_$n.json"
+    fi
+fi
 
 # ---- the ratios --------------------------------------------------------------------------------
 say ""
@@ -266,10 +301,29 @@ for n, pg, lp, gm, gb, sp, gr in rows:
                   "gfuse SpMM %.1f%%" % (triad, 100 * gb["gat_fwd_GBs"] / triad,
                                          100 * gb["grb_mxm_GBs"] / triad,
                                          100 * gb["gfuse_spmm_GBs"] / triad))
+    if gm and gm.get("graph_build_s") and gm.get("epoch_s"):
+        wall = sum(gm["epoch_s"])
+        print("  gfuse model setup / its graph build:          %s  (%.3f s / %.3f s)"
+              % (f(ratio(gm["setup_s"], gm["graph_build_s"]), "%.3f"), gm["setup_s"],
+                 gm["graph_build_s"]))
+        print("  decoder refit / the %d epochs' wall time:     %s  (%.3f s / %.3f s)"
+              % (len(gm["epoch_s"]), f(ratio(gm["refit_s"], wall), "%.3f"), gm["refit_s"], wall))
     for name, r in (("--like-peer", lp), ("model", gm)):
         if r and r.get("kernel_gbs") is not None and triad:
             print("  gfuse bench %s GAT kernel: %.2f GB/s = %.1f%% of triad"
                   % (name, r["kernel_gbs"], 100 * r["kernel_gbs"] / triad))
+for n in sizes:
+    for name, step in (("--like-peer", "like_peer"), ("model", "model")):
+        one, many = find(step + "_1t", n), find(step, n)
+        if not one or not many:
+            continue
+        d1, d2 = one.get("params_digest"), many.get("params_digest")
+        same = d1 is not None and d1 == d2
+        print("N = %d, gfuse %s: %d threads / 1 thread per epoch: %s x faster (%.4f s / %.4f s), "
+              "trained parameters %s" % (n, name, many["threads"],
+                                         f(ratio(one["epoch_median_s"], many["epoch_median_s"]),
+                                           "%.2f"), many["epoch_median_s"], one["epoch_median_s"],
+                                         "bitwise identical" if same else "DIFFERENT"))
 EOF
 else
     say "python3 not found: the ratios are left out; the records are in $results/race.jsonl"

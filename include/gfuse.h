@@ -729,6 +729,9 @@ typedef struct {
     double forward_s, backward_s, optimizer_s, eval_s;
     double refit_s;        /* gfuse model: the decoder refit after the last epoch */
     double loss_first, loss_last; /* like_peer: training loss of the first and last epoch */
+    /* A 64-bit digest of the trained parameters' bytes: equal digests for runs with other
+     * thread counts show bitwise identical training. */
+    uint64_t params_digest;
     double peak_rss_mb;    /* the process's peak resident memory so far */
     /* The GAT forward kernel alone on the graph at width hidden (heads x hidden / heads):
      * median seconds per call, the bytes a forward call must move at least (the CSR, the node

@@ -10,7 +10,7 @@
 run 0 "bench --samples 200 --epochs 2 --json" bench --samples 200 --epochs 2 --warmup 1 \
     --features 20 --kernel-reps 2 --json
 for key in graph_build_s setup_s epoch_median_s epoch_min_s epoch_max_s forward_s backward_s \
-    optimizer_s peak_rss_mb nodes edges threads parameters kernel_gbs epoch_s; do
+    optimizer_s peak_rss_mb nodes edges threads parameters kernel_gbs epoch_s params_digest; do
     check "json has $key" out_has "\"$key\":"
 done
 check "json nodes = 200 x (3 + 1)" test "$(json_num nodes)" = 800
@@ -29,9 +29,12 @@ check "peer parameters: 64 + 3 (16 x 64 + 64) + 64 x 64 + 3 x 64 + 2 x 64 + 3 x 
     test "$(json_num parameters)" = 7750
 check "peer nodes = 100 + 3 x 100" test "$(json_num nodes)" = 400
 loss1=$(json_num loss_last)
+digest1=$(sed -n 's/.*"params_digest": *"\([0-9a-f]*\)".*/\1/p' "$T/out")
 run 0 "bench --like-peer with 2 threads" bench --like-peer --samples 100 --features 16 \
     --epochs 3 --warmup 1 --threads 2 --json
 check "the same loss for 1 and 2 threads" test "$(json_num loss_last)" = "$loss1"
+check "a 16-digit parameter digest" test "${#digest1}" -eq 16
+check "the same parameter digest for 1 and 2 threads" out_has "\"params_digest\": *\"$digest1\""
 
 # ---- --like-peer on a tiny exported graph -------------------------------------------------------
 # i32 V...: little-endian int32 of small non-negative values

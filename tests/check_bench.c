@@ -138,6 +138,7 @@ START_TEST(test_bench_peer_model)
     ck_assert_int_eq(r2.threads, 2);
     /* results do not depend on the thread count */
     ck_assert(r1.loss_last == r2.loss_last);
+    ck_assert(r1.params_digest == r2.params_digest);
     ck_assert(r1.loss_last < r1.loss_first); /* Adam makes progress on the training loss */
     ck_assert_int_eq(r1.nodes, 80 + 3 * 80);
     ck_assert_int_eq(r1.parameters, 64 + 3 * (12 * 64 + 64) + 64 * 64 + 3 * 64 + 2 * 64 + 3 * 2);
@@ -153,8 +154,19 @@ START_TEST(test_bench_gfuse_model)
 {
     gfuse_bench_options o = short_bench(60, 8, 3, 0);
     o.train.graph_variants = 1;
-    gfuse_bench_result r;
+    gfuse_bench_result r, r2;
+    ck_assert_int_eq(gfuse_set_threads(1), GFUSE_OK);
     ck_assert_int_eq(gfuse_bench_run(&o, &r), GFUSE_OK);
+    ck_assert_int_eq(gfuse_set_threads(2), GFUSE_OK);
+    ck_assert_int_eq(gfuse_bench_run(&o, &r2), GFUSE_OK);
+    /* the trained parameters do not depend on the thread count, and training moved them */
+    ck_assert(r.params_digest == r2.params_digest);
+    o.epochs += 1;
+    gfuse_bench_result r3;
+    ck_assert_int_eq(gfuse_bench_run(&o, &r3), GFUSE_OK);
+    ck_assert(r3.params_digest != r.params_digest);
+    gfuse_bench_result_free(&r2);
+    gfuse_bench_result_free(&r3);
     ck_assert_int_eq(r.nodes, 60 * 4);
     ck_assert(r.parameters > 0);
     ck_assert(r.setup_s >= r.graph_build_s && r.graph_build_s > 0);

@@ -33,6 +33,7 @@ static void print_text(const gfuse_bench_result *r, const gfuse_bench_options *o
         printf("GAT kernel       forward %.5f s (%.2f GB/s of %.1f MB), backward %.5f s\n",
                r->kernel_forward_s, r->kernel_gbs, r->kernel_bytes * 1e-6, r->kernel_backward_s);
     printf("peak RSS         %.1f MB\n", r->peak_rss_mb);
+    printf("params digest    %016llx\n", (unsigned long long)r->params_digest);
 }
 
 static void print_json(const gfuse_bench_result *r, const gfuse_bench_options *o)
@@ -100,6 +101,10 @@ static void print_json(const gfuse_bench_result *r, const gfuse_bench_options *o
         cli_json_key(&j, d[q].key);
         cli_json_double(&j, d[q].v);
     }
+    char hex[17];
+    snprintf(hex, sizeof hex, "%016llx", (unsigned long long)r->params_digest);
+    cli_json_key(&j, "params_digest");
+    cli_json_string(&j, hex);
     cli_json_key(&j, "epoch_s");
     cli_json_begin_array(&j);
     for (int e = 0; e < r->warmup + r->epochs; e++) cli_json_double(&j, r->epoch_s[e]);

@@ -102,6 +102,21 @@ void gfuse_i_free_strings(char **s, int64_t n)
     free(s);
 }
 
+/* ---- digests ---------------------------------------------------------------------------- */
+
+uint64_t gfuse_i_digest(uint64_t h, const void *buf, size_t n)
+{
+    const unsigned char *p = buf;
+    for (; n >= 8; n -= 8, p += 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 1099511628211ULL;
+        h ^= h >> 29;
+    }
+    for (; n > 0; n--, p++) h = (h ^ *p) * 1099511628211ULL;
+    return h;
+}
+
 /* ---- id map --------------------------------------------------------------------------- */
 
 struct gfuse_i_idmap {

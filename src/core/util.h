@@ -24,6 +24,12 @@ void *gfuse_i_realloc(void *p, size_t count, size_t size);
  * allocations passed since the previous call (0 while it was off). */
 long gfuse_i_alloc_fail_after(long n);
 
+/* A 64-bit digest of bytes, continued over several buffers from h (start with
+ * GFUSE_I_DIGEST_SEED): FNV-1a on 8-byte words with a mix. It tells data apart; it is no
+ * cryptographic hash. */
+#define GFUSE_I_DIGEST_SEED 1469598103934665603ULL
+uint64_t gfuse_i_digest(uint64_t h, const void *buf, size_t n);
+
 /* strdup that returns NULL on allocation failure (C11 has none). */
 char *gfuse_i_strdup(const char *s);
 /* malloc-ed printf. NULL on failure. */

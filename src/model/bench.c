@@ -264,6 +264,10 @@ static gfuse_status run_model(const gfuse_bench_options *o, gfuse_bench_result *
     r->nodes = stats.nodes;
     r->edges = stats.edges;
     r->parameters = gfuse_model_n_parameters(model);
+    r->params_digest = GFUSE_I_DIGEST_SEED;
+    for (int q = 0; q < model->n_members; q++)
+        r->params_digest = gfuse_i_digest(r->params_digest, model->params[q],
+                                          (size_t)model->layout.total * sizeof(float));
     r->loss_first = r->loss_last = NAN;
     if ((st = epoch_statistics(r, er.phase)) != GFUSE_OK) goto done;
     r->peak_rss_mb = peak_rss_mb();
@@ -928,6 +932,8 @@ static gfuse_status run_peer(const gfuse_bench_options *o, gfuse_bench_result *r
     if (st == GFUSE_OK) st = epoch_statistics(r, phase);
     for (int q = 0; q < 3; q++) free(phase[q]);
     r->eval_s = 0.0;
+    r->params_digest =
+        gfuse_i_digest(GFUSE_I_DIGEST_SEED, pm.params, (size_t)pm.np * sizeof(float));
     r->peak_rss_mb = peak_rss_mb();
     if (st == GFUSE_OK)
         st = time_kernel(r, p.g, t->heads, t->hidden / t->heads, o->kernel_reps, t->seed);

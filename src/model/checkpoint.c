@@ -12,24 +12,11 @@
 
 /* ---- digests ------------------------------------------------------------------------------ */
 
-/* A 64-bit digest of bytes, continued over several buffers (FNV-1a on 8-byte words with a
- * final mix): it tells data apart, it is no cryptographic hash. */
-static uint64_t digest(uint64_t h, const void *buf, size_t n)
-{
-    const unsigned char *p = buf;
-    for (; n >= 8; n -= 8, p += 8) {
-        uint64_t w;
-        memcpy(&w, p, 8);
-        h = (h ^ w) * 1099511628211ULL;
-        h ^= h >> 29;
-    }
-    for (; n > 0; n--, p++) h = (h ^ *p) * 1099511628211ULL;
-    return h;
-}
+static uint64_t digest(uint64_t h, const void *buf, size_t n) { return gfuse_i_digest(h, buf, n); }
 
 static uint64_t digest_string(uint64_t h, const char *s) { return digest(h, s, strlen(s) + 1); }
 
-#define DIGEST_SEED 1469598103934665603ULL
+#define DIGEST_SEED GFUSE_I_DIGEST_SEED
 
 /* What the digests cover, in the order of data_digest. */
 static const char *const digest_what[4] = {
