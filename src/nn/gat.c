@@ -106,6 +106,9 @@ static inline int64_t edges_ahead_end(const struct gfuse_graph *g, int64_t end)
     return g->row_order ? end : g->n_edges;
 }
 
+/* Rows a thread takes at a time in the forward pass. */
+#define FORWARD_BLOCK 64
+
 /* The widest row (heads x head width) the forward pass sums in a local array. */
 #define ROW_ACC_MAX 256
 
@@ -123,31 +126,24 @@ node_scores(float *s_src, float *s_dst, const float *z, const float *a_src, cons
         }
 }
 
-/* One destination row v of the forward pass (gfuse_i_gat_forward). Inlined with H and D known
- * at the call for the common shapes, so the per-head loops unroll into vector code. */
+/* The first pass over the in-edges of destination row v (gfuse_i_gat_forward): the scores
+ * into alpha and their maximum per head into mx, asking for the source rows the second pass
+ * will read. Inlined with H and D known at the call for the common shapes, so the per-head
+ * loops unroll into vector code. */
 static inline __attribute__((always_inline)) void
-forward_row(float *out, float *alpha, const float *s_src, const float *s_dst, const float *z,
-            const uint8_t *src_mask, const struct gfuse_graph *g, int64_t v, const int H,
-            const int D, const gat_drop *dr)
+forward_scores(float *mx, float *alpha, const float *s_src, const float *s_dst, const float *z,
+               const uint8_t *src_mask, const struct gfuse_graph *g, int64_t v, const int H,
+               const int D)
 {
     const int F = H * D;
     const int64_t e0 = g->in_ptr[v], e1 = g->in_ptr[v + 1];
     const int64_t ahead = edges_ahead_end(g, e1);
-    float mx[MAX_HEADS], sum[MAX_HEADS], inv[MAX_HEADS];
-    float *ov = out + v * F;
-    /* the row is summed in a local array (registers, for the common widths), not in out */
-    float accbuf[ROW_ACC_MAX];
-    float *acc = F <= ROW_ACC_MAX ? accbuf : ov;
-    for (int h = 0; h < H; h++) {
-        mx[h] = -INFINITY;
-        sum[h] = 0.0f;
-    }
-    for (int f = 0; f < F; f++) acc[f] = 0.0f;
+    for (int h = 0; h < H; h++) mx[h] = -INFINITY;
     for (int64_t e = e0; e < e1; e++) {
         const int64_t u = g->in_src[e];
         const int r = g->in_rel[e];
         if (e + AHEAD < ahead) prefetch_row(s_src + g->in_src[e + AHEAD] * R * H, 1);
-        prefetch_row(z + u * F, F); /* for the aggregation below */
+        prefetch_row(z + u * F, F); /* for the aggregation */
         if (!edge_on(src_mask, u, v)) continue;
         const float *ss = s_src + (u * R + r) * H, *sd = s_dst + (v * R + r) * H;
         float *al = alpha + e * H;
@@ -158,6 +154,25 @@ forward_row(float *out, float *alpha, const float *s_src, const float *s_dst, co
             mx[h] = sc > mx[h] ? sc : mx[h];
         }
     }
+}
+
+/* The second pass over row v: the softmax numerators, their sums and the aggregation of the
+ * numerators times the source rows (read once), then the row and the weights divided by the
+ * sums. */
+static inline __attribute__((always_inline)) void
+forward_aggregate(float *out, float *alpha, const float *mx, const float *z,
+                  const uint8_t *src_mask, const struct gfuse_graph *g, int64_t v, const int H,
+                  const int D, const gat_drop *dr)
+{
+    const int F = H * D;
+    const int64_t e0 = g->in_ptr[v], e1 = g->in_ptr[v + 1];
+    float sum[MAX_HEADS], inv[MAX_HEADS];
+    float *ov = out + v * F;
+    /* the row is summed in a local array (registers, for the common widths), not in out */
+    float accbuf[ROW_ACC_MAX];
+    float *acc = F <= ROW_ACC_MAX ? accbuf : ov;
+    for (int h = 0; h < H; h++) sum[h] = 0.0f;
+    for (int f = 0; f < F; f++) acc[f] = 0.0f;
     for (int64_t e = e0; e < e1; e++) {
         const int64_t u = g->in_src[e];
         float *al = alpha + e * H;
@@ -188,6 +203,26 @@ forward_row(float *out, float *alpha, const float *s_src, const float *s_dst, co
         for (int h = 0; h < H; h++) alpha[e * H + h] *= inv[h];
 }
 
+/* Rows [t0, t1) of the visiting order, software-pipelined: the score pass of the next row runs
+ * before the aggregation of this one, so the source rows an aggregation reads were asked for
+ * a whole row earlier. Every row's arithmetic is that of its two passes alone. */
+static inline __attribute__((always_inline)) void
+forward_rows(float *out, float *alpha, const float *s_src, const float *s_dst, const float *z,
+             const uint8_t *src_mask, const struct gfuse_graph *g, int64_t t0, int64_t t1,
+             const int H, const int D, const gat_drop *dr)
+{
+    float mx[2][MAX_HEADS];
+    int cur = 0;
+    forward_scores(mx[cur], alpha, s_src, s_dst, z, src_mask, g, row_at(g, t0), H, D);
+    for (int64_t t = t0; t < t1; t++) {
+        if (t + 1 < t1)
+            forward_scores(mx[1 - cur], alpha, s_src, s_dst, z, src_mask, g, row_at(g, t + 1),
+                           H, D);
+        forward_aggregate(out, alpha, mx[cur], z, src_mask, g, row_at(g, t), H, D, dr);
+        cur = 1 - cur;
+    }
+}
+
 /* ---- optimised forward ----------------------------------------------------------------- */
 
 GFUSE_I_HOT
@@ -213,17 +248,16 @@ void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, c
             node_scores(s_src, s_dst, z, a_src, a_dst, u, H, D);
     }
 
-    /* per destination row, in two passes over its in-edges: the scores and their maximum per
-     * head; then the softmax numerators, their sums and the aggregation of the numerators
-     * times the source rows (the source rows are read once); the row and the weights are then
-     * divided by the sums */
-#pragma omp parallel for schedule(dynamic, 64) if (par)
-    for (int64_t t = 0; t < V; t++) {
-        const int64_t v = row_at(g, t);
+    /* per destination row, in two passes over its in-edges (forward_scores, forward_aggregate),
+     * blocks of FORWARD_BLOCK rows at a time */
+    const int64_t nblk = (V + FORWARD_BLOCK - 1) / FORWARD_BLOCK;
+#pragma omp parallel for schedule(dynamic, 1) if (par)
+    for (int64_t b = 0; b < nblk; b++) {
+        const int64_t t0 = b * FORWARD_BLOCK, t1 = t0 + FORWARD_BLOCK < V ? t0 + FORWARD_BLOCK : V;
         if (H == 4 && D == 16) /* the default shape */
-            forward_row(out, alpha, s_src, s_dst, z, src_mask, g, v, 4, 16, &dr);
+            forward_rows(out, alpha, s_src, s_dst, z, src_mask, g, t0, t1, 4, 16, &dr);
         else
-            forward_row(out, alpha, s_src, s_dst, z, src_mask, g, v, H, D, &dr);
+            forward_rows(out, alpha, s_src, s_dst, z, src_mask, g, t0, t1, H, D, &dr);
     }
 }
 
