@@ -253,6 +253,35 @@ START_TEST(test_place_rows_gradients)
 }
 END_TEST
 
+/* The gather of the encoder inputs: the listed rows in order, a NaN as 0, every other value
+ * as it was bit for bit (-0 and the denormals included), serially and in parallel. */
+START_TEST(test_gather_rows_finite)
+{
+    const int64_t n = 700, C = 211, rows_n[2] = {5, 600};
+    float *inp = malloc((size_t)(n * C) * sizeof *inp);
+    float *out = malloc((size_t)(600 * C) * sizeof *out);
+    int64_t *rows = malloc(600 * sizeof *rows);
+    ck_assert(inp && out && rows);
+    for (int64_t t = 0; t < n * C; t++)
+        inp[t] = t % 7 == 0 ? NAN : t % 11 == 0 ? -0.0f : t % 13 == 0 ? 1e-42f : (float)t - 3e4f;
+    for (int64_t s = 0; s < 600; s++) rows[s] = (s * 37 + 11) % n;
+    for (int k = 0; k < 2; k++) {
+        gfuse_i_gather_rows_finite(out, inp, rows, rows_n[k], C);
+        for (int64_t s = 0; s < rows_n[k]; s++)
+            for (int64_t c = 0; c < C; c++) {
+                float x = inp[rows[s] * C + c], y = out[s * C + c];
+                if (isnan(x))
+                    ck_assert(y == 0.0f && !signbit(y));
+                else
+                    ck_assert_int_eq(memcmp(&x, &y, sizeof x), 0);
+            }
+    }
+    free(inp);
+    free(out);
+    free(rows);
+}
+END_TEST
+
 /* ---- activations, residual add --------------------------------------------------------- */
 
 enum { ACT_ELU, ACT_TANH, ACT_ADD, N_ACT };
@@ -836,6 +865,7 @@ static Suite *layers_suite(void)
     tcase_add_loop_test(grad, test_linear_gradients, 0, 10);
     tcase_add_loop_test(grad, test_linear_blocks, 0, 3);
     tcase_add_loop_test(grad, test_place_rows_gradients, 0, 4);
+    tcase_add_test(grad, test_gather_rows_finite);
     tcase_add_loop_test(grad, test_activation_gradients, 0, 4);
     tcase_add_loop_test(grad, test_dropout_gradients, 0, 4);
     tcase_add_loop_test(grad, test_fusion_gradients, 0, 8);

@@ -8,6 +8,7 @@
 
 #include "core/rng.h"
 #include "core/util.h"
+#include "model/model.h"
 
 #include <math.h>
 
@@ -539,12 +540,65 @@ START_TEST(test_train_checkpoint_resume)
 }
 END_TEST
 
+/* One AdamW step against a double-precision reference of the update, with and without the
+ * moving average in the same pass: the parameters come out the same bit for bit either way, and
+ * the average is ema_decay ema + (1 - ema_decay) p of the updated p. */
+START_TEST(test_train_adamw_step)
+{
+    enum { N = 70001 }; /* above the step's parallel threshold */
+    float *p = malloc(N * sizeof *p), *q = malloc(N * sizeof *q), *g = malloc(N * sizeof *g);
+    float *m1 = calloc(N, sizeof *m1), *v1 = calloc(N, sizeof *v1);
+    float *m2 = calloc(N, sizeof *m2), *v2 = calloc(N, sizeof *v2);
+    float *ema = malloc(N * sizeof *ema);
+    uint8_t *decay = malloc(N);
+    double *rp = malloc(N * sizeof *rp), *rm = calloc(N, sizeof *rm), *rv = calloc(N, sizeof *rv);
+    double *re = malloc(N * sizeof *re);
+    ck_assert(p && q && g && m1 && v1 && m2 && v2 && ema && decay && rp && rm && rv && re);
+    gfuse_i_rng rng;
+    gfuse_i_rng_seed(&rng, 7);
+    for (int j = 0; j < N; j++) {
+        p[j] = q[j] = (float)gfuse_i_rng_normal(&rng);
+        ema[j] = p[j];
+        rp[j] = re[j] = p[j];
+        decay[j] = (uint8_t)(j % 3 != 0);
+    }
+    const double lr = 0.01, wd = 0.05, keep = 0.9;
+    ck_assert_int_eq(gfuse_set_threads(2), GFUSE_OK);
+    for (int t = 1; t <= 3; t++) {
+        for (int j = 0; j < N; j++) g[j] = (float)gfuse_i_rng_normal(&rng);
+        gfuse_i_adamw_step(p, g, m1, v1, decay, N, lr, wd, t, NULL, 0.0f);
+        gfuse_i_adamw_step(q, g, m2, v2, decay, N, lr, wd, t, ema, (float)keep);
+        for (int j = 0; j < N; j++) {
+            rm[j] = 0.9 * rm[j] + 0.1 * g[j];
+            rv[j] = 0.999 * rv[j] + 0.001 * (double)g[j] * g[j];
+            double mh = rm[j] / (1.0 - pow(0.9, t)), vh = rv[j] / (1.0 - pow(0.999, t));
+            rp[j] -= lr * wd * decay[j] * rp[j];
+            rp[j] -= lr * mh / (sqrt(vh) + 1e-8);
+            re[j] = keep * re[j] + (1.0 - keep) * rp[j];
+        }
+    }
+    gfuse_set_threads(0);
+    ck_assert_int_eq(memcmp(p, q, N * sizeof *p), 0);
+    ck_assert_int_eq(memcmp(m1, m2, N * sizeof *m1), 0);
+    ck_assert_int_eq(memcmp(v1, v2, N * sizeof *v1), 0);
+    double worst_p = 0.0, worst_e = 0.0;
+    for (int j = 0; j < N; j++) {
+        worst_p = fmax(worst_p, fabs(p[j] - rp[j]) / (1.0 + fabs(rp[j])));
+        worst_e = fmax(worst_e, fabs(ema[j] - re[j]) / (1.0 + fabs(re[j])));
+    }
+    ck_assert_msg(worst_p < 1e-5, "parameters off the reference by %g", worst_p);
+    ck_assert_msg(worst_e < 1e-5, "average off the reference by %g", worst_e);
+    free(p); free(q); free(g); free(m1); free(v1); free(m2); free(v2); free(ema); free(decay);
+    free(rp); free(rm); free(rv); free(re);
+}
+END_TEST
+
 static Suite *train_suite(void)
 {
     Suite *s = suite_create("train");
     TU_TCASE(s, "options and errors", tu_tmp_setup, tu_tmp_teardown,
         test_train_defaults, test_train_bad_options, test_train_bad_cohorts,
-        test_train_class_weights);
+        test_train_class_weights, test_train_adamw_step);
     TCase *core = TU_TCASE(s, "training", tu_tmp_setup, tu_tmp_teardown,
         test_train_learns, test_train_regression, test_train_reproducible,
         test_train_ignores_test_labels, test_train_early_stopping,

@@ -918,7 +918,7 @@ static gfuse_status run_peer(const gfuse_bench_options *o, gfuse_bench_result *r
         st = peer_backward(&pm);
         double e2 = omp_get_wtime();
         gfuse_i_adamw_step(pm.params, pm.grads, pm.mom, pm.vel, pm.decay, pm.np, t->lr, 0.0,
-                           ep + 1);
+                           ep + 1, NULL, 0.0f);
         double e3 = omp_get_wtime();
         if (!isfinite(loss))
             st = gfuse_i_error(GFUSE_ERR_RUNTIME, "the loss is %g at epoch %d", loss, ep + 1);

@@ -432,12 +432,7 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
         a->n_miss[m] = nmiss;
         for (int64_t i = 0; i < N; i++) a->obs_pos[m][i] = -1;
         for (int64_t s = 0; s < no; s++) a->obs_pos[m][a->obs_rows[m][s]] = s;
-#pragma omp parallel for schedule(static) if (no * d > 65536)
-        for (int64_t s = 0; s < no; s++) {
-            const float *src = data->x[m] + a->obs_rows[m][s] * d;
-            float *dst = a->xin[m] + s * d;
-            for (int64_t f = 0; f < d; f++) dst[f] = src[f] == src[f] ? src[f] : 0.0f;
-        }
+        gfuse_i_gather_rows_finite(a->xin[m], data->x[m], a->obs_rows[m], no, d);
         gfuse_i_dropout_forward(a->xdrop[m], NULL, a->xin[m], p_in,
                                 sub_seed(pass->seed, SEED_INPUT + (uint64_t)m), no * d);
         gfuse_i_linear_forward(a->enc_pre[m], a->xdrop[m], P + lay->enc_W[m], P + lay->enc_b[m],

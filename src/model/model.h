@@ -311,9 +311,10 @@ double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
  * to the simpler linear path); the first of the least when none after it qualifies. */
 int gfuse_i_mix_choice(const double *loss, const double *weight, int64_t n_rows, int n_mix);
 
-/* One AdamW step (decoupled weight decay on the entries with decay[j] = 1) at step t >= 1. */
+/* One AdamW step (decoupled weight decay on the entries with decay[j] = 1) at step t >= 1;
+ * with ema (n) not NULL, then ema = ema_decay ema + (1 - ema_decay) p in the same pass. */
 void gfuse_i_adamw_step(float *p, const float *g, float *mom, float *vel, const uint8_t *decay,
-                        int64_t n, double lr, double wd, int t);
+                        int64_t n, double lr, double wd, int t, float *ema, float ema_decay);
 
 /* Where a training's time went (seconds, wall clock), for benchmarks. */
 typedef struct {

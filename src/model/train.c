@@ -204,11 +204,26 @@ static void draw_hidden(uint8_t *hidden, const gfuse_i_samples *s, double p, gfu
 
 GFUSE_I_HOT
 void gfuse_i_adamw_step(float *p, const float *g, float *mom, float *vel, const uint8_t *decay,
-                        int64_t n, double lr, double wd, int t)
+                        int64_t n, double lr, double wd, int t, float *ema, float ema_decay)
 {
     float b1 = (float)ADAM_BETA1, b2 = (float)ADAM_BETA2;
     float c1 = (float)(1.0 - pow(ADAM_BETA1, t)), c2 = (float)(1.0 - pow(ADAM_BETA2, t));
     float flr = (float)lr, shrink = (float)(lr * wd);
+    if (ema) {
+        /* the moving average in the same pass over the parameters */
+        const float keep = ema_decay, take = 1.0f - ema_decay;
+#pragma omp parallel for simd schedule(simd : static) if (n > 65536)
+        for (int64_t j = 0; j < n; j++) {
+            mom[j] = b1 * mom[j] + (1.0f - b1) * g[j];
+            vel[j] = b2 * vel[j] + (1.0f - b2) * g[j] * g[j];
+            float mhat = mom[j] / c1, vhat = vel[j] / c2;
+            float q = p[j] - shrink * (float)decay[j] * p[j];
+            q -= flr * mhat / (sqrtf(vhat) + (float)ADAM_EPS);
+            p[j] = q;
+            ema[j] = keep * ema[j] + take * q;
+        }
+        return;
+    }
 #pragma omp parallel for simd schedule(simd : static) if (n > 65536)
     for (int64_t j = 0; j < n; j++) {
         mom[j] = b1 * mom[j] + (1.0f - b1) * g[j];
@@ -619,16 +634,11 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
         memset(w->grads, 0, (size_t)np * sizeof(float));
         gfuse_i_model_backward(w->grads, &w->acts, arch, lay, P, g, &t->data, &train_pass);
         double t2 = omp_get_wtime();
-        gfuse_i_adamw_step(P, w->grads, w->mom, w->vel, t->decay, np, o->lr, o->weight_decay, epoch);
         /* the weights validated and kept: an exponential moving average of the iterates,
          * which smooths the noise of full-batch steps under heavy dropout */
-        const float *V = P;
-        if (o->ema > 0.0) {
-            float keep = (float)o->ema;
-#pragma omp parallel for schedule(static) if (np > 65536)
-            for (int64_t j = 0; j < np; j++) w->ema[j] = keep * w->ema[j] + (1.0f - keep) * P[j];
-            V = w->ema;
-        }
+        gfuse_i_adamw_step(P, w->grads, w->mom, w->vel, t->decay, np, o->lr, o->weight_decay, epoch,
+                           o->ema > 0.0 ? w->ema : NULL, (float)o->ema);
+        const float *V = o->ema > 0.0 ? w->ema : P;
 
         double t3 = omp_get_wtime();
 

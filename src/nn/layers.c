@@ -138,6 +138,7 @@ void gfuse_i_linear_backward(float *dinp, float *dweight, float *dbias, const fl
 
 /* ---- row placement ---------------------------------------------------------------------- */
 
+GFUSE_I_HOT
 void gfuse_i_place_rows_forward(float *out, const float *inp, const float *vec,
                                 const int64_t *rows, int64_t S, int C)
 {
@@ -162,6 +163,19 @@ void gfuse_i_place_rows_backward(float *dinp, float *dvec, const float *dout, co
         }
     }
     if (dvec) column_sums(dvec, dout, rows, S, C);
+}
+
+GFUSE_I_HOT
+void gfuse_i_gather_rows_finite(float *out, const float *inp, const int64_t *rows, int64_t S,
+                                int64_t C)
+{
+#pragma omp parallel for schedule(static) if (S * C > PAR_MIN)
+    for (int64_t s = 0; s < S; s++) {
+        const float *x = inp + rows[s] * C;
+        float *o = out + s * C;
+#pragma omp simd
+        for (int64_t c = 0; c < C; c++) o[c] = x[c] == x[c] ? x[c] : 0.0f;
+    }
 }
 
 /* ---- activations ----------------------------------------------------------------------- */

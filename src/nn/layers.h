@@ -69,6 +69,11 @@ void gfuse_i_place_rows_forward(float *out, const float *inp, const float *vec,
 void gfuse_i_place_rows_backward(float *dinp, float *dvec, const float *dout, const int64_t *rows,
                                  int64_t S, int C);
 
+/* ---- row gather of the encoder inputs -------------------------------------------------------
+ * out[s, :] = inp[rows[s], :] with NaN (a missing feature) as 0, for s < S; inp (any rows x C). */
+void gfuse_i_gather_rows_finite(float *out, const float *inp, const int64_t *rows, int64_t S,
+                                int64_t C);
+
 /* ---- element-wise activations: out, inp, dout, dinp all (n) ---------------------------------
  * ELU:        out = x > 0 ? x : exp(x) - 1            (alpha = 1)
  * tanh:       out = tanh(x)            (forward only: the fusion head differentiates it itself)
