@@ -37,6 +37,7 @@ typedef struct {
     float p;
     uint64_t seed_in, seed_hidden;
     float *inp, *W1, *b1, *W2, *b2, *G; /* G: B x K probe weights = dlogits */
+    int64_t *rows, S; /* rows not NULL: the head runs on the S rows rows[s] of inp only */
     gfuse_i_head hd;
 } head_ctx;
 
@@ -78,6 +79,8 @@ static void head_make(head_ctx *c, int64_t B, int F, int K, float p, uint64_t se
     hd->dlogits = gc_alloc(bk);
     hd->d1 = gc_alloc(bf);
     hd->d2 = gc_alloc(bf);
+    hd->cl = gc_alloc(bk);
+    hd->cp = gc_alloc(bk);
     ck_assert(hd->in_mask && hd->mask);
     for (int64_t t = B * K; t < bk; t++) hd->logits[t] = hd->probs[t] = 7.0f; /* past row B */
 }
@@ -87,8 +90,9 @@ static void head_free(head_ctx *c)
     gfuse_i_head *hd = &c->hd;
     float *f[] = {c->inp,   c->W1,     c->b1,        c->W2,     c->b2,     c->G,
                   hd->in_drop, hd->pre, hd->act, hd->drop, hd->logits, hd->probs,
-                  hd->dlogits, hd->d1,  hd->d2};
+                  hd->dlogits, hd->d1,  hd->d2, hd->cl, hd->cp};
     for (size_t k = 0; k < sizeof f / sizeof f[0]; k++) free(f[k]);
+    free(c->rows);
     free(hd->in_mask);
     free(hd->mask);
 }
@@ -96,8 +100,9 @@ static void head_free(head_ctx *c)
 static double head_loss(void *ctx)
 {
     head_ctx *c = ctx;
-    gfuse_i_head_forward(&c->hd, c->inp, c->W1, c->b1, c->W2, c->b2, c->B, c->F, c->K, c->p,
-                         c->seed_in, c->seed_hidden);
+    gfuse_i_head_forward(&c->hd, c->inp, c->rows, c->W1, c->b1, c->W2, c->b2,
+                         c->rows ? c->S : c->B, c->F, c->K, c->p, c->seed_in, c->seed_hidden);
+    /* with rows, the rows not listed keep their values: constants of the probe */
     return gc_probe(c->hd.logits, c->G, c->B * c->K);
 }
 
@@ -106,7 +111,7 @@ static uint64_t head_kink(void *ctx)
 {
     head_ctx *c = ctx;
     uint64_t h = 1469598103934665603ULL;
-    for (int64_t t = 0; t < c->B * c->F; t++)
+    for (int64_t t = 0; t < (c->rows ? c->S : c->B) * c->F; t++)
         h = (h ^ (uint64_t)(c->hd.pre[t] > 0.0f)) * 1099511628211ULL;
     return h;
 }
@@ -143,7 +148,7 @@ START_TEST(test_head_gradients)
     }
     if (c.p <= 0.0f)
         for (int64_t t = 0; t < B * F; t++) ck_assert(c.hd.in_mask[t] && c.hd.mask[t]);
-    gfuse_i_head_backward(dinp, dW1, db1, dW2, db2, &c.hd, c.G, c.W1, c.W2, B, (int)F, (int)K,
+    gfuse_i_head_backward(dinp, dW1, db1, dW2, db2, &c.hd, c.G, NULL, c.W1, c.W2, B, (int)F, (int)K,
                           c.p);
     unstart(dinp, B * F);
     unstart(dW1, F * F);
@@ -162,6 +167,62 @@ START_TEST(test_head_gradients)
     free(dW2);
     free(db2);
     head_free(&c);
+}
+END_TEST
+
+/* The head on a subset of the rows: the listed rows' logits as the whole head gives them
+ * (without dropout), the others untouched, and the backward pass against finite differences
+ * (the input rows not listed get no gradient), with and without dropout. */
+START_TEST(test_head_rows)
+{
+    const float p = _i ? 0.3f : 0.0f;
+    head_ctx c, full;
+    head_make(&c, 13, 6, 3, p, 950);
+    head_make(&full, 13, 6, 3, p, 950);
+    int64_t B = c.B, F = c.F, K = c.K;
+    c.S = 5;
+    c.rows = malloc((size_t)c.S * sizeof *c.rows);
+    ck_assert_ptr_nonnull(c.rows);
+    const int64_t pick[5] = {11, 2, 7, 0, 5};
+    for (int64_t s = 0; s < c.S; s++) c.rows[s] = pick[s];
+    for (int64_t t = 0; t < B * K; t++) c.hd.logits[t] = c.hd.probs[t] = 7.0f;
+    head_loss(&c);
+    head_loss(&full);
+    for (int64_t i = 0; i < B; i++) {
+        int listed = 0;
+        for (int64_t s = 0; s < c.S; s++) listed |= c.rows[s] == i;
+        for (int64_t k = 0; k < K; k++) {
+            if (!listed) {
+                ck_assert_float_eq(c.hd.logits[i * K + k], 7.0f);
+                ck_assert_float_eq(c.hd.probs[i * K + k], 7.0f);
+            } else if (p <= 0.0f) {
+                ck_assert_float_eq_tol(c.hd.logits[i * K + k], full.hd.logits[i * K + k], 1e-5f);
+                ck_assert_float_eq_tol(c.hd.probs[i * K + k], full.hd.probs[i * K + k], 1e-6f);
+            }
+        }
+    }
+    float *dinp = start_at(B * F), *dW1 = start_at(F * F), *db1 = start_at(F),
+          *dW2 = start_at(K * F), *db2 = start_at(K);
+    gfuse_i_head_backward(dinp, dW1, db1, dW2, db2, &c.hd, c.G, c.rows, c.W1, c.W2, c.S, (int)F,
+                          (int)K, c.p);
+    unstart(dinp, B * F);
+    unstart(dW1, F * F);
+    unstart(db1, F);
+    unstart(dW2, K * F);
+    unstart(db2, K);
+    gc_model m = {head_loss, head_kink, &c};
+    gc_check("dinp", m, c.inp, dinp, B * F, 80, RTOL, ATOL);
+    gc_check("dW1", m, c.W1, dW1, F * F, 60, RTOL, ATOL);
+    gc_check("db1", m, c.b1, db1, F, 60, RTOL, ATOL);
+    gc_check("dW2", m, c.W2, dW2, K * F, 60, RTOL, ATOL);
+    gc_check("db2", m, c.b2, db2, K, 60, RTOL, ATOL);
+    free(dinp);
+    free(dW1);
+    free(db1);
+    free(dW2);
+    free(db2);
+    head_free(&c);
+    head_free(&full);
 }
 END_TEST
 
@@ -300,7 +361,7 @@ START_TEST(test_head_threads)
         float *dinp = start_at(B * F), *dW1 = start_at(F * F), *db1 = start_at(F),
               *dW2 = start_at(K * F), *db2 = start_at(K);
         head_loss(&c);
-        gfuse_i_head_backward(dinp, dW1, db1, dW2, db2, &c.hd, c.G, c.W1, c.W2, B, (int)F,
+        gfuse_i_head_backward(dinp, dW1, db1, dW2, db2, &c.hd, c.G, NULL, c.W1, c.W2, B, (int)F,
                               (int)K, c.p);
         out[run][0] = gc_alloc(B * K);
         memcpy(out[run][0], c.hd.probs, sizeof(float) * (size_t)(B * K));
@@ -364,6 +425,7 @@ static Suite *head_suite(void)
     Suite *s = suite_create("head");
     TCase *grad = tcase_create("gradients");
     tcase_add_loop_test(grad, test_head_gradients, 0, 10);
+    tcase_add_loop_test(grad, test_head_rows, 0, 2);
     tcase_add_loop_test(grad, test_decoder_input_gradients, 0, 8);
     tcase_set_timeout(grad, 120);
     suite_add_tcase(s, grad);

@@ -216,6 +216,8 @@ static void head_sizes(acts_sizes *t, gfuse_i_head *hd, int64_t B, int F, int K,
     piece(t, &hd->logits, -1, bk, fl);
     piece(t, &hd->probs, -1, bk, fl);
     piece(t, &hd->dlogits, -1, bk, fl);
+    piece(t, &hd->cl, -1, bk, fl);
+    piece(t, &hd->cp, -1, bk, fl);
 }
 
 /* Arrays that live in others, each used only while the other is idle. The V x F arrays dh,
@@ -330,6 +332,7 @@ static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *
     piece(t, &a->node_label, -1, (size_t)V, sizeof(int32_t));
     piece(t, &a->node_target, -1, (size_t)V, fl);
     piece(t, &a->node_rows, -1, (size_t)V, i64);
+    piece(t, &a->head_nodes, -1, (size_t)V, i64);
     piece(t, &a->lin_logits, -1, (size_t)(V * K), fl);
     piece(t, &a->lin_probs, -1, (size_t)(V * K), fl);
     piece(t, &a->dlin, -1, (size_t)(V * K), fl);
@@ -483,12 +486,26 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     /* fusion over the observed modality nodes and the hub, then the head */
     gfuse_i_fusion_forward(a->fused, a->fweights, a->fproj, a->fscore, hL, g->observed,
                            P + lay->fus_U, P + lay->fus_c, P + lay->fus_w, N, M, F, arch->A);
-    gfuse_i_head_forward(&a->fh, a->fused, P + lay->head_W1, P + lay->head_b1, P + lay->head_W2,
-                         P + lay->head_b2, N, F, K, p, sub_seed(pass->seed, SEED_FUSED),
-                         sub_seed(pass->seed, SEED_HIDDEN));
+    a->head_rows = pass->rows;
+    a->n_head_rows = pass->rows ? pass->n_rows : N;
+    gfuse_i_head_forward(&a->fh, a->fused, a->head_rows, P + lay->head_W1, P + lay->head_b1,
+                         P + lay->head_W2, P + lay->head_b2, a->n_head_rows, F, K, p,
+                         sub_seed(pass->seed, SEED_FUSED), sub_seed(pass->seed, SEED_HIDDEN));
+    a->n_head_nodes = V;
+    if (pass->node_head && pass->rows) {
+        /* the nodes the per-node loss and vote read: the samples' observed modality nodes */
+        int64_t n = 0;
+        for (int64_t s = 0; s < pass->n_rows; s++)
+            for (int m = 0; m < M; m++) {
+                int64_t v = (int64_t)m * N + pass->rows[s];
+                if (g->observed[v]) a->head_nodes[n++] = v;
+            }
+        a->n_head_nodes = n;
+    }
     if (pass->node_head)
-        gfuse_i_head_forward(&a->nh, hL, P + lay->head_W1, P + lay->head_b1, P + lay->head_W2,
-                             P + lay->head_b2, V, F, K, p, sub_seed(pass->seed, SEED_NODE_HEAD),
+        gfuse_i_head_forward(&a->nh, hL, pass->rows ? a->head_nodes : NULL, P + lay->head_W1,
+                             P + lay->head_b1, P + lay->head_W2, P + lay->head_b2,
+                             a->n_head_nodes, F, K, p, sub_seed(pass->seed, SEED_NODE_HEAD),
                              sub_seed(pass->seed, SEED_NODE_HIDDEN));
 
     /* the linear path: one linear model per modality on the standardised features (no
@@ -532,12 +549,13 @@ double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,
 }
 
 /* out = (1 - w) out + w (mean of per_node over the sample's observed modality nodes), for
- * every sample with an observed modality. */
+ * every sample rows[s] (rows NULL: every sample i < n) with an observed modality. */
 static void mix_node_mean(float *out, const float *per_node, const struct gfuse_graph *g,
-                          int64_t N, int K, int M, float w)
+                          const int64_t *rows, int64_t n, int64_t N, int K, int M, float w)
 {
-#pragma omp parallel for schedule(static) if (N * (int64_t)K * M > 65536)
-    for (int64_t i = 0; i < N; i++) {
+#pragma omp parallel for schedule(static) if (n * (int64_t)K * M > 65536)
+    for (int64_t s = 0; s < n; s++) {
+        const int64_t i = rows ? rows[s] : s;
         float *o = out + i * K;
         int n_obs = 0;
         for (int m = 0; m < M; m++) n_obs += g->observed[(int64_t)m * N + i];
@@ -553,14 +571,26 @@ static void mix_node_mean(float *out, const float *per_node, const struct gfuse_
     }
 }
 
-void gfuse_i_model_output(gfuse_i_acts *a, const gfuse_i_arch *arch, const struct gfuse_graph *g,
-                          float vote, float linear_mix)
+void gfuse_i_model_output_rows(gfuse_i_acts *a, const gfuse_i_arch *arch,
+                               const struct gfuse_graph *g, float vote, float linear_mix,
+                               const int64_t *rows, int64_t n_rows)
 {
     int64_t N = a->N;
     int K = arch->K, M = arch->M;
-    memcpy(a->out, a->fh.probs, (size_t)(N * K) * sizeof(float));
-    if (vote > 0.0f) mix_node_mean(a->out, a->nh.probs, g, N, K, M, vote);
-    if (linear_mix > 0.0f) mix_node_mean(a->out, a->lin_probs, g, N, K, M, linear_mix);
+    if (rows)
+        for (int64_t s = 0; s < n_rows; s++)
+            memcpy(a->out + rows[s] * K, a->fh.probs + rows[s] * K, (size_t)K * sizeof(float));
+    else
+        memcpy(a->out, a->fh.probs, (size_t)(N * K) * sizeof(float));
+    if (vote > 0.0f) mix_node_mean(a->out, a->nh.probs, g, rows, n_rows, N, K, M, vote);
+    if (linear_mix > 0.0f)
+        mix_node_mean(a->out, a->lin_probs, g, rows, n_rows, N, K, M, linear_mix);
+}
+
+void gfuse_i_model_output(gfuse_i_acts *a, const gfuse_i_arch *arch, const struct gfuse_graph *g,
+                          float vote, float linear_mix)
+{
+    gfuse_i_model_output_rows(a, arch, g, vote, linear_mix, NULL, a->N);
 }
 
 gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
@@ -678,8 +708,8 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
     /* the head on the fused vectors */
     gfuse_i_zero(a->dfused, N * F);
     gfuse_i_head_backward(a->dfused, G + lay->head_W1, G + lay->head_b1, G + lay->head_W2,
-                          G + lay->head_b2, &a->fh, a->fh.dlogits, P + lay->head_W1,
-                          P + lay->head_W2, N, F, K, p);
+                          G + lay->head_b2, &a->fh, a->fh.dlogits, a->head_rows,
+                          P + lay->head_W1, P + lay->head_W2, a->n_head_rows, F, K, p);
 
     /* fusion and decoders both read h_L */
     const float *hL = a->h[L];
@@ -689,8 +719,9 @@ void gfuse_i_model_backward(float *G, gfuse_i_acts *a, const gfuse_i_arch *arch,
                             P + lay->fus_w, N, M, F, arch->A);
     if (pass->node_head)
         gfuse_i_head_backward(a->dh, G + lay->head_W1, G + lay->head_b1, G + lay->head_W2,
-                              G + lay->head_b2, &a->nh, a->nh.dlogits, P + lay->head_W1,
-                              P + lay->head_W2, V, F, K, p);
+                              G + lay->head_b2, &a->nh, a->nh.dlogits,
+                              a->head_rows ? a->head_nodes : NULL, P + lay->head_W1,
+                              P + lay->head_W2, a->n_head_nodes, F, K, p);
     /* in the forward pass this was: rec_m = W_m u(i) + b_m on the decoder rows, with u(i)
      * the sample's node states and encodings side by side, so now we have: du = drec_m W_m,
      * scattered back to the nodes here and to the encoders below */

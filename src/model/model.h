@@ -178,6 +178,12 @@ typedef struct {
     int32_t *node_label;/* V: labels of the node rows of the per-node loss */
     float *node_target; /* V */
     int64_t *node_rows; /* V */
+    const int64_t *head_rows; /* the samples the heads ran on in the last forward pass (NULL:
+                               * all N), n_head_rows of them */
+    int64_t n_head_rows;
+    int64_t *head_nodes;      /* V: the nodes the per-node head ran on (with head_rows: the
+                               * observed modality nodes of those samples), n_head_nodes */
+    int64_t n_head_nodes;
     float *lin_logits;  /* V x K: the linear path's outputs (observed modality nodes) */
     float *lin_probs;   /* V x K: their softmax (a copy for regression) */
     float *dlin;        /* V x K: the loss's gradient in lin_logits */
@@ -212,6 +218,10 @@ typedef struct {
     int node_head;       /* 1: also run the head on every node state (per-node loss) */
     int linear;          /* 1: also run the linear path */
     int decoders;        /* GFUSE_I_DEC_*: the rows the completion decoders run on */
+    const int64_t *rows; /* the samples whose outputs the pass must give (NULL: every one):
+                          * the fused head runs on them, the per-node head on their observed
+                          * modality nodes; the heads' outputs elsewhere are left as they were */
+    int64_t n_rows;
 } gfuse_i_pass;
 
 /* Rows of the completion decoders in a pass: every sample (inference, imputation, the decoder
@@ -297,6 +307,11 @@ static inline gfuse_status gfuse_i_fit_decoders(float *params, const gfuse_i_arc
  * needs pass.linear). */
 void gfuse_i_model_output(gfuse_i_acts *a, const gfuse_i_arch *arch, const struct gfuse_graph *g,
                           float vote, float linear_mix);
+/* The same for the samples rows[s], s < n_rows, only (the rest of a->out is left as it was):
+ * the rows of a forward pass with pass.rows, or a subset of them. */
+void gfuse_i_model_output_rows(gfuse_i_acts *a, const gfuse_i_arch *arch,
+                               const struct gfuse_graph *g, float vote, float linear_mix,
+                               const int64_t *rows, int64_t n_rows);
 
 /* The task loss of a->out (no gradient) over rows, for validation. */
 double gfuse_i_task_loss(const gfuse_i_acts *a, const gfuse_i_arch *arch,

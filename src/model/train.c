@@ -605,10 +605,14 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
                                .node_head = o->lambda_node > 0.0,
                                .linear = linear_on(o),
                                .decoders = o->lambda_rec > 0.0 ? GFUSE_I_DEC_HIDDEN
-                                                               : GFUSE_I_DEC_NONE};
+                                                               : GFUSE_I_DEC_NONE,
+                               .rows = w->rows_train,
+                               .n_rows = n_tr};
     gfuse_i_pass eval_pass = {.node_head = o->node_vote > 0.0,
                               .linear = linear_on(o),
-                              .decoders = GFUSE_I_DEC_NONE};
+                              .decoders = GFUSE_I_DEC_NONE,
+                              .rows = w->rows_val,
+                              .n_rows = n_val};
     int last = first - 1; /* epochs done */
     for (int epoch = first; epoch <= o->epochs; epoch++) {
         /* an epoch boundary: the checkpoint's every checkpoint_every epochs and when
@@ -648,8 +652,8 @@ static gfuse_status train_member(trainer *t, worker *w, int member)
         r.val_metric = NAN;
         if (n_val > 0) {
             gfuse_i_model_forward(&w->acts, arch, lay, V, t->full, &t->data, &eval_pass);
-            gfuse_i_model_output(&w->acts, arch, t->full, (float)o->node_vote,
-                                 (float)o->linear_mix);
+            gfuse_i_model_output_rows(&w->acts, arch, t->full, (float)o->node_vote,
+                                      (float)o->linear_mix, w->rows_val, n_val);
             r.val_loss = gfuse_i_task_loss(&w->acts, arch, &spec, w->rows_val, n_val);
             r.val_metric = val_metric(t, &w->acts, w->rows_val, n_val);
             if (r.val_loss < best_loss) {
@@ -1006,10 +1010,12 @@ static gfuse_status choose_mix(trainer *t)
             weight[at + r] = m->task == GFUSE_TASK_CLASSIFY && t->class_w ? t->class_w[t->label[i]]
                                                                           : 1.0;
         }
+        pass.rows = w->rows_val;
+        pass.n_rows = n_val;
         gfuse_i_model_forward(&w->acts, arch, &m->layout, m->params[k], t->full, &t->data, &pass);
         for (int j = 0; j < n_mix; j++) {
-            gfuse_i_model_output(&w->acts, arch, t->full, (float)o->node_vote,
-                                 (float)mix_at(o, j, n_mix));
+            gfuse_i_model_output_rows(&w->acts, arch, t->full, (float)o->node_vote,
+                                      (float)mix_at(o, j, n_mix), w->rows_val, n_val);
             /* one row at a time: the row's own loss, whatever its class weight */
             for (int64_t r = 0; r < n_val; r++)
                 loss[(int64_t)j * n_rows + at + r] =

@@ -25,34 +25,68 @@ void gfuse_i_copy(float *dst, const float *src, int64_t n)
 
 /* ---- prediction head -------------------------------------------------------------------------- */
 
-void gfuse_i_head_forward(gfuse_i_head *hd, const float *inp, const float *W1, const float *b1,
-                          const float *W2, const float *b2, int64_t B, int F, int K, float p,
-                          uint64_t seed_in, uint64_t seed_hidden)
+void gfuse_i_head_forward(gfuse_i_head *hd, const float *inp, const int64_t *rows,
+                          const float *W1, const float *b1, const float *W2, const float *b2,
+                          int64_t B, int F, int K, float p, uint64_t seed_in,
+                          uint64_t seed_hidden)
 {
-    gfuse_i_dropout_forward(hd->in_drop, hd->in_mask, inp, p, seed_in, B * F);
+    const int64_t BF = B * F;
+    if (rows) { /* the listed rows, gathered */
+        size_t row_bytes = (size_t)F * sizeof(float);
+#pragma omp parallel for schedule(static) if (BF > 65536)
+        for (int64_t s = 0; s < B; s++) memcpy(hd->d2 + s * F, inp + rows[s] * F, row_bytes);
+        inp = hd->d2;
+    }
+    float *logits = rows ? hd->cl : hd->logits, *probs = rows ? hd->cp : hd->probs;
+    gfuse_i_dropout_forward(hd->in_drop, hd->in_mask, inp, p, seed_in, BF);
     gfuse_i_linear_forward(hd->pre, hd->in_drop, W1, b1, B, F, F);
-    gfuse_i_elu_forward(hd->act, hd->pre, B * F);
-    gfuse_i_dropout_forward(hd->drop, hd->mask, hd->act, p, seed_hidden, B * F);
-    gfuse_i_linear_forward(hd->logits, hd->drop, W2, b2, B, F, K);
+    gfuse_i_elu_forward(hd->act, hd->pre, BF);
+    gfuse_i_dropout_forward(hd->drop, hd->mask, hd->act, p, seed_hidden, BF);
+    gfuse_i_linear_forward(logits, hd->drop, W2, b2, B, F, K);
     if (K > 1)
-        gfuse_i_softmax_forward(hd->probs, hd->logits, B, K);
+        gfuse_i_softmax_forward(probs, logits, B, K);
     else
-        memcpy(hd->probs, hd->logits, (size_t)B * sizeof(float));
+        memcpy(probs, logits, (size_t)B * sizeof(float));
+    if (rows) {
+        size_t kb = (size_t)K * sizeof(float);
+        for (int64_t s = 0; s < B; s++) {
+            memcpy(hd->logits + rows[s] * K, logits + s * K, kb);
+            memcpy(hd->probs + rows[s] * K, probs + s * K, kb);
+        }
+    }
 }
 
 void gfuse_i_head_backward(float *dinp, float *dW1, float *db1, float *dW2, float *db2,
-                           gfuse_i_head *hd, const float *dlogits, const float *W1,
-                           const float *W2, int64_t B, int F, int K, float p)
+                           gfuse_i_head *hd, const float *dlogits, const int64_t *rows,
+                           const float *W1, const float *W2, int64_t B, int F, int K, float p)
 {
-    gfuse_i_zero(hd->d1, B * F);
+    const int64_t BF = B * F;
+    if (rows) { /* the gradients of the listed rows, gathered */
+        size_t kb = (size_t)K * sizeof(float);
+        for (int64_t s = 0; s < B; s++) memcpy(hd->cl + s * K, dlogits + rows[s] * K, kb);
+        dlogits = hd->cl;
+    }
+    gfuse_i_zero(hd->d1, BF);
     gfuse_i_linear_backward(hd->d1, dW2, db2, dlogits, hd->drop, W2, B, F, K);
-    gfuse_i_zero(hd->d2, B * F);
-    gfuse_i_dropout_backward(hd->d2, hd->d1, hd->mask, p, B * F);
-    gfuse_i_zero(hd->d1, B * F);
-    gfuse_i_elu_backward(hd->d1, hd->d2, hd->pre, B * F);
-    gfuse_i_zero(hd->d2, B * F);
+    gfuse_i_zero(hd->d2, BF);
+    gfuse_i_dropout_backward(hd->d2, hd->d1, hd->mask, p, BF);
+    gfuse_i_zero(hd->d1, BF);
+    gfuse_i_elu_backward(hd->d1, hd->d2, hd->pre, BF);
+    gfuse_i_zero(hd->d2, BF);
     gfuse_i_linear_backward(hd->d2, dW1, db1, hd->d1, hd->in_drop, W1, B, F, F);
-    gfuse_i_dropout_backward(dinp, hd->d2, hd->in_mask, p, B * F);
+    if (!rows) {
+        gfuse_i_dropout_backward(dinp, hd->d2, hd->in_mask, p, BF);
+        return;
+    }
+    /* compactly, then added into the listed rows (distinct: no two rows meet) */
+    gfuse_i_zero(hd->d1, BF);
+    gfuse_i_dropout_backward(hd->d1, hd->d2, hd->in_mask, p, BF);
+#pragma omp parallel for schedule(static) if (BF > 65536)
+    for (int64_t s = 0; s < B; s++) {
+        float *dst = dinp + rows[s] * F;
+        const float *src = hd->d1 + s * F;
+        for (int f = 0; f < F; f++) dst[f] += src[f];
+    }
 }
 
 /* ---- completion decoders' input --------------------------------------------------------------- */

@@ -27,7 +27,13 @@ void gfuse_i_copy(float *dst, const float *src, int64_t n);
  * hd holds the caches and outputs above, every array sized for hd->B >= B rows.
  * Backward: from dlogits (B x K) (the loss's gradient in the logits: the softmax is folded into
  *   the cross-entropy's backward), dinp (B x F), dW1 (F x F), db1 (F), dW2 (K x F), db2 (K)
- *   accumulated (+=); hd->d1 and hd->d2 are scratch, overwritten. */
+ *   accumulated (+=); hd->d1 and hd->d2 are scratch, overwritten.
+ * With rows (S distinct row indices of inp, S <= hd->B) instead of NULL, the head runs on those
+ *   rows only: the caches hold them compactly (row s of the caches is input row rows[s], and
+ *   the dropout masks are drawn over the compact rows), logits and probs get rows rows[s] (the
+ *   other rows are left as they were), and the backward pass reads dlogits at rows rows[s] and
+ *   adds into dinp at those rows only; B is then S. hd->d2 holds the gathered input during the
+ *   forward pass, hd->cl and hd->cp (hd->B x K) the compact logits and probabilities. */
 typedef struct {
     int64_t B;                        /* rows the arrays hold */
     float *in_drop; uint8_t *in_mask; /* B x F: dropout of the input */
@@ -36,14 +42,16 @@ typedef struct {
     float *logits, *probs;            /* B x K (probs = logits for regression) */
     float *dlogits;                   /* B x K, filled by the loss */
     float *d1, *d2;                   /* B x F scratch of the backward */
+    float *cl, *cp;                   /* B x K: compact logits and probabilities (rows) */
 } gfuse_i_head;
 
-void gfuse_i_head_forward(gfuse_i_head *hd, const float *inp, const float *W1, const float *b1,
-                          const float *W2, const float *b2, int64_t B, int F, int K, float p,
-                          uint64_t seed_in, uint64_t seed_hidden);
+void gfuse_i_head_forward(gfuse_i_head *hd, const float *inp, const int64_t *rows,
+                          const float *W1, const float *b1, const float *W2, const float *b2,
+                          int64_t B, int F, int K, float p, uint64_t seed_in,
+                          uint64_t seed_hidden);
 void gfuse_i_head_backward(float *dinp, float *dW1, float *db1, float *dW2, float *db2,
-                           gfuse_i_head *hd, const float *dlogits, const float *W1,
-                           const float *W2, int64_t B, int F, int K, float p);
+                           gfuse_i_head *hd, const float *dlogits, const int64_t *rows,
+                           const float *W1, const float *W2, int64_t B, int F, int K, float p);
 
 /* ---- completion decoders' input ------------------------------------------------------------
  * u (S x U, U = (2M + 1) F) for samples i = rows[s], s < S (rows NULL: i = s, S <= N):
