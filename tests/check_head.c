@@ -116,6 +116,33 @@ static uint64_t head_kink(void *ctx)
     return h;
 }
 
+/* The head's backward pass (on c->rows when set) from gradients starting at START, against
+ * central finite differences of head_loss. */
+static void head_backward_check(head_ctx *c)
+{
+    int64_t B = c->B, F = c->F, K = c->K;
+    float *dinp = start_at(B * F), *dW1 = start_at(F * F), *db1 = start_at(F),
+          *dW2 = start_at(K * F), *db2 = start_at(K);
+    gfuse_i_head_backward(dinp, dW1, db1, dW2, db2, &c->hd, c->G, c->rows, c->W1, c->W2,
+                          c->rows ? c->S : B, (int)F, (int)K, c->p);
+    unstart(dinp, B * F);
+    unstart(dW1, F * F);
+    unstart(db1, F);
+    unstart(dW2, K * F);
+    unstart(db2, K);
+    gc_model m = {head_loss, head_kink, c};
+    gc_check("dinp", m, c->inp, dinp, B * F, 80, RTOL, ATOL);
+    gc_check("dW1", m, c->W1, dW1, F * F, 60, RTOL, ATOL);
+    gc_check("db1", m, c->b1, db1, F, 60, RTOL, ATOL);
+    gc_check("dW2", m, c->W2, dW2, K * F, 60, RTOL, ATOL);
+    gc_check("db2", m, c->b2, db2, K, 60, RTOL, ATOL);
+    free(dinp);
+    free(dW1);
+    free(db1);
+    free(dW2);
+    free(db2);
+}
+
 /* {B, F, K}: K = 1 is the regression head (probs a copy of logits). */
 static const int head_shapes[][3] = {{1, 1, 2}, {5, 3, 1}, {9, 6, 3}, {17, 12, 4}, {4, 20, 1}};
 
@@ -125,8 +152,6 @@ START_TEST(test_head_gradients)
     head_ctx c;
     head_make(&c, sh[0], sh[1], sh[2], _i >= 5 ? 0.3f : 0.0f, 700 + (uint64_t)_i);
     int64_t B = c.B, F = c.F, K = c.K;
-    float *dinp = start_at(B * F), *dW1 = start_at(F * F), *db1 = start_at(F),
-          *dW2 = start_at(K * F), *db2 = start_at(K);
     head_loss(&c);
     /* the forward against its definition: probs a row softmax (a copy for K = 1), rows past B
      * untouched, dropout masks all kept without dropout */
@@ -148,24 +173,7 @@ START_TEST(test_head_gradients)
     }
     if (c.p <= 0.0f)
         for (int64_t t = 0; t < B * F; t++) ck_assert(c.hd.in_mask[t] && c.hd.mask[t]);
-    gfuse_i_head_backward(dinp, dW1, db1, dW2, db2, &c.hd, c.G, NULL, c.W1, c.W2, B, (int)F, (int)K,
-                          c.p);
-    unstart(dinp, B * F);
-    unstart(dW1, F * F);
-    unstart(db1, F);
-    unstart(dW2, K * F);
-    unstart(db2, K);
-    gc_model m = {head_loss, head_kink, &c};
-    gc_check("dinp", m, c.inp, dinp, B * F, 60, RTOL, ATOL);
-    gc_check("dW1", m, c.W1, dW1, F * F, 60, RTOL, ATOL);
-    gc_check("db1", m, c.b1, db1, F, 60, RTOL, ATOL);
-    gc_check("dW2", m, c.W2, dW2, K * F, 60, RTOL, ATOL);
-    gc_check("db2", m, c.b2, db2, K, 60, RTOL, ATOL);
-    free(dinp);
-    free(dW1);
-    free(db1);
-    free(dW2);
-    free(db2);
+    head_backward_check(&c);
     head_free(&c);
 }
 END_TEST
@@ -179,7 +187,7 @@ START_TEST(test_head_rows)
     head_ctx c, full;
     head_make(&c, 13, 6, 3, p, 950);
     head_make(&full, 13, 6, 3, p, 950);
-    int64_t B = c.B, F = c.F, K = c.K;
+    int64_t B = c.B, K = c.K;
     c.S = 5;
     c.rows = malloc((size_t)c.S * sizeof *c.rows);
     ck_assert_ptr_nonnull(c.rows);
@@ -201,26 +209,7 @@ START_TEST(test_head_rows)
             }
         }
     }
-    float *dinp = start_at(B * F), *dW1 = start_at(F * F), *db1 = start_at(F),
-          *dW2 = start_at(K * F), *db2 = start_at(K);
-    gfuse_i_head_backward(dinp, dW1, db1, dW2, db2, &c.hd, c.G, c.rows, c.W1, c.W2, c.S, (int)F,
-                          (int)K, c.p);
-    unstart(dinp, B * F);
-    unstart(dW1, F * F);
-    unstart(db1, F);
-    unstart(dW2, K * F);
-    unstart(db2, K);
-    gc_model m = {head_loss, head_kink, &c};
-    gc_check("dinp", m, c.inp, dinp, B * F, 80, RTOL, ATOL);
-    gc_check("dW1", m, c.W1, dW1, F * F, 60, RTOL, ATOL);
-    gc_check("db1", m, c.b1, db1, F, 60, RTOL, ATOL);
-    gc_check("dW2", m, c.W2, dW2, K * F, 60, RTOL, ATOL);
-    gc_check("db2", m, c.b2, db2, K, 60, RTOL, ATOL);
-    free(dinp);
-    free(dW1);
-    free(db1);
-    free(dW2);
-    free(db2);
+    head_backward_check(&c);
     head_free(&c);
     head_free(&full);
 }
