@@ -269,6 +269,57 @@ START_TEST(test_gat_threads)
 }
 END_TEST
 
+/* The forward pass at a subset of the destination rows (in a scrambled order, on 1 and 2
+ * threads, dropout and mask on): those rows' outputs and attention weights are the whole
+ * pass's bit for bit, the other rows are left as they were. */
+START_TEST(test_gat_forward_rows)
+{
+    gat_case c;
+    gat_case_make(&c, &big_spec, 4, 16, 0.2f, 1);
+    const int64_t V = c.g.n_nodes, E = c.g.n_edges, F = 64;
+    gat_case_forward(&c);
+    float *out = gc_alloc(V * F), *alpha = gc_alloc(E * 4);
+    memcpy(out, c.out, sizeof(float) * (size_t)(V * F));
+    memcpy(alpha, c.alpha, sizeof(float) * (size_t)(E * 4));
+    int64_t *rows = malloc(sizeof *rows * (size_t)V);
+    uint8_t *listed = calloc((size_t)V, 1);
+    ck_assert(rows && listed);
+    int64_t n = 0;
+    for (int64_t t = 0; t < V; t++) {
+        int64_t v = (t * 7919) % V; /* V = 8000 is prime to 7919: a permutation */
+        if (v % 3 == 1) continue;
+        rows[n++] = v;
+        listed[v] = 1;
+    }
+    for (int threads = 1; threads <= 2; threads++) {
+        omp_set_num_threads(threads);
+        for (int64_t t = 0; t < V * F; t++) c.out[t] = 5.0f;
+        for (int64_t t = 0; t < E * 4; t++) c.alpha[t] = 5.0f;
+        gfuse_i_gat_forward_rows(c.out, c.alpha, c.s_src, c.s_dst, c.z, c.a_src, c.a_dst, c.mask,
+                                 &c.g, c.H, c.D, c.drop, c.seed, rows, n);
+        for (int64_t v = 0; v < V; v++) {
+            if (listed[v]) {
+                ck_assert(gc_same(c.out + v * F, out + v * F, F));
+            } else {
+                for (int64_t f = 0; f < F; f++) ck_assert_float_eq(c.out[v * F + f], 5.0f);
+            }
+            for (int64_t e = c.g.in_ptr[v]; e < c.g.in_ptr[v + 1]; e++) {
+                if (listed[v])
+                    ck_assert(gc_same(c.alpha + e * 4, alpha + e * 4, 4));
+                else
+                    ck_assert_float_eq(c.alpha[e * 4], 5.0f);
+            }
+        }
+    }
+    omp_set_num_threads(2);
+    free(out);
+    free(alpha);
+    free(rows);
+    free(listed);
+    gat_case_free(&c);
+}
+END_TEST
+
 /* Attention weights: each (row, head) sums to 1 over the edges that take part, masked edges get
  * 0, a node with only a self loop attends to itself alone, an empty row outputs 0. */
 START_TEST(test_gat_softmax)
@@ -557,6 +608,7 @@ static Suite *gat_suite(void)
     tcase_add_loop_test(twins, test_gat_twins, 0, N_CONFIGS * SEEDS);
     tcase_add_loop_test(twins, test_gat_twins_parallel, 0, 2);
     tcase_add_test(twins, test_gat_threads);
+    tcase_add_test(twins, test_gat_forward_rows);
     tcase_set_timeout(twins, 120);
     suite_add_tcase(s, twins);
     TCase *core = tcase_create("core");

@@ -333,6 +333,7 @@ static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *
     piece(t, &a->node_target, -1, (size_t)V, fl);
     piece(t, &a->node_rows, -1, (size_t)V, i64);
     piece(t, &a->head_nodes, -1, (size_t)V, i64);
+    piece(t, &a->last_nodes, -1, (size_t)V, i64);
     piece(t, &a->lin_logits, -1, (size_t)(V * K), fl);
     piece(t, &a->lin_probs, -1, (size_t)(V * K), fl);
     piece(t, &a->dlin, -1, (size_t)(V * K), fl);
@@ -448,16 +449,36 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     }
     gfuse_i_place_rows_forward(a->h[0], NULL, P + lay->tok_hub, a->hub_nodes, N, F);
 
+    /* An evaluation pass for some samples reads the last layer only at their nodes (the
+     * decoders do not run, the heads run on those samples): the last layer runs there alone,
+     * and its other rows keep what the pass before left (the arena starts at zero). */
+    int64_t n_last = V;
+    if (!pass->training && pass->rows && pass->decoders == GFUSE_I_DEC_NONE) {
+        n_last = 0;
+        for (int64_t s = 0; s < pass->n_rows; s++)
+            for (int j = 0; j <= M; j++) a->last_nodes[n_last++] = (int64_t)j * N + pass->rows[s];
+    }
+
     /* attention layers with residual connections */
     for (int l = 0; l < L; l++) {
         gfuse_i_dropout_forward(a->hdrop[l], NULL, a->h[l], p,
                                 sub_seed(pass->seed, SEED_NODE + (uint64_t)l), V * F);
         gfuse_i_linear_forward(a->z[l], a->hdrop[l], P + lay->gat_W[l], NULL, V, F, F);
-        gfuse_i_gat_forward(a->gout[l], a->alpha[l], a->s_src[l], a->s_dst[l], a->z[l],
-                            P + lay->att_src[l], P + lay->att_dst[l], NULL, g, H, D, p_att,
-                            sub_seed(pass->seed, SEED_ATTN + (uint64_t)l));
-        gfuse_i_elu_forward(a->h[l + 1], a->gout[l], V * F);
-        gfuse_i_add_forward(a->h[l + 1], a->h[l + 1], a->h[l], V * F);
+        const int part = l == L - 1 && n_last < V;
+        gfuse_i_gat_forward_rows(a->gout[l], a->alpha[l], a->s_src[l], a->s_dst[l], a->z[l],
+                                 P + lay->att_src[l], P + lay->att_dst[l], NULL, g, H, D, p_att,
+                                 sub_seed(pass->seed, SEED_ATTN + (uint64_t)l),
+                                 part ? a->last_nodes : NULL, n_last);
+        if (!part) {
+            gfuse_i_elu_forward(a->h[l + 1], a->gout[l], V * F);
+            gfuse_i_add_forward(a->h[l + 1], a->h[l + 1], a->h[l], V * F);
+            continue;
+        }
+        for (int64_t t = 0; t < n_last; t++) {
+            const int64_t at = a->last_nodes[t] * F;
+            gfuse_i_elu_forward(a->h[l + 1] + at, a->gout[l] + at, F);
+            gfuse_i_add_forward(a->h[l + 1] + at, a->h[l + 1] + at, a->h[l] + at, F);
+        }
     }
     const float *hL = a->h[L];
 

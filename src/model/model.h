@@ -184,6 +184,8 @@ typedef struct {
     int64_t *head_nodes;      /* V: the nodes the per-node head ran on (with head_rows: the
                                * observed modality nodes of those samples), n_head_nodes */
     int64_t n_head_nodes;
+    int64_t *last_nodes;      /* V: the nodes the last layer ran on in an evaluation pass with
+                               * rows (every node of those samples) */
     float *lin_logits;  /* V x K: the linear path's outputs (observed modality nodes) */
     float *lin_probs;   /* V x K: their softmax (a copy for regression) */
     float *dlin;        /* V x K: the loss's gradient in lin_logits */
@@ -220,7 +222,9 @@ typedef struct {
     int decoders;        /* GFUSE_I_DEC_*: the rows the completion decoders run on */
     const int64_t *rows; /* the samples whose outputs the pass must give (NULL: every one):
                           * the fused head runs on them, the per-node head on their observed
-                          * modality nodes; the heads' outputs elsewhere are left as they were */
+                          * modality nodes, and in an evaluation pass without decoders the
+                          * last attention layer on their nodes; the outputs elsewhere are left
+                          * as they were */
     int64_t n_rows;
 } gfuse_i_pass;
 

@@ -225,30 +225,42 @@ forward_aggregate(float *out, float *alpha, const float *mx, const float *z,
  * a whole row earlier. Every row's arithmetic is that of its two passes alone. */
 static inline __attribute__((always_inline)) void
 forward_rows(float *out, float *alpha, const float *s_src, const float *s_dst, const float *z,
-             const uint8_t *src_mask, const struct gfuse_graph *g, int64_t t0, int64_t t1,
-             const int H, const int D, const gat_drop *dr)
+             const uint8_t *src_mask, const struct gfuse_graph *g, const int64_t *rows,
+             int64_t t0, int64_t t1, const int H, const int D, const gat_drop *dr)
 {
     float mx[2][MAX_HEADS];
     int cur = 0;
-    forward_scores(mx[cur], alpha, s_src, s_dst, z, src_mask, g, row_at(g, t0), H, D);
+#define FORWARD_ROW(t) (rows ? rows[t] : row_at(g, t))
+    forward_scores(mx[cur], alpha, s_src, s_dst, z, src_mask, g, FORWARD_ROW(t0), H, D);
     for (int64_t t = t0; t < t1; t++) {
         if (t + 1 < t1)
-            forward_scores(mx[1 - cur], alpha, s_src, s_dst, z, src_mask, g, row_at(g, t + 1),
+            forward_scores(mx[1 - cur], alpha, s_src, s_dst, z, src_mask, g, FORWARD_ROW(t + 1),
                            H, D);
-        forward_aggregate(out, alpha, mx[cur], z, src_mask, g, row_at(g, t), H, D, dr);
+        forward_aggregate(out, alpha, mx[cur], z, src_mask, g, FORWARD_ROW(t), H, D, dr);
         cur = 1 - cur;
     }
+#undef FORWARD_ROW
 }
 
 /* ---- optimised forward ----------------------------------------------------------------- */
 
-GFUSE_I_HOT
 void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, const float *z,
                          const float *a_src, const float *a_dst, const uint8_t *src_mask,
                          const struct gfuse_graph *g, int H, int D, float attn_drop,
                          uint64_t seed)
 {
-    const int64_t V = g->n_nodes;
+    gfuse_i_gat_forward_rows(out, alpha, s_src, s_dst, z, a_src, a_dst, src_mask, g, H, D,
+                             attn_drop, seed, NULL, g->n_nodes);
+}
+
+GFUSE_I_HOT
+void gfuse_i_gat_forward_rows(float *out, float *alpha, float *s_src, float *s_dst,
+                              const float *z, const float *a_src, const float *a_dst,
+                              const uint8_t *src_mask, const struct gfuse_graph *g, int H, int D,
+                              float attn_drop, uint64_t seed, const int64_t *rows,
+                              int64_t n_rows)
+{
+    const int64_t V = g->n_nodes, n_dst = rows ? n_rows : V;
     const int F = H * D;
     const gat_drop dr = drop_init(seed, attn_drop);
     const int par = g->n_edges * (int64_t)F > PAR_MIN_WORK;
@@ -267,14 +279,15 @@ void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, c
 
     /* per destination row, in two passes over its in-edges (forward_scores, forward_aggregate),
      * blocks of FORWARD_BLOCK rows at a time */
-    const int64_t nblk = (V + FORWARD_BLOCK - 1) / FORWARD_BLOCK;
+    const int64_t nblk = (n_dst + FORWARD_BLOCK - 1) / FORWARD_BLOCK;
 #pragma omp parallel for schedule(dynamic, 1) if (par)
     for (int64_t b = 0; b < nblk; b++) {
-        const int64_t t0 = b * FORWARD_BLOCK, t1 = t0 + FORWARD_BLOCK < V ? t0 + FORWARD_BLOCK : V;
+        const int64_t t0 = b * FORWARD_BLOCK,
+                      t1 = t0 + FORWARD_BLOCK < n_dst ? t0 + FORWARD_BLOCK : n_dst;
         if (H == 4 && D == 16) /* the default shape */
-            forward_rows(out, alpha, s_src, s_dst, z, src_mask, g, t0, t1, 4, 16, &dr);
+            forward_rows(out, alpha, s_src, s_dst, z, src_mask, g, rows, t0, t1, 4, 16, &dr);
         else
-            forward_rows(out, alpha, s_src, s_dst, z, src_mask, g, t0, t1, H, D, &dr);
+            forward_rows(out, alpha, s_src, s_dst, z, src_mask, g, rows, t0, t1, H, D, &dr);
     }
 }
 

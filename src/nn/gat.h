@@ -50,6 +50,15 @@ void gfuse_i_gat_forward(float *out, float *alpha, float *s_src, float *s_dst, c
                          const float *a_src, const float *a_dst, const uint8_t *src_mask,
                          const struct gfuse_graph *g, int H, int D, float attn_drop,
                          uint64_t seed);
+/* The forward pass at the destination rows rows[t], t < n_rows, only (distinct; rows NULL:
+ * every row, in g->row_order when set): out and alpha of the other rows are left as they were,
+ * s_src and s_dst are computed for every node (the sources). Each listed row's results are
+ * those of the whole pass bit for bit. */
+void gfuse_i_gat_forward_rows(float *out, float *alpha, float *s_src, float *s_dst,
+                              const float *z, const float *a_src, const float *a_dst,
+                              const uint8_t *src_mask, const struct gfuse_graph *g, int H, int D,
+                              float attn_drop, uint64_t seed, const int64_t *rows,
+                              int64_t n_rows);
 void gfuse_i_gat_backward(float *dz, float *da_src, float *da_dst, float *work, const float *dout,
                           const float *alpha, const float *s_src, const float *s_dst,
                           const float *z, const float *a_src, const float *a_dst,
