@@ -411,6 +411,21 @@ static uint64_t sub_seed(uint64_t seed, uint64_t tag)
 
 static float pass_p(const gfuse_i_pass *pass, float p) { return pass->training ? p : 0.0f; }
 
+/* The observed modality nodes of the samples rows[s], s < n, sample by sample and modality by
+ * modality, into out; returns how many. The per-node head runs on them and the per-node loss
+ * reads them. */
+static int64_t observed_nodes(int64_t *out, const struct gfuse_graph *g, const int64_t *rows,
+                              int64_t n, int64_t N, int M)
+{
+    int64_t c = 0;
+    for (int64_t s = 0; s < n; s++)
+        for (int m = 0; m < M; m++) {
+            int64_t v = (int64_t)m * N + rows[s];
+            if (g->observed[v]) out[c++] = v;
+        }
+    return c;
+}
+
 void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfuse_i_layout *lay,
                            const float *P, const struct gfuse_graph *g, const gfuse_i_data *data,
                            const gfuse_i_pass *pass)
@@ -512,17 +527,10 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     gfuse_i_head_forward(&a->fh, a->fused, a->head_rows, P + lay->head_W1, P + lay->head_b1,
                          P + lay->head_W2, P + lay->head_b2, a->n_head_rows, F, K, p,
                          sub_seed(pass->seed, SEED_FUSED), sub_seed(pass->seed, SEED_HIDDEN));
-    a->n_head_nodes = V;
-    if (pass->node_head && pass->rows) {
-        /* the nodes the per-node loss and vote read: the samples' observed modality nodes */
-        int64_t n = 0;
-        for (int64_t s = 0; s < pass->n_rows; s++)
-            for (int m = 0; m < M; m++) {
-                int64_t v = (int64_t)m * N + pass->rows[s];
-                if (g->observed[v]) a->head_nodes[n++] = v;
-            }
-        a->n_head_nodes = n;
-    }
+    /* the nodes the per-node loss and vote read: the samples' observed modality nodes */
+    a->n_head_nodes = pass->node_head && pass->rows
+                          ? observed_nodes(a->head_nodes, g, pass->rows, pass->n_rows, N, M)
+                          : V;
     if (pass->node_head)
         gfuse_i_head_forward(&a->nh, hL, pass->rows ? a->head_nodes : NULL, P + lay->head_W1,
                              P + lay->head_b1, P + lay->head_W2, P + lay->head_b2,
@@ -634,15 +642,11 @@ gfuse_i_loss_value gfuse_i_model_loss(gfuse_i_acts *a, const gfuse_i_arch *arch,
      * samples, each on its own */
     int64_t n_node = 0;
     if (spec->lambda_node > 0.0f || spec->lambda_lin > 0.0f) {
-        for (int64_t s = 0; s < spec->n_rows; s++) {
-            int64_t i = spec->rows[s];
-            for (int m = 0; m < arch->M; m++) {
-                int64_t v = (int64_t)m * N + i;
-                if (!g->observed[v]) continue;
-                a->node_rows[n_node++] = v;
-                a->node_label[v] = spec->label ? spec->label[i] : -1;
-                a->node_target[v] = spec->target ? spec->target[i] : NAN;
-            }
+        n_node = observed_nodes(a->node_rows, g, spec->rows, spec->n_rows, N, arch->M);
+        for (int64_t c = 0; c < n_node; c++) {
+            int64_t v = a->node_rows[c], i = v % N;
+            a->node_label[v] = spec->label ? spec->label[i] : -1;
+            a->node_target[v] = spec->target ? spec->target[i] : NAN;
         }
     }
     if (spec->lambda_node > 0.0f) {

@@ -209,28 +209,17 @@ void gfuse_i_adamw_step(float *p, const float *g, float *mom, float *vel, const 
     float b1 = (float)ADAM_BETA1, b2 = (float)ADAM_BETA2;
     float c1 = (float)(1.0 - pow(ADAM_BETA1, t)), c2 = (float)(1.0 - pow(ADAM_BETA2, t));
     float flr = (float)lr, shrink = (float)(lr * wd);
-    if (ema) {
-        /* the moving average in the same pass over the parameters */
-        const float keep = ema_decay, take = 1.0f - ema_decay;
-#pragma omp parallel for simd schedule(simd : static) if (n > 65536)
-        for (int64_t j = 0; j < n; j++) {
-            mom[j] = b1 * mom[j] + (1.0f - b1) * g[j];
-            vel[j] = b2 * vel[j] + (1.0f - b2) * g[j] * g[j];
-            float mhat = mom[j] / c1, vhat = vel[j] / c2;
-            float q = p[j] - shrink * (float)decay[j] * p[j];
-            q -= flr * mhat / (sqrtf(vhat) + (float)ADAM_EPS);
-            p[j] = q;
-            ema[j] = keep * ema[j] + take * q;
-        }
-        return;
-    }
+    /* with ema, the moving average in the same pass over the parameters */
+    const float keep = ema_decay, take = 1.0f - ema_decay;
 #pragma omp parallel for simd schedule(simd : static) if (n > 65536)
     for (int64_t j = 0; j < n; j++) {
         mom[j] = b1 * mom[j] + (1.0f - b1) * g[j];
         vel[j] = b2 * vel[j] + (1.0f - b2) * g[j] * g[j];
         float mhat = mom[j] / c1, vhat = vel[j] / c2;
-        p[j] -= shrink * (float)decay[j] * p[j];
-        p[j] -= flr * mhat / (sqrtf(vhat) + (float)ADAM_EPS);
+        float q = p[j] - shrink * (float)decay[j] * p[j];
+        q -= flr * mhat / (sqrtf(vhat) + (float)ADAM_EPS);
+        p[j] = q;
+        if (ema) ema[j] = keep * ema[j] + take * q;
     }
 }
 
