@@ -102,19 +102,23 @@ double gfuse_i_knn_pair_sim(const gfuse_i_knn_prep *p, int s, int64_t i, int64_t
     const gfuse_i_knn_mod *md = &p->mod[s];
     if (md->d == 0) return 0.0;
     const float *zi = gfuse_i_knn_zrow(md, i), *zj = gfuse_i_knn_zrow(md, j);
-    if (p->metric == GFUSE_METRIC_COSINE) {
-        double ni = md->norm[i], nj = md->norm[j];
-        if (ni == 0.0 || nj == 0.0) return 0.0;
-        double dot = 0.0;
-        for (int64_t f = 0; f < md->d; f++) dot += (double)zi[f] * (double)zj[f];
-        return dot / (ni * nj);
-    }
-    double ss = 0.0;
+    int cosine = p->metric == GFUSE_METRIC_COSINE;
+    double ni = md->norm[i], nj = md->norm[j];
+    if (cosine && (ni == 0.0 || nj == 0.0)) return 0.0;
+    double lane[GFUSE_I_SIM_LANES] = {0.0};
     for (int64_t f = 0; f < md->d; f++) {
-        double diff = (double)zi[f] - (double)zj[f];
-        ss += diff * diff;
+        double term;
+        if (cosine) {
+            term = (double)zi[f] * (double)zj[f];
+        } else {
+            double diff = (double)zi[f] - (double)zj[f];
+            term = diff * diff;
+        }
+        lane[f % GFUSE_I_SIM_LANES] += term;
     }
-    return 1.0 / (1.0 + ss / (double)md->d);
+    double sum = ((lane[0] + lane[1]) + (lane[2] + lane[3])) +
+                 ((lane[4] + lane[5]) + (lane[6] + lane[7]));
+    return cosine ? sum / (ni * nj) : 1.0 / (1.0 + sum / (double)md->d);
 }
 
 double gfuse_i_knn_node_sim(const gfuse_i_knn_prep *p, int m, int64_t i, int64_t j, int *shared)

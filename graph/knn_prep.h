@@ -4,8 +4,11 @@
  *
  * Similarity of samples i and j on modality s (both present), with z = (x - mean) / sd per
  * feature rounded to float32 (mean 0, sd 1 when standardisation is off; a missing cell gives
- * z = 0; a constant feature gives z = 0), products and sums accumulated in double in feature
- * order:
+ * z = 0; a constant feature gives z = 0), products and sums accumulated in double in
+ * GFUSE_I_SIM_LANES lanes: lane l sums the terms of features l, l + 8, l + 16, ... in feature
+ * order, and the lanes are added as ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7)), so the
+ * vector kernels (variant.c) give the same bits as the plain loop (a product of two floats is
+ * exact in double, so a fused multiply-add changes nothing in the cosine sums):
  *   cosine:    z_i . z_j / (|z_i| |z_j|), and 0 when either vector is zero;
  *   euclidean: 1 / (1 + |z_i - z_j|^2 / d), i.e. 1 / (1 + mean squared difference).
  * The similarity for a missing node (i,m) to an observed (j,m) is the mean of the pair
@@ -59,7 +62,11 @@ static inline const float *gfuse_i_knn_zrow(const gfuse_i_knn_mod *md, int64_t i
     return md->z + md->zrow[i] * md->d;
 }
 
-/* The similarity of samples i and j (both present) on modality s, in double. */
+/* Lanes of the pair-similarity sums (above). */
+#define GFUSE_I_SIM_LANES 8
+
+/* The similarity of samples i and j (both present) on modality s, in double: the plain loop
+ * that defines it. */
 double gfuse_i_knn_pair_sim(const gfuse_i_knn_prep *p, int s, int64_t i, int64_t j);
 /* The similarity that ranks candidate j for node (i, m): the pair similarity on m when i has
  * m, else the mean over shared modalities. *shared receives the number of modalities the

@@ -12,7 +12,8 @@
  *     source; in an unweighted graph simply the smallest sources), i.e. their k nearest on s;
  *     of these, the samples j != i with (j, m) observed and not hidden. Each candidate is
  *     scored by the builder's missing-node rule, the mean of the pair similarities (double
- *     precision, as gfuse_i_knn_pair_sim gives them) over the modalities i and j both have
+ *     precision, as gfuse_i_knn_pair_sim gives them, eight candidates at a time, their eight
+ *     lanes each in vector registers) over the modalities i and j both have
  *     observed and not hidden; the best k are kept (ties by smaller j) with the similarity as
  *     weight when the graph is weighted. A sample with no other observed modality gets no knn
  *     in-edge (counted in n_isolated_missing);
@@ -37,6 +38,7 @@
  * count.
  */
 #include "graph/knn_prep.h"
+#include "core/fastmath.h"
 #include "core/util.h"
 
 #include <omp.h>
@@ -183,47 +185,105 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* out[c] = gfuse_i_knn_pair_sim(p, s, i, js[c]) for c < nj, bit for bit: the same products and
- * sums in feature order, four candidates at a time so that their sums proceed side by side. */
+/* Eight doubles and eight floats as GCC/Clang vectors (one AVX-512 register, or two AVX2 or
+ * four SSE2 ones): a vector holds the GFUSE_I_SIM_LANES lanes of one pair's sum. */
+typedef double lanes_d __attribute__((vector_size(8 * sizeof(double))));
+typedef float lanes_f __attribute__((vector_size(8 * sizeof(float))));
+
+/* (vectors pass through pointers: their by-value ABI differs between the clones) */
+__attribute__((always_inline)) static inline void load_lanes(lanes_d *out, const float *z)
+{
+    lanes_f v;
+    memcpy(&v, z, sizeof v);
+    *out = __builtin_convertvector(v, lanes_d);
+}
+
+/* The lanes' sum in the order gfuse_i_knn_pair_sim adds them. */
+__attribute__((always_inline)) static inline double lanes_total(const lanes_d *v)
+{
+    const lanes_d a = *v;
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+}
+
+/* Candidates scored side by side: their lane sums stay in registers. */
+#define GROUP 8
+
+/* The lane sums of zi against GROUP rows z[] over d features: lane l of acc[q] receives the
+ * terms of features l, l + 8, ... in order, as in gfuse_i_knn_pair_sim. */
+__attribute__((always_inline)) static inline void lanes_group(const float *zi,
+                                                              const float *const *z, int64_t d,
+                                                              int cosine, lanes_d *acc)
+{
+    lanes_d a[GROUP];
+    for (int q = 0; q < GROUP; q++) a[q] = (lanes_d){0.0};
+    int64_t f = 0;
+    for (; f + GFUSE_I_SIM_LANES <= d; f += GFUSE_I_SIM_LANES) {
+        lanes_d x;
+        load_lanes(&x, zi + f);
+#pragma GCC unroll 8
+        for (int q = 0; q < GROUP; q++) {
+            lanes_d y, term;
+            load_lanes(&y, z[q] + f);
+            if (cosine) {
+                term = x * y;
+            } else {
+                lanes_d e = x - y;
+                term = e * e; /* the square and the sum apart, as the plain loop rounds them */
+            }
+            a[q] += term;
+        }
+    }
+    for (int q = 0; q < GROUP; q++) acc[q] = a[q];
+    /* the last d % 8 features, each into its lane */
+    for (int l = 0; f < d; f++, l++) {
+        double x = (double)zi[f];
+        for (int q = 0; q < GROUP; q++) {
+            double term;
+            if (cosine) {
+                term = x * (double)z[q][f];
+            } else {
+                double e = x - (double)z[q][f];
+                term = e * e;
+            }
+            acc[q][l] += term;
+        }
+    }
+}
+
+/* out[c] = gfuse_i_knn_pair_sim(p, s, i, js[c]) for c < nj, bit for bit: the same terms and
+ * lanes, GROUP candidates at a time (the last group padded with its first candidate). */
+GFUSE_I_HOT
 static void pair_sims(const gfuse_i_knn_prep *p, int s, int64_t i, const int64_t *js, int64_t nj,
                       double *out)
 {
     const gfuse_i_knn_mod *md = &p->mod[s];
     int64_t d = md->d;
     int cosine = p->metric == GFUSE_METRIC_COSINE;
+    if (d == 0) {
+        for (int64_t c = 0; c < nj; c++) out[c] = 0.0;
+        return;
+    }
     const float *zi = gfuse_i_knn_zrow(md, i);
-    int64_t c = 0;
-    for (; d > 0 && c + 4 <= nj; c += 4) {
-        const float *z0 = gfuse_i_knn_zrow(md, js[c]), *z1 = gfuse_i_knn_zrow(md, js[c + 1]);
-        const float *z2 = gfuse_i_knn_zrow(md, js[c + 2]), *z3 = gfuse_i_knn_zrow(md, js[c + 3]);
-        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0;
-        if (cosine) {
-            for (int64_t f = 0; f < d; f++) {
-                double x = (double)zi[f];
-                a0 += x * (double)z0[f];
-                a1 += x * (double)z1[f];
-                a2 += x * (double)z2[f];
-                a3 += x * (double)z3[f];
-            }
-            double acc[4] = {a0, a1, a2, a3}, ni = md->norm[i];
-            for (int q = 0; q < 4; q++) {
+    double ni = md->norm[i];
+    for (int64_t c = 0; c < nj; c += GROUP) {
+        int len = nj - c < GROUP ? (int)(nj - c) : GROUP;
+        const float *z[GROUP];
+        for (int q = 0; q < GROUP; q++) z[q] = gfuse_i_knn_zrow(md, js[c + (q < len ? q : 0)]);
+        lanes_d acc[GROUP];
+        if (cosine) /* a constant inside each copy of the inlined loop */
+            lanes_group(zi, z, d, 1, acc);
+        else
+            lanes_group(zi, z, d, 0, acc);
+        for (int q = 0; q < len; q++) {
+            double sum = lanes_total(&acc[q]);
+            if (cosine) {
                 double nq = md->norm[js[c + q]];
-                out[c + q] = ni == 0.0 || nq == 0.0 ? 0.0 : acc[q] / (ni * nq);
+                out[c + q] = ni == 0.0 || nq == 0.0 ? 0.0 : sum / (ni * nq);
+            } else {
+                out[c + q] = 1.0 / (1.0 + sum / (double)d);
             }
-        } else {
-            for (int64_t f = 0; f < d; f++) {
-                double x = (double)zi[f], e0 = x - (double)z0[f], e1 = x - (double)z1[f];
-                double e2 = x - (double)z2[f], e3 = x - (double)z3[f];
-                a0 += e0 * e0;
-                a1 += e1 * e1;
-                a2 += e2 * e2;
-                a3 += e3 * e3;
-            }
-            double acc[4] = {a0, a1, a2, a3};
-            for (int q = 0; q < 4; q++) out[c + q] = 1.0 / (1.0 + acc[q] / (double)d);
         }
     }
-    for (; c < nj; c++) out[c] = gfuse_i_knn_pair_sim(p, s, i, js[c]);
 }
 
 /* Per-thread room for one hidden node: its pool (at most (M - 1) * k * (1 + EXPAND) samples),
