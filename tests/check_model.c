@@ -320,6 +320,66 @@ START_TEST(test_model_decoder_rows)
 }
 END_TEST
 
+/* An evaluation pass for some samples (no decoders) runs each layer only at the nodes their
+ * outputs read (the need lists), and the encoders and the fusion likewise: the outputs at those
+ * samples are the whole pass's (to rounding: the products run on other row sets), for 1, 2
+ * and 3 layers. Every state the restricted pass does not write is poisoned with NaN first, so a
+ * row it needs but skipped shows; and its restricted projection did run. */
+START_TEST(test_model_eval_rows)
+{
+    static const grad_config cfs[] = {
+        {40, 3, {3, 4, 2}, 2, 2, 1, 3, 0.0f, 1, 0, 21, GFUSE_I_DEC_NONE},
+        {40, 3, {3, 4, 2}, 2, 2, 2, 2, 0.0f, 1, 0, 22, GFUSE_I_DEC_NONE},
+        {48, 2, {4, 3}, 1, 3, 3, 3, 0.0f, 0, 0, 23, GFUSE_I_DEC_NONE},
+    };
+    const grad_config *cf = &cfs[_i];
+    model_case c;
+    model_case_make(&c, cf);
+    gfuse_i_acts *a = &c.acts;
+    const int64_t N = a->N, V = a->V;
+    const int K = c.arch.K, J = c.arch.M + 1, F = c.arch.F, L = c.arch.L;
+    c.pass.training = 0;
+    c.pass.decoders = GFUSE_I_DEC_NONE;
+    c.pass.node_head = 1;
+    c.pass.linear = 1;
+    const float vote = 0.4f, mix = 0.3f;
+    c.pass.rows = NULL;
+    gfuse_i_model_forward(a, &c.arch, &c.lay, c.P, c.g, &c.data, &c.pass);
+    gfuse_i_model_output(a, &c.arch, c.g, vote, mix);
+    float *out = gc_alloc(N * K), *wts = gc_alloc(N * J), *fused = gc_alloc(N * F);
+    memcpy(out, a->out, (size_t)(N * K) * sizeof(float));
+    memcpy(wts, a->fweights, (size_t)(N * J) * sizeof(float));
+    memcpy(fused, a->fused, (size_t)(N * F) * sizeof(float));
+    for (int l = 0; l <= L; l++)
+        for (int64_t t = 0; t < V * F; t++) a->h[l][t] = NAN;
+    for (int l = 0; l < L; l++)
+        for (int64_t t = 0; t < V * F; t++) a->z[l][t] = a->gout[l][t] = NAN;
+    for (int64_t t = 0; t < N * F; t++) a->fused[t] = NAN;
+    const int64_t rows[2] = {N - 3, 5};
+    c.pass.rows = rows;
+    c.pass.n_rows = 2;
+    gfuse_i_model_forward(a, &c.arch, &c.lay, c.P, c.g, &c.data, &c.pass);
+    gfuse_i_model_output_rows(a, &c.arch, c.g, vote, mix, rows, 2);
+    for (int s = 0; s < 2; s++) {
+        const int64_t i = rows[s];
+        for (int k = 0; k < K; k++)
+            ck_assert_msg(fabsf(a->out[i * K + k] - out[i * K + k]) <= 1e-5f,
+                          "layers %d, sample %lld, class %d: %g restricted, %g whole", L,
+                          (long long)i, k, (double)a->out[i * K + k], (double)out[i * K + k]);
+        for (int j = 0; j < J; j++)
+            ck_assert(fabsf(a->fweights[i * J + j] - wts[i * J + j]) <= 1e-5f);
+        for (int f = 0; f < F; f++)
+            ck_assert(fabsf(a->fused[i * F + f] - fused[i * F + f]) <=
+                      1e-5f * (1.0f + fabsf(fused[i * F + f])));
+    }
+    ck_assert_int_lt(a->n_need[0] * 8, V * 7); /* the first layer's projection was restricted */
+    free(out);
+    free(wts);
+    free(fused);
+    model_case_free(&c);
+}
+END_TEST
+
 /* The graph the check runs on has every relation and missing nodes. */
 START_TEST(test_model_graph_shapes)
 {
@@ -1194,6 +1254,7 @@ static Suite *model_suite(void)
     tcase_set_timeout(grad, 120);
     tcase_add_loop_test(grad, test_model_gradients, 0, N_GRAD_CONFIGS);
     tcase_add_test(grad, test_model_decoder_rows);
+    tcase_add_loop_test(grad, test_model_eval_rows, 0, 3);
     tcase_add_test(grad, test_model_graph_shapes);
     tcase_add_test(grad, test_decoder_fit_optimal);
     tcase_add_test(grad, test_decoder_fit_reference);

@@ -334,6 +334,9 @@ static void acts_sizes_fill(acts_sizes *t, gfuse_i_acts *a, const gfuse_i_arch *
     piece(t, &a->node_rows, -1, (size_t)V, i64);
     piece(t, &a->head_nodes, -1, (size_t)V, i64);
     piece(t, &a->last_nodes, -1, (size_t)V, i64);
+    table_sizes(t, &a->need, L, (size_t)V, i64);
+    piece(t, &a->n_need, -1, (size_t)L, i64);
+    piece(t, &a->need_mark, -1, (size_t)V, 1);
     piece(t, &a->lin_logits, -1, (size_t)(V * K), fl);
     piece(t, &a->lin_probs, -1, (size_t)(V * K), fl);
     piece(t, &a->dlin, -1, (size_t)(V * K), fl);
@@ -426,6 +429,53 @@ static int64_t observed_nodes(int64_t *out, const struct gfuse_graph *g, const i
     return c;
 }
 
+/* A layer's projection runs on its needed rows alone (gathered, then scattered back) when
+ * they are at most this share of the nodes; above it the copies cost more than they save. */
+#define NEED_PART_NUM 7
+#define NEED_PART_DEN 8
+
+/* The need lists of an evaluation pass for the samples rows (a->last_nodes, a->n_last: their
+ * nodes; a->need[l]: need[l + 1] and the sources of its nodes' in-edges, ascending).
+ * a->need_mark is left marking need[0]. */
+static void need_lists(gfuse_i_acts *a, const struct gfuse_graph *g, const int64_t *rows,
+                       int64_t n_rows, int64_t N, int M, int L)
+{
+    int64_t V = a->V;
+    a->n_last = 0;
+    for (int64_t s = 0; s < n_rows; s++)
+        for (int j = 0; j <= M; j++) a->last_nodes[a->n_last++] = (int64_t)j * N + rows[s];
+    const int64_t *dst = a->last_nodes;
+    int64_t n_dst = a->n_last;
+    for (int l = L - 1; l >= 0; l--) {
+        uint8_t *mark = a->need_mark;
+        memset(mark, 0, (size_t)V);
+        for (int64_t t = 0; t < n_dst; t++) {
+            int64_t v = dst[t];
+            mark[v] = 1;
+            for (int64_t e = g->in_ptr[v]; e < g->in_ptr[v + 1]; e++) mark[g->in_src[e]] = 1;
+        }
+        int64_t n = 0;
+        for (int64_t v = 0; v < V; v++)
+            if (mark[v]) a->need[l][n++] = v;
+        a->n_need[l] = n;
+        dst = a->need[l];
+        n_dst = n;
+    }
+}
+
+/* z at the nodes S[s] (ascending, n of them) = h at those nodes times W^T, through scratch
+ * (n x F): the rows are gathered, multiplied, and the products moved from the front of z to
+ * their nodes back to front (node S[s] >= s, so no product is overwritten before it moves). */
+static void project_rows(float *z, const float *h, float *scratch, const float *W,
+                         const int64_t *S, int64_t n, int F)
+{
+    for (int64_t s = 0; s < n; s++)
+        memcpy(scratch + s * F, h + S[s] * F, (size_t)F * sizeof(float));
+    gfuse_i_linear_forward(z, scratch, W, NULL, n, F, F);
+    for (int64_t s = n - 1; s >= 0; s--)
+        if (S[s] != s) memcpy(z + S[s] * F, z + s * F, (size_t)F * sizeof(float));
+}
+
 void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfuse_i_layout *lay,
                            const float *P, const struct gfuse_graph *g, const gfuse_i_data *data,
                            const gfuse_i_pass *pass)
@@ -435,15 +485,23 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     float p_in = pass_p(pass, pass->input_dropout), p = pass_p(pass, pass->dropout);
     float p_att = pass_p(pass, pass->attn_dropout);
 
+    /* An evaluation pass for some samples (the decoders do not run, the heads run on those
+     * samples) reads the node states only where they reach those samples' nodes: the last
+     * layer runs at their nodes, each layer below at the nodes the one above reads (the need
+     * lists), the encoders at the observed nodes among need[0]. The other rows keep what the
+     * pass before left (the arena starts at zero) and are not read. */
+    const int part = !pass->training && pass->rows && pass->decoders == GFUSE_I_DEC_NONE;
+    if (part) need_lists(a, g, pass->rows, pass->n_rows, N, M, L);
+
     /* encoders: observed nodes get ELU(W x + b) + e_m, missing ones the token t_m */
     for (int m = 0; m < M; m++) {
         int64_t d = arch->d[m], no = 0, nmiss = 0;
         for (int64_t i = 0; i < N; i++) {
             int64_t v = (int64_t)m * N + i;
-            if (g->observed[v]) {
+            if (g->observed[v] && (!part || a->need_mark[v])) {
                 a->obs_rows[m][no] = i;
                 a->obs_nodes[m][no++] = v;
-            } else {
+            } else if (!g->observed[v]) {
                 a->miss_nodes[m][nmiss++] = v;
             }
         }
@@ -464,36 +522,27 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     }
     gfuse_i_place_rows_forward(a->h[0], NULL, P + lay->tok_hub, a->hub_nodes, N, F);
 
-    /* An evaluation pass for some samples reads the last layer only at their nodes (the
-     * decoders do not run, the heads run on those samples): the last layer runs there alone,
-     * and its other rows keep what the pass before left (the arena starts at zero). */
-    int64_t n_last = V;
-    if (!pass->training && pass->rows && pass->decoders == GFUSE_I_DEC_NONE) {
-        n_last = 0;
-        for (int64_t s = 0; s < pass->n_rows; s++)
-            for (int j = 0; j <= M; j++) a->last_nodes[n_last++] = (int64_t)j * N + pass->rows[s];
-    }
-
     /* attention layers with residual connections */
     for (int l = 0; l < L; l++) {
-        gfuse_i_dropout_forward(a->hdrop[l], NULL, a->h[l], p,
-                                sub_seed(pass->seed, SEED_NODE + (uint64_t)l), V * F);
-        gfuse_i_linear_forward(a->z[l], a->hdrop[l], P + lay->gat_W[l], NULL, V, F, F);
-        const int part = l == L - 1 && n_last < V;
+        const int64_t *dst = !part ? NULL : l == L - 1 ? a->last_nodes : a->need[l + 1];
+        const int64_t n_dst = !part ? V : l == L - 1 ? a->n_last : a->n_need[l + 1];
+        if (part && a->n_need[l] * NEED_PART_DEN <= V * NEED_PART_NUM) {
+            project_rows(a->z[l], a->h[l], a->hdrop[l], P + lay->gat_W[l], a->need[l],
+                         a->n_need[l], F);
+        } else {
+            gfuse_i_dropout_forward(a->hdrop[l], NULL, a->h[l], p,
+                                    sub_seed(pass->seed, SEED_NODE + (uint64_t)l), V * F);
+            gfuse_i_linear_forward(a->z[l], a->hdrop[l], P + lay->gat_W[l], NULL, V, F, F);
+        }
         gfuse_i_gat_forward_rows(a->gout[l], a->alpha[l], a->s_src[l], a->s_dst[l], a->z[l],
                                  P + lay->att_src[l], P + lay->att_dst[l], NULL, g, H, D, p_att,
-                                 sub_seed(pass->seed, SEED_ATTN + (uint64_t)l),
-                                 part ? a->last_nodes : NULL, n_last);
-        if (!part) {
+                                 sub_seed(pass->seed, SEED_ATTN + (uint64_t)l), dst, n_dst);
+        if (!dst) {
             gfuse_i_elu_forward(a->h[l + 1], a->gout[l], V * F);
             gfuse_i_add_forward(a->h[l + 1], a->h[l + 1], a->h[l], V * F);
             continue;
         }
-        for (int64_t t = 0; t < n_last; t++) {
-            const int64_t at = a->last_nodes[t] * F;
-            gfuse_i_elu_forward(a->h[l + 1] + at, a->gout[l] + at, F);
-            gfuse_i_add_forward(a->h[l + 1] + at, a->h[l + 1] + at, a->h[l] + at, F);
-        }
+        gfuse_i_elu_add_rows(a->h[l + 1], a->gout[l], a->h[l], dst, n_dst, F);
     }
     const float *hL = a->h[L];
 
@@ -520,8 +569,13 @@ void gfuse_i_model_forward(gfuse_i_acts *a, const gfuse_i_arch *arch, const gfus
     }
 
     /* fusion over the observed modality nodes and the hub, then the head */
-    gfuse_i_fusion_forward(a->fused, a->fweights, a->fproj, a->fscore, hL, g->observed,
-                           P + lay->fus_U, P + lay->fus_c, P + lay->fus_w, N, M, F, arch->A);
+    if (part) /* the fusion at those samples (dtmp1, the layers' scratch, is idle now) */
+        gfuse_i_fusion_forward_rows(a->fused, a->fweights, a->fproj, a->fscore, a->dtmp1, hL,
+                                    g->observed, P + lay->fus_U, P + lay->fus_c, P + lay->fus_w,
+                                    N, M, F, arch->A, pass->rows, pass->n_rows);
+    else
+        gfuse_i_fusion_forward(a->fused, a->fweights, a->fproj, a->fscore, hL, g->observed,
+                               P + lay->fus_U, P + lay->fus_c, P + lay->fus_w, N, M, F, arch->A);
     a->head_rows = pass->rows;
     a->n_head_rows = pass->rows ? pass->n_rows : N;
     gfuse_i_head_forward(&a->fh, a->fused, a->head_rows, P + lay->head_W1, P + lay->head_b1,

@@ -185,7 +185,12 @@ typedef struct {
                                * observed modality nodes of those samples), n_head_nodes */
     int64_t n_head_nodes;
     int64_t *last_nodes;      /* V: the nodes the last layer ran on in an evaluation pass with
-                               * rows (every node of those samples) */
+                               * rows (every node of those samples), n_last of them */
+    int64_t n_last;
+    int64_t **need;           /* per layer l < L, V: in such a pass, the nodes whose state
+                               * h[l] the pass reads (need[L] = last_nodes), ascending */
+    int64_t *n_need;          /* per layer: how many */
+    uint8_t *need_mark;       /* V: scratch of the need lists */
     float *lin_logits;  /* V x K: the linear path's outputs (observed modality nodes) */
     float *lin_probs;   /* V x K: their softmax (a copy for regression) */
     float *dlin;        /* V x K: the loss's gradient in lin_logits */
@@ -222,9 +227,10 @@ typedef struct {
     int decoders;        /* GFUSE_I_DEC_*: the rows the completion decoders run on */
     const int64_t *rows; /* the samples whose outputs the pass must give (NULL: every one):
                           * the fused head runs on them, the per-node head on their observed
-                          * modality nodes, and in an evaluation pass without decoders the
-                          * last attention layer on their nodes; the outputs elsewhere are left
-                          * as they were */
+                          * modality nodes, and in an evaluation pass without decoders every
+                          * layer, the encoders and the fusion only at the nodes those outputs
+                          * read (the need lists of the activations); the outputs and states
+                          * elsewhere are left as they were */
     int64_t n_rows;
 } gfuse_i_pass;
 

@@ -190,6 +190,20 @@ void gfuse_i_elu_forward(float *out, const float *inp, int64_t n)
 }
 
 GFUSE_I_HOT
+void gfuse_i_elu_add_rows(float *out, const float *pre, const float *res, const int64_t *rows,
+                          int64_t n, int F)
+{
+#pragma omp parallel for schedule(static) if (n * (int64_t)F > PAR_MIN)
+    for (int64_t s = 0; s < n; s++) {
+        const int64_t at = rows[s] * F;
+        float *o = out + at;
+        const float *x = pre + at, *r = res + at;
+#pragma omp simd
+        for (int f = 0; f < F; f++) o[f] = gfuse_i_elu(x[f]) + r[f];
+    }
+}
+
+GFUSE_I_HOT
 void gfuse_i_elu_backward(float *dinp, const float *dout, const float *inp, int64_t n)
 {
     /* in the forward pass this was: out = x > 0 ? x : exp(x) - 1, so now we have: */
@@ -285,6 +299,39 @@ void gfuse_i_dropout_backward_seeded(float *dinp, const float *dout, float p, ui
 
 /* ---- fusion head ----------------------------------------------------------------------- */
 
+/* The softmax over one sample's J slots and its fused vector: slot j's score at score[j * ss],
+ * its node state at h + j * hs, its mask at mask[j * ms] (mask NULL: every slot). */
+static inline void fuse_sample(float *wi, float *fi, const float *score, int64_t ss,
+                               const float *h, int64_t hs, const uint8_t *mask, int64_t ms, int J,
+                               int F)
+{
+    float mx = -INFINITY, sum = 0.0f;
+    for (int j = 0; j < J; j++)
+        if ((!mask || mask[j * ms]) && score[j * ss] > mx) mx = score[j * ss];
+    for (int j = 0; j < J; j++) {
+        wi[j] = (!mask || mask[j * ms]) ? gfuse_i_expf(score[j * ss] - mx) : 0.0f;
+        sum += wi[j];
+    }
+    for (int f = 0; f < F; f++) fi[f] = 0.0f;
+    if (sum <= 0.0f) return; /* every slot masked: weights and fused stay 0 */
+    for (int j = 0; j < J; j++) {
+        wi[j] /= sum;
+        const float *hv = h + j * hs;
+        for (int f = 0; f < F; f++) fi[f] += wi[j] * hv[f];
+    }
+}
+
+/* score[r] = w · proj[r], r < R */
+static void fusion_scores(float *score, const float *proj, const float *w, int64_t R, int A)
+{
+#pragma omp parallel for schedule(static) if (R * (int64_t)A > PAR_MIN)
+    for (int64_t r = 0; r < R; r++) {
+        float s = 0.0f;
+        for (int a = 0; a < A; a++) s += w[a] * proj[r * A + a];
+        score[r] = s;
+    }
+}
+
 GFUSE_I_HOT
 void gfuse_i_fusion_forward(float *fused, float *weights, float *proj, float *score,
                             const float *h, const uint8_t *mask, const float *U, const float *c,
@@ -294,32 +341,34 @@ void gfuse_i_fusion_forward(float *fused, float *weights, float *proj, float *sc
     int64_t V = N * J;
     gfuse_i_linear_forward(proj, h, U, c, V, F, A);
     gfuse_i_tanh_forward(proj, proj, V * A);
-#pragma omp parallel for schedule(static) if (V * (int64_t)A > PAR_MIN)
-    for (int64_t v = 0; v < V; v++) {
-        float s = 0.0f;
-        for (int a = 0; a < A; a++) s += w[a] * proj[v * A + a];
-        score[v] = s;
-    }
+    fusion_scores(score, proj, w, V, A);
 #pragma omp parallel for schedule(static) if (V * (int64_t)F > PAR_MIN)
-    for (int64_t i = 0; i < N; i++) {
-        float *wi = weights + i * J, *fi = fused + i * F;
-        float mx = -INFINITY, sum = 0.0f;
-        for (int j = 0; j < J; j++) {
-            int64_t v = (int64_t)j * N + i;
-            if ((!mask || mask[v]) && score[v] > mx) mx = score[v];
-        }
-        for (int j = 0; j < J; j++) {
-            int64_t v = (int64_t)j * N + i;
-            wi[j] = (!mask || mask[v]) ? gfuse_i_expf(score[v] - mx) : 0.0f;
-            sum += wi[j];
-        }
-        for (int f = 0; f < F; f++) fi[f] = 0.0f;
-        if (sum <= 0.0f) continue; /* every slot masked: weights and fused stay 0 */
-        for (int j = 0; j < J; j++) {
-            wi[j] /= sum;
-            const float *hv = h + ((int64_t)j * N + i) * F;
-            for (int f = 0; f < F; f++) fi[f] += wi[j] * hv[f];
-        }
+    for (int64_t i = 0; i < N; i++)
+        fuse_sample(weights + i * J, fused + i * F, score + i, N, h + i * F, N * F,
+                    mask ? mask + i : NULL, N, J, F);
+}
+
+GFUSE_I_HOT
+void gfuse_i_fusion_forward_rows(float *fused, float *weights, float *proj, float *score,
+                                 float *hrows, const float *h, const uint8_t *mask,
+                                 const float *U, const float *c, const float *w, int64_t N,
+                                 int M, int F, int A, const int64_t *rows, int64_t n_rows)
+{
+    int J = M + 1;
+    int64_t R = n_rows * J;
+#pragma omp parallel for schedule(static) if (R * (int64_t)F > PAR_MIN)
+    for (int64_t s = 0; s < n_rows; s++)
+        for (int j = 0; j < J; j++)
+            memcpy(hrows + (s * J + j) * F, h + ((int64_t)j * N + rows[s]) * F,
+                   (size_t)F * sizeof(float));
+    gfuse_i_linear_forward(proj, hrows, U, c, R, F, A);
+    gfuse_i_tanh_forward(proj, proj, R * A);
+    fusion_scores(score, proj, w, R, A);
+#pragma omp parallel for schedule(static) if (R * (int64_t)F > PAR_MIN)
+    for (int64_t s = 0; s < n_rows; s++) {
+        int64_t i = rows[s];
+        fuse_sample(weights + i * J, fused + i * F, score + s * J, 1, hrows + s * J * F, F,
+                    mask ? mask + i : NULL, N, J, F);
     }
 }
 

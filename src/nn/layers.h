@@ -79,6 +79,10 @@ void gfuse_i_gather_rows_finite(float *out, const float *inp, const int64_t *row
  * tanh:       out = tanh(x)            (forward only: the fusion head differentiates it itself)
  * Forward may run in place (out == inp) only when the backward is not needed. */
 void gfuse_i_elu_forward(float *out, const float *inp, int64_t n);
+/* out[v] = ELU(pre[v]) + res[v] at the rows v = rows[s], s < n (F values each), as
+ * gfuse_i_elu_forward then gfuse_i_add_forward would give them; other rows untouched. */
+void gfuse_i_elu_add_rows(float *out, const float *pre, const float *res, const int64_t *rows,
+                          int64_t n, int F);
 void gfuse_i_elu_backward(float *dinp, const float *dout, const float *inp, int64_t n);
 void gfuse_i_tanh_forward(float *out, const float *inp, int64_t n);
 
@@ -143,6 +147,14 @@ static inline int gfuse_i_dropout_keep(uint64_t seed, uint64_t index, float p)
 void gfuse_i_fusion_forward(float *fused, float *weights, float *proj, float *score,
                             const float *h, const uint8_t *mask, const float *U, const float *c,
                             const float *w, int64_t N, int M, int F, int A);
+/* The forward pass for the samples rows[s], s < n_rows, only (distinct): their fused vectors
+ * and weights, bit for bit those of the whole pass; the other samples' are left as they were.
+ * hrows (n_rows J x F) is scratch; proj (n_rows J x A) and score (n_rows J) hold the listed
+ * samples' slots in order (row s J + j: slot j of sample rows[s]), not by node. */
+void gfuse_i_fusion_forward_rows(float *fused, float *weights, float *proj, float *score,
+                                 float *hrows, const float *h, const uint8_t *mask,
+                                 const float *U, const float *c, const float *w, int64_t N,
+                                 int M, int F, int A, const int64_t *rows, int64_t n_rows);
 void gfuse_i_fusion_backward(float *dh, float *dU, float *dc, float *dw, float *work,
                              const float *dfused, const float *weights, const float *proj,
                              const float *h, const uint8_t *mask, const float *U, const float *w,
