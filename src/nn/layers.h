@@ -148,7 +148,9 @@ void gfuse_i_fusion_forward(float *fused, float *weights, float *proj, float *sc
                             const float *h, const uint8_t *mask, const float *U, const float *c,
                             const float *w, int64_t N, int M, int F, int A);
 /* The forward pass for the samples rows[s], s < n_rows, only (distinct): their fused vectors
- * and weights, bit for bit those of the whole pass; the other samples' are left as they were.
+ * and weights, those of the whole pass to rounding (the projection's sgemm runs on another set
+ * of rows, and OpenBLAS's result for a row can differ in the last bit with the rows beside it);
+ * the other samples' are left as they were.
  * hrows (n_rows J x F) is scratch; proj (n_rows J x A) and score (n_rows J) hold the listed
  * samples' slots in order (row s J + j: slot j of sample rows[s]), not by node. */
 void gfuse_i_fusion_forward_rows(float *fused, float *weights, float *proj, float *score,
