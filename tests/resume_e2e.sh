@@ -103,8 +103,8 @@ signal_and_resume sigint INT 130
 C="$T/sigterm.ckpt"
 run 2 "resume with other --epochs" train $L --quiet --epochs 401 --model "$T/x.gfm" --checkpoint "$C" --resume
 check "... names --epochs and both values" err_has "written with --epochs 400, this run has --epochs 401"
-run 2 "resume with other --lr" train $L --quiet --lr 0.01 --model "$T/x.gfm" --checkpoint "$C" --resume
-check "... names --lr" err_has "written with --lr 0.005, this run has --lr 0.01"
+run 2 "resume with other --lr" train $L --quiet --lr 0.02 --model "$T/x.gfm" --checkpoint "$C" --resume
+check "... names --lr" err_has "written with --lr 0.01, this run has --lr 0.02"
 run 2 "resume with another --seed" train $L --quiet --seed 6 --model "$T/x.gfm" --checkpoint "$C" --resume
 check "... names --seed" err_has "with --seed 5, this run has --seed 6"
 cp -r "$EXAMPLE" "$T/other"
